@@ -1,0 +1,30 @@
+//! The command line's error type: every failure the user sees, as one line.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// What can stop an `openzone` command.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// The core refused the input or failed.
+    #[error("{0}")]
+    Core(#[from] openzone_core::Error),
+
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+
+    /// Arguments that parse but do not fit together.
+    #[error("{0}")]
+    Usage(String),
+
+    /// Writing output failed (a closed pipe, a full disk).
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}

@@ -1,0 +1,19 @@
+//! openzone-core: the platform-free core of the OpenZone exposure-notification app.
+//!
+//! # Public API
+//!
+//! - [`protocol`]: the identifier schemes ([`protocol::en_v1`], [`protocol::bluezone_v3`]) behind one
+//!   [`protocol::Scheme`] trait, and the BLE payload codec ([`protocol::payload`]).
+//! - [`sighting`]: what the radio heard ([`sighting::Sighting`]) and where it goes
+//!   ([`sighting::SightingSink`]).
+//! - [`Error`]: the one error type of this crate.
+//!
+//! Everything else is internal. `docs/architecture.md` at the repository root shows how the parts fit.
+
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod protocol;
+pub mod sighting;
+
+pub use error::Error;

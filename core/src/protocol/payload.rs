@@ -1,0 +1,1 @@
+//! BLE payloads: advertisements and GATT values, encoded and decoded.
