@@ -1,1 +1,82 @@
-fn main() {}
+//! Identifier generation: all 144 RPIs of an en-v1 key and all 96 IDs of a bluezone-v3 daily key.
+//!
+//! `cargo bench -p openzone-core --bench identifiers`. The `bare_primitives` case is the floor the
+//! implementation is compared with: HKDF-SHA256 for the RPIK plus 144 AES-128 blocks, with no padding,
+//! no key types and no output vector.
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+
+use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::{Aes128Enc, Block};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use openzone_core::protocol::bluezone_v3::{BluezoneV3, DailyKey};
+use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
+use openzone_core::protocol::Scheme;
+use ring::hkdf;
+
+const KEYS_PER_ITER: u64 = 64;
+
+fn en_v1(c: &mut Criterion) {
+    let keys: Vec<ExposureKey> = (0..KEYS_PER_ITER)
+        .map(|i| {
+            let mut tek = [0u8; 16];
+            tek[..8].copy_from_slice(&i.to_le_bytes());
+            ExposureKey::new(TemporaryExposureKey::from_bytes(tek), 2_642_976, 144)
+                .expect("valid key")
+        })
+        .collect();
+    let mut group = c.benchmark_group("en_v1");
+    group.throughput(Throughput::Elements(KEYS_PER_ITER));
+    let mut out = Vec::with_capacity(144);
+    group.bench_function("key_all_144_rpis", |b| {
+        b.iter(|| {
+            for key in &keys {
+                EnV1::identifiers(black_box(key), &mut out);
+                black_box(&out);
+            }
+        })
+    });
+    struct Len16;
+    impl hkdf::KeyType for Len16 {
+        fn len(&self) -> usize {
+            16
+        }
+    }
+    let mut blocks = [Block::default(); 144];
+    // The floor keys its empty salt once, as the implementation does: the fairest (lowest) baseline.
+    let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, &[]);
+    group.bench_function("bare_primitives_hkdf_plus_144_aes_blocks", |b| {
+        b.iter(|| {
+            for key in &keys {
+                let mut rpik = [0u8; 16];
+                salt.extract(black_box(key.tek.as_bytes()))
+                    .expand(&[b"EN-RPIK"], Len16)
+                    .and_then(|okm| okm.fill(&mut rpik))
+                    .expect("16-byte HKDF output");
+                Aes128Enc::new(&rpik.into()).encrypt_blocks(&mut blocks);
+                black_box(&blocks);
+            }
+        })
+    });
+    group.finish();
+}
+
+fn bluezone_v3(c: &mut Criterion) {
+    let keys: Vec<DailyKey> = (0..KEYS_PER_ITER)
+        .map(|i| DailyKey::new([i as u8; 32], 18_760, 96).expect("valid key"))
+        .collect();
+    let mut group = c.benchmark_group("bluezone_v3");
+    group.throughput(Throughput::Elements(KEYS_PER_ITER));
+    let mut out = Vec::with_capacity(96);
+    group.bench_function("daily_key_all_96_ids", |b| {
+        b.iter(|| {
+            for key in &keys {
+                BluezoneV3::identifiers(black_box(key), &mut out);
+                black_box(&out);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, en_v1, bluezone_v3);
+criterion_main!(benches);

@@ -41,4 +41,75 @@ pub enum Error {
     /// The operating system's random number generator failed; nothing was generated.
     #[error("the system random number generator failed; try again, and report it if it persists")]
     Random,
+
+    /// Raw advertisement bytes that are not a valid sequence of AD structures.
+    #[error("malformed advertisement at byte offset {offset}: {reason}")]
+    Advertisement {
+        /// Where in the input the bad AD structure starts.
+        offset: usize,
+        /// What is wrong with it.
+        reason: PayloadError,
+    },
+
+    /// A well-formed advertisement or GATT value that carries no valid OpenZone payload.
+    #[error("{0}")]
+    Payload(PayloadError),
+}
+
+/// Why an advertisement or GATT value could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// More bytes than any advertisement can hold.
+    #[error("{len} bytes is longer than any BLE advertisement (at most 1650)")]
+    TooLong {
+        /// The input length.
+        len: usize,
+    },
+    /// An AD structure whose length runs past the end of the input.
+    #[error("an AD structure of length {len} runs past the end of the data")]
+    Truncated {
+        /// The length byte of the structure.
+        len: usize,
+    },
+    /// A zero length byte (end of data) followed by non-zero bytes.
+    #[error("non-zero bytes after the zero-length end marker")]
+    DataAfterEnd,
+    /// A service UUID list whose length is not a multiple of the UUID size.
+    #[error("service UUID list of AD type 0x{kind:02X} has a partial UUID")]
+    BadUuidList {
+        /// The AD type.
+        kind: u8,
+    },
+    /// An AD structure too short for its type (service data without a UUID, a TX power without a value).
+    #[error("AD structure of type 0x{kind:02X} is too short for its type")]
+    ShortField {
+        /// The AD type.
+        kind: u8,
+    },
+    /// The same field twice with different values.
+    #[error("{what} appears twice with different values")]
+    Duplicate {
+        /// Which field.
+        what: &'static str,
+    },
+    /// An OpenZone field of the wrong size.
+    #[error("{what} must be {expected} bytes, got {found}")]
+    WrongSize {
+        /// Which field.
+        what: &'static str,
+        /// The size the scheme requires.
+        expected: usize,
+        /// The size received.
+        found: usize,
+    },
+    /// A GATT value that is neither an en-v1 payload (20 bytes) nor a Bluezone ID (12 bytes).
+    #[error("a GATT value must be 20 bytes (en-v1) or 12 bytes (bluezone-v3), got {found}")]
+    WrongGattValue {
+        /// The length received.
+        found: usize,
+    },
+    /// No OpenZone service data, Bluezone data or iPhone marker: another device's advertisement.
+    #[error("not an OpenZone or Bluezone advertisement")]
+    NotOpenZone,
 }

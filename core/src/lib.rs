@@ -16,4 +16,4 @@ mod error;
 pub mod protocol;
 pub mod sighting;
 
-pub use error::Error;
+pub use error::{Error, PayloadError};
