@@ -7,6 +7,7 @@ mod error;
 mod ids;
 mod output;
 mod payload;
+mod store;
 
 use std::process::ExitCode;
 
@@ -30,13 +31,28 @@ enum Command {
     /// Decode or encode BLE advertisements and GATT values.
     #[command(subcommand)]
     Payload(payload::PayloadCommand),
+    /// Import sightings into an encrypted store, show what it holds, purge it.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Ids(cmd) => ids::run(cmd),
         Command::Payload(cmd) => payload::run(cmd),
+        Command::Store(cmd) => store::run(cmd),
     }
+}
+
+/// The current time, UTC unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    use openzone_core::time::Clock;
+    openzone_core::time::SystemClock.now_ms()
+}
+
+/// `YYYY-MM-DD` of a UTC day number.
+pub(crate) fn date_of_day(day: u32) -> String {
+    openzone_core::time::format_day(day)
 }
 
 fn main() -> ExitCode {

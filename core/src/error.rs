@@ -54,6 +54,60 @@ pub enum Error {
     /// A well-formed advertisement or GATT value that carries no valid OpenZone payload.
     #[error("{0}")]
     Payload(PayloadError),
+
+    /// A date that is not a real `YYYY-MM-DD` date from 1970 on.
+    #[error("{0:?} is not a date; write it as YYYY-MM-DD")]
+    InvalidDate(String),
+
+    /// A configuration value outside what is allowed.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+
+    /// A data key that is not 32 bytes.
+    #[error("invalid data key: {0}; give 32 raw bytes or 64 hex characters")]
+    InvalidDataKey(String),
+
+    /// The store was sealed under a different data key. Nothing was changed.
+    #[error("the store cannot be opened with this data key (it was created with another one); nothing was changed")]
+    WrongDataKey,
+
+    /// The store was written by a different version of OpenZone. Nothing was changed.
+    #[error("the store has schema version {found}, this version of OpenZone reads version {supported}; update the app. Nothing was changed")]
+    UnsupportedStoreVersion {
+        /// The version found in the store.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+
+    /// The directory holds something other than an OpenZone store.
+    #[error("{} is not an OpenZone store: {reason}", path.display())]
+    NotAStore {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What was found.
+        reason: String,
+    },
+
+    /// Another process (or another open in this one) holds the store.
+    #[error("the store at {} is in use by another process; close it first", path.display())]
+    StoreLocked {
+        /// The directory.
+        path: std::path::PathBuf,
+    },
+
+    /// The operating system refused a file operation (permissions, a full disk, a read-only file system).
+    #[error("cannot use the store at {}: {source} (check that the directory is writable and the disk has space)", path.display())]
+    StoreIo {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+
+    /// Stored data that cannot be read back. Nothing was changed.
+    #[error("the store is damaged: {0}")]
+    StoreCorrupt(String),
 }
 
 /// Why an advertisement or GATT value could not be decoded.

@@ -6,6 +6,8 @@
 //!   [`protocol::Scheme`] trait, and the BLE payload codec ([`protocol::payload`]).
 //! - [`sighting`]: what the radio heard ([`sighting::Sighting`]) and where it goes
 //!   ([`sighting::SightingSink`]).
+//! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
+//! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
 //!
 //! Everything else is internal. `docs/architecture.md` at the repository root shows how the parts fit.
@@ -15,5 +17,7 @@
 mod error;
 pub mod protocol;
 pub mod sighting;
+pub mod store;
+pub mod time;
 
 pub use error::{Error, PayloadError};

@@ -1,1 +1,3 @@
-//! End-to-end tests across OpenZone crates live in `tests/`; this library is empty on purpose.
+//! End-to-end tests across OpenZone's crates live in `tests/`; this library holds what they share.
+
+pub mod store_fixture;

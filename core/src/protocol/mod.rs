@@ -82,6 +82,50 @@ impl Payload {
             Payload::BluezoneV3 { .. } => SchemeId::BluezoneV3,
         }
     }
+
+    /// The part matching compares: the RPI or the Bluezone ID, without the AEM.
+    pub const fn identifier(&self) -> Identifier {
+        match *self {
+            Payload::EnV1 { rpi, .. } => Identifier::EnV1(rpi),
+            Payload::BluezoneV3 { id } => Identifier::BluezoneV3(id),
+        }
+    }
+}
+
+/// The identifier of a payload: what a published key regenerates and matching looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Identifier {
+    /// An en-v1 Rolling Proximity Identifier.
+    EnV1(en_v1::Rpi),
+    /// A Bluezone 3.x identifier.
+    BluezoneV3(bluezone_v3::BluezoneId),
+}
+
+impl Identifier {
+    /// The scheme the identifier belongs to.
+    pub const fn scheme(&self) -> SchemeId {
+        match self {
+            Identifier::EnV1(_) => SchemeId::EnV1,
+            Identifier::BluezoneV3(_) => SchemeId::BluezoneV3,
+        }
+    }
+
+    /// The identifier's bytes (16 for en-v1, 12 for bluezone-v3).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Identifier::EnV1(rpi) => rpi.as_bytes(),
+            Identifier::BluezoneV3(id) => id.as_bytes(),
+        }
+    }
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Identifier::EnV1(rpi) => rpi.fmt(f),
+            Identifier::BluezoneV3(id) => id.fmt(f),
+        }
+    }
 }
 
 /// One identifier slot of a key: the slot's index within the key, when it starts, and how long it lasts.

@@ -1,0 +1,822 @@
+//! The phone's local store on sled: scan instances of what it heard, its own keys, and the bookkeeping of
+//! matching. Small, private and crash-safe.
+//!
+//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (see [`instances`]) and are written in
+//!   batches; one row per sighting is never stored.
+//! - **Encrypted at rest**: every value is sealed with AES-256-GCM under a key derived from the platform's
+//!   [`DataKey`]; record keys hold times and keyed hashes, never identifiers (see [`seal`]).
+//! - **Bounded**: records older than the retention period (14 days by default) are purged whenever the
+//!   store opens or checkpoints, and the scan instances are also capped in total size, oldest first.
+//! - **Durable at checkpoints**: [`Store::record`] accepts sightings into memory; [`Store::checkpoint`]
+//!   writes them and flushes sled. Everything accepted before the last completed checkpoint survives a crash.
+//! - **Versioned**: a marker file names the schema version, checked before sled opens anything, so a store
+//!   written by a newer version is refused without being touched.
+//!
+//! Record keys, per tree: `instances` — window start (u64 BE ms) || HMAC(identifier)[..8];
+//! `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the UTC day (u32 BE).
+
+mod instances;
+mod keys;
+mod seal;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+pub use instances::ScanInstance;
+pub use keys::{ReportKeys, UserConsent};
+pub use seal::DataKey;
+
+use crate::error::Error;
+use crate::protocol::bluezone_v3::{self, RootKey};
+use crate::protocol::en_v1::{ExposureKey, EN_INTERVAL_SECS};
+use crate::protocol::Identifier;
+use crate::sighting::{Sighting, SightingSink};
+use instances::{Aggregator, Change, SCHEME_BLUEZONE_V3, SCHEME_EN_V1};
+use seal::{Sealer, SEAL_OVERHEAD};
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The file that marks a directory as an OpenZone store and names its schema version.
+pub const MARKER_FILE: &str = "OPENZONE-STORE";
+
+const MS_PER_DAY: u64 = 86_400_000;
+
+/// Bytes one scan instance takes in the store's records: key, sealed value.
+pub const INSTANCE_RECORD_BYTES: u64 = (8 + 8 + instances::ENCODED_LEN + SEAL_OVERHEAD) as u64;
+
+/// Files sled creates in a store directory; a directory holding only these and no marker is a store
+/// whose creation was interrupted.
+const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
+
+const TREE_META: u8 = 0;
+const TREE_INSTANCES: u8 = 1;
+const TREE_KEYS: u8 = 2;
+const TREE_BATCHES: u8 = 3;
+const TREE_EXPOSURES: u8 = 4;
+
+const META_SCHEMA: &[u8] = b"schema";
+const META_KEY_CHECK: &[u8] = b"key-check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"openzone data key check";
+
+/// How a store is sized and how it aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Days of data kept, 1 to 30; older records are purged. Default 14.
+    pub retention_days: u32,
+    /// Cap on the scan instance records, in bytes of keys and values; the oldest go first. Default 12 MiB.
+    pub max_bytes: u64,
+    /// sled's page cache in bytes. Default 2 MiB (sled's own default, 1 GiB, is far too big for a phone).
+    pub cache_bytes: u64,
+    /// Sightings closer together than this belong to one scan window. Default 5 s.
+    pub merge_gap_ms: u64,
+    /// A scan window never lasts longer than this, so continuous scanning is cut into windows. Default 60 s.
+    pub max_window_ms: u64,
+    /// Changed instances held in memory before they are written without waiting for a checkpoint.
+    pub write_batch: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 14,
+            max_bytes: 12 << 20,
+            cache_bytes: 2 << 20,
+            merge_gap_ms: 5_000,
+            max_window_ms: 60_000,
+            write_batch: 4_096,
+        }
+    }
+}
+
+impl StoreConfig {
+    fn check(&self) -> Result<(), Error> {
+        if !(1..=30).contains(&self.retention_days) {
+            return Err(Error::InvalidConfig(format!(
+                "retention of {} days is outside 1 to 30",
+                self.retention_days
+            )));
+        }
+        if self.max_bytes < INSTANCE_RECORD_BYTES * 1_000 {
+            return Err(Error::InvalidConfig(format!(
+                "a store cap of {} bytes holds fewer than 1,000 scan instances; allow at least {}",
+                self.max_bytes,
+                INSTANCE_RECORD_BYTES * 1_000
+            )));
+        }
+        if self.merge_gap_ms == 0 || self.max_window_ms < self.merge_gap_ms {
+            return Err(Error::InvalidConfig(
+                "the scan window must be at least as long as the merge gap, which must be positive"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn cutoff_ms(&self, now_ms: u64, days: u32) -> u64 {
+        now_ms.saturating_sub(u64::from(days) * MS_PER_DAY)
+    }
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Scan instances older than the retention period.
+    pub expired_instances: u64,
+    /// Scan instances removed, oldest first, to keep under the size cap.
+    pub evicted_instances: u64,
+    /// Own keys, batch records and exposure days older than the retention period.
+    pub other_records: u64,
+}
+
+/// Scan instance counts for one UTC day and scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayCount {
+    /// UTC day number (days since 1970-01-01).
+    pub day: u32,
+    /// The scheme.
+    pub scheme: crate::protocol::SchemeId,
+    /// Scan instances.
+    pub instances: u64,
+    /// Sightings aggregated into them.
+    pub sightings: u64,
+}
+
+/// What a store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Scan instances per UTC day and scheme, oldest day first.
+    pub days: Vec<DayCount>,
+    /// Own en-v1 keys kept.
+    pub own_en_keys: u64,
+    /// Whether a bluezone-v3 root key exists.
+    pub has_bluezone_root: bool,
+    /// Bytes the store's files take on disk.
+    pub bytes_on_disk: u64,
+    /// Bytes of scan instance records (keys and values), what the size cap counts.
+    pub instance_bytes: u64,
+}
+
+struct State {
+    aggregator: Aggregator,
+    instance_count: u64,
+    /// The newest window start that was already in the store when it opened; a window starting later
+    /// cannot collide with an older record.
+    persisted_until_ms: Option<u64>,
+}
+
+/// An open store. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    instances: sled::Tree,
+    keys: sled::Tree,
+    batches: sled::Tree,
+    exposures: sled::Tree,
+    sealer: Sealer,
+    config: StoreConfig,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if the directory is missing or empty, and purges what has
+    /// expired by `now_ms`.
+    ///
+    /// Refuses, without changing anything: a directory holding something other than a store, a store of
+    /// a newer schema, a store sealed under another data key, a store another process has open.
+    pub fn open(
+        dir: &Path,
+        data_key: &DataKey,
+        config: StoreConfig,
+        now_ms: u64,
+    ) -> Result<Self, Error> {
+        config.check()?;
+        let marker = check_directory(dir)?;
+        let db = open_sled(dir, &config)?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| sled_error(dir, e));
+        let store = Store {
+            meta: tree("meta")?,
+            instances: tree("instances")?,
+            keys: tree("keys")?,
+            batches: tree("batches")?,
+            exposures: tree("exposures")?,
+            db,
+            dir: dir.to_path_buf(),
+            sealer: Sealer::new(data_key),
+            state: Mutex::new(State {
+                aggregator: Aggregator::new(config.merge_gap_ms, config.max_window_ms, None),
+                instance_count: 0,
+                persisted_until_ms: None,
+            }),
+            config,
+        };
+        store.check_meta(marker)?;
+        let last_window = store
+            .instances
+            .last()
+            .map_err(|e| store.io(e))?
+            .and_then(|(k, _)| Some(u64::from_be_bytes(k.get(..8)?.try_into().ok()?)));
+        {
+            let mut state = store.lock();
+            state.instance_count = store.instances.len() as u64;
+            state.persisted_until_ms = last_window;
+            state.aggregator = Aggregator::new(
+                store.config.merge_gap_ms,
+                store.config.max_window_ms,
+                last_window,
+            );
+        }
+        store.purge(now_ms, None)?;
+        Ok(store)
+    }
+
+    /// Checks the schema and the data key; creates both on a fresh store.
+    fn check_meta(&self, marker: Option<u32>) -> Result<(), Error> {
+        let schema = self.meta.get(META_SCHEMA).map_err(|e| self.io(e))?;
+        match schema {
+            None if marker.is_none() => {
+                // A fresh store (or one whose creation was interrupted before anything was recorded).
+                let check = self.sealer.seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
+                self.meta
+                    .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(|e| self.io(e))?;
+                self.meta.insert(META_KEY_CHECK, check).map_err(|e| self.io(e))?;
+                self.db.flush().map_err(|e| self.io(e))?;
+                write_marker(&self.dir)?;
+                Ok(())
+            }
+            None => Err(Error::StoreCorrupt(format!(
+                "{} is marked as a store but its database is empty or damaged; nothing was changed. \
+                 Restore it from a backup or delete the directory to start afresh",
+                self.dir.display()
+            ))),
+            Some(version) => {
+                let version = <[u8; 4]>::try_from(version.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| Error::StoreCorrupt("the schema version record is damaged".into()))?;
+                if version != SCHEMA_VERSION {
+                    return Err(Error::UnsupportedStoreVersion {
+                        found: version,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                let check = self
+                    .meta
+                    .get(META_KEY_CHECK)
+                    .map_err(|e| self.io(e))?
+                    .ok_or_else(|| Error::StoreCorrupt("the data key check record is missing".into()))?;
+                if self.sealer.open(TREE_META, META_KEY_CHECK, &check).as_deref()
+                    != Some(KEY_CHECK_PLAINTEXT)
+                {
+                    return Err(Error::WrongDataKey);
+                }
+                if marker.is_none() {
+                    write_marker(&self.dir)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the aggregator half-updated in a way that matters
+        // more than losing the store, so keep going with the data as it is.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn io(&self, e: sled::Error) -> Error {
+        sled_error(&self.dir, e)
+    }
+
+    /// The directory the store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Accepts sightings into memory; they are durable after the next [`checkpoint`](Self::checkpoint).
+    pub fn record(&self, sightings: &[Sighting]) -> Result<(), Error> {
+        let mut state = self.lock();
+        for s in sightings {
+            state.aggregator.add(s);
+        }
+        if state.aggregator.pending() >= self.config.write_batch {
+            self.write_changes(&mut state)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every accepted sighting and flushes sled to disk, then purges what expired by `now_ms`.
+    /// When it returns `Ok`, everything accepted so far survives a crash.
+    pub fn checkpoint(&self, now_ms: u64) -> Result<(), Error> {
+        {
+            let mut state = self.lock();
+            self.write_changes(&mut state)?;
+        }
+        self.purge(now_ms, None)?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// Writes the aggregator's changes as one sled batch; on failure they go back to the aggregator.
+    fn write_changes(&self, state: &mut State) -> Result<(), Error> {
+        let changes = state.aggregator.take_changes();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        match self.build_batch(state, &changes) {
+            Ok((batch, added)) => match self.instances.apply_batch(batch) {
+                Ok(()) => {
+                    state.instance_count += added;
+                    Ok(())
+                }
+                Err(e) => {
+                    state.aggregator.restore(changes);
+                    Err(self.io(e))
+                }
+            },
+            Err(e) => {
+                state.aggregator.restore(changes);
+                Err(e)
+            }
+        }
+    }
+
+    fn build_batch(&self, state: &State, changes: &[Change]) -> Result<(sled::Batch, u64), Error> {
+        let mut batch = sled::Batch::default();
+        let mut added = 0;
+        for change in changes {
+            let mut instance = change.instance;
+            let key = self.instance_key(&instance);
+            // Only a window no later than the newest one found at opening can already hold this record
+            // (the store reopened within a window, or the clock went back): merge rather than overwrite.
+            let may_exist = change.new
+                && state
+                    .persisted_until_ms
+                    .is_some_and(|until| instance.window_start_ms <= until);
+            let existing = if may_exist {
+                self.instances.get(key).map_err(|e| self.io(e))?
+            } else {
+                None
+            };
+            match existing {
+                Some(sealed) => {
+                    let old = self.open_instance(&key, &sealed)?;
+                    if old.identifier() == instance.identifier() {
+                        instance.merge(&old);
+                    }
+                }
+                None => added += u64::from(change.new),
+            }
+            batch.insert(
+                &key,
+                self.sealer.seal(TREE_INSTANCES, &key, &instance.encode())?,
+            );
+        }
+        Ok((batch, added))
+    }
+
+    fn instance_key(&self, instance: &ScanInstance) -> [u8; 16] {
+        let (scheme, id) = match instance.identifier() {
+            Identifier::EnV1(rpi) => (SCHEME_EN_V1, rpi.0.to_vec()),
+            Identifier::BluezoneV3(id) => (SCHEME_BLUEZONE_V3, id.0.to_vec()),
+        };
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&instance.window_start_ms.to_be_bytes());
+        key[8..].copy_from_slice(&self.sealer.index(scheme, &id));
+        key
+    }
+
+    fn open_instance(&self, key: &[u8], sealed: &[u8]) -> Result<ScanInstance, Error> {
+        let plain = self
+            .sealer
+            .open(TREE_INSTANCES, key, sealed)
+            .ok_or_else(|| {
+                Error::StoreCorrupt("a scan instance record does not authenticate".into())
+            })?;
+        ScanInstance::decode(&plain)
+    }
+
+    /// Every scan instance whose window started in `[from_ms, to_ms)`, oldest first, including those not
+    /// yet written. Records that fail to open are reported, not skipped.
+    pub fn scan_instances(&self, from_ms: u64, to_ms: u64) -> Result<Vec<ScanInstance>, Error> {
+        let mut out = Vec::new();
+        self.for_each_instance(from_ms, to_ms, |instance| out.push(instance))?;
+        Ok(out)
+    }
+
+    /// Calls `f` for every scan instance whose window started in `[from_ms, to_ms)`, in key order, after
+    /// writing pending changes (without flushing) so that readers see everything recorded.
+    pub fn for_each_instance(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        mut f: impl FnMut(ScanInstance),
+    ) -> Result<(), Error> {
+        {
+            let mut state = self.lock();
+            self.write_changes(&mut state)?;
+        }
+        for entry in self
+            .instances
+            .range(from_ms.to_be_bytes()..to_ms.to_be_bytes())
+        {
+            let (key, sealed) = entry.map_err(|e| self.io(e))?;
+            f(self.open_instance(&key, &sealed)?);
+        }
+        Ok(())
+    }
+
+    /// Removes records older than `older_than_days` (default: the retention period) before `now_ms`, then
+    /// the oldest scan instances beyond the size cap. A clock set backwards only makes it remove less.
+    pub fn purge(&self, now_ms: u64, older_than_days: Option<u32>) -> Result<PurgeReport, Error> {
+        let days = older_than_days.unwrap_or(self.config.retention_days);
+        let cutoff_ms = self.config.cutoff_ms(now_ms, days);
+        let mut report = PurgeReport::default();
+        let mut state = self.lock();
+        self.write_changes(&mut state)?;
+
+        let expired = self.remove_keys(
+            &self.instances,
+            self.instances.range(..cutoff_ms.to_be_bytes()).keys(),
+        )?;
+        report.expired_instances = expired;
+        state.instance_count = state.instance_count.saturating_sub(expired);
+
+        let cap = self.config.max_bytes / INSTANCE_RECORD_BYTES;
+        if state.instance_count > cap {
+            let excess = (state.instance_count - cap) as usize;
+            let evicted =
+                self.remove_keys(&self.instances, self.instances.iter().keys().take(excess))?;
+            report.evicted_instances = evicted;
+            state.instance_count = state.instance_count.saturating_sub(evicted);
+        }
+        drop(state);
+
+        let cutoff_interval =
+            u32::try_from(cutoff_ms / 1000 / EN_INTERVAL_SECS).unwrap_or(u32::MAX);
+        let old_keys = self
+            .own_en_keys()?
+            .into_iter()
+            .filter(|k| k.end_interval() <= cutoff_interval)
+            .map(|k| {
+                Ok(sled::IVec::from(
+                    &keys::en_record_key(k.rolling_start_interval)[..],
+                ))
+            });
+        report.other_records += self.remove_keys(&self.keys, old_keys)?;
+        let cutoff_day = bluezone_v3::utc_day(cutoff_ms / 1000);
+        report.other_records += self.remove_keys(
+            &self.exposures,
+            self.exposures.range(..cutoff_day.to_be_bytes()).keys(),
+        )?;
+        Ok(report)
+    }
+
+    fn remove_keys(
+        &self,
+        tree: &sled::Tree,
+        keys: impl Iterator<Item = sled::Result<sled::IVec>>,
+    ) -> Result<u64, Error> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for key in keys {
+            batch.remove(key.map_err(|e| self.io(e))?);
+            n += 1;
+        }
+        if n > 0 {
+            tree.apply_batch(batch).map_err(|e| self.io(e))?;
+        }
+        Ok(n)
+    }
+
+    /// Counts per day and scheme, and sizes.
+    pub fn stats(&self) -> Result<StoreStats, Error> {
+        let mut days: Vec<DayCount> = Vec::new();
+        self.for_each_instance(0, u64::MAX, |instance| {
+            let day = bluezone_v3::utc_day(instance.window_start_ms / 1000);
+            let scheme = instance.payload.scheme();
+            match days.iter_mut().find(|d| d.day == day && d.scheme == scheme) {
+                Some(d) => {
+                    d.instances += 1;
+                    d.sightings += u64::from(instance.count);
+                }
+                None => days.push(DayCount {
+                    day,
+                    scheme,
+                    instances: 1,
+                    sightings: u64::from(instance.count),
+                }),
+            }
+        })?;
+        days.sort_by_key(|d| (d.day, d.scheme));
+        let instance_count = self.lock().instance_count;
+        Ok(StoreStats {
+            days,
+            own_en_keys: self.own_en_keys()?.len() as u64,
+            has_bluezone_root: self.bluezone_root()?.is_some(),
+            bytes_on_disk: dir_size(&self.dir),
+            instance_bytes: instance_count * INSTANCE_RECORD_BYTES,
+        })
+    }
+
+    // ---- own keys ----
+
+    /// Every own en-v1 key, oldest first.
+    pub fn own_en_keys(&self) -> Result<Vec<ExposureKey>, Error> {
+        self.keys
+            .scan_prefix(keys::EN_PREFIX)
+            .map(|entry| {
+                let (key, sealed) = entry.map_err(|e| self.io(e))?;
+                let plain = self.sealer.open(TREE_KEYS, &key, &sealed).ok_or_else(|| {
+                    Error::StoreCorrupt("an own-key record does not authenticate".into())
+                })?;
+                keys::decode_en(&plain)
+            })
+            .collect()
+    }
+
+    /// Stores an own en-v1 key, or replaces the one with the same start (to end it early).
+    pub fn put_own_en_key(&self, key: &ExposureKey) -> Result<(), Error> {
+        let record = keys::en_record_key(key.rolling_start_interval);
+        let sealed = self
+            .sealer
+            .seal(TREE_KEYS, &record, &keys::encode_en(key))?;
+        self.keys.insert(record, sealed).map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// The bluezone-v3 root key, if this phone has one.
+    pub fn bluezone_root(&self) -> Result<Option<RootKey>, Error> {
+        let Some(sealed) = self
+            .keys
+            .get(keys::ROOT_RECORD_KEY)
+            .map_err(|e| self.io(e))?
+        else {
+            return Ok(None);
+        };
+        let plain = self
+            .sealer
+            .open(TREE_KEYS, &keys::ROOT_RECORD_KEY, &sealed)
+            .ok_or_else(|| {
+                Error::StoreCorrupt("the root key record does not authenticate".into())
+            })?;
+        keys::decode_root(&plain).map(Some)
+    }
+
+    /// Keeps `root` as the bluezone-v3 root key unless one exists; returns the root key in force.
+    pub fn ensure_bluezone_root(&self, root: RootKey) -> Result<RootKey, Error> {
+        if let Some(existing) = self.bluezone_root()? {
+            return Ok(existing);
+        }
+        let sealed =
+            self.sealer
+                .seal(TREE_KEYS, &keys::ROOT_RECORD_KEY, &keys::encode_root(&root))?;
+        self.keys
+            .insert(keys::ROOT_RECORD_KEY, sealed)
+            .map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(root)
+    }
+
+    /// The keys to publish for a positive report: en-v1 keys overlapping UTC days `first_day..=last_day`
+    /// and the bluezone-v3 daily keys of those days. Requires the user's [`UserConsent`].
+    pub fn keys_for_report(
+        &self,
+        first_day: u32,
+        last_day: u32,
+        _consent: UserConsent,
+        slots_per_day: u32,
+    ) -> Result<ReportKeys, Error> {
+        if first_day > last_day {
+            return Err(Error::InvalidConfig(format!(
+                "the infectious window starts (day {first_day}) after it ends (day {last_day})"
+            )));
+        }
+        let first_interval = first_day.saturating_mul(144);
+        let end_interval = last_day.saturating_add(1).saturating_mul(144);
+        let en_v1 = self
+            .own_en_keys()?
+            .into_iter()
+            .filter(|k| {
+                k.rolling_start_interval < end_interval && k.end_interval() > first_interval
+            })
+            .collect();
+        let mut bluezone_v3 = Vec::new();
+        if let Some(root) = self.bluezone_root()? {
+            for day in first_day.max(root.day())..=last_day {
+                bluezone_v3.push(root.daily_key(day, slots_per_day)?);
+            }
+        }
+        Ok(ReportKeys { en_v1, bluezone_v3 })
+    }
+
+    // ---- bookkeeping of matching ----
+
+    /// Whether a published batch with this digest was processed already.
+    pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
+        self.batches.contains_key(digest).map_err(|e| self.io(e))
+    }
+
+    /// Remembers that a published batch was processed at `now_ms`.
+    pub fn mark_batch_processed(&self, digest: &[u8; 32], now_ms: u64) -> Result<(), Error> {
+        let sealed = self
+            .sealer
+            .seal(TREE_BATCHES, digest, &now_ms.to_be_bytes())?;
+        self.batches
+            .insert(digest, sealed)
+            .map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// Stores the exposure result of a UTC day (an opaque record the risk module encodes).
+    pub fn put_exposure(&self, day: u32, record: &[u8]) -> Result<(), Error> {
+        let key = day.to_be_bytes();
+        let sealed = self.sealer.seal(TREE_EXPOSURES, &key, record)?;
+        self.exposures.insert(key, sealed).map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// Every stored exposure record, by UTC day, oldest first.
+    pub fn exposures(&self) -> Result<Vec<(u32, Vec<u8>)>, Error> {
+        self.exposures
+            .iter()
+            .map(|entry| {
+                let (key, sealed) = entry.map_err(|e| self.io(e))?;
+                let day = <[u8; 4]>::try_from(key.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| Error::StoreCorrupt("an exposure record key is damaged".into()))?;
+                let plain = self
+                    .sealer
+                    .open(TREE_EXPOSURES, &key, &sealed)
+                    .ok_or_else(|| {
+                        Error::StoreCorrupt("an exposure record does not authenticate".into())
+                    })?;
+                Ok((day, plain))
+            })
+            .collect()
+    }
+
+    /// Deletes everything the store holds (the user's "delete my data"), keeping it usable.
+    pub fn clear(&self) -> Result<(), Error> {
+        let mut state = self.lock();
+        let _ = state.aggregator.take_changes();
+        state.aggregator =
+            Aggregator::new(self.config.merge_gap_ms, self.config.max_window_ms, None);
+        for tree in [&self.instances, &self.keys, &self.batches, &self.exposures] {
+            tree.clear().map_err(|e| self.io(e))?;
+        }
+        state.instance_count = 0;
+        state.persisted_until_ms = None;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+}
+
+impl SightingSink for Store {
+    fn record(&self, sightings: &[Sighting]) -> Result<(), Error> {
+        Store::record(self, sightings)
+    }
+}
+
+/// Reads the marker, if any, and refuses directories that hold something other than a store.
+fn check_directory(dir: &Path) -> Result<Option<u32>, Error> {
+    let marker_path = dir.join(MARKER_FILE);
+    match std::fs::read(&marker_path) {
+        Ok(bytes) => {
+            let version = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| text.strip_prefix("openzone-store "))
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .ok_or_else(|| Error::NotAStore {
+                    path: dir.to_path_buf(),
+                    reason: format!("{MARKER_FILE} is damaged"),
+                })?;
+            if version != SCHEMA_VERSION {
+                return Err(Error::UnsupportedStoreVersion {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(Some(version))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => {
+                    return Err(Error::StoreIo {
+                        path: dir.to_path_buf(),
+                        source: e,
+                    })
+                }
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::StoreIo {
+                    path: dir.to_path_buf(),
+                    source: e,
+                })?;
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if !SLED_FILES.contains(&name.as_ref()) && !name.starts_with("snap.") {
+                    return Err(Error::NotAStore {
+                        path: dir.to_path_buf(),
+                        reason: format!(
+                            "it holds {name:?} and no {MARKER_FILE}; choose an empty directory"
+                        ),
+                    });
+                }
+            }
+            Ok(None)
+        }
+        Err(e) => Err(Error::StoreIo {
+            path: marker_path,
+            source: e,
+        }),
+    }
+}
+
+/// Writes the marker atomically (a temporary file renamed over it).
+fn write_marker(dir: &Path) -> Result<(), Error> {
+    let tmp = dir.join(format!("{MARKER_FILE}.tmp"));
+    let io = |source| Error::StoreIo {
+        path: tmp.clone(),
+        source,
+    };
+    std::fs::write(&tmp, format!("openzone-store {SCHEMA_VERSION}\n")).map_err(io)?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
+    std::fs::rename(&tmp, dir.join(MARKER_FILE)).map_err(io)?;
+    Ok(())
+}
+
+fn open_sled(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Error> {
+    let sled_config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(config.cache_bytes)
+        .mode(sled::Mode::LowSpace)
+        // Durability comes from explicit checkpoints; no background flusher thread on a phone.
+        .flush_every_ms(None);
+    // sled 0.34 panics on some damaged files instead of returning an error; a damaged store must be a
+    // clear error for the user, never a crash of the app.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sled_config.open())) {
+        Ok(result) => result.map_err(|e| sled_error(dir, e)),
+        Err(_) => Err(Error::StoreCorrupt(format!(
+            "the database files in {} are damaged and could not be read; nothing was changed",
+            dir.display()
+        ))),
+    }
+}
+
+fn sled_error(dir: &Path, e: sled::Error) -> Error {
+    match e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            Error::StoreLocked {
+                path: dir.to_path_buf(),
+            }
+        }
+        sled::Error::Io(source) => Error::StoreIo {
+            path: dir.to_path_buf(),
+            source,
+        },
+        sled::Error::Corruption { .. } => Error::StoreCorrupt(format!(
+            "the database files in {} are damaged: {e}",
+            dir.display()
+        )),
+        other => Error::StoreCorrupt(format!("the database in {} failed: {other}", dir.display())),
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,431 @@
+//! Store behaviour through its public API, on real sled directories.
+
+use super::*;
+use crate::protocol::bluezone_v3::BluezoneId;
+use crate::protocol::en_v1::{Aem, Rpi, TemporaryExposureKey};
+use crate::protocol::{Payload, SchemeId};
+use crate::sighting::Source;
+
+const DAY_MS: u64 = 86_400_000;
+/// 2026-11-01T00:00:00Z.
+const T0: u64 = 1_793_491_200_000;
+
+fn key() -> DataKey {
+    DataKey::from_bytes([42; 32])
+}
+
+fn sighting(id: u8, time_ms: u64, rssi: i8) -> Sighting {
+    Sighting {
+        payload: Payload::EnV1 {
+            rpi: Rpi([id; 16]),
+            aem: Aem([0xAE; 4]),
+        },
+        rssi,
+        tx_power: None,
+        time_ms,
+        source: Source::Advertisement,
+    }
+}
+
+fn open(dir: &Path, now_ms: u64) -> Store {
+    Store::open(dir, &key(), StoreConfig::default(), now_ms).unwrap()
+}
+
+#[test]
+fn sightings_survive_checkpoint_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path(), T0);
+        store
+            .record(&[
+                sighting(1, T0, -60),
+                sighting(1, T0 + 1_000, -70),
+                sighting(2, T0 + 500, -80),
+            ])
+            .unwrap();
+        store.checkpoint(T0 + 2_000).unwrap();
+    }
+    let store = open(dir.path(), T0 + 3_000);
+    let instances = store.scan_instances(0, u64::MAX).unwrap();
+    assert_eq!(instances.len(), 2);
+    let one = instances
+        .iter()
+        .find(|i| i.payload.identifier() == Identifier::EnV1(Rpi([1; 16])))
+        .unwrap();
+    assert_eq!(
+        (one.count, one.max_rssi, one.min_rssi, one.mean_rssi()),
+        (2, -60, -70, -65.0)
+    );
+    let stats = store.stats().unwrap();
+    assert_eq!(stats.days.len(), 1);
+    assert_eq!((stats.days[0].instances, stats.days[0].sightings), (2, 3));
+    assert_eq!(stats.days[0].scheme, SchemeId::EnV1);
+    assert!(stats.bytes_on_disk > 0);
+    assert_eq!(stats.instance_bytes, 2 * INSTANCE_RECORD_BYTES);
+}
+
+#[test]
+fn readers_see_sightings_not_yet_checkpointed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    store.record(&[sighting(1, T0, -60)]).unwrap();
+    assert_eq!(store.scan_instances(0, u64::MAX).unwrap().len(), 1);
+    store.record(&[sighting(1, T0 + 1_000, -60)]).unwrap();
+    let instances = store.scan_instances(0, u64::MAX).unwrap();
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0].count, 2);
+}
+
+#[test]
+fn reopening_within_a_window_merges_instead_of_overwriting() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path(), T0);
+        store.record(&[sighting(1, T0, -60)]).unwrap();
+        store.checkpoint(T0).unwrap();
+    }
+    // The clock went back: the new session's window starts at the same moment as the stored one.
+    let store = open(dir.path(), T0);
+    store.record(&[sighting(1, T0, -50)]).unwrap();
+    store.checkpoint(T0).unwrap();
+    let instances = store.scan_instances(0, u64::MAX).unwrap();
+    assert_eq!(instances.len(), 1);
+    assert_eq!((instances[0].count, instances[0].max_rssi), (2, -50));
+    assert_eq!(store.stats().unwrap().instance_bytes, INSTANCE_RECORD_BYTES);
+}
+
+#[test]
+fn identifiers_are_not_readable_from_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker_rpi = [
+        0x5A, 0xC3, 0x96, 0x69, 0x3C, 0xA5, 0x0F, 0xF0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+        0x88,
+    ];
+    let bz = [
+        0xB7, 0x1E, 0xE7, 0x4D, 0xD4, 0x2B, 0xB2, 0x8E, 0xE8, 0x17, 0x71, 0x9C,
+    ];
+    let tek = [
+        0x7E, 0xC4, 0x9A, 0x0D, 0xD0, 0x1A, 0xA1, 0x3F, 0xF3, 0x5C, 0xC5, 0x6B, 0xB6, 0x7D, 0xD7,
+        0x8F,
+    ];
+    {
+        let store = open(dir.path(), T0);
+        let mut records = Vec::new();
+        for i in 0..200 {
+            records.push(Sighting {
+                payload: Payload::EnV1 {
+                    rpi: Rpi(marker_rpi),
+                    aem: Aem([1, 2, 3, 4]),
+                },
+                ..sighting(0, T0 + i * 300_000, -60)
+            });
+            records.push(Sighting {
+                payload: Payload::BluezoneV3 { id: BluezoneId(bz) },
+                ..sighting(0, T0 + i * 300_000 + 10, -60)
+            });
+        }
+        store.record(&records).unwrap();
+        store
+            .put_own_en_key(
+                &ExposureKey::new(TemporaryExposureKey::from_bytes(tek), 2_989_152, 144).unwrap(),
+            )
+            .unwrap();
+        store.checkpoint(T0 + DAY_MS).unwrap();
+    }
+    let mut haystack = Vec::new();
+    for entry in walk(dir.path()) {
+        haystack.extend(std::fs::read(entry).unwrap());
+    }
+    assert!(haystack.len() > 10_000);
+    for needle in [
+        &marker_rpi[..],
+        &bz[..],
+        &tek[..],
+        &marker_rpi[..8],
+        &bz[..6],
+    ] {
+        assert!(
+            !haystack.windows(needle.len()).any(|w| w == needle),
+            "{needle:02x?} is readable"
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn wrong_data_key_is_refused_and_destroys_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path(), T0);
+        store.record(&[sighting(1, T0, -60)]).unwrap();
+        store.checkpoint(T0).unwrap();
+    }
+    let err = Store::open(
+        dir.path(),
+        &DataKey::from_bytes([1; 32]),
+        StoreConfig::default(),
+        T0,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::WrongDataKey), "{err}");
+    assert!(err.to_string().contains("nothing was changed"));
+    let store = open(dir.path(), T0);
+    assert_eq!(store.scan_instances(0, u64::MAX).unwrap().len(), 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused_without_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path(), T0));
+    std::fs::write(dir.path().join(MARKER_FILE), "openzone-store 2\n").unwrap();
+    let before = snapshot(dir.path());
+    let err = Store::open(dir.path(), &key(), StoreConfig::default(), T0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UnsupportedStoreVersion {
+                found: 2,
+                supported: 1
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    std::fs::write(dir.path().join(MARKER_FILE), "something else").unwrap();
+    assert!(matches!(
+        Store::open(dir.path(), &key(), StoreConfig::default(), T0),
+        Err(Error::NotAStore { .. })
+    ));
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_directory_with_other_files_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photo.jpg"), b"not a store").unwrap();
+    let err = Store::open(dir.path(), &key(), StoreConfig::default(), T0).unwrap_err();
+    assert!(matches!(err, Error::NotAStore { .. }), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_second_open_is_refused_while_the_first_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = open(dir.path(), T0);
+    let err = Store::open(dir.path(), &key(), StoreConfig::default(), T0).unwrap_err();
+    assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+}
+
+#[test]
+fn retention_purges_old_data_and_a_clock_set_back_purges_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    for day in 0..20u64 {
+        store
+            .record(&[sighting(day as u8, T0 + day * DAY_MS, -60)])
+            .unwrap();
+    }
+    store.checkpoint(T0 + 19 * DAY_MS).unwrap();
+    // Days 0 to 4 are more than 14 days before day 19 (cutoff at day 5).
+    assert_eq!(store.scan_instances(0, u64::MAX).unwrap().len(), 15);
+    // The user sets the clock back a year: nothing fresh goes.
+    let report = store.purge(T0 - 365 * DAY_MS, None).unwrap();
+    assert_eq!(report, PurgeReport::default());
+    assert_eq!(store.scan_instances(0, u64::MAX).unwrap().len(), 15);
+    let report = store.purge(T0 + 19 * DAY_MS, Some(3)).unwrap();
+    assert_eq!(report.expired_instances, 11);
+    assert_eq!(store.scan_instances(0, u64::MAX).unwrap().len(), 4);
+}
+
+#[test]
+fn sightings_with_the_clock_going_backwards_keep_their_own_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    store.record(&[sighting(1, T0 + DAY_MS, -60)]).unwrap();
+    store.record(&[sighting(2, T0, -60)]).unwrap();
+    store
+        .record(&[sighting(3, T0 + DAY_MS + 400_000, -60)])
+        .unwrap();
+    store.checkpoint(T0).unwrap();
+    let instances = store.scan_instances(0, u64::MAX).unwrap();
+    let order: Vec<u8> = instances
+        .iter()
+        .map(|i| i.payload.identifier().as_bytes()[0])
+        .collect();
+    assert_eq!(order, [2, 1, 3]);
+    assert_eq!(instances[1].seconds_since_previous_scan, None);
+}
+
+#[test]
+fn the_size_cap_evicts_the_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        max_bytes: INSTANCE_RECORD_BYTES * 1_000,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), &key(), config, T0).unwrap();
+    let sightings: Vec<Sighting> = (0..1_500u64)
+        .map(|i| sighting((i % 200) as u8, T0 + i * 120_000, -60))
+        .collect();
+    store.record(&sightings).unwrap();
+    let report = store.purge(T0, None).unwrap();
+    assert_eq!(report.evicted_instances, 500);
+    let left = store.scan_instances(0, u64::MAX).unwrap();
+    assert_eq!(left.len(), 1_000);
+    assert_eq!(left[0].window_start_ms, T0 + 500 * 120_000);
+}
+
+#[test]
+fn own_keys_round_trip_and_report_keys_never_include_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    let day = (T0 / DAY_MS) as u32;
+    for d in 0..5u32 {
+        let k = ExposureKey::new(
+            TemporaryExposureKey::from_bytes([d as u8; 16]),
+            (day + d) * 144,
+            144,
+        )
+        .unwrap();
+        store.put_own_en_key(&k).unwrap();
+    }
+    let root = RootKey::from_bytes([0xAB; 32], day);
+    assert_eq!(store.ensure_bluezone_root(root.clone()).unwrap(), root);
+    assert_eq!(
+        store
+            .ensure_bluezone_root(RootKey::from_bytes([1; 32], day))
+            .unwrap(),
+        root
+    );
+    let report = store
+        .keys_for_report(day + 1, day + 3, UserConsent::given(), 96)
+        .unwrap();
+    assert_eq!(report.en_v1.len(), 3);
+    assert_eq!(report.en_v1[0].rolling_start_interval, (day + 1) * 144);
+    assert_eq!(report.bluezone_v3.len(), 3);
+    assert_eq!(report.bluezone_v3[0], root.daily_key(day + 1, 96).unwrap());
+    assert!(report
+        .bluezone_v3
+        .iter()
+        .all(|k| k.as_bytes() != &[0xAB; 32]));
+    assert!(store
+        .keys_for_report(day + 3, day + 1, UserConsent::given(), 96)
+        .is_err());
+    // Ending a key early replaces it.
+    let mut first = store.own_en_keys().unwrap()[0].clone();
+    first.rolling_period = 10;
+    store.put_own_en_key(&first).unwrap();
+    assert_eq!(store.own_en_keys().unwrap()[0].rolling_period, 10);
+    // Keys age out with the retention period.
+    store.purge(T0 + 20 * DAY_MS, None).unwrap();
+    assert_eq!(store.own_en_keys().unwrap().len(), 0);
+    assert!(store.bluezone_root().unwrap().is_some());
+}
+
+#[test]
+fn bookkeeping_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    let digest = [3u8; 32];
+    assert!(!store.batch_processed(&digest).unwrap());
+    store.mark_batch_processed(&digest, T0).unwrap();
+    assert!(store.batch_processed(&digest).unwrap());
+    let day = (T0 / DAY_MS) as u32;
+    store.put_exposure(day, b"result").unwrap();
+    assert_eq!(store.exposures().unwrap(), vec![(day, b"result".to_vec())]);
+    store.clear().unwrap();
+    assert!(store.exposures().unwrap().is_empty());
+    assert!(!store.batch_processed(&digest).unwrap());
+}
+
+#[test]
+fn config_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    for config in [
+        StoreConfig {
+            retention_days: 0,
+            ..StoreConfig::default()
+        },
+        StoreConfig {
+            retention_days: 31,
+            ..StoreConfig::default()
+        },
+        StoreConfig {
+            max_bytes: 10,
+            ..StoreConfig::default()
+        },
+        StoreConfig {
+            merge_gap_ms: 0,
+            ..StoreConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            Store::open(dir.path(), &key(), config, T0),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn garbage_in_the_database_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path(), T0);
+        store.record(&[sighting(1, T0, -60)]).unwrap();
+        store.checkpoint(T0).unwrap();
+    }
+    let db = dir.path().join("db");
+    let len = std::fs::metadata(&db).unwrap().len() as usize;
+    let garbage: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+    std::fs::write(&db, garbage).unwrap();
+    let err = Store::open(dir.path(), &key(), StoreConfig::default(), T0).unwrap_err();
+    assert!(matches!(err, Error::StoreCorrupt(_)), "{err}");
+}
+
+#[test]
+fn a_truncated_database_file_is_a_clear_error_or_keeps_what_was_checkpointed() {
+    for cut in [0usize, 1, 100, 4096] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path(), T0);
+            store.record(&[sighting(1, T0, -60)]).unwrap();
+            store.checkpoint(T0).unwrap();
+        }
+        let db = dir.path().join("db");
+        let bytes = std::fs::read(&db).unwrap();
+        std::fs::write(&db, &bytes[..cut.min(bytes.len())]).unwrap();
+        match Store::open(dir.path(), &key(), StoreConfig::default(), T0) {
+            Err(Error::StoreCorrupt(_)) => {}
+            Ok(store) => assert_eq!(
+                store.scan_instances(0, u64::MAX).unwrap().len(),
+                1,
+                "cut at {cut}"
+            ),
+            Err(other) => panic!("cut at {cut}: {other}"),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The store under bad conditions, in child processes: a read-only directory, a full disk (a small tmpfs
+//! in a private mount namespace), and a second process opening the same store.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use openzone_tests::store_fixture::{check_acked, open_store, sightings};
+
+fn child() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_store-child"))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs the child as an unprivileged user when the tests run as root (root ignores directory modes).
+fn child_without_privileges() -> Command {
+    if is_root() {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_store-child"),
+        ]);
+        cmd
+    } else {
+        child()
+    }
+}
+
+fn chmod(path: &Path, mode: &str) {
+    let status = Command::new("chmod")
+        .args([
+            "-R",
+            mode,
+            path.to_str().expect("temporary paths are UTF-8"),
+        ])
+        .status()
+        .expect("chmod runs");
+    assert!(status.success());
+}
+
+#[test]
+fn a_read_only_directory_is_a_clear_error() {
+    let parent = tempfile::tempdir().unwrap();
+    chmod(parent.path(), "0755");
+    // A new store in a directory nobody may write to.
+    let fresh = parent.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    chmod(&fresh, "0555");
+    let output = child_without_privileges()
+        .args(["open", fresh.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = stdout(&output);
+    assert!(
+        output.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.starts_with("error: cannot use the store at"), "{said}");
+    assert!(said.contains("Permission denied"), "{said}");
+
+    // An existing store made read-only: refused clearly, and its data is still there afterwards.
+    let existing = parent.path().join("existing");
+    {
+        let store = open_store(&existing).unwrap();
+        store.record(&sightings(0, 10)).unwrap();
+        store.checkpoint(0).unwrap();
+    }
+    chmod(&existing, "a-w");
+    let output = child_without_privileges()
+        .args(["open", existing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = stdout(&output);
+    assert!(said.starts_with("error: cannot use the store at"), "{said}");
+    chmod(&existing, "u+w");
+    check_acked(&open_store(&existing).unwrap(), 9).unwrap();
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_loses_nothing_acknowledged() {
+    // An 8 MiB tmpfs, with 2 MiB of ballast the child frees once the disk is full.
+    let script = r#"
+        set -e
+        mnt=$(mktemp -d)
+        mount -t tmpfs -o size=8m tmpfs "$mnt"
+        head -c 2097152 /dev/zero > "$mnt/ballast"
+        exec "$0" fill "$mnt/store" "$mnt/ballast"
+    "#;
+    let output = Command::new("unshare")
+        .args([
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            env!("CARGO_BIN_EXE_store-child"),
+        ])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let said = stdout(&output);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stdout: {said}\nstderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let full = said
+        .lines()
+        .find(|l| l.starts_with("full after"))
+        .unwrap_or_default();
+    assert!(
+        full.contains("No space left on device") || full.contains("space"),
+        "{said}"
+    );
+    assert!(said.contains("verified"), "{said}");
+}
+
+#[test]
+fn a_second_process_is_refused_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).unwrap();
+    store.record(&sightings(0, 5)).unwrap();
+    store.checkpoint(0).unwrap();
+    let output = child()
+        .args(["open", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = stdout(&output);
+    assert!(said.starts_with("error: the store at"), "{said}");
+    assert!(said.contains("in use by another process"), "{said}");
+    drop(store);
+    let output = child()
+        .args(["open", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&output).trim(), "ok");
+}
