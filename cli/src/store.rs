@@ -262,7 +262,7 @@ struct StatsReport {
     own_en_keys: u64,
     has_bluezone_root: bool,
     bytes_on_disk: u64,
-    instance_bytes: u64,
+    record_bytes: u64,
 }
 
 fn stats(args: StatsArgs) -> Result<(), CliError> {
@@ -282,7 +282,7 @@ fn stats(args: StatsArgs) -> Result<(), CliError> {
         own_en_keys: stats.own_en_keys,
         has_bluezone_root: stats.has_bluezone_root,
         bytes_on_disk: stats.bytes_on_disk,
-        instance_bytes: stats.instance_bytes,
+        record_bytes: stats.record_bytes,
     };
     if args.json {
         return print_json(&report);

@@ -105,6 +105,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The disk is (nearly) full: the store stopped writing and keeps what it was given in memory.
+    #[error("the disk holding {} is nearly full ({available} bytes free, the store keeps {reserve} free); free some space. Nothing recorded so far is lost while the app keeps running", path.display())]
+    DiskFull {
+        /// The store directory.
+        path: std::path::PathBuf,
+        /// Bytes available to the store's user.
+        available: u64,
+        /// The reserve the store keeps free.
+        reserve: u64,
+    },
+
     /// Stored data that cannot be read back. Nothing was changed.
     #[error("the store is damaged: {0}")]
     StoreCorrupt(String),

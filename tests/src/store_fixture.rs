@@ -22,7 +22,12 @@ pub fn data_key() -> DataKey {
 
 /// Opens the test store, with a clock at the start of the stream so that nothing is purged.
 pub fn open_store(dir: &Path) -> Result<Store, Error> {
-    Store::open(dir, &data_key(), StoreConfig::default(), T0_MS)
+    open_store_with(dir, StoreConfig::default())
+}
+
+/// Opens the test store with a configuration of the test's choosing.
+pub fn open_store_with(dir: &Path, config: StoreConfig) -> Result<Store, Error> {
+    Store::open(dir, &data_key(), config, T0_MS)
 }
 
 /// The identifier of sighting `seq`.

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use openzone_core::store::StoreConfig;
 use openzone_tests::store_fixture::{check_acked, open_store, sightings};
 
 fn child() -> Command {
@@ -89,41 +90,70 @@ fn a_read_only_directory_is_a_clear_error() {
     check_acked(&open_store(&existing).unwrap(), 9).unwrap();
 }
 
-#[test]
-fn a_full_disk_is_a_clear_error_and_loses_nothing_acknowledged() {
-    // An 8 MiB tmpfs, with 2 MiB of ballast the child frees once the disk is full.
+/// Fills a 12 MiB tmpfs (5 MiB of it ballast) in a private mount namespace, then verifies the store in a
+/// fresh process, as after the app restarts; returns what the children printed.
+fn fill_tmpfs(reserve_bytes: u64) -> String {
     let script = r#"
         set -e
         mnt=$(mktemp -d)
-        mount -t tmpfs -o size=8m tmpfs "$mnt"
-        head -c 2097152 /dev/zero > "$mnt/ballast"
-        exec "$0" fill "$mnt/store" "$mnt/ballast"
+        mount -t tmpfs -o size=12m tmpfs "$mnt"
+        out=$(mktemp)
+        head -c 5242880 /dev/zero > "$mnt/ballast"
+        "$0" fill "$mnt/store" "$mnt/ballast" "$1" > "$out"
+        cat "$out"
+        exec "$0" verify "$mnt/store" "$(sed -n 's/^acked //p' "$out")"
     "#;
-    let output = Command::new("unshare")
+    let output = Command::new("timeout")
         .args([
+            "120",
+            "unshare",
             "--map-root-user",
             "--mount",
             "sh",
             "-c",
             script,
+        ])
+        .args([
             env!("CARGO_BIN_EXE_store-child"),
+            &reserve_bytes.to_string(),
         ])
         .stderr(Stdio::piped())
         .output()
-        .unwrap();
+        .expect("unshare runs");
     let said = stdout(&output);
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "stdout: {said}\nstderr: {err}");
     assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        said.contains("closed"),
+        "dropping the store hung or failed: {said}"
+    );
+    assert!(said.contains("verified"), "{said}");
+    said
+}
+
+#[test]
+fn a_nearly_full_disk_stops_writes_with_a_clear_error_and_loses_nothing() {
+    let said = fill_tmpfs(StoreConfig::default().reserve_bytes);
     let full = said
         .lines()
         .find(|l| l.starts_with("full after"))
         .unwrap_or_default();
     assert!(
-        full.contains("No space left on device") || full.contains("space"),
+        full.contains("the disk holding") && full.contains("nearly full"),
         "{said}"
     );
-    assert!(said.contains("verified"), "{said}");
+}
+
+#[test]
+fn a_full_disk_inside_sled_is_a_clear_error_and_loses_nothing_acknowledged() {
+    // With the reserve turned off, sled itself runs into ENOSPC.
+    let said = fill_tmpfs(0);
+    let full = said
+        .lines()
+        .find(|l| l.starts_with("full after"))
+        .unwrap_or_default();
+    assert!(full.contains("No space left on device"), "{said}");
 }
 
 #[test]

@@ -10,6 +10,10 @@
 //! [`StoreConfig::max_window_ms`](super::StoreConfig::max_window_ms) (continuous scanning in QA mode).
 //! Each window remembers how long after the previous window it began: risk scoring credits each scan
 //! instance with that time, as the exposure-notification v2 model does with `secondsSinceLastScan`.
+//!
+//! A window is stored as one record, keyed by its start time and holding all its instances: sled spends
+//! about 180 bytes on each record it keeps, more than an instance itself, so one record per instance
+//! would double the store's size on disk.
 
 use std::collections::HashMap;
 
@@ -80,7 +84,7 @@ impl ScanInstance {
     }
 
     /// Folds in another instance of the same identifier and window (one written before a restart).
-    pub(crate) fn merge(&mut self, other: &ScanInstance) {
+    fn merge(&mut self, other: &ScanInstance) {
         self.first_seen_ms = self.first_seen_ms.min(other.first_seen_ms);
         self.last_seen_ms = self.last_seen_ms.max(other.last_seen_ms);
         self.count = self.count.saturating_add(other.count);
@@ -90,9 +94,6 @@ impl ScanInstance {
         self.tx_power = self.tx_power.or(other.tx_power);
         self.via_advertisement |= other.via_advertisement;
         self.via_gatt |= other.via_gatt;
-        self.seconds_since_previous_scan = self
-            .seconds_since_previous_scan
-            .or(other.seconds_since_previous_scan);
     }
 
     /// The mean RSSI in dBm.
@@ -104,109 +105,150 @@ impl ScanInstance {
     pub const fn identifier(&self) -> Identifier {
         self.payload.identifier()
     }
+}
 
-    /// The record's plaintext: a version byte and fixed-width fields.
-    pub(crate) fn encode(&self) -> [u8; ENCODED_LEN] {
-        let mut out = [0u8; ENCODED_LEN];
-        let mut w = Writer(&mut out, 0);
-        w.put(&[RECORD_VERSION]);
-        match &self.payload {
-            Payload::EnV1 { rpi, aem } => {
-                w.put(&[SCHEME_EN_V1]);
-                w.put(rpi.as_bytes());
-                w.put(aem.as_bytes());
+/// The window record's layout version.
+const RECORD_VERSION: u8 = 1;
+const SCHEME_EN_V1: u8 = 0;
+const SCHEME_BLUEZONE_V3: u8 = 1;
+/// Header: version, flags (bit 0: gap known), gap in seconds.
+const HEADER_LEN: usize = 1 + 1 + 4;
+/// Per instance: scheme, identifier (16, Bluezone IDs zero-padded), AEM, flags, TX power, first and last
+/// sighting as offsets from the window start, count, strongest and weakest RSSI, RSSI sum.
+pub(crate) const INSTANCE_LEN: usize = 1 + 16 + 4 + 1 + 1 + 4 + 4 + 4 + 1 + 1 + 4;
+
+/// All instances of one scan window: the unit the store writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WindowRecord {
+    pub(crate) start_ms: u64,
+    pub(crate) seconds_since_previous: Option<u32>,
+    pub(crate) instances: Vec<ScanInstance>,
+}
+
+impl WindowRecord {
+    /// The record's plaintext. Times are stored relative to the window start (the record key).
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN + self.instances.len() * INSTANCE_LEN);
+        out.push(RECORD_VERSION);
+        out.push(u8::from(self.seconds_since_previous.is_some()));
+        out.extend_from_slice(&self.seconds_since_previous.unwrap_or(0).to_be_bytes());
+        for i in &self.instances {
+            match &i.payload {
+                Payload::EnV1 { rpi, aem } => {
+                    out.push(SCHEME_EN_V1);
+                    out.extend_from_slice(rpi.as_bytes());
+                    out.extend_from_slice(aem.as_bytes());
+                }
+                Payload::BluezoneV3 { id } => {
+                    out.push(SCHEME_BLUEZONE_V3);
+                    out.extend_from_slice(id.as_bytes());
+                    out.extend_from_slice(&[0; 8]);
+                }
             }
-            Payload::BluezoneV3 { id } => {
-                w.put(&[SCHEME_BLUEZONE_V3]);
-                w.put(id.as_bytes());
-                w.put(&[0; 8]);
-            }
+            let flags = u8::from(i.via_advertisement)
+                | u8::from(i.via_gatt) << 1
+                | u8::from(i.tx_power.is_some()) << 2;
+            out.extend_from_slice(&[flags, i.tx_power.unwrap_or(0) as u8]);
+            out.extend_from_slice(&offset(i.first_seen_ms, self.start_ms).to_be_bytes());
+            out.extend_from_slice(&offset(i.last_seen_ms, self.start_ms).to_be_bytes());
+            out.extend_from_slice(&i.count.to_be_bytes());
+            out.extend_from_slice(&[i.max_rssi as u8, i.min_rssi as u8]);
+            // |rssi| <= 128, so the sum fits an i32 for up to 16 million sightings a window.
+            let sum = i32::try_from(i.rssi_sum).unwrap_or(if i.rssi_sum < 0 {
+                i32::MIN
+            } else {
+                i32::MAX
+            });
+            out.extend_from_slice(&sum.to_be_bytes());
         }
-        let flags = u8::from(self.via_advertisement)
-            | u8::from(self.via_gatt) << 1
-            | u8::from(self.tx_power.is_some()) << 2
-            | u8::from(self.seconds_since_previous_scan.is_some()) << 3;
-        w.put(&[flags, self.tx_power.unwrap_or(0) as u8]);
-        w.put(&self.window_start_ms.to_be_bytes());
-        w.put(&self.seconds_since_previous_scan.unwrap_or(0).to_be_bytes());
-        w.put(&self.first_seen_ms.to_be_bytes());
-        w.put(&self.last_seen_ms.to_be_bytes());
-        w.put(&self.count.to_be_bytes());
-        w.put(&[self.max_rssi as u8, self.min_rssi as u8]);
-        w.put(&self.rssi_sum.to_be_bytes());
         out
     }
 
-    /// Parses [`encode`](Self::encode)'s output; anything else is [`Error::StoreCorrupt`].
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let corrupt = || Error::StoreCorrupt("a scan instance record has an unknown layout".into());
-        let bytes: &[u8; ENCODED_LEN] = bytes.try_into().map_err(|_| corrupt())?;
-        let mut r = Reader(bytes, 0);
-        if r.take::<1>()[0] != RECORD_VERSION {
+    /// Parses [`encode`](Self::encode)'s output for the window starting at `start_ms`.
+    pub(crate) fn decode(start_ms: u64, bytes: &[u8]) -> Result<Self, Error> {
+        let corrupt = || Error::StoreCorrupt("a scan window record has an unknown layout".into());
+        let (header, body) = bytes.split_at_checked(HEADER_LEN).ok_or_else(corrupt)?;
+        if header[0] != RECORD_VERSION || header[1] > 1 || body.len() % INSTANCE_LEN != 0 {
             return Err(corrupt());
         }
-        let scheme = r.take::<1>()[0];
-        let id = r.take::<16>();
-        let aem = r.take::<4>();
-        let payload = match scheme {
-            SCHEME_EN_V1 => Payload::EnV1 {
-                rpi: Rpi(id),
-                aem: Aem(aem),
-            },
-            SCHEME_BLUEZONE_V3 => Payload::BluezoneV3 {
-                id: BluezoneId::from_slice(&id[..BluezoneId::LEN]).map_err(|_| corrupt())?,
-            },
-            _ => return Err(corrupt()),
-        };
-        let [flags, tx] = r.take::<2>();
-        let window_start_ms = u64::from_be_bytes(r.take());
-        let gap = u32::from_be_bytes(r.take());
-        let first_seen_ms = u64::from_be_bytes(r.take());
-        let last_seen_ms = u64::from_be_bytes(r.take());
-        let count = u32::from_be_bytes(r.take());
-        let [max_rssi, min_rssi] = r.take::<2>();
-        let rssi_sum = i64::from_be_bytes(r.take());
+        let gap = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
+        let seconds_since_previous = (header[1] == 1).then_some(gap);
+        let mut instances = Vec::with_capacity(body.len() / INSTANCE_LEN);
+        for chunk in body.chunks_exact(INSTANCE_LEN) {
+            let mut r = Reader(chunk);
+            let scheme = r.byte();
+            let id: [u8; 16] = r.take();
+            let aem: [u8; 4] = r.take();
+            let payload = match scheme {
+                SCHEME_EN_V1 => Payload::EnV1 {
+                    rpi: Rpi(id),
+                    aem: Aem(aem),
+                },
+                SCHEME_BLUEZONE_V3 => Payload::BluezoneV3 {
+                    id: BluezoneId::from_slice(&id[..BluezoneId::LEN]).map_err(|_| corrupt())?,
+                },
+                _ => return Err(corrupt()),
+            };
+            let (flags, tx) = (r.byte(), r.byte());
+            let first = i32::from_be_bytes(r.take());
+            let last = i32::from_be_bytes(r.take());
+            instances.push(ScanInstance {
+                payload,
+                window_start_ms: start_ms,
+                seconds_since_previous_scan: seconds_since_previous,
+                first_seen_ms: start_ms.saturating_add_signed(i64::from(first)),
+                last_seen_ms: start_ms.saturating_add_signed(i64::from(last)),
+                count: u32::from_be_bytes(r.take()),
+                max_rssi: r.byte() as i8,
+                min_rssi: r.byte() as i8,
+                rssi_sum: i64::from(i32::from_be_bytes(r.take())),
+                tx_power: (flags & 4 != 0).then_some(tx as i8),
+                via_advertisement: flags & 1 != 0,
+                via_gatt: flags & 2 != 0,
+            });
+        }
         Ok(Self {
-            payload,
-            window_start_ms,
-            seconds_since_previous_scan: (flags & 8 != 0).then_some(gap),
-            first_seen_ms,
-            last_seen_ms,
-            count,
-            max_rssi: max_rssi as i8,
-            min_rssi: min_rssi as i8,
-            rssi_sum,
-            tx_power: (flags & 4 != 0).then_some(tx as i8),
-            via_advertisement: flags & 1 != 0,
-            via_gatt: flags & 2 != 0,
+            start_ms,
+            seconds_since_previous,
+            instances,
         })
     }
-}
 
-const RECORD_VERSION: u8 = 1;
-pub(crate) const SCHEME_EN_V1: u8 = 0;
-pub(crate) const SCHEME_BLUEZONE_V3: u8 = 1;
-
-/// Plaintext length of a scan instance record.
-pub(crate) const ENCODED_LEN: usize = 1 + 1 + 16 + 4 + 2 + 8 + 4 + 8 + 8 + 4 + 2 + 8;
-
-struct Writer<'a>(&'a mut [u8; ENCODED_LEN], usize);
-
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0[self.1..self.1 + bytes.len()].copy_from_slice(bytes);
-        self.1 += bytes.len();
+    /// Folds in the record written for the same window before a restart.
+    pub(crate) fn merge(&mut self, older: WindowRecord) {
+        self.seconds_since_previous = self.seconds_since_previous.or(older.seconds_since_previous);
+        for old in older.instances {
+            match self
+                .instances
+                .iter_mut()
+                .find(|i| i.identifier() == old.identifier())
+            {
+                Some(mine) => mine.merge(&old),
+                None => self.instances.push(old),
+            }
+        }
     }
 }
 
-struct Reader<'a>(&'a [u8; ENCODED_LEN], usize);
+/// `time - start` in milliseconds as an i32: sightings sit within a window of at most a few minutes,
+/// slightly before its start when they arrive out of order.
+fn offset(time_ms: u64, start_ms: u64) -> i32 {
+    let delta = i128::from(time_ms) - i128::from(start_ms);
+    i32::try_from(delta).unwrap_or(if delta < 0 { i32::MIN } else { i32::MAX })
+}
+
+struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
-        out.copy_from_slice(&self.0[self.1..self.1 + N]);
-        self.1 += N;
+        out.copy_from_slice(&self.0[..N]);
+        self.0 = &self.0[N..];
         out
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.take::<1>()[0]
     }
 }
 
@@ -218,30 +260,26 @@ struct Window {
     seconds_since_previous: Option<u32>,
 }
 
-/// An instance to write, and whether this session has written it before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A window record to write, and whether this session has written it before.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
-    pub(crate) instance: ScanInstance,
-    /// No record for it was written in this session yet.
+    pub(crate) record: WindowRecord,
+    /// No record for this window was written in this session yet.
     pub(crate) new: bool,
 }
 
-/// An instance of the open window and whether it has been written in this session.
-#[derive(Debug, Clone, Copy)]
-struct Open {
-    instance: ScanInstance,
-    written: bool,
-    dirty: bool,
-}
-
-/// Sightings grouped into the current window's instances, plus closed instances not yet written.
+/// Sightings grouped into the current window's instances, plus closed windows not yet written.
 #[derive(Debug, Default)]
 pub(crate) struct Aggregator {
     window: Option<Window>,
     /// Start of the last window before this session, read from the store when it opened.
     previous_start_ms: Option<u64>,
-    open: HashMap<Identifier, Open>,
-    /// Instances of closed windows changed since the last write.
+    open: HashMap<Identifier, ScanInstance>,
+    /// The open window changed since it was last written.
+    dirty: bool,
+    /// The open window has been written in this session.
+    written: bool,
+    /// Closed windows changed since the last write.
     closed: Vec<Change>,
     merge_gap_ms: u64,
     max_window_ms: u64,
@@ -285,63 +323,76 @@ impl Aggregator {
         };
         window.last_ms = window.last_ms.max(t);
         let window = *window;
+        self.dirty = true;
         self.open
             .entry(s.payload.identifier())
-            .and_modify(|open| {
-                open.instance.add(s);
-                open.dirty = true;
-            })
-            .or_insert_with(|| Open {
-                instance: ScanInstance::new(s, &window),
-                written: false,
-                dirty: true,
-            });
+            .and_modify(|instance| instance.add(s))
+            .or_insert_with(|| ScanInstance::new(s, &window));
+    }
+
+    fn open_record(&self) -> Option<WindowRecord> {
+        let window = self.window?;
+        let mut instances: Vec<ScanInstance> = self.open.values().copied().collect();
+        instances.sort_by_key(|i| i.identifier());
+        Some(WindowRecord {
+            start_ms: window.start_ms,
+            seconds_since_previous: window.seconds_since_previous,
+            instances,
+        })
     }
 
     fn close_window(&mut self) {
-        self.closed.extend(
-            self.open
-                .drain()
-                .filter(|(_, o)| o.dirty)
-                .map(|(_, o)| Change {
-                    instance: o.instance,
-                    new: !o.written,
-                }),
-        );
+        if self.dirty {
+            if let Some(record) = self.open_record() {
+                self.closed.push(Change {
+                    record,
+                    new: !self.written,
+                });
+            }
+        }
+        self.open.clear();
+        self.dirty = false;
+        self.written = false;
     }
 
-    /// Instances changed since the last call: closed windows first, then the open window's changed ones,
-    /// which count as written from now on.
+    /// Windows changed since the last call: closed ones first, then the open window if it changed, which
+    /// counts as written from now on.
     pub(crate) fn take_changes(&mut self) -> Vec<Change> {
         let mut out = std::mem::take(&mut self.closed);
-        for open in self.open.values_mut().filter(|o| o.dirty) {
-            out.push(Change {
-                instance: open.instance,
-                new: !open.written,
-            });
-            open.dirty = false;
-            open.written = true;
+        if self.dirty {
+            if let Some(record) = self.open_record() {
+                out.push(Change {
+                    record,
+                    new: !self.written,
+                });
+            }
+            self.dirty = false;
+            self.written = true;
         }
         out
     }
 
-    /// How many changed instances wait to be written.
+    /// How many instances wait to be written.
     pub(crate) fn pending(&self) -> usize {
-        self.closed.len() + self.open.values().filter(|o| o.dirty).count()
+        self.closed
+            .iter()
+            .map(|c| c.record.instances.len())
+            .sum::<usize>()
+            + if self.dirty { self.open.len() } else { 0 }
     }
 
     /// Puts back changes whose write failed, so that nothing acknowledged is lost.
     pub(crate) fn restore(&mut self, changes: Vec<Change>) {
         for change in changes {
-            let in_open_window = self
+            let is_open = self
                 .window
-                .is_some_and(|w| w.start_ms == change.instance.window_start_ms);
-            match self.open.get_mut(&change.instance.identifier()) {
-                Some(open) if in_open_window => {
-                    open.dirty = true;
-                    open.written &= !change.new;
-                }
-                _ => self.closed.push(change),
+                .is_some_and(|w| w.start_ms == change.record.start_ms);
+            if is_open {
+                // The open window in memory is at least as complete as the failed record.
+                self.dirty = true;
+                self.written &= !change.new;
+            } else {
+                self.closed.push(change);
             }
         }
     }
@@ -365,7 +416,10 @@ mod tests {
     }
 
     fn instances(changes: Vec<Change>) -> Vec<ScanInstance> {
-        changes.into_iter().map(|c| c.instance).collect()
+        changes
+            .into_iter()
+            .flat_map(|c| c.record.instances)
+            .collect()
     }
 
     #[test]
@@ -375,7 +429,10 @@ mod tests {
             agg.add(&sighting(1, 10_000 + t, -60 - i as i8));
             agg.add(&sighting(2, 10_000 + t, -80));
         }
-        let changes = instances(agg.take_changes());
+        assert_eq!(agg.pending(), 2);
+        let changes = agg.take_changes();
+        assert_eq!(changes.len(), 1);
+        let changes = instances(changes);
         assert_eq!(changes.len(), 2);
         let a = changes
             .iter()
@@ -439,23 +496,53 @@ mod tests {
         s.tx_power = Some(-12);
         s.source = Source::GattRead;
         agg.add(&s);
+        agg.add(&sighting(7, 4_000, -71));
         agg.add(&Sighting {
             payload: Payload::BluezoneV3 {
                 id: BluezoneId([9; 12]),
             },
             ..sighting(0, 5_001, -90)
         });
-        for instance in instances(agg.take_changes()) {
-            let bytes = instance.encode();
-            assert_eq!(ScanInstance::decode(&bytes).unwrap(), instance);
-            assert!(ScanInstance::decode(&bytes[1..]).is_err());
-            let mut bad = bytes;
-            bad[0] = 9;
-            assert!(ScanInstance::decode(&bad).is_err());
-            let mut bad = bytes;
-            bad[1] = 7;
-            assert!(ScanInstance::decode(&bad).is_err());
+        let changes = agg.take_changes();
+        assert_eq!(changes.len(), 1);
+        let record = &changes[0].record;
+        let bytes = record.encode();
+        assert_eq!(bytes.len(), HEADER_LEN + 2 * INSTANCE_LEN);
+        assert_eq!(&WindowRecord::decode(5_000, &bytes).unwrap(), record);
+        assert_eq!(
+            WindowRecord::decode(5_000, &bytes).unwrap().instances[0].first_seen_ms,
+            4_000
+        );
+        for len in 0..bytes.len() {
+            if len != HEADER_LEN + INSTANCE_LEN && len != HEADER_LEN {
+                assert!(WindowRecord::decode(5_000, &bytes[..len]).is_err(), "{len}");
+            }
         }
+        for (at, value) in [(0, 9), (1, 7), (HEADER_LEN, 7)] {
+            let mut bad = bytes.clone();
+            bad[at] = value;
+            assert!(WindowRecord::decode(5_000, &bad).is_err());
+        }
+    }
+
+    #[test]
+    fn merging_keeps_instances_of_both_records() {
+        let mut agg = Aggregator::new(5_000, 60_000, None);
+        agg.add(&sighting(1, 0, -60));
+        agg.add(&sighting(2, 0, -60));
+        let older = agg.take_changes().remove(0).record;
+        let mut agg = Aggregator::new(5_000, 60_000, None);
+        agg.add(&sighting(1, 0, -50));
+        agg.add(&sighting(3, 0, -50));
+        let mut newer = agg.take_changes().remove(0).record;
+        newer.merge(older);
+        assert_eq!(newer.instances.len(), 3);
+        let one = newer
+            .instances
+            .iter()
+            .find(|i| i.payload.identifier().as_bytes()[0] == 1)
+            .unwrap();
+        assert_eq!((one.count, one.max_rssi, one.min_rssi), (2, -50, -60));
     }
 
     #[test]
@@ -470,7 +557,7 @@ mod tests {
         agg.restore(changes.clone());
         assert_eq!(agg.pending(), 2);
         let mut again = agg.take_changes();
-        again.sort_by_key(|c| c.instance.window_start_ms);
+        again.sort_by_key(|c| c.record.start_ms);
         assert_eq!(again, changes);
     }
 
@@ -481,13 +568,14 @@ mod tests {
         assert!(agg.take_changes()[0].new);
         assert!(agg.take_changes().is_empty());
         agg.add(&sighting(1, 1_000, -60));
-        let change = agg.take_changes()[0];
+        let change = agg.take_changes().remove(0);
         assert!(!change.new);
-        assert_eq!(change.instance.count, 2);
-        // Closing the window hands over only instances that changed since they were written.
+        assert_eq!(change.record.instances[0].count, 2);
+        // Closing an unchanged, written window hands over nothing for it.
         agg.add(&sighting(2, 500_000, -60));
         let changes = agg.take_changes();
         assert_eq!(changes.len(), 1);
         assert!(changes[0].new);
+        assert_eq!(changes[0].record.start_ms, 500_000);
     }
 }

@@ -1,10 +1,10 @@
 //! The phone's local store on sled: scan instances of what it heard, its own keys, and the bookkeeping of
 //! matching. Small, private and crash-safe.
 //!
-//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (see [`instances`]) and are written in
-//!   batches; one row per sighting is never stored.
+//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (see [`instances`]), and each scan
+//!   window's instances are written as one record; one row per sighting is never stored.
 //! - **Encrypted at rest**: every value is sealed with AES-256-GCM under a key derived from the platform's
-//!   [`DataKey`]; record keys hold times and keyed hashes, never identifiers (see [`seal`]).
+//!   [`DataKey`]; record keys hold times and day numbers, never identifiers (see [`seal`]).
 //! - **Bounded**: records older than the retention period (14 days by default) are purged whenever the
 //!   store opens or checkpoints, and the scan instances are also capped in total size, oldest first.
 //! - **Durable at checkpoints**: [`Store::record`] accepts sightings into memory; [`Store::checkpoint`]
@@ -12,15 +12,16 @@
 //! - **Versioned**: a marker file names the schema version, checked before sled opens anything, so a store
 //!   written by a newer version is refused without being touched.
 //!
-//! Record keys, per tree: `instances` — window start (u64 BE ms) || HMAC(identifier)[..8];
-//! `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the UTC day (u32 BE).
+//! Record keys, per tree: `windows` — the scan window's start (u64 BE ms); `keys` — see [`keys`];
+//! `batches` — the batch's digest; `exposures` — the UTC day (u32 BE).
 
 mod instances;
 mod keys;
 mod seal;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use instances::ScanInstance;
 pub use keys::{ReportKeys, UserConsent};
@@ -29,10 +30,9 @@ pub use seal::DataKey;
 use crate::error::Error;
 use crate::protocol::bluezone_v3::{self, RootKey};
 use crate::protocol::en_v1::{ExposureKey, EN_INTERVAL_SECS};
-use crate::protocol::Identifier;
 use crate::sighting::{Sighting, SightingSink};
-use instances::{Aggregator, Change, SCHEME_BLUEZONE_V3, SCHEME_EN_V1};
-use seal::{Sealer, SEAL_OVERHEAD};
+use instances::{Aggregator, Change, WindowRecord};
+use seal::Sealer;
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -42,15 +42,15 @@ pub const MARKER_FILE: &str = "OPENZONE-STORE";
 
 const MS_PER_DAY: u64 = 86_400_000;
 
-/// Bytes one scan instance takes in the store's records: key, sealed value.
-pub const INSTANCE_RECORD_BYTES: u64 = (8 + 8 + instances::ENCODED_LEN + SEAL_OVERHEAD) as u64;
+/// The smallest size cap accepted: room for a day of a busy phone's scan windows.
+const MIN_MAX_BYTES: u64 = 1 << 20;
 
 /// Files sled creates in a store directory; a directory holding only these and no marker is a store
 /// whose creation was interrupted.
 const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
 
 const TREE_META: u8 = 0;
-const TREE_INSTANCES: u8 = 1;
+const TREE_WINDOWS: u8 = 1;
 const TREE_KEYS: u8 = 2;
 const TREE_BATCHES: u8 = 3;
 const TREE_EXPOSURES: u8 = 4;
@@ -64,7 +64,7 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"openzone data key check";
 pub struct StoreConfig {
     /// Days of data kept, 1 to 30; older records are purged. Default 14.
     pub retention_days: u32,
-    /// Cap on the scan instance records, in bytes of keys and values; the oldest go first. Default 12 MiB.
+    /// Cap on the scan window records, in bytes of keys and values; the oldest go first. Default 12 MiB.
     pub max_bytes: u64,
     /// sled's page cache in bytes. Default 2 MiB (sled's own default, 1 GiB, is far too big for a phone).
     pub cache_bytes: u64,
@@ -74,6 +74,9 @@ pub struct StoreConfig {
     pub max_window_ms: u64,
     /// Changed instances held in memory before they are written without waiting for a checkpoint.
     pub write_batch: usize,
+    /// Free disk space the store never writes into; below it, writes fail with [`Error::DiskFull`] and
+    /// the data stays in memory. Default 4 MiB; 0 turns the check off.
+    pub reserve_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -85,6 +88,7 @@ impl Default for StoreConfig {
             merge_gap_ms: 5_000,
             max_window_ms: 60_000,
             write_batch: 4_096,
+            reserve_bytes: 4 << 20,
         }
     }
 }
@@ -97,11 +101,10 @@ impl StoreConfig {
                 self.retention_days
             )));
         }
-        if self.max_bytes < INSTANCE_RECORD_BYTES * 1_000 {
+        if self.max_bytes < MIN_MAX_BYTES {
             return Err(Error::InvalidConfig(format!(
-                "a store cap of {} bytes holds fewer than 1,000 scan instances; allow at least {}",
-                self.max_bytes,
-                INSTANCE_RECORD_BYTES * 1_000
+                "a store cap of {} bytes is too small to hold a day; allow at least {MIN_MAX_BYTES}",
+                self.max_bytes
             )));
         }
         if self.merge_gap_ms == 0 || self.max_window_ms < self.merge_gap_ms {
@@ -153,30 +156,49 @@ pub struct StoreStats {
     pub has_bluezone_root: bool,
     /// Bytes the store's files take on disk.
     pub bytes_on_disk: u64,
-    /// Bytes of scan instance records (keys and values), what the size cap counts.
-    pub instance_bytes: u64,
+    /// Bytes of scan window records (keys and values), what the size cap counts.
+    pub record_bytes: u64,
 }
 
 struct State {
     aggregator: Aggregator,
-    instance_count: u64,
+    /// Bytes of the scan window records: keys and sealed values.
+    record_bytes: u64,
     /// The newest window start that was already in the store when it opened; a window starting later
     /// cannot collide with an older record.
     persisted_until_ms: Option<u64>,
 }
 
-/// An open store. Cheap to share behind an `Arc`; all methods take `&self`.
-pub struct Store {
-    dir: PathBuf,
+/// sled's handles, shared so that a store whose disk failed can be left open rather than closed.
+struct Sled {
     db: sled::Db,
     meta: sled::Tree,
-    instances: sled::Tree,
+    windows: sled::Tree,
     keys: sled::Tree,
     batches: sled::Tree,
     exposures: sled::Tree,
+}
+
+/// An open store. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Store {
+    dir: PathBuf,
+    sled: Arc<Sled>,
     sealer: Sealer,
     config: StoreConfig,
     state: Mutex<State>,
+    /// sled reported an I/O error; it then hangs for ever in the flush its handles make when they
+    /// close (sled 0.34), so this store's handles are left open instead.
+    io_failed: AtomicBool,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.io_failed.load(Ordering::Relaxed) {
+            // Keeps sled's handles (and its file lock) until the process exits; the app must restart to
+            // use the store again, which is what the error told the user.
+            std::mem::forget(Arc::clone(&self.sled));
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -203,31 +225,42 @@ impl Store {
         let marker = check_directory(dir)?;
         let db = open_sled(dir, &config)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| sled_error(dir, e));
-        let store = Store {
+        let sled = Sled {
             meta: tree("meta")?,
-            instances: tree("instances")?,
+            windows: tree("windows")?,
             keys: tree("keys")?,
             batches: tree("batches")?,
             exposures: tree("exposures")?,
             db,
+        };
+        let store = Store {
+            sled: Arc::new(sled),
+            io_failed: AtomicBool::new(false),
             dir: dir.to_path_buf(),
             sealer: Sealer::new(data_key),
             state: Mutex::new(State {
                 aggregator: Aggregator::new(config.merge_gap_ms, config.max_window_ms, None),
-                instance_count: 0,
+                record_bytes: 0,
                 persisted_until_ms: None,
             }),
             config,
         };
         store.check_meta(marker)?;
         let last_window = store
-            .instances
+            .sled
+            .windows
             .last()
             .map_err(|e| store.io(e))?
             .and_then(|(k, _)| Some(u64::from_be_bytes(k.get(..8)?.try_into().ok()?)));
         {
             let mut state = store.lock();
-            state.instance_count = store.instances.len() as u64;
+            state.record_bytes = store
+                .sled
+                .windows
+                .iter()
+                .map(|entry| entry.map(|(k, v)| (k.len() + v.len()) as u64))
+                .sum::<sled::Result<u64>>()
+                .map_err(|e| store.io(e))?;
             state.persisted_until_ms = last_window;
             state.aggregator = Aggregator::new(
                 store.config.merge_gap_ms,
@@ -241,16 +274,16 @@ impl Store {
 
     /// Checks the schema and the data key; creates both on a fresh store.
     fn check_meta(&self, marker: Option<u32>) -> Result<(), Error> {
-        let schema = self.meta.get(META_SCHEMA).map_err(|e| self.io(e))?;
+        let schema = self.sled.meta.get(META_SCHEMA).map_err(|e| self.io(e))?;
         match schema {
             None if marker.is_none() => {
                 // A fresh store (or one whose creation was interrupted before anything was recorded).
                 let check = self.sealer.seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
-                self.meta
+                self.sled.meta
                     .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
                     .map_err(|e| self.io(e))?;
-                self.meta.insert(META_KEY_CHECK, check).map_err(|e| self.io(e))?;
-                self.db.flush().map_err(|e| self.io(e))?;
+                self.sled.meta.insert(META_KEY_CHECK, check).map_err(|e| self.io(e))?;
+                self.sled.db.flush().map_err(|e| self.io(e))?;
                 write_marker(&self.dir)?;
                 Ok(())
             }
@@ -270,7 +303,7 @@ impl Store {
                     });
                 }
                 let check = self
-                    .meta
+                    .sled.meta
                     .get(META_KEY_CHECK)
                     .map_err(|e| self.io(e))?
                     .ok_or_else(|| Error::StoreCorrupt("the data key check record is missing".into()))?;
@@ -296,7 +329,30 @@ impl Store {
     }
 
     fn io(&self, e: sled::Error) -> Error {
+        if matches!(e, sled::Error::Io(_)) {
+            self.io_failed.store(true, Ordering::Relaxed);
+        }
         sled_error(&self.dir, e)
+    }
+
+    /// Refuses to write when the disk is nearly full: sled 0.34 cannot recover from running out of
+    /// space, so the store stops short of it and keeps what it was given in memory until there is room.
+    fn check_space(&self) -> Result<(), Error> {
+        if self.config.reserve_bytes == 0 {
+            return Ok(());
+        }
+        let available = fs2::available_space(&self.dir).map_err(|source| Error::StoreIo {
+            path: self.dir.clone(),
+            source,
+        })?;
+        if available < self.config.reserve_bytes {
+            return Err(Error::DiskFull {
+                path: self.dir.clone(),
+                available,
+                reserve: self.config.reserve_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// The directory the store lives in.
@@ -310,13 +366,17 @@ impl Store {
     }
 
     /// Accepts sightings into memory; they are durable after the next [`checkpoint`](Self::checkpoint).
+    ///
+    /// Once enough changes wait, they are written here already; if that write fails (a full disk), they
+    /// stay in memory and the error comes from the next checkpoint, so a caller never records twice.
     pub fn record(&self, sightings: &[Sighting]) -> Result<(), Error> {
         let mut state = self.lock();
         for s in sightings {
             state.aggregator.add(s);
         }
         if state.aggregator.pending() >= self.config.write_batch {
-            self.write_changes(&mut state)?;
+            // Nothing is lost on failure: write_changes puts the changes back.
+            let _ = self.write_changes(&mut state);
         }
         Ok(())
     }
@@ -329,87 +389,64 @@ impl Store {
             self.write_changes(&mut state)?;
         }
         self.purge(now_ms, None)?;
-        self.db.flush().map_err(|e| self.io(e))?;
+        self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())
     }
 
-    /// Writes the aggregator's changes as one sled batch; on failure they go back to the aggregator.
+    /// Writes the aggregator's changed windows; on failure the unwritten ones go back to the aggregator.
     fn write_changes(&self, state: &mut State) -> Result<(), Error> {
-        let changes = state.aggregator.take_changes();
-        if changes.is_empty() {
+        if state.aggregator.pending() == 0 {
             return Ok(());
         }
-        match self.build_batch(state, &changes) {
-            Ok((batch, added)) => match self.instances.apply_batch(batch) {
-                Ok(()) => {
-                    state.instance_count += added;
-                    Ok(())
-                }
-                Err(e) => {
-                    state.aggregator.restore(changes);
-                    Err(self.io(e))
-                }
-            },
-            Err(e) => {
-                state.aggregator.restore(changes);
-                Err(e)
+        self.check_space()?;
+        let mut changes = state.aggregator.take_changes().into_iter();
+        while let Some(change) = changes.next() {
+            if let Err(e) = self.write_window(state, &change) {
+                state
+                    .aggregator
+                    .restore(std::iter::once(change).chain(changes).collect());
+                return Err(e);
             }
         }
+        Ok(())
     }
 
-    fn build_batch(&self, state: &State, changes: &[Change]) -> Result<(sled::Batch, u64), Error> {
-        let mut batch = sled::Batch::default();
-        let mut added = 0;
-        for change in changes {
-            let mut instance = change.instance;
-            let key = self.instance_key(&instance);
-            // Only a window no later than the newest one found at opening can already hold this record
-            // (the store reopened within a window, or the clock went back): merge rather than overwrite.
-            let may_exist = change.new
-                && state
-                    .persisted_until_ms
-                    .is_some_and(|until| instance.window_start_ms <= until);
-            let existing = if may_exist {
-                self.instances.get(key).map_err(|e| self.io(e))?
-            } else {
-                None
-            };
-            match existing {
-                Some(sealed) => {
-                    let old = self.open_instance(&key, &sealed)?;
-                    if old.identifier() == instance.identifier() {
-                        instance.merge(&old);
-                    }
-                }
-                None => added += u64::from(change.new),
+    fn write_window(&self, state: &mut State, change: &Change) -> Result<(), Error> {
+        let key = change.record.start_ms.to_be_bytes();
+        let mut record = change.record.clone();
+        // Only a window no later than the newest one found at opening can already have a record (the
+        // store reopened within a window, or the clock went back): merge rather than overwrite.
+        let may_exist = change.new
+            && state
+                .persisted_until_ms
+                .is_some_and(|until| record.start_ms <= until);
+        if may_exist {
+            if let Some(sealed) = self.sled.windows.get(key).map_err(|e| self.io(e))? {
+                record.merge(self.open_window(&key, &sealed)?);
             }
-            batch.insert(
-                &key,
-                self.sealer.seal(TREE_INSTANCES, &key, &instance.encode())?,
-            );
         }
-        Ok((batch, added))
+        let sealed = self.sealer.seal(TREE_WINDOWS, &key, &record.encode())?;
+        let new_len = (key.len() + sealed.len()) as u64;
+        let previous = self
+            .sled
+            .windows
+            .insert(key, sealed)
+            .map_err(|e| self.io(e))?;
+        let old_len = previous.map_or(0, |v| (key.len() + v.len()) as u64);
+        state.record_bytes = (state.record_bytes + new_len).saturating_sub(old_len);
+        Ok(())
     }
 
-    fn instance_key(&self, instance: &ScanInstance) -> [u8; 16] {
-        let (scheme, id) = match instance.identifier() {
-            Identifier::EnV1(rpi) => (SCHEME_EN_V1, rpi.0.to_vec()),
-            Identifier::BluezoneV3(id) => (SCHEME_BLUEZONE_V3, id.0.to_vec()),
-        };
-        let mut key = [0u8; 16];
-        key[..8].copy_from_slice(&instance.window_start_ms.to_be_bytes());
-        key[8..].copy_from_slice(&self.sealer.index(scheme, &id));
-        key
-    }
-
-    fn open_instance(&self, key: &[u8], sealed: &[u8]) -> Result<ScanInstance, Error> {
+    fn open_window(&self, key: &[u8], sealed: &[u8]) -> Result<WindowRecord, Error> {
+        let corrupt = || Error::StoreCorrupt("a scan window record does not authenticate".into());
+        let start_ms = <[u8; 8]>::try_from(key)
+            .map(u64::from_be_bytes)
+            .map_err(|_| corrupt())?;
         let plain = self
             .sealer
-            .open(TREE_INSTANCES, key, sealed)
-            .ok_or_else(|| {
-                Error::StoreCorrupt("a scan instance record does not authenticate".into())
-            })?;
-        ScanInstance::decode(&plain)
+            .open(TREE_WINDOWS, key, sealed)
+            .ok_or_else(corrupt)?;
+        WindowRecord::decode(start_ms, &plain)
     }
 
     /// Every scan instance whose window started in `[from_ms, to_ms)`, oldest first, including those not
@@ -433,11 +470,15 @@ impl Store {
             self.write_changes(&mut state)?;
         }
         for entry in self
-            .instances
+            .sled
+            .windows
             .range(from_ms.to_be_bytes()..to_ms.to_be_bytes())
         {
             let (key, sealed) = entry.map_err(|e| self.io(e))?;
-            f(self.open_instance(&key, &sealed)?);
+            self.open_window(&key, &sealed)?
+                .instances
+                .into_iter()
+                .for_each(&mut f);
         }
         Ok(())
     }
@@ -451,20 +492,27 @@ impl Store {
         let mut state = self.lock();
         self.write_changes(&mut state)?;
 
-        let expired = self.remove_keys(
-            &self.instances,
-            self.instances.range(..cutoff_ms.to_be_bytes()).keys(),
-        )?;
-        report.expired_instances = expired;
-        state.instance_count = state.instance_count.saturating_sub(expired);
-
-        let cap = self.config.max_bytes / INSTANCE_RECORD_BYTES;
-        if state.instance_count > cap {
-            let excess = (state.instance_count - cap) as usize;
-            let evicted =
-                self.remove_keys(&self.instances, self.instances.iter().keys().take(excess))?;
-            report.evicted_instances = evicted;
-            state.instance_count = state.instance_count.saturating_sub(evicted);
+        let expired: Vec<sled::IVec> = self
+            .sled
+            .windows
+            .range(..cutoff_ms.to_be_bytes())
+            .keys()
+            .collect::<sled::Result<_>>()
+            .map_err(|e| self.io(e))?;
+        report.expired_instances = self.remove_windows(&mut state, expired)?;
+        if state.record_bytes > self.config.max_bytes {
+            let mut excess = state.record_bytes - self.config.max_bytes;
+            let mut oldest = Vec::new();
+            for entry in self.sled.windows.iter() {
+                let (key, value) = entry.map_err(|e| self.io(e))?;
+                let len = (key.len() + value.len()) as u64;
+                oldest.push(key);
+                if len >= excess {
+                    break;
+                }
+                excess -= len;
+            }
+            report.evicted_instances = self.remove_windows(&mut state, oldest)?;
         }
         drop(state);
 
@@ -479,13 +527,30 @@ impl Store {
                     &keys::en_record_key(k.rolling_start_interval)[..],
                 ))
             });
-        report.other_records += self.remove_keys(&self.keys, old_keys)?;
+        report.other_records += self.remove_keys(&self.sled.keys, old_keys)?;
         let cutoff_day = bluezone_v3::utc_day(cutoff_ms / 1000);
         report.other_records += self.remove_keys(
-            &self.exposures,
-            self.exposures.range(..cutoff_day.to_be_bytes()).keys(),
+            &self.sled.exposures,
+            self.sled.exposures.range(..cutoff_day.to_be_bytes()).keys(),
         )?;
         Ok(report)
+    }
+
+    /// Removes whole scan window records; returns how many instances they held.
+    fn remove_windows(&self, state: &mut State, keys: Vec<sled::IVec>) -> Result<u64, Error> {
+        let mut instances = 0;
+        for key in keys {
+            if let Some(sealed) = self.sled.windows.remove(&key).map_err(|e| self.io(e))? {
+                state.record_bytes = state
+                    .record_bytes
+                    .saturating_sub((key.len() + sealed.len()) as u64);
+                // A record that no longer opens is removed all the same; it counts as no instances.
+                instances += self
+                    .open_window(&key, &sealed)
+                    .map_or(0, |w| w.instances.len() as u64);
+            }
+        }
+        Ok(instances)
     }
 
     fn remove_keys(
@@ -525,13 +590,13 @@ impl Store {
             }
         })?;
         days.sort_by_key(|d| (d.day, d.scheme));
-        let instance_count = self.lock().instance_count;
+        let record_bytes = self.lock().record_bytes;
         Ok(StoreStats {
             days,
             own_en_keys: self.own_en_keys()?.len() as u64,
             has_bluezone_root: self.bluezone_root()?.is_some(),
             bytes_on_disk: dir_size(&self.dir),
-            instance_bytes: instance_count * INSTANCE_RECORD_BYTES,
+            record_bytes,
         })
     }
 
@@ -539,7 +604,8 @@ impl Store {
 
     /// Every own en-v1 key, oldest first.
     pub fn own_en_keys(&self) -> Result<Vec<ExposureKey>, Error> {
-        self.keys
+        self.sled
+            .keys
             .scan_prefix(keys::EN_PREFIX)
             .map(|entry| {
                 let (key, sealed) = entry.map_err(|e| self.io(e))?;
@@ -553,18 +619,23 @@ impl Store {
 
     /// Stores an own en-v1 key, or replaces the one with the same start (to end it early).
     pub fn put_own_en_key(&self, key: &ExposureKey) -> Result<(), Error> {
+        self.check_space()?;
         let record = keys::en_record_key(key.rolling_start_interval);
         let sealed = self
             .sealer
             .seal(TREE_KEYS, &record, &keys::encode_en(key))?;
-        self.keys.insert(record, sealed).map_err(|e| self.io(e))?;
-        self.db.flush().map_err(|e| self.io(e))?;
+        self.sled
+            .keys
+            .insert(record, sealed)
+            .map_err(|e| self.io(e))?;
+        self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())
     }
 
     /// The bluezone-v3 root key, if this phone has one.
     pub fn bluezone_root(&self) -> Result<Option<RootKey>, Error> {
         let Some(sealed) = self
+            .sled
             .keys
             .get(keys::ROOT_RECORD_KEY)
             .map_err(|e| self.io(e))?
@@ -585,13 +656,15 @@ impl Store {
         if let Some(existing) = self.bluezone_root()? {
             return Ok(existing);
         }
+        self.check_space()?;
         let sealed =
             self.sealer
                 .seal(TREE_KEYS, &keys::ROOT_RECORD_KEY, &keys::encode_root(&root))?;
-        self.keys
+        self.sled
+            .keys
             .insert(keys::ROOT_RECORD_KEY, sealed)
             .map_err(|e| self.io(e))?;
-        self.db.flush().map_err(|e| self.io(e))?;
+        self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(root)
     }
 
@@ -631,15 +704,20 @@ impl Store {
 
     /// Whether a published batch with this digest was processed already.
     pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
-        self.batches.contains_key(digest).map_err(|e| self.io(e))
+        self.sled
+            .batches
+            .contains_key(digest)
+            .map_err(|e| self.io(e))
     }
 
     /// Remembers that a published batch was processed at `now_ms`.
     pub fn mark_batch_processed(&self, digest: &[u8; 32], now_ms: u64) -> Result<(), Error> {
+        self.check_space()?;
         let sealed = self
             .sealer
             .seal(TREE_BATCHES, digest, &now_ms.to_be_bytes())?;
-        self.batches
+        self.sled
+            .batches
             .insert(digest, sealed)
             .map_err(|e| self.io(e))?;
         Ok(())
@@ -647,15 +725,20 @@ impl Store {
 
     /// Stores the exposure result of a UTC day (an opaque record the risk module encodes).
     pub fn put_exposure(&self, day: u32, record: &[u8]) -> Result<(), Error> {
+        self.check_space()?;
         let key = day.to_be_bytes();
         let sealed = self.sealer.seal(TREE_EXPOSURES, &key, record)?;
-        self.exposures.insert(key, sealed).map_err(|e| self.io(e))?;
+        self.sled
+            .exposures
+            .insert(key, sealed)
+            .map_err(|e| self.io(e))?;
         Ok(())
     }
 
     /// Every stored exposure record, by UTC day, oldest first.
     pub fn exposures(&self) -> Result<Vec<(u32, Vec<u8>)>, Error> {
-        self.exposures
+        self.sled
+            .exposures
             .iter()
             .map(|entry| {
                 let (key, sealed) = entry.map_err(|e| self.io(e))?;
@@ -679,12 +762,17 @@ impl Store {
         let _ = state.aggregator.take_changes();
         state.aggregator =
             Aggregator::new(self.config.merge_gap_ms, self.config.max_window_ms, None);
-        for tree in [&self.instances, &self.keys, &self.batches, &self.exposures] {
+        for tree in [
+            &self.sled.windows,
+            &self.sled.keys,
+            &self.sled.batches,
+            &self.sled.exposures,
+        ] {
             tree.clear().map_err(|e| self.io(e))?;
         }
-        state.instance_count = 0;
+        state.record_bytes = 0;
         state.persisted_until_ms = None;
-        self.db.flush().map_err(|e| self.io(e))?;
+        self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())
     }
 }

@@ -1,18 +1,16 @@
-//! Encryption at rest: every value the store writes is sealed with AES-256-GCM, and every key that would
-//! otherwise reveal an identifier is replaced by a keyed hash.
+//! Encryption at rest: every value the store writes is sealed with AES-256-GCM. Record keys are times and
+//! day numbers; identifiers and keys only ever sit inside sealed values.
 //!
 //! ```text
 //! SealKey   = HKDF-SHA256(DataKey, NULL, "openzone store seal v1", 32)
-//! IndexKey  = HKDF-SHA256(DataKey, NULL, "openzone store index v1", 32)
 //! sealed    = nonce(12, random) || AES-256-GCM(SealKey, nonce, aad = tree || record key, value) || tag(16)
-//! index(id) = HMAC-SHA256(IndexKey, scheme || id)[..8]
 //! ```
 //!
 //! Binding the tree and record key into the AAD means a value copied to another record fails to open.
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::{hkdf, hmac};
 
 use crate::error::Error;
 
@@ -68,15 +66,13 @@ impl std::fmt::Debug for DataKey {
 }
 
 const INFO_SEAL: &[u8] = b"openzone store seal v1";
-const INFO_INDEX: &[u8] = b"openzone store index v1";
 
 /// Length a sealed value adds to its plaintext: nonce and tag.
 pub(crate) const SEAL_OVERHEAD: usize = NONCE_LEN + 16;
 
-/// Seals and opens the store's values, and hashes identifiers into record keys.
+/// Seals and opens the store's values.
 pub(crate) struct Sealer {
     seal: LessSafeKey,
-    index: hmac::Key,
     rng: SystemRandom,
 }
 
@@ -84,12 +80,10 @@ impl Sealer {
     pub(crate) fn new(data_key: &DataKey) -> Self {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &[]).extract(&data_key.0);
         let seal_bytes = expand_32(&prk, INFO_SEAL);
-        let index_bytes = expand_32(&prk, INFO_INDEX);
         let unbound = UnboundKey::new(&AES_256_GCM, &seal_bytes)
             .unwrap_or_else(|_| unreachable!("AES-256-GCM takes any 32-byte key"));
         Self {
             seal: LessSafeKey::new(unbound),
-            index: hmac::Key::new(hmac::HMAC_SHA256, &index_bytes),
             rng: SystemRandom::new(),
         }
     }
@@ -128,17 +122,6 @@ impl Sealer {
             .len();
         body.truncate(plain_len);
         Some(body)
-    }
-
-    /// `HMAC-SHA256(IndexKey, scheme || id)[..8]`: a record key that reveals nothing about the identifier.
-    pub(crate) fn index(&self, scheme: u8, id: &[u8]) -> [u8; 8] {
-        let mut ctx = hmac::Context::with_key(&self.index);
-        ctx.update(&[scheme]);
-        ctx.update(id);
-        let tag = ctx.sign();
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&tag.as_ref()[..8]);
-        out
     }
 }
 
@@ -190,15 +173,6 @@ mod tests {
             sealer.seal(1, b"k", b"v").unwrap(),
             sealer.seal(1, b"k", b"v").unwrap()
         );
-    }
-
-    #[test]
-    fn index_is_keyed() {
-        let a = Sealer::new(&DataKey::from_bytes([1; 32]));
-        let b = Sealer::new(&DataKey::from_bytes([2; 32]));
-        assert_eq!(a.index(0, b"id"), a.index(0, b"id"));
-        assert_ne!(a.index(0, b"id"), a.index(1, b"id"));
-        assert_ne!(a.index(0, b"id"), b.index(0, b"id"));
     }
 
     #[test]

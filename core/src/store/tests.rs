@@ -3,7 +3,7 @@
 use super::*;
 use crate::protocol::bluezone_v3::BluezoneId;
 use crate::protocol::en_v1::{Aem, Rpi, TemporaryExposureKey};
-use crate::protocol::{Payload, SchemeId};
+use crate::protocol::{Identifier, Payload, SchemeId};
 use crate::sighting::Source;
 
 const DAY_MS: u64 = 86_400_000;
@@ -61,7 +61,8 @@ fn sightings_survive_checkpoint_and_reopen() {
     assert_eq!((stats.days[0].instances, stats.days[0].sightings), (2, 3));
     assert_eq!(stats.days[0].scheme, SchemeId::EnV1);
     assert!(stats.bytes_on_disk > 0);
-    assert_eq!(stats.instance_bytes, 2 * INSTANCE_RECORD_BYTES);
+    // One window record: key, sealed header and two instances.
+    assert_eq!(stats.record_bytes, 8 + 12 + 6 + 2 * 41 + 16);
 }
 
 #[test]
@@ -81,17 +82,21 @@ fn reopening_within_a_window_merges_instead_of_overwriting() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = open(dir.path(), T0);
-        store.record(&[sighting(1, T0, -60)]).unwrap();
+        store
+            .record(&[sighting(1, T0, -60), sighting(2, T0, -60)])
+            .unwrap();
         store.checkpoint(T0).unwrap();
     }
     // The clock went back: the new session's window starts at the same moment as the stored one.
     let store = open(dir.path(), T0);
+    let bytes_before = store.stats().unwrap().record_bytes;
     store.record(&[sighting(1, T0, -50)]).unwrap();
     store.checkpoint(T0).unwrap();
     let instances = store.scan_instances(0, u64::MAX).unwrap();
-    assert_eq!(instances.len(), 1);
+    assert_eq!(instances.len(), 2);
     assert_eq!((instances[0].count, instances[0].max_rssi), (2, -50));
-    assert_eq!(store.stats().unwrap().instance_bytes, INSTANCE_RECORD_BYTES);
+    assert_eq!(instances[1].count, 1);
+    assert_eq!(store.stats().unwrap().record_bytes, bytes_before);
 }
 
 #[test]
@@ -283,19 +288,32 @@ fn sightings_with_the_clock_going_backwards_keep_their_own_times() {
 fn the_size_cap_evicts_the_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
     let config = StoreConfig {
-        max_bytes: INSTANCE_RECORD_BYTES * 1_000,
+        max_bytes: 1 << 20,
         ..StoreConfig::default()
     };
     let store = Store::open(dir.path(), &key(), config, T0).unwrap();
-    let sightings: Vec<Sighting> = (0..1_500u64)
-        .map(|i| sighting((i % 200) as u8, T0 + i * 120_000, -60))
-        .collect();
+    // 3,000 windows of 10 peers, 452 bytes each: 1.36 MB against a 1 MiB cap.
+    let mut sightings = Vec::new();
+    for w in 0..3_000u64 {
+        for peer in 0..10u8 {
+            sightings.push(sighting(peer, T0 + w * 120_000, -60));
+        }
+    }
     store.record(&sightings).unwrap();
     let report = store.purge(T0, None).unwrap();
-    assert_eq!(report.evicted_instances, 500);
+    let stats = store.stats().unwrap();
+    assert!(stats.record_bytes <= 1 << 20, "{}", stats.record_bytes);
+    assert!(
+        stats.record_bytes > (1 << 20) - 452,
+        "{}",
+        stats.record_bytes
+    );
     let left = store.scan_instances(0, u64::MAX).unwrap();
-    assert_eq!(left.len(), 1_000);
-    assert_eq!(left[0].window_start_ms, T0 + 500 * 120_000);
+    assert_eq!(left.len() as u64 + report.evicted_instances, 30_000);
+    assert_eq!(report.evicted_instances % 10, 0);
+    let first_kept = report.evicted_instances / 10;
+    assert_eq!(left[0].window_start_ms, T0 + first_kept * 120_000);
+    assert_eq!(left.last().unwrap().window_start_ms, T0 + 2_999 * 120_000);
 }
 
 #[test]
@@ -374,7 +392,7 @@ fn config_is_checked() {
             ..StoreConfig::default()
         },
         StoreConfig {
-            max_bytes: 10,
+            max_bytes: 1_000,
             ..StoreConfig::default()
         },
         StoreConfig {

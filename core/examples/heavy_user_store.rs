@@ -1,0 +1,95 @@
+//! Fills a fresh store with the benchmark's 14-day heavy user and reports what the store benchmark cannot
+//! measure in its loop: bytes on disk and peak memory.
+//!
+//! `cargo run --release -p openzone-core --example heavy_user_store`
+#![allow(missing_docs)]
+
+#[path = "../benches/support/heavy_user.rs"]
+#[allow(dead_code)]
+mod heavy_user;
+
+use std::time::Instant;
+
+use openzone_core::store::{DataKey, Store, StoreConfig};
+
+/// 2026-11-01T00:00:00Z, the heavy user's first day.
+const T0_MS: u64 = 1_793_491_200_000;
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> Result<(), openzone_core::Error> {
+    let dir =
+        tempfile::tempdir().map_err(|e| openzone_core::Error::InvalidConfig(e.to_string()))?;
+    let rss_before = peak_rss_kib();
+    let end_ms = T0_MS + heavy_user::DAYS * 86_400_000;
+    let store = Store::open(
+        dir.path(),
+        &DataKey::from_bytes([7; 32]),
+        StoreConfig::default(),
+        T0_MS,
+    )?;
+    let windows = heavy_user::WINDOWS_PER_DAY * heavy_user::DAYS;
+    let mut sightings = 0u64;
+    let started = Instant::now();
+    for w in 0..windows {
+        let batch = heavy_user::window(T0_MS, w);
+        sightings += batch.len() as u64;
+        store.record(&batch)?;
+        // The engine checkpoints once an hour of scanning.
+        if w % heavy_user::WINDOWS_PER_HOUR == heavy_user::WINDOWS_PER_HOUR - 1 {
+            store.checkpoint(batch[0].time_ms)?;
+        }
+    }
+    store.checkpoint(end_ms)?;
+    let elapsed = started.elapsed();
+    let stats = store.stats()?;
+    let instances: u64 = stats.days.iter().map(|d| d.instances).sum();
+    drop(store);
+    let on_disk = dir_size(dir.path());
+    println!("sightings            {sightings}");
+    println!("scan instances       {instances}");
+    println!(
+        "ingest               {:.2} s, {:.0} sightings/s (with hourly checkpoints)",
+        elapsed.as_secs_f64(),
+        sightings as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "bytes on disk        {on_disk} ({:.2} MiB)",
+        on_disk as f64 / 1048576.0
+    );
+    println!(
+        "bytes per instance   {:.1} on disk, {:.1} in records",
+        on_disk as f64 / instances as f64,
+        stats.record_bytes as f64 / instances as f64
+    );
+    println!(
+        "peak memory (VmHWM)  {:.1} MiB (process before the store: {:.1} MiB)",
+        peak_rss_kib() as f64 / 1024.0,
+        rss_before as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
