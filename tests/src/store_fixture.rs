@@ -37,10 +37,12 @@ pub fn rpi(seq: u64) -> Rpi {
     Rpi(bytes)
 }
 
-/// When sighting `seq` was heard: 100 ms apart within a run of a million, every run starting at
-/// [`T0_MS`], so that separate runs overlap in time (as a restarted phone's would) but never age out.
+/// When sighting `seq` was heard: 100 ms apart within a run of a million; runs come in pairs that start
+/// at the same moment (as a phone restarted within a scan window would write into it again), each pair
+/// 20 minutes after the previous one, so nothing ages out.
 pub fn time_of(seq: u64) -> u64 {
-    T0_MS + (seq % 1_000_000) * 100
+    let run = seq / 1_000_000;
+    T0_MS + (run / 2) * 1_200_000 + (seq % 1_000_000) * 100
 }
 
 /// Sightings `first..first + n`.

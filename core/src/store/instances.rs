@@ -381,6 +381,19 @@ impl Aggregator {
             + if self.dirty { self.open.len() } else { 0 }
     }
 
+    /// Takes in the instances an older record of the open window held (written before the store was
+    /// reopened), so that later writes of the window keep them.
+    pub(crate) fn absorb(&mut self, older: &WindowRecord) {
+        if self.window.is_some_and(|w| w.start_ms == older.start_ms) {
+            for old in &older.instances {
+                self.open
+                    .entry(old.identifier())
+                    .and_modify(|mine| mine.merge(old))
+                    .or_insert(*old);
+            }
+        }
+    }
+
     /// Puts back changes whose write failed, so that nothing acknowledged is lost.
     pub(crate) fn restore(&mut self, changes: Vec<Change>) {
         for change in changes {
@@ -535,8 +548,22 @@ mod tests {
         agg.add(&sighting(1, 0, -50));
         agg.add(&sighting(3, 0, -50));
         let mut newer = agg.take_changes().remove(0).record;
+        agg.absorb(&older);
         newer.merge(older);
         assert_eq!(newer.instances.len(), 3);
+        // The open window in memory now holds the merged state too.
+        agg.add(&sighting(3, 1, -50));
+        let mut rewritten = agg.take_changes().remove(0).record;
+        rewritten.instances.iter_mut().for_each(|i| {
+            if i.payload.identifier().as_bytes()[0] == 3 {
+                i.count -= 1;
+                i.rssi_sum += 50;
+                i.last_seen_ms = 0;
+            }
+        });
+        rewritten.instances.sort_by_key(|i| i.identifier());
+        newer.instances.sort_by_key(|i| i.identifier());
+        assert_eq!(rewritten, newer);
         let one = newer
             .instances
             .iter()

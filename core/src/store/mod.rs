@@ -422,7 +422,9 @@ impl Store {
                 .is_some_and(|until| record.start_ms <= until);
         if may_exist {
             if let Some(sealed) = self.sled.windows.get(key).map_err(|e| self.io(e))? {
-                record.merge(self.open_window(&key, &sealed)?);
+                let older = self.open_window(&key, &sealed)?;
+                state.aggregator.absorb(&older);
+                record.merge(older);
             }
         }
         let sealed = self.sealer.seal(TREE_WINDOWS, &key, &record.encode())?;
