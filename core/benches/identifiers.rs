@@ -5,7 +5,7 @@
 //! no key types and no output vector.
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::{Aes128Enc, Block};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use openzone_core::protocol::bluezone_v3::{BluezoneV3, DailyKey};

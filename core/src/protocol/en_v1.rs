@@ -15,7 +15,7 @@
 //! HKDF is HKDF-SHA256 (RFC 5869) from ring; AES comes from the RustCrypto `aes` crate because ring exposes
 //! no raw block cipher. Its batch API lets the 144 RPIs of a key go through the AES pipeline together.
 
-use aes::cipher::{BlockEncrypt, KeyInit, KeyIvInit, StreamCipher};
+use aes::cipher::{BlockCipherEncrypt, KeyInit, KeyIvInit, StreamCipher};
 use aes::{Aes128, Aes128Enc, Block};
 use ring::hkdf;
 use ring::rand::SecureRandom;
@@ -181,7 +181,7 @@ fn padded_data(interval: u32) -> Block {
     // As one little-endian u128, ENIN_j is simply the top 32 bits: built in registers, because writing the
     // prefix and the interval into the block byte by byte stalled store forwarding on the hot path.
     const PREFIX: u128 = u128::from_le_bytes(*b"EN-RPI\0\0\0\0\0\0\0\0\0\0");
-    Block::from((PREFIX | (u128::from(interval) << 96)).to_le_bytes())
+    aes::cipher::Array((PREFIX | (u128::from(interval) << 96)).to_le_bytes())
 }
 
 /// The Rolling Proximity Identifier Key of one TEK, expanded into an AES-128 key schedule.
@@ -193,7 +193,7 @@ impl RollingProximityIdentifierKey {
     pub fn rpi(&self, interval: u32) -> Rpi {
         let mut block = padded_data(interval);
         self.0.encrypt_block(&mut block);
-        Rpi(block.into())
+        Rpi(block.0)
     }
 
     /// The RPIs of `count` consecutive intervals from `first_interval`, appended to `out`.
@@ -209,7 +209,7 @@ impl RollingProximityIdentifierKey {
                 interval = interval.wrapping_add(1);
             }
             self.0.encrypt_blocks(batch);
-            out.extend(batch.iter().map(|b| Rpi((*b).into())));
+            out.extend(batch.iter().map(|b| Rpi(b.0)));
             left -= batch.len();
         }
     }
