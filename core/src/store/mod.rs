@@ -57,6 +57,7 @@ const TREE_EXPOSURES: u8 = 4;
 
 const META_SCHEMA: &[u8] = b"schema";
 const META_KEY_CHECK: &[u8] = b"key-check";
+const META_CHECKPOINT: &[u8] = b"checkpoint";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"openzone data key check";
 
 /// How a store is sized and how it aggregates.
@@ -167,6 +168,8 @@ struct State {
     /// The newest window start that was already in the store when it opened; a window starting later
     /// cannot collide with an older record.
     persisted_until_ms: Option<u64>,
+    /// Completed checkpoints over the store's life.
+    checkpoints: u64,
 }
 
 /// sled's handles, shared so that a store whose disk failed can be left open rather than closed.
@@ -242,10 +245,11 @@ impl Store {
                 aggregator: Aggregator::new(config.merge_gap_ms, config.max_window_ms, None),
                 record_bytes: 0,
                 persisted_until_ms: None,
+                checkpoints: 0,
             }),
             config,
         };
-        store.check_meta(marker)?;
+        let checkpoint = store.check_meta(marker)?;
         let last_window = store
             .sled
             .windows
@@ -262,6 +266,7 @@ impl Store {
                 .sum::<sled::Result<u64>>()
                 .map_err(|e| store.io(e))?;
             state.persisted_until_ms = last_window;
+            state.checkpoints = checkpoint;
             state.aggregator = Aggregator::new(
                 store.config.merge_gap_ms,
                 store.config.max_window_ms,
@@ -273,7 +278,7 @@ impl Store {
     }
 
     /// Checks the schema and the data key; creates both on a fresh store.
-    fn check_meta(&self, marker: Option<u32>) -> Result<(), Error> {
+    fn check_meta(&self, marker: Option<Marker>) -> Result<u64, Error> {
         let schema = self.sled.meta.get(META_SCHEMA).map_err(|e| self.io(e))?;
         match schema {
             None if marker.is_none() => {
@@ -284,8 +289,8 @@ impl Store {
                     .map_err(|e| self.io(e))?;
                 self.sled.meta.insert(META_KEY_CHECK, check).map_err(|e| self.io(e))?;
                 self.sled.db.flush().map_err(|e| self.io(e))?;
-                write_marker(&self.dir)?;
-                Ok(())
+                write_marker(&self.dir, 0)?;
+                Ok(0)
             }
             None => Err(Error::StoreCorrupt(format!(
                 "{} is marked as a store but its database is empty or damaged; nothing was changed. \
@@ -312,10 +317,27 @@ impl Store {
                 {
                     return Err(Error::WrongDataKey);
                 }
-                if marker.is_none() {
-                    write_marker(&self.dir)?;
+                let checkpoint = self
+                    .sled
+                    .meta
+                    .get(META_CHECKPOINT)
+                    .map_err(|e| self.io(e))?
+                    .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+                    .map_or(0, u64::from_be_bytes);
+                match marker {
+                    Some(marker) if marker.checkpoint > checkpoint => {
+                        return Err(Error::StoreCorrupt(format!(
+                            "the database in {} went back to checkpoint {checkpoint}, but checkpoint {} had \
+                             completed: its files were damaged or replaced. Nothing was changed; restore \
+                             them from a backup or delete the directory to start afresh",
+                            self.dir.display(),
+                            marker.checkpoint
+                        )));
+                    }
+                    Some(_) => {}
+                    None => write_marker(&self.dir, checkpoint)?,
                 }
-                Ok(())
+                Ok(checkpoint)
             }
         }
     }
@@ -389,7 +411,15 @@ impl Store {
             self.write_changes(&mut state)?;
         }
         self.purge(now_ms, None)?;
+        let mut state = self.lock();
+        let next = state.checkpoints + 1;
+        self.sled
+            .meta
+            .insert(META_CHECKPOINT, &next.to_be_bytes())
+            .map_err(|e| self.io(e))?;
         self.sled.db.flush().map_err(|e| self.io(e))?;
+        write_marker(&self.dir, next)?;
+        state.checkpoints = next;
         Ok(())
     }
 
@@ -785,26 +815,43 @@ impl SightingSink for Store {
     }
 }
 
+/// What the marker file says.
+#[derive(Debug, Clone, Copy)]
+struct Marker {
+    /// The number of the last completed checkpoint.
+    checkpoint: u64,
+}
+
 /// Reads the marker, if any, and refuses directories that hold something other than a store.
-fn check_directory(dir: &Path) -> Result<Option<u32>, Error> {
+fn check_directory(dir: &Path) -> Result<Option<Marker>, Error> {
     let marker_path = dir.join(MARKER_FILE);
     match std::fs::read(&marker_path) {
         Ok(bytes) => {
-            let version = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|text| text.strip_prefix("openzone-store "))
+            let damaged = || Error::NotAStore {
+                path: dir.to_path_buf(),
+                reason: format!("{MARKER_FILE} is damaged"),
+            };
+            let text = std::str::from_utf8(&bytes).map_err(|_| damaged())?;
+            let mut lines = text.lines();
+            let version = lines
+                .next()
+                .and_then(|l| l.strip_prefix("openzone-store "))
                 .and_then(|v| v.trim().parse::<u32>().ok())
-                .ok_or_else(|| Error::NotAStore {
-                    path: dir.to_path_buf(),
-                    reason: format!("{MARKER_FILE} is damaged"),
-                })?;
+                .ok_or_else(damaged)?;
             if version != SCHEMA_VERSION {
                 return Err(Error::UnsupportedStoreVersion {
                     found: version,
                     supported: SCHEMA_VERSION,
                 });
             }
-            Ok(Some(version))
+            let checkpoint = match lines.next() {
+                None => 0,
+                Some(line) => line
+                    .strip_prefix("checkpoint ")
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                    .ok_or_else(damaged)?,
+            };
+            Ok(Some(Marker { checkpoint }))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let entries = match std::fs::read_dir(dir) {
@@ -842,14 +889,19 @@ fn check_directory(dir: &Path) -> Result<Option<u32>, Error> {
     }
 }
 
-/// Writes the marker atomically (a temporary file renamed over it).
-fn write_marker(dir: &Path) -> Result<(), Error> {
+/// Writes the marker atomically (a temporary file renamed over it), with the number of the last completed
+/// checkpoint: kept outside sled, it tells when sled's files went back to an earlier state.
+fn write_marker(dir: &Path, checkpoint: u64) -> Result<(), Error> {
     let tmp = dir.join(format!("{MARKER_FILE}.tmp"));
     let io = |source| Error::StoreIo {
         path: tmp.clone(),
         source,
     };
-    std::fs::write(&tmp, format!("openzone-store {SCHEMA_VERSION}\n")).map_err(io)?;
+    std::fs::write(
+        &tmp,
+        format!("openzone-store {SCHEMA_VERSION}\ncheckpoint {checkpoint}\n"),
+    )
+    .map_err(io)?;
     std::fs::File::open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(io)?;
@@ -864,16 +916,31 @@ fn open_sled(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Error> {
         .mode(sled::Mode::LowSpace)
         // Durability comes from explicit checkpoints; no background flusher thread on a phone.
         .flush_every_ms(None);
-    // sled 0.34 panics on some damaged files instead of returning an error; a damaged store must be a
-    // clear error for the user, never a crash of the app.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sled_config.open())) {
-        Ok(result) => result.map_err(|e| sled_error(dir, e)),
-        Err(_) => Err(Error::StoreCorrupt(format!(
-            "the database files in {} are damaged and could not be read; nothing was changed",
-            dir.display()
-        ))),
+    // sled releases its file lock from a background thread shortly after a store closes, so a store
+    // closed and reopened at once finds its own lock for a moment; another process holds it for longer.
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        // sled 0.34 panics on some damaged files instead of returning an error; a damaged store must be a
+        // clear error for the user, never a crash of the app.
+        let result =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sled_config.open())) {
+                Ok(result) => result.map_err(|e| sled_error(dir, e)),
+                Err(_) => Err(Error::StoreCorrupt(format!(
+                "the database files in {} are damaged and could not be read; nothing was changed",
+                dir.display()
+            ))),
+            };
+        match result {
+            Err(Error::StoreLocked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
+
+/// How long opening waits for a lock that a just-closed store of this process may still hold.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn sled_error(dir: &Path, e: sled::Error) -> Error {
     match e {

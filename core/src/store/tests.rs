@@ -447,3 +447,49 @@ fn a_truncated_database_file_is_a_clear_error_or_keeps_what_was_checkpointed() {
         }
     }
 }
+
+#[test]
+fn database_files_replaced_by_an_older_copy_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path(), T0);
+        store.record(&[sighting(1, T0, -60)]).unwrap();
+        store.checkpoint(T0).unwrap();
+    }
+    for name in ["conf", "db"] {
+        std::fs::copy(dir.path().join(name), old.path().join(name)).unwrap();
+    }
+    {
+        let store = open(dir.path(), T0);
+        store.record(&[sighting(2, T0 + 600_000, -60)]).unwrap();
+        store.checkpoint(T0).unwrap();
+    }
+    for name in ["conf", "db"] {
+        std::fs::copy(old.path().join(name), dir.path().join(name)).unwrap();
+    }
+    let err = Store::open(dir.path(), &key(), StoreConfig::default(), T0).unwrap_err();
+    assert!(
+        matches!(err, Error::StoreCorrupt(ref m) if m.contains("went back to checkpoint 1")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_store_can_be_reopened_at_once_after_closing() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20u64 {
+        let store = open(dir.path(), T0);
+        store
+            .record(&[sighting(i as u8, T0 + i * 600_000, -60)])
+            .unwrap();
+        store.checkpoint(T0).unwrap();
+    }
+    assert_eq!(
+        open(dir.path(), T0)
+            .scan_instances(0, u64::MAX)
+            .unwrap()
+            .len(),
+        20
+    );
+}
