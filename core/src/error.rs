@@ -59,6 +59,27 @@ pub enum Error {
     #[error("{0:?} is not a date; write it as YYYY-MM-DD")]
     InvalidDate(String),
 
+    /// A published export or key list that cannot be read (not a zip, damaged, too large).
+    #[error("the published keys cannot be read: {0}")]
+    Export(String),
+
+    /// A signature that is missing, unknown or does not verify: the data is not trusted.
+    #[error("signature check failed: {0}")]
+    Signature(String),
+
+    /// A public or private key that cannot be used.
+    #[error("invalid key file: {0}")]
+    InvalidPublicKey(String),
+
+    /// A file that could not be read or written.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+
     /// A configuration value outside what is allowed.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

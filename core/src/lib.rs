@@ -6,6 +6,8 @@
 //!   [`protocol::Scheme`] trait, and the BLE payload codec ([`protocol::payload`]).
 //! - [`sighting`]: what the radio heard ([`sighting::Sighting`]) and where it goes
 //!   ([`sighting::SightingSink`]).
+//! - [`export`]: published keys (signed exposure-notification exports, signed Bluezone key lists) and
+//!   the ECDSA keys that sign them.
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
@@ -15,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod export;
 pub mod protocol;
 pub mod sighting;
 pub mod store;

@@ -1,0 +1,722 @@
+//! Published keys of positive cases, and the proof of who published them.
+//!
+//! - [`Export`]: the diagnosis-key export format of exposure-notification key servers: a zip holding
+//!   `export.bin` (the 16-byte header `EK Export v1    ` and a `TemporaryExposureKeyExport` protobuf) and
+//!   `export.sig` (a `TEKSignatureList` whose signatures are DER ECDSA P-256 over the whole `export.bin`).
+//!   Only a [`VerifiedExport`], whose signature a configured key checked, can be matched.
+//! - [`ExportBuilder`]: builds and signs such zips (for the key server and for tests).
+//! - [`bluezone`]: Bluezone's JSON list of daily keys, accepted only with a detached signature.
+//! - [`signing`]: the ECDSA P-256 keys that sign and verify all of it.
+//!
+//! Everything here reads untrusted bytes: sizes and entry counts are capped before anything is
+//! decompressed or allocated, keys are decoded one at a time (a million-key export is never turned into
+//! a million structs), and a bad key is a counted skip, never a panic.
+
+pub mod bluezone;
+mod proto;
+pub mod signing;
+
+use std::io::{Read, Seek};
+
+use prost::encoding::{decode_key, decode_varint, WireType};
+use prost::Message;
+use ring::digest::{digest, SHA256};
+
+use crate::error::Error;
+use crate::protocol::en_v1::{ExposureKey, TemporaryExposureKey, EK_ROLLING_PERIOD};
+use signing::{SigningKey, VerificationKey, ECDSA_SHA256_OID};
+
+/// The 16-byte header that starts every `export.bin`.
+pub const EXPORT_HEADER: &[u8; 16] = b"EK Export v1    ";
+
+/// The largest `export.bin` accepted: about 2.5 million keys.
+pub const MAX_EXPORT_BIN_BYTES: u64 = 96 << 20;
+
+/// The largest `export.sig` accepted.
+pub const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
+
+/// The largest zip file accepted.
+pub const MAX_ZIP_BYTES: u64 = 128 << 20;
+
+/// The most entries a zip may list; an export has two.
+pub const MAX_ZIP_ENTRIES: usize = 8;
+
+/// Rolling start intervals a real key can have: from 2019-06 (before exposure notification existed) to
+/// the year 2103. Anything else is a damaged or hostile key.
+pub const PLAUSIBLE_INTERVALS: std::ops::Range<u32> = 2_600_000..7_000_000;
+
+/// Keys per chunk when an export is matched in parallel.
+const CHUNK_KEYS: usize = 4_096;
+
+/// How a positive case was confirmed (`TemporaryExposureKey.ReportType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReportType {
+    /// Not given (0).
+    Unknown,
+    /// A confirmed test (1).
+    ConfirmedTest,
+    /// A clinical diagnosis (2).
+    ConfirmedClinicalDiagnosis,
+    /// Self-reported (3).
+    SelfReport,
+    /// Recursive (4; unused by most servers).
+    Recursive,
+    /// Revoked (5): the key was published in error; never matched.
+    Revoked,
+}
+
+impl ReportType {
+    /// The protobuf value; unknown values map to [`ReportType::Unknown`].
+    pub const fn from_i32(value: i32) -> Self {
+        match value {
+            1 => Self::ConfirmedTest,
+            2 => Self::ConfirmedClinicalDiagnosis,
+            3 => Self::SelfReport,
+            4 => Self::Recursive,
+            5 => Self::Revoked,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The protobuf value.
+    pub const fn as_i32(self) -> i32 {
+        match self {
+            Self::Unknown => 0,
+            Self::ConfirmedTest => 1,
+            Self::ConfirmedClinicalDiagnosis => 2,
+            Self::SelfReport => 3,
+            Self::Recursive => 4,
+            Self::Revoked => 5,
+        }
+    }
+}
+
+/// One published key with its metadata.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ExportKey {
+    /// The key.
+    pub key: ExposureKey,
+    /// Transmission risk level 1 to 8, if the server sent one.
+    pub transmission_risk_level: Option<u8>,
+    /// How the case was confirmed.
+    pub report_type: ReportType,
+    /// Days between the key's day and the onset of symptoms (negative: before onset).
+    pub days_since_onset: Option<i32>,
+}
+
+impl std::fmt::Debug for ExportKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportKey")
+            .field("rolling_start_interval", &self.key.rolling_start_interval)
+            .field("rolling_period", &self.key.rolling_period)
+            .field("transmission_risk_level", &self.transmission_risk_level)
+            .field("report_type", &self.report_type)
+            .field("days_since_onset", &self.days_since_onset)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a key in an export was skipped. Skips are counted, not fatal: one bad key must not hide the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeySkip {
+    /// The key message is not valid protobuf.
+    Malformed,
+    /// `key_data` is missing or not 16 bytes.
+    BadKeyData,
+    /// The rolling start interval is missing, negative or implausible (before 2019 or after 2100).
+    BadInterval,
+    /// The rolling period is outside 1 to 144.
+    BadRollingPeriod,
+    /// The transmission risk level is outside 0 to 8.
+    BadTransmissionRisk,
+    /// The key was revoked.
+    Revoked,
+}
+
+impl KeySkip {
+    /// A short description for reports.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed key",
+            Self::BadKeyData => "key data is not 16 bytes",
+            Self::BadInterval => "missing or implausible rolling start interval",
+            Self::BadRollingPeriod => "rolling period outside 1-144",
+            Self::BadTransmissionRisk => "transmission risk level outside 0-8",
+            Self::Revoked => "revoked key",
+        }
+    }
+}
+
+impl TryFrom<proto::TemporaryExposureKey> for ExportKey {
+    type Error = KeySkip;
+
+    fn try_from(k: proto::TemporaryExposureKey) -> Result<Self, KeySkip> {
+        let report_type = ReportType::from_i32(k.report_type.unwrap_or(0));
+        if report_type == ReportType::Revoked {
+            return Err(KeySkip::Revoked);
+        }
+        let tek: [u8; 16] = k
+            .key_data
+            .as_deref()
+            .and_then(|d| d.try_into().ok())
+            .ok_or(KeySkip::BadKeyData)?;
+        let start = k
+            .rolling_start_interval_number
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| PLAUSIBLE_INTERVALS.contains(n))
+            .ok_or(KeySkip::BadInterval)?;
+        let period = k.rolling_period.unwrap_or(EK_ROLLING_PERIOD as i32);
+        let period = u32::try_from(period).map_err(|_| KeySkip::BadRollingPeriod)?;
+        let key = ExposureKey::new(TemporaryExposureKey::from_bytes(tek), start, period)
+            .map_err(|_| KeySkip::BadRollingPeriod)?;
+        let transmission_risk_level = match k.transmission_risk_level {
+            None | Some(0) => None,
+            Some(level @ 1..=8) => Some(level as u8),
+            Some(_) => return Err(KeySkip::BadTransmissionRisk),
+        };
+        Ok(Self {
+            key,
+            transmission_risk_level,
+            report_type,
+            days_since_onset: k.days_since_onset_of_symptoms,
+        })
+    }
+}
+
+impl From<&ExportKey> for proto::TemporaryExposureKey {
+    fn from(k: &ExportKey) -> Self {
+        Self {
+            key_data: Some(k.key.tek.as_bytes().to_vec()),
+            transmission_risk_level: k.transmission_risk_level.map(i32::from),
+            rolling_start_interval_number: Some(k.key.rolling_start_interval as i32),
+            rolling_period: Some(k.key.rolling_period as i32),
+            report_type: Some(k.report_type.as_i32()),
+            days_since_onset_of_symptoms: k.days_since_onset,
+        }
+    }
+}
+
+/// Who signed an export, as `export.bin` and `export.sig` name the key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignatureInfo {
+    /// The key identifier.
+    pub key_id: String,
+    /// The key version.
+    pub version: String,
+    /// The algorithm's OID.
+    pub algorithm: String,
+}
+
+impl From<proto::SignatureInfo> for SignatureInfo {
+    fn from(s: proto::SignatureInfo) -> Self {
+        Self {
+            key_id: s.verification_key_id.unwrap_or_default(),
+            version: s.verification_key_version.unwrap_or_default(),
+            algorithm: s.signature_algorithm.unwrap_or_default(),
+        }
+    }
+}
+
+/// Everything in `export.bin` except the keys.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExportHeader {
+    /// Start of the export's time window, UTC seconds.
+    pub start_timestamp: Option<u64>,
+    /// End of the export's time window, UTC seconds.
+    pub end_timestamp: Option<u64>,
+    /// The region.
+    pub region: Option<String>,
+    /// This file's number in its batch.
+    pub batch_num: Option<i32>,
+    /// Files in the batch.
+    pub batch_size: Option<i32>,
+    /// The keys that sign it.
+    pub signature_infos: Vec<SignatureInfo>,
+    /// Keys in the file (valid or not).
+    pub key_count: usize,
+    /// Revised keys in the file (read but not matched: they repeat keys of earlier exports).
+    pub revised_key_count: usize,
+}
+
+/// Whether an export's signature checks out against the configured keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// A signature made by this configured key verifies.
+    Valid(SignatureInfo),
+    /// No signature names a configured key.
+    UnknownKey(Vec<SignatureInfo>),
+    /// A signature names a configured key but does not verify: the file was altered.
+    Invalid(SignatureInfo),
+    /// `export.sig` holds no signature.
+    Missing,
+}
+
+/// A parsed export whose signature has not been checked yet: its header can be inspected, its keys not
+/// matched.
+#[derive(Clone)]
+pub struct Export {
+    bin: Vec<u8>,
+    signatures: Vec<(SignatureInfo, Vec<u8>)>,
+    header: ExportHeader,
+    /// Byte ranges of `bin` holding consecutive runs of key fields, for parallel matching.
+    chunks: Vec<std::ops::Range<usize>>,
+}
+
+impl std::fmt::Debug for Export {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Export")
+            .field("header", &self.header)
+            .field("bytes", &self.bin.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn malformed(what: impl Into<String>) -> Error {
+    Error::Export(what.into())
+}
+
+impl Export {
+    /// Reads an export zip from a file, within the size caps.
+    pub fn from_zip_file(path: &std::path::Path) -> Result<Self, Error> {
+        let file = std::fs::File::open(path).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|source| Error::File {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len();
+        if len > MAX_ZIP_BYTES {
+            return Err(malformed(format!(
+                "the file is {len} bytes; exports are at most {MAX_ZIP_BYTES}"
+            )));
+        }
+        Self::from_zip_reader(std::io::BufReader::new(file))
+    }
+
+    /// Reads an export zip held in memory.
+    pub fn from_zip_bytes(zip: &[u8]) -> Result<Self, Error> {
+        if zip.len() as u64 > MAX_ZIP_BYTES {
+            return Err(malformed(format!(
+                "the zip is {} bytes; exports are at most {MAX_ZIP_BYTES}",
+                zip.len()
+            )));
+        }
+        Self::from_zip_reader(std::io::Cursor::new(zip))
+    }
+
+    fn from_zip_reader<R: Read + Seek>(mut reader: R) -> Result<Self, Error> {
+        check_zip_entry_count(&mut reader)?;
+        let mut archive = zip::ZipArchive::new(reader)
+            .map_err(|e| malformed(format!("not a readable zip file: {e}")))?;
+        if archive.len() > MAX_ZIP_ENTRIES {
+            return Err(malformed(format!(
+                "the zip lists {} entries; an export has 2",
+                archive.len()
+            )));
+        }
+        let bin = read_entry(&mut archive, "export.bin", MAX_EXPORT_BIN_BYTES)?;
+        let sig = read_entry(&mut archive, "export.sig", MAX_SIGNATURE_BYTES)?;
+        Self::from_parts(bin, &sig)
+    }
+
+    /// Parses `export.bin` and `export.sig` given separately.
+    pub fn from_parts(bin: Vec<u8>, sig: &[u8]) -> Result<Self, Error> {
+        let list = proto::TekSignatureList::decode(sig)
+            .map_err(|e| malformed(format!("export.sig is not a signature list: {e}")))?;
+        let signatures = list
+            .signatures
+            .into_iter()
+            .filter_map(|s| Some((s.signature_info.unwrap_or_default().into(), s.signature?)))
+            .collect();
+        let (header, chunks) = scan_bin(&bin)?;
+        Ok(Self {
+            bin,
+            signatures,
+            header,
+            chunks,
+        })
+    }
+
+    /// The export's header.
+    pub fn header(&self) -> &ExportHeader {
+        &self.header
+    }
+
+    /// SHA-256 of `export.bin`: identifies the batch, to process it only once.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest(&SHA256, &self.bin).as_ref());
+        out
+    }
+
+    /// How the signature checks out against `keys`, without consuming the export.
+    pub fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
+        if self.signatures.is_empty() {
+            return SignatureStatus::Missing;
+        }
+        let mut named_invalid = None;
+        for (info, signature) in &self.signatures {
+            for key in keys
+                .iter()
+                .filter(|k| k.key_id == info.key_id && k.version == info.version)
+            {
+                if info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID {
+                    if key.verifies(&self.bin, signature) {
+                        return SignatureStatus::Valid(info.clone());
+                    }
+                }
+                named_invalid = Some(info.clone());
+            }
+        }
+        match named_invalid {
+            Some(info) => SignatureStatus::Invalid(info),
+            None => SignatureStatus::UnknownKey(
+                self.signatures.iter().map(|(i, _)| i.clone()).collect(),
+            ),
+        }
+    }
+
+    /// Checks the signature against the configured `keys` (chosen by the signature's key id and
+    /// version); only a verified export can be matched.
+    pub fn verify(self, keys: &[VerificationKey]) -> Result<VerifiedExport, Error> {
+        match self.signature_status(keys) {
+            SignatureStatus::Valid(signed_by) => Ok(VerifiedExport {
+                export: self,
+                signed_by,
+            }),
+            SignatureStatus::Missing => {
+                Err(Error::Signature("the export carries no signature".into()))
+            }
+            SignatureStatus::UnknownKey(infos) => Err(Error::Signature(format!(
+                "the export is signed with key {}, which is not configured",
+                infos
+                    .iter()
+                    .map(|i| format!("{}/{}", i.key_id, i.version))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            SignatureStatus::Invalid(info) => Err(Error::Signature(format!(
+                "the signature by key {}/{} does not match the file: it was altered",
+                info.key_id, info.version
+            ))),
+        }
+    }
+
+    /// Every key, in file order, as a key or the reason it is skipped.
+    pub fn keys(&self) -> impl Iterator<Item = Result<ExportKey, KeySkip>> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|range| KeyFields(&self.bin[range.clone()]))
+    }
+}
+
+/// An export whose signature a configured key verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedExport {
+    export: Export,
+    signed_by: SignatureInfo,
+}
+
+impl VerifiedExport {
+    /// The export.
+    pub fn export(&self) -> &Export {
+        &self.export
+    }
+
+    /// The key that signed it.
+    pub fn signed_by(&self) -> &SignatureInfo {
+        &self.signed_by
+    }
+
+    /// The keys in runs of a few thousand, each decoded lazily, for matching on several cores.
+    pub fn key_chunks(&self) -> impl rayon::iter::IndexedParallelIterator<Item = KeyChunk<'_>> {
+        use rayon::prelude::*;
+        self.export
+            .chunks
+            .par_iter()
+            .map(|range| KeyChunk(&self.export.bin[range.clone()]))
+    }
+}
+
+/// A run of consecutive keys of a verified export.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyChunk<'a>(&'a [u8]);
+
+impl<'a> KeyChunk<'a> {
+    /// The run's keys, each decoded as it is reached.
+    pub fn keys(self) -> impl Iterator<Item = Result<ExportKey, KeySkip>> + 'a {
+        KeyFields(self.0)
+    }
+}
+
+/// Iterates the `keys` fields (field 7) of a byte range that holds only whole top-level fields.
+struct KeyFields<'a>(&'a [u8]);
+
+impl Iterator for KeyFields<'_> {
+    type Item = Result<ExportKey, KeySkip>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.0.is_empty() {
+            // The ranges were framed by scan_bin, so these decodes succeed; stop quietly if they do not.
+            let (tag, wire) = decode_key(&mut self.0).ok()?;
+            if wire != WireType::LengthDelimited {
+                skip_scalar(wire, &mut self.0).ok()?;
+                continue;
+            }
+            let len = usize::try_from(decode_varint(&mut self.0).ok()?).ok()?;
+            let (body, rest) = self.0.split_at_checked(len)?;
+            self.0 = rest;
+            if tag == 7 {
+                return Some(
+                    proto::TemporaryExposureKey::decode(body)
+                        .map_err(|_| KeySkip::Malformed)
+                        .and_then(ExportKey::try_from),
+                );
+            }
+        }
+        None
+    }
+}
+
+fn skip_scalar(wire: WireType, buf: &mut &[u8]) -> Result<(), Error> {
+    let n = match wire {
+        WireType::Varint => {
+            decode_varint(buf).map_err(|e| malformed(format!("export.bin: {e}")))?;
+            return Ok(());
+        }
+        WireType::SixtyFourBit => 8,
+        WireType::ThirtyTwoBit => 4,
+        _ => return Err(malformed("export.bin uses deprecated protobuf groups")),
+    };
+    let rest = buf
+        .get(n..)
+        .ok_or_else(|| malformed("export.bin ends in the middle of a field"))?;
+    *buf = rest;
+    Ok(())
+}
+
+/// One pass over `export.bin`: checks the header and the framing of every top-level field, reads the
+/// non-key fields, counts keys and cuts them into chunks.
+fn scan_bin(bin: &[u8]) -> Result<(ExportHeader, Vec<std::ops::Range<usize>>), Error> {
+    let body = bin.strip_prefix(&EXPORT_HEADER[..]).ok_or_else(|| {
+        malformed("export.bin does not start with the header \"EK Export v1    \"")
+    })?;
+    let mut header = ExportHeader::default();
+    let mut chunks = Vec::new();
+    let mut buf = body;
+    let mut chunk_start: Option<usize> = None;
+    let mut keys_in_chunk = 0;
+    let offset = |buf: &[u8]| bin.len() - buf.len();
+    while !buf.is_empty() {
+        let field_start = offset(buf);
+        let (tag, wire) = decode_key(&mut buf)
+            .map_err(|e| malformed(format!("export.bin is not protobuf: {e}")))?;
+        let value: &[u8] = if wire == WireType::LengthDelimited {
+            let len = decode_varint(&mut buf)
+                .ok()
+                .and_then(|l| usize::try_from(l).ok())
+                .ok_or_else(|| malformed("export.bin has a damaged field length"))?;
+            let (value, rest) = buf
+                .split_at_checked(len)
+                .ok_or_else(|| malformed("export.bin ends in the middle of a field"))?;
+            buf = rest;
+            value
+        } else {
+            let before = buf;
+            skip_scalar(wire, &mut buf)?;
+            &before[..before.len() - buf.len()]
+        };
+        let mut value_buf = value;
+        match (tag, wire) {
+            (7, WireType::LengthDelimited) => {
+                header.key_count += 1;
+                chunk_start.get_or_insert(field_start);
+                keys_in_chunk += 1;
+                if keys_in_chunk == CHUNK_KEYS {
+                    chunks.push(chunk_start.take().unwrap_or(field_start)..offset(buf));
+                    keys_in_chunk = 0;
+                }
+                continue;
+            }
+            (8, WireType::LengthDelimited) => header.revised_key_count += 1,
+            (1, WireType::SixtyFourBit) => {
+                header.start_timestamp = Some(u64::from_le_bytes(fixed8(value)?))
+            }
+            (2, WireType::SixtyFourBit) => {
+                header.end_timestamp = Some(u64::from_le_bytes(fixed8(value)?))
+            }
+            (3, WireType::LengthDelimited) => {
+                header.region = Some(
+                    String::from_utf8(value.to_vec())
+                        .map_err(|_| malformed("the region is not UTF-8"))?,
+                )
+            }
+            (4, WireType::Varint) => header.batch_num = Some(varint_i32(&mut value_buf)?),
+            (5, WireType::Varint) => header.batch_size = Some(varint_i32(&mut value_buf)?),
+            (6, WireType::LengthDelimited) => header.signature_infos.push(
+                proto::SignatureInfo::decode(value)
+                    .map_err(|e| malformed(format!("a signature info is damaged: {e}")))?
+                    .into(),
+            ),
+            _ => {}
+        }
+        // A non-key field ends the current run of keys.
+        if let Some(start) = chunk_start.take() {
+            chunks.push(start..field_start);
+            keys_in_chunk = 0;
+        }
+    }
+    if let Some(start) = chunk_start {
+        chunks.push(start..bin.len());
+    }
+    Ok((header, chunks))
+}
+
+fn fixed8(value: &[u8]) -> Result<[u8; 8], Error> {
+    value
+        .try_into()
+        .map_err(|_| malformed("a timestamp is not 8 bytes"))
+}
+
+fn varint_i32(buf: &mut &[u8]) -> Result<i32, Error> {
+    let v = decode_varint(buf).map_err(|e| malformed(format!("export.bin: {e}")))?;
+    Ok(v as i64 as i32)
+}
+
+/// Reads the zip's end-of-central-directory record to refuse archives that list too many entries before
+/// the zip reader allocates anything for them.
+fn check_zip_entry_count<R: Read + Seek>(reader: &mut R) -> Result<(), Error> {
+    let len = reader
+        .seek(std::io::SeekFrom::End(0))
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    let tail_len = len.min(22 + 65_535);
+    reader
+        .seek(std::io::SeekFrom::Start(len - tail_len))
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    reader
+        .read_exact(&mut tail)
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    reader
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    let eocd = tail
+        .windows(4)
+        .rposition(|w| w == [0x50, 0x4b, 0x05, 0x06])
+        .ok_or_else(|| malformed("not a zip file (no end of central directory)"))?;
+    let entries = tail
+        .get(eocd + 10..eocd + 12)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .ok_or_else(|| malformed("the zip's directory record is truncated"))?;
+    if usize::from(entries) > MAX_ZIP_ENTRIES {
+        return Err(malformed(format!(
+            "the zip lists {entries} entries; an export has 2"
+        )));
+    }
+    Ok(())
+}
+
+fn read_entry<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    name: &str,
+    cap: u64,
+) -> Result<Vec<u8>, Error> {
+    let entry = archive
+        .by_name(name)
+        .map_err(|_| malformed(format!("the zip has no {name}")))?;
+    if entry.size() > cap {
+        return Err(malformed(format!(
+            "{name} would be {} bytes; at most {cap} are accepted",
+            entry.size()
+        )));
+    }
+    let mut out = Vec::with_capacity(entry.size() as usize);
+    // The declared size may lie (a zip bomb): never read past the cap whatever it says.
+    entry
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| malformed(format!("{name} cannot be decompressed: {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(malformed(format!("{name} is larger than {cap} bytes")));
+    }
+    Ok(out)
+}
+
+/// Builds and signs an export zip.
+#[derive(Debug, Clone, Default)]
+pub struct ExportBuilder {
+    /// Start of the time window, UTC seconds.
+    pub start_timestamp: u64,
+    /// End of the time window, UTC seconds.
+    pub end_timestamp: u64,
+    /// Region code.
+    pub region: String,
+    /// This file's number in its batch, from 1.
+    pub batch_num: i32,
+    /// Files in the batch.
+    pub batch_size: i32,
+    /// The keys, in the order they are written.
+    pub keys: Vec<ExportKey>,
+}
+
+impl ExportBuilder {
+    /// `export.bin`: the header and the protobuf.
+    pub fn export_bin(&self, signer: &SigningKey) -> Vec<u8> {
+        let message = proto::TemporaryExposureKeyExport {
+            start_timestamp: Some(self.start_timestamp),
+            end_timestamp: Some(self.end_timestamp),
+            region: Some(self.region.clone()),
+            batch_num: Some(self.batch_num),
+            batch_size: Some(self.batch_size),
+            signature_infos: vec![signature_info(signer)],
+            keys: self.keys.iter().map(Into::into).collect(),
+            revised_keys: Vec::new(),
+        };
+        let mut bin = Vec::with_capacity(16 + message.encoded_len());
+        bin.extend_from_slice(EXPORT_HEADER);
+        message.encode_raw(&mut bin);
+        bin
+    }
+
+    /// The signed zip: `export.bin` and `export.sig`.
+    pub fn build_zip(&self, signer: &SigningKey) -> Result<Vec<u8>, Error> {
+        let bin = self.export_bin(signer);
+        let sig = proto::TekSignatureList {
+            signatures: vec![proto::TekSignature {
+                signature_info: Some(signature_info(signer)),
+                batch_num: Some(self.batch_num),
+                batch_size: Some(self.batch_size),
+                signature: Some(signer.sign(&bin)?),
+            }],
+        }
+        .encode_to_vec();
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default());
+        for (name, data) in [("export.bin", &bin), ("export.sig", &sig)] {
+            zip.start_file(name, options)
+                .and_then(|()| std::io::Write::write_all(&mut zip, data).map_err(Into::into))
+                .map_err(|e| malformed(format!("cannot write the zip: {e}")))?;
+        }
+        zip.finish()
+            .map_err(|e| malformed(format!("cannot write the zip: {e}")))?;
+        Ok(out.into_inner())
+    }
+}
+
+fn signature_info(signer: &SigningKey) -> proto::SignatureInfo {
+    proto::SignatureInfo {
+        verification_key_version: Some(signer.version.clone()),
+        verification_key_id: Some(signer.key_id.clone()),
+        signature_algorithm: Some(ECDSA_SHA256_OID.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

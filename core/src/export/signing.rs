@@ -1,0 +1,236 @@
+//! Keys that sign and verify published data: exports, Bluezone key lists and risk configurations are all
+//! signed with ECDSA P-256 over SHA-256 (DER signatures), verified with ring.
+//!
+//! Public keys travel as PEM `PUBLIC KEY` (SubjectPublicKeyInfo), private keys as PEM `PRIVATE KEY`
+//! (PKCS#8), as OpenSSL writes them and as the reference key servers publish them.
+
+use base64::Engine as _;
+use ring::rand::SystemRandom;
+use ring::signature::{
+    EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1,
+    ECDSA_P256_SHA256_ASN1_SIGNING,
+};
+
+use crate::error::Error;
+
+/// The DER prefix of a P-256 SubjectPublicKeyInfo: algorithm id-ecPublicKey, curve prime256v1, then a
+/// BIT STRING of 66 bytes holding the uncompressed point.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// The ASN.1 OID of ECDSA with SHA-256, as export signature infos name it.
+pub const ECDSA_SHA256_OID: &str = "1.2.840.10045.4.3.2";
+
+/// A public key that verifies published data, with the identity exports name it by.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VerificationKey {
+    /// The key identifier (for exposure-notification exports, often a mobile country code such as "310").
+    pub key_id: String,
+    /// The key version, e.g. "v1".
+    pub version: String,
+    /// The uncompressed P-256 point (65 bytes).
+    point: Vec<u8>,
+}
+
+impl std::fmt::Debug for VerificationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VerificationKey({}/{})", self.key_id, self.version)
+    }
+}
+
+impl VerificationKey {
+    /// A key from a PEM `PUBLIC KEY` block (a P-256 SubjectPublicKeyInfo).
+    pub fn from_pem(key_id: &str, version: &str, pem: &str) -> Result<Self, Error> {
+        let der = pem_decode(pem, "PUBLIC KEY")?;
+        let point = der
+            .strip_prefix(&P256_SPKI_PREFIX[..])
+            .filter(|p| p.len() == 65 && p[0] == 0x04)
+            .ok_or_else(|| Error::InvalidPublicKey("not an ECDSA P-256 public key".into()))?;
+        Ok(Self {
+            key_id: key_id.to_owned(),
+            version: version.to_owned(),
+            point: point.to_vec(),
+        })
+    }
+
+    /// The key as a PEM `PUBLIC KEY` block.
+    pub fn to_pem(&self) -> String {
+        pem_encode("PUBLIC KEY", &[&P256_SPKI_PREFIX[..], &self.point].concat())
+    }
+
+    /// Whether `signature` (DER ECDSA) is this key's signature over `message`.
+    pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &self.point)
+            .verify(message, signature)
+            .is_ok()
+    }
+}
+
+/// A private key that signs published data (the key server's, or a test's).
+pub struct SigningKey {
+    /// The key identifier written into signature infos.
+    pub key_id: String,
+    /// The key version written into signature infos.
+    pub version: String,
+    pair: EcdsaKeyPair,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({}/{}, ..)", self.key_id, self.version)
+    }
+}
+
+impl SigningKey {
+    /// A key from a PEM `PRIVATE KEY` block (PKCS#8 holding a P-256 key with its public key).
+    pub fn from_pem(key_id: &str, version: &str, pem: &str) -> Result<Self, Error> {
+        let der = pem_decode(pem, "PRIVATE KEY")?;
+        let rng = SystemRandom::new();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der, &rng).map_err(|e| {
+                Error::InvalidPublicKey(format!("not a PKCS#8 ECDSA P-256 private key ({e})"))
+            })?;
+        Ok(Self {
+            key_id: key_id.to_owned(),
+            version: version.to_owned(),
+            pair,
+            rng,
+        })
+    }
+
+    /// A fresh random key; returns it with its PKCS#8 PEM, for storing.
+    pub fn generate(key_id: &str, version: &str) -> Result<(Self, String), Error> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+            .map_err(|_| Error::Random)?;
+        let pem = pem_encode("PRIVATE KEY", pkcs8.as_ref());
+        Ok((Self::from_pem(key_id, version, &pem)?, pem))
+    }
+
+    /// The matching public key.
+    pub fn verification_key(&self) -> VerificationKey {
+        VerificationKey {
+            key_id: self.key_id.clone(),
+            version: self.version.clone(),
+            point: self.pair.public_key().as_ref().to_vec(),
+        }
+    }
+
+    /// A DER ECDSA P-256 / SHA-256 signature over `message`.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.pair
+            .sign(&self.rng, message)
+            .map(|sig| sig.as_ref().to_vec())
+            .map_err(|_| Error::Random)
+    }
+}
+
+/// Checks a detached signature against every key given; returns the key that made it.
+pub fn verify_detached<'k>(
+    keys: &'k [VerificationKey],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<&'k VerificationKey, Error> {
+    if keys.is_empty() {
+        return Err(Error::Signature(
+            "no public key is configured to check the signature with".into(),
+        ));
+    }
+    keys.iter()
+        .find(|k| k.verifies(message, signature))
+        .ok_or_else(|| Error::Signature("the signature does not match any configured public key; the data was altered or signed by someone else".into()))
+}
+
+fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, Error> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let body = pem
+        .split_once(&begin)
+        .and_then(|(_, rest)| rest.split_once(&end))
+        .map(|(body, _)| body)
+        .ok_or_else(|| Error::InvalidPublicKey(format!("no PEM {label} block found")))?;
+    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| Error::InvalidPublicKey(format!("the PEM {label} block is not base64: {e}")))
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOGLE_PEM: &str =
+        include_str!("../../../../shared/fixtures/exports/google-sample-140keys.pub.pem");
+
+    #[test]
+    fn the_fixture_public_key_parses_and_round_trips() {
+        let key = VerificationKey::from_pem("310", "v1", GOOGLE_PEM).unwrap();
+        assert_eq!(
+            VerificationKey::from_pem("310", "v1", &key.to_pem()).unwrap(),
+            key
+        );
+    }
+
+    #[test]
+    fn generated_keys_sign_and_verify() {
+        let (signing, pem) = SigningKey::generate("test", "v1").unwrap();
+        let again = SigningKey::from_pem("test", "v1", &pem).unwrap();
+        let sig = signing.sign(b"message").unwrap();
+        let public = again.verification_key();
+        assert!(public.verifies(b"message", &sig));
+        assert!(!public.verifies(b"messagf", &sig));
+        assert_eq!(
+            verify_detached(std::slice::from_ref(&public), b"message", &sig).unwrap(),
+            &public
+        );
+        let other = SigningKey::generate("other", "v1")
+            .unwrap()
+            .0
+            .verification_key();
+        assert!(matches!(
+            verify_detached(&[other], b"message", &sig),
+            Err(Error::Signature(_))
+        ));
+        assert!(matches!(
+            verify_detached(&[], b"message", &sig),
+            Err(Error::Signature(_))
+        ));
+    }
+
+    #[test]
+    fn bad_pem_is_an_error() {
+        for pem in [
+            "",
+            "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+        ] {
+            assert!(
+                matches!(
+                    VerificationKey::from_pem("a", "v1", pem),
+                    Err(Error::InvalidPublicKey(_))
+                ),
+                "{pem}"
+            );
+        }
+        assert!(matches!(
+            SigningKey::from_pem("a", "v1", GOOGLE_PEM),
+            Err(Error::InvalidPublicKey(_))
+        ));
+        assert!(!format!("{:?}", SigningKey::generate("k", "v1").unwrap().0).contains("pair"));
+    }
+}
