@@ -364,10 +364,10 @@ impl Export {
                 .iter()
                 .filter(|k| k.key_id == info.key_id && k.version == info.version)
             {
-                if info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID {
-                    if key.verifies(&self.bin, signature) {
-                        return SignatureStatus::Valid(info.clone());
-                    }
+                let known_algorithm =
+                    info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
+                if known_algorithm && key.verifies(&self.bin, signature) {
+                    return SignatureStatus::Valid(info.clone());
                 }
                 named_invalid = Some(info.clone());
             }

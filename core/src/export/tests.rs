@@ -118,7 +118,7 @@ fn unknown_or_missing_signatures_are_refused() {
         .0
         .verification_key();
     assert!(matches!(
-        export.signature_status(&[other.clone()]),
+        export.signature_status(std::slice::from_ref(&other)),
         SignatureStatus::UnknownKey(_)
     ));
     assert!(
