@@ -8,6 +8,7 @@
 //!   ([`sighting::SightingSink`]).
 //! - [`export`]: published keys (signed exposure-notification exports, signed Bluezone key lists) and
 //!   the ECDSA keys that sign them.
+//! - [`risk`]: exposure risk scoring ([`risk::RiskConfig`], [`risk::score`]) and BLE calibration.
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
@@ -19,6 +20,7 @@
 mod error;
 pub mod export;
 pub mod protocol;
+pub mod risk;
 pub mod sighting;
 pub mod store;
 pub mod time;

@@ -198,19 +198,28 @@ impl RollingProximityIdentifierKey {
 
     /// The RPIs of `count` consecutive intervals from `first_interval`, appended to `out`.
     pub fn rpis(&self, first_interval: u32, count: u32, out: &mut Vec<Rpi>) {
+        out.reserve(count as usize);
+        self.for_each_rpi(first_interval, count, |_, rpi| out.push(Rpi(*rpi)));
+    }
+
+    /// Calls `f(j, RPI_j)` for `count` consecutive intervals from `first_interval` (`j` counted from 0),
+    /// without collecting them: matching probes each RPI as it comes out of the cipher.
+    #[inline]
+    pub fn for_each_rpi(&self, first_interval: u32, count: u32, mut f: impl FnMut(u32, &[u8; 16])) {
         // One key's worth of blocks fits on the stack; the batch call keeps the AES pipeline full.
         let mut blocks = [Block::default(); EK_ROLLING_PERIOD as usize];
-        let mut interval = first_interval;
-        let mut left = count as usize;
-        while left > 0 {
-            let batch = &mut blocks[..left.min(EK_ROLLING_PERIOD as usize)];
-            for block in batch.iter_mut() {
-                *block = padded_data(interval);
-                interval = interval.wrapping_add(1);
+        let mut done = 0u32;
+        while done < count {
+            let n = (count - done).min(EK_ROLLING_PERIOD);
+            let batch = &mut blocks[..n as usize];
+            for (k, block) in batch.iter_mut().enumerate() {
+                *block = padded_data(first_interval.wrapping_add(done + k as u32));
             }
             self.0.encrypt_blocks(batch);
-            out.extend(batch.iter().map(|b| Rpi(b.0)));
-            left -= batch.len();
+            for (k, block) in batch.iter().enumerate() {
+                f(done + k as u32, &block.0);
+            }
+            done += n;
         }
     }
 }
