@@ -4,7 +4,9 @@
 //! one line on stderr and a non-zero exit here, in one place.
 
 mod error;
+mod export;
 mod ids;
+mod matching;
 mod output;
 mod payload;
 mod store;
@@ -34,6 +36,11 @@ enum Command {
     /// Import sightings into an encrypted store, show what it holds, purge it.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Inspect, build and sign published key exports.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
+    /// Check a store against published keys and print the exposure per day.
+    Match(matching::MatchArgs),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -41,6 +48,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Ids(cmd) => ids::run(cmd),
         Command::Payload(cmd) => payload::run(cmd),
         Command::Store(cmd) => store::run(cmd),
+        Command::Export(cmd) => export::run(cmd),
+        Command::Match(args) => matching::run(args),
     }
 }
 
@@ -55,9 +64,37 @@ pub(crate) fn date_of_day(day: u32) -> String {
     openzone_core::time::format_day(day)
 }
 
+/// clap's usage errors, folded into one line: the message without the usage block that follows it.
+fn usage_error(err: &clap::Error) -> String {
+    let text = err.to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("openzone: {message} (see --help)")
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version: clap prints them as they are.
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("{}", usage_error(&err));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`openzone ... | head`): nothing left to say to anyone.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("openzone: {err}");
             ExitCode::FAILURE

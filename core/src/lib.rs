@@ -8,6 +8,8 @@
 //!   ([`sighting::SightingSink`]).
 //! - [`export`]: published keys (signed exposure-notification exports, signed Bluezone key lists) and
 //!   the ECDSA keys that sign them.
+//! - [`matching`]: the index of what was heard and the key matcher; [`exposure`]: the whole check of a
+//!   published batch (match, score, record).
 //! - [`risk`]: exposure risk scoring ([`risk::RiskConfig`], [`risk::score`]) and BLE calibration.
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
@@ -19,6 +21,8 @@
 
 mod error;
 pub mod export;
+pub mod exposure;
+pub mod matching;
 pub mod protocol;
 pub mod risk;
 pub mod sighting;

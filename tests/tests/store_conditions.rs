@@ -1,6 +1,8 @@
 //! The store under bad conditions, in child processes: a read-only directory, a full disk (a small tmpfs
 //! in a private mount namespace), and a second process opening the same store.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 

@@ -2,6 +2,8 @@
 //! random moment, many times, and after each kill the store must open, hold no damaged record, and hold
 //! every sighting acknowledged before the last completed checkpoint.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;

@@ -131,6 +131,12 @@ pub enum KeySkip {
     BadTransmissionRisk,
     /// The key was revoked.
     Revoked,
+    /// The key ended before the retention period: nothing heard then is kept.
+    OutsideRetention,
+    /// The key is still in use (its last interval has not ended): matching it would be premature.
+    NotYetExpired,
+    /// The same key appeared earlier in the batch.
+    Duplicate,
 }
 
 impl KeySkip {
@@ -143,6 +149,9 @@ impl KeySkip {
             Self::BadRollingPeriod => "rolling period outside 1-144",
             Self::BadTransmissionRisk => "transmission risk level outside 0-8",
             Self::Revoked => "revoked key",
+            Self::OutsideRetention => "older than the retention period",
+            Self::NotYetExpired => "still in use (not yet expired)",
+            Self::Duplicate => "duplicate key",
         }
     }
 }
@@ -400,7 +409,8 @@ impl Export {
                     .join(", ")
             ))),
             SignatureStatus::Invalid(info) => Err(Error::Signature(format!(
-                "the signature by key {}/{} does not match the file: it was altered",
+                "the signature by key {}/{} does not verify: the file was altered, or the configured key \
+                 is not the one that signed it",
                 info.key_id, info.version
             ))),
         }

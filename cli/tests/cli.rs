@@ -1,0 +1,395 @@
+//! The `openzone` command line as QA testers use it: real processes, real files.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::process::{Command, Output};
+
+use openzone_core::export::signing::SigningKey;
+use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
+use openzone_core::protocol::payload::encode_advertisement;
+use openzone_core::protocol::Scheme;
+
+fn openzone(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openzone"))
+        .args(args)
+        .env_remove("OPENZONE_DATA_KEY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = openzone(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = openzone(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    let err = String::from_utf8(out.stderr).expect("UTF-8 errors");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line on stderr: {err}"
+    );
+    assert!(err.starts_with("openzone: "), "{err}");
+    err
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("valid JSON")
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../../shared/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn ids_reproduce_the_en_v1_vectors() {
+    let vectors = json(&std::fs::read_to_string(fixture("en-v1-vectors.json")).unwrap());
+    let out = json(&ok(&[
+        "ids",
+        "en-v1",
+        "--tek",
+        vectors["tek"].as_str().unwrap(),
+        "--interval",
+        "2642976",
+        "--tx-power",
+        "8",
+        "--json",
+    ]));
+    let rows = out.as_array().unwrap();
+    assert_eq!(rows.len(), 144);
+    for (row, expected) in rows.iter().zip(vectors["intervals"].as_array().unwrap()) {
+        assert_eq!(row["interval"], expected["interval"]);
+        assert_eq!(row["rpi"], expected["rpi"]);
+        assert_eq!(row["aem"], expected["aem"]);
+    }
+    let table = ok(&[
+        "ids",
+        "en-v1",
+        "--tek",
+        vectors["tek"].as_str().unwrap(),
+        "--interval",
+        "2642976",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(table.lines().count(), 3);
+    assert!(table.starts_with("INTERVAL"));
+}
+
+#[test]
+fn ids_reproduce_the_bluezone_vectors() {
+    let vectors = json(&std::fs::read_to_string(fixture("bluezone-v3-vectors.json")).unwrap());
+    let day = &vectors["days"][1];
+    let out = json(&ok(&[
+        "ids",
+        "bluezone-v3",
+        "--daily-key",
+        day["daily_key"].as_str().unwrap(),
+        "--from",
+        "40",
+        "--count",
+        "3",
+        "--json",
+    ]));
+    let rows = out.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row["slot"], 40 + k);
+        assert_eq!(row["id"], day["ids"][40 + k]);
+        let id = row["id"].as_str().unwrap();
+        assert_eq!(id, id.to_uppercase());
+    }
+    let err = fails(&["ids", "bluezone-v3", "--daily-key", "abcd"]);
+    assert!(err.contains("32 bytes"), "{err}");
+}
+
+#[test]
+fn payloads_encode_and_decode() {
+    let encoded = json(&ok(&[
+        "payload",
+        "encode",
+        "en-v1",
+        "--tek",
+        "75c734c6dd1a782de7a965da5eb93125",
+        "--interval",
+        "2642976",
+        "--tx-power",
+        "8",
+        "--json",
+    ]));
+    assert_eq!(encoded["identifier"], "8be6cd371c5c891604bfbe49df845096");
+    let adv = encoded["advertisement"].as_str().unwrap();
+    let decoded = json(&ok(&["payload", "decode", adv, "--json"]));
+    assert_eq!(decoded["scheme"], "en-v1");
+    assert_eq!(decoded["identifier"], encoded["identifier"]);
+    assert_eq!(decoded["aem"], "72033874");
+    let gatt = json(&ok(&[
+        "payload",
+        "decode",
+        encoded["gatt_value"].as_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(
+        (gatt["input"].as_str(), gatt["identifier"].as_str()),
+        (Some("gatt"), Some("8be6cd371c5c891604bfbe49df845096"))
+    );
+    let bz = json(&ok(&[
+        "payload",
+        "encode",
+        "bluezone-v3",
+        "--id",
+        "A1B2C3D4E5F60718293A4B5C",
+        "--json",
+    ]));
+    let back = json(&ok(&[
+        "payload",
+        "decode",
+        bz["advertisement"].as_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(
+        (back["scheme"].as_str(), back["identifier"].as_str()),
+        (Some("bluezone-v3"), Some("A1B2C3D4E5F60718293A4B5C"))
+    );
+    let iphone = ok(&[
+        "payload",
+        "decode",
+        "14ff4c000100000000000000000000000000000000",
+    ]);
+    assert!(
+        iphone.contains("iOS background: read over GATT"),
+        "{iphone}"
+    );
+    assert!(fails(&["payload", "decode", "0201"]).contains("malformed advertisement"));
+    assert!(fails(&["payload", "decode", "zz"]).contains("not valid hex"));
+    assert!(fails(&["payload", "encode", "en-v1", "--rpi", "00"]).contains("--aem"));
+}
+
+/// An en-v1 key valid yesterday, and the sightings of a 40-minute lesson next to its owner.
+fn yesterday_key_and_lesson(tek: [u8; 16]) -> (ExposureKey, String) {
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let day = now_s / 86_400 - 1;
+    let key = ExposureKey::new(
+        TemporaryExposureKey::from_bytes(tek),
+        (day * 144) as u32,
+        144,
+    )
+    .unwrap();
+    let mut lines = String::new();
+    for scan in 0..8u64 {
+        let t = day * 86_400 + 9 * 3_600 + scan * 300;
+        let payload = EnV1::new(-25).payload(&key, EnV1::slot_at(&key, t).unwrap().index);
+        let adv = hex::encode(encode_advertisement(&payload));
+        for k in 0..3u64 {
+            lines.push_str(&format!(
+                "{{\"time_ms\": {}, \"rssi\": -56, \"adv\": \"{adv}\"}}\n",
+                t * 1000 + k * 500
+            ));
+        }
+    }
+    (key, lines)
+}
+
+#[test]
+fn store_export_and_match_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(p("data.key"), "ab".repeat(32)).unwrap();
+    let (key, lines) = yesterday_key_and_lesson([0x42; 16]);
+    std::fs::write(p("sightings.jsonl"), format!("{lines}not json\n")).unwrap();
+
+    let err = fails(&["store", "stats", "--store", &p("store")]);
+    assert!(
+        err.contains("--key-file") && err.contains("OPENZONE_DATA_KEY"),
+        "{err}"
+    );
+    let ingest = json(&ok(&[
+        "store",
+        "ingest",
+        "--store",
+        &p("store"),
+        "--key-file",
+        &p("data.key"),
+        "--sightings",
+        &p("sightings.jsonl"),
+        "--json",
+    ]));
+    assert_eq!(
+        (ingest["lines"].as_u64(), ingest["recorded"].as_u64()),
+        (Some(25), Some(24))
+    );
+    let stats = json(&ok(&[
+        "store",
+        "stats",
+        "--store",
+        &p("store"),
+        "--key-file",
+        &p("data.key"),
+        "--json",
+    ]));
+    assert_eq!(stats["days"][0]["instances"], 8);
+    assert_eq!(stats["days"][0]["sightings"], 24);
+    assert!(stats["bytes_on_disk"].as_u64().unwrap() > 0);
+    let wrong_key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(wrong_key.path(), [7u8; 32]).unwrap();
+    assert!(fails(&[
+        "store",
+        "stats",
+        "--store",
+        &p("store"),
+        "--key-file",
+        wrong_key.path().to_str().unwrap()
+    ])
+    .contains("another one"));
+
+    // The person's key among others, in a signed export.
+    let (signer, pem) = SigningKey::generate("openzone", "v1").unwrap();
+    std::fs::write(p("sign.pem"), pem).unwrap();
+    std::fs::write(p("pub.pem"), signer.verification_key().to_pem()).unwrap();
+    let mut keys = vec![serde_json::json!({
+        "key_data": hex::encode(key.tek.as_bytes()),
+        "rolling_start_interval": key.rolling_start_interval,
+        "rolling_period": 144,
+        "transmission_risk_level": 6,
+        "report_type": 1,
+        "days_since_onset": 1,
+    })];
+    for n in 0..50u8 {
+        keys.push(serde_json::json!({"key_data": hex::encode([n; 16]), "rolling_start_interval": key.rolling_start_interval, "report_type": "CONFIRMED_TEST"}));
+    }
+    std::fs::write(p("keys.json"), serde_json::to_string(&keys).unwrap()).unwrap();
+    ok(&[
+        "export",
+        "build",
+        "--keys",
+        &p("keys.json"),
+        "--signing-key",
+        &p("sign.pem"),
+        "--out",
+        &p("export.zip"),
+    ]);
+    let inspected = json(&ok(&[
+        "export",
+        "inspect",
+        &p("export.zip"),
+        "--public-key",
+        &p("pub.pem"),
+        "--json",
+    ]));
+    assert_eq!(inspected["signature_valid"], true);
+    assert_eq!(inspected["keys"].as_array().unwrap().len(), 51);
+    assert_eq!(inspected["region"], "VN");
+
+    let matched = json(&ok(&[
+        "match",
+        "--store",
+        &p("store"),
+        "--key-file",
+        &p("data.key"),
+        "--export",
+        &p("export.zip"),
+        "--public-key",
+        &p("pub.pem"),
+        "--json",
+    ]));
+    assert_eq!(
+        (
+            matched["keys_processed"].as_u64(),
+            matched["keys_matched"].as_u64()
+        ),
+        (Some(51), Some(1))
+    );
+    let days = matched["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0]["at_risk"], true);
+    assert!(days[0]["weighted_minutes"].as_f64().unwrap() >= 13.0);
+    assert_eq!(days[0]["date"].as_str().unwrap().len(), 10);
+    // Processing the batch again changes nothing.
+    let again = json(&ok(&[
+        "match",
+        "--store",
+        &p("store"),
+        "--key-file",
+        &p("data.key"),
+        "--export",
+        &p("export.zip"),
+        "--public-key",
+        &p("pub.pem"),
+        "--json",
+    ]));
+    assert_eq!(again["already_processed"], true);
+    assert_eq!(again["days"], matched["days"]);
+
+    // A store that never met the person.
+    std::fs::write(p("none.jsonl"), "").unwrap();
+    ok(&[
+        "store",
+        "ingest",
+        "--store",
+        &p("empty"),
+        "--key-file",
+        &p("data.key"),
+        "--sightings",
+        &p("none.jsonl"),
+    ]);
+    let nothing = json(&ok(&[
+        "match",
+        "--store",
+        &p("empty"),
+        "--key-file",
+        &p("data.key"),
+        "--export",
+        &p("export.zip"),
+        "--public-key",
+        &p("pub.pem"),
+        "--json",
+    ]));
+    assert_eq!(nothing["days"].as_array().unwrap().len(), 0);
+
+    // A tampered export is refused before matching.
+    let mut zip = std::fs::read(p("export.zip")).unwrap();
+    let at = zip.len() / 3;
+    zip[at] ^= 0x10;
+    std::fs::write(p("tampered.zip"), zip).unwrap();
+    let err = fails(&[
+        "match",
+        "--store",
+        &p("empty"),
+        "--key-file",
+        &p("data.key"),
+        "--export",
+        &p("tampered.zip"),
+        "--public-key",
+        &p("pub.pem"),
+    ]);
+    assert!(
+        err.contains("signature") || err.contains("cannot be read"),
+        "{err}"
+    );
+
+    let purged = json(&ok(&[
+        "store",
+        "purge",
+        "--store",
+        &p("store"),
+        "--key-file",
+        &p("data.key"),
+        "--older-than-days",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(purged["expired_instances"], 8);
+}

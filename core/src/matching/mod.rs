@@ -1,0 +1,384 @@
+//! Matching published keys against what this phone heard.
+//!
+//! The phone's scan instances go into a compact in-memory index ([`HeardIndex`]): a sorted array of the
+//! identifiers heard, fronted by a bit filter small enough to stay in cache. Published keys are then
+//! streamed: each key's identifiers are derived in one batch ([`Scheme::identifiers`]'s hot path) and each
+//! is probed against the filter, so memory grows with the store and not with the number of published keys,
+//! and almost every probe ends after one cached bit. Chunks of keys run on every core (rayon).
+//!
+//! A sighting matches an identifier when it was heard close enough to the identifier's time: within
+//! ±2 hours of an en-v1 RPI's interval (phones rotate at randomised moments and clocks drift), within the
+//! slot of a bluezone-v3 ID with one slot of tolerance either side (Bluezone's exact-slot rule lost
+//! sightings at slot boundaries).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::export::{ExportKey, KeySkip, VerifiedExport};
+use crate::protocol::bluezone_v3::{BluezoneV3, DailyKey, SECS_PER_DAY};
+use crate::protocol::en_v1::EN_INTERVAL_SECS;
+use crate::protocol::{Identifier, Payload, Scheme};
+use crate::risk::calibration::DeviceCalibration;
+use crate::risk::{Exposure, KeyWeighting, ScoredInstance};
+use crate::store::ScanInstance;
+use crate::time::MS_PER_DAY;
+
+/// Bits of the filter in front of the en-v1 index: 2^20 bits (128 KiB) keeps false hits near 3 % for a
+/// heavy user's 30,000 identifiers while staying in a phone's L2 cache.
+const FILTER_BITS_LOG2: u32 = 20;
+
+/// The identifiers this phone heard, indexed for probing.
+#[derive(Debug, Clone, Default)]
+pub struct HeardIndex {
+    instances: Vec<ScanInstance>,
+    en: Vec<([u8; 16], u32)>,
+    en_filter: Vec<u64>,
+    bluezone: Vec<([u8; 12], u32)>,
+}
+
+impl HeardIndex {
+    /// Indexes scan instances (from [`crate::store::Store::scan_instances`]).
+    pub fn new(instances: Vec<ScanInstance>) -> Self {
+        let mut en = Vec::new();
+        let mut bluezone = Vec::new();
+        for (i, instance) in instances.iter().enumerate() {
+            match instance.identifier() {
+                Identifier::EnV1(rpi) => en.push((rpi.0, i as u32)),
+                Identifier::BluezoneV3(id) => bluezone.push((id.0, i as u32)),
+            }
+        }
+        en.sort_unstable();
+        bluezone.sort_unstable();
+        let mut en_filter = vec![0u64; 1 << (FILTER_BITS_LOG2 - 6)];
+        for (rpi, _) in &en {
+            let bit = filter_bit(rpi);
+            en_filter[bit >> 6] |= 1 << (bit & 63);
+        }
+        Self {
+            instances,
+            en,
+            en_filter,
+            bluezone,
+        }
+    }
+
+    /// Scan instances indexed.
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// Whether nothing was heard.
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty()
+    }
+
+    /// Bytes the index takes, roughly.
+    pub fn memory_bytes(&self) -> usize {
+        self.instances.len() * std::mem::size_of::<ScanInstance>()
+            + self.en.len() * 20
+            + self.bluezone.len() * 16
+            + self.en_filter.len() * 8
+    }
+
+    #[inline]
+    fn en_matches(&self, rpi: &[u8; 16]) -> &[([u8; 16], u32)] {
+        let bit = filter_bit(rpi);
+        if self.en_filter[bit >> 6] & (1 << (bit & 63)) == 0 {
+            return &[];
+        }
+        let start = self.en.partition_point(|(r, _)| r < rpi);
+        let end = start
+            + self.en[start..]
+                .iter()
+                .take_while(|(r, _)| r == rpi)
+                .count();
+        &self.en[start..end]
+    }
+
+    fn bluezone_matches(&self, id: &[u8; 12]) -> &[([u8; 12], u32)] {
+        let start = self.bluezone.partition_point(|(r, _)| r < id);
+        let end = start
+            + self.bluezone[start..]
+                .iter()
+                .take_while(|(r, _)| r == id)
+                .count();
+        &self.bluezone[start..end]
+    }
+}
+
+#[inline]
+fn filter_bit(rpi: &[u8; 16]) -> usize {
+    // RPIs are AES outputs: their first bytes are uniformly distributed.
+    (u32::from_le_bytes([rpi[0], rpi[1], rpi[2], rpi[3]]) >> (32 - FILTER_BITS_LOG2)) as usize
+}
+
+/// What matching needs to know besides the keys.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchContext {
+    /// The current time, UTC unix milliseconds.
+    pub now_ms: u64,
+    /// Keys whose last interval ended more than this many days ago are ignored.
+    pub retention_days: u32,
+    /// How far a sighting may be from an en-v1 RPI's interval, seconds (2 hours in the specification).
+    pub en_tolerance_secs: u64,
+    /// How many bluezone-v3 slots a sighting may be off by.
+    pub bluezone_tolerance_slots: u32,
+    /// This phone's calibration (its RSSI correction).
+    pub receiver: DeviceCalibration,
+    /// TX power assumed for senders whose payload carries none (bluezone-v3) or an unknown metadata
+    /// version: the calibration table's fleet average.
+    pub fallback_tx_power_dbm: i8,
+}
+
+impl MatchContext {
+    /// The defaults of the specifications, for a phone with calibration `receiver` at `now_ms`.
+    pub fn new(now_ms: u64, receiver: DeviceCalibration, fallback_tx_power_dbm: i8) -> Self {
+        Self {
+            now_ms,
+            retention_days: 14,
+            en_tolerance_secs: 2 * 3_600,
+            bluezone_tolerance_slots: 1,
+            receiver,
+            fallback_tx_power_dbm,
+        }
+    }
+
+    fn oldest_ms(&self) -> u64 {
+        self.now_ms
+            .saturating_sub(u64::from(self.retention_days) * MS_PER_DAY)
+    }
+
+    fn attenuations(&self, tx_power_dbm: i8, instance: &ScanInstance) -> (f64, f64) {
+        let correction = f64::from(self.receiver.rssi_correction_db);
+        let tx = f64::from(tx_power_dbm);
+        (
+            tx - (instance.mean_rssi() + correction),
+            tx - (f64::from(instance.max_rssi) + correction),
+        )
+    }
+}
+
+/// What matching found, and what it skipped.
+#[derive(Debug, Clone, Default)]
+pub struct MatchOutcome {
+    /// Keys read (valid or not).
+    pub keys_processed: u64,
+    /// Keys with at least one matching sighting.
+    pub keys_matched: u64,
+    /// Keys skipped, by reason.
+    pub skipped: BTreeMap<KeySkip, u64>,
+    /// The matched keys' scan instances, ready for risk scoring.
+    pub exposures: Vec<Exposure>,
+}
+
+impl MatchOutcome {
+    fn skip(&mut self, reason: KeySkip) {
+        *self.skipped.entry(reason).or_default() += 1;
+    }
+
+    fn merge(mut self, other: MatchOutcome) -> MatchOutcome {
+        self.keys_processed += other.keys_processed;
+        self.keys_matched += other.keys_matched;
+        for (reason, n) in other.skipped {
+            *self.skipped.entry(reason).or_default() += n;
+        }
+        self.exposures.extend(other.exposures);
+        self
+    }
+}
+
+/// Matches every key of a verified export against the index, on every core.
+pub fn match_export(
+    index: &HeardIndex,
+    export: &VerifiedExport,
+    ctx: &MatchContext,
+) -> MatchOutcome {
+    let matched: Vec<(MatchOutcome, Vec<[u8; 16]>)> = export
+        .key_chunks()
+        .map(|chunk| {
+            let mut outcome = MatchOutcome::default();
+            let mut matched_keys = Vec::new();
+            let mut previous: Option<[u8; 16]> = None;
+            for key in chunk.keys() {
+                outcome.keys_processed += 1;
+                let key = match key {
+                    Ok(key) => key,
+                    Err(skip) => {
+                        outcome.skip(skip);
+                        continue;
+                    }
+                };
+                let bytes = *key.key.tek.as_bytes();
+                // Servers sort keys by their bytes, so a repeated key sits next to its twin.
+                if previous.replace(bytes) == Some(bytes) {
+                    outcome.skip(KeySkip::Duplicate);
+                    continue;
+                }
+                if let Some(exposure) = match_en_key(index, &key, ctx, &mut outcome) {
+                    outcome.exposures.push(exposure);
+                    matched_keys.push(bytes);
+                }
+            }
+            (outcome, matched_keys)
+        })
+        .collect();
+    // Twins that were not next to each other: keep each key's exposure once.
+    let mut seen = std::collections::HashSet::new();
+    let mut total = MatchOutcome::default();
+    for (mut outcome, keys) in matched {
+        let exposures = std::mem::take(&mut outcome.exposures);
+        total = total.merge(outcome);
+        for (exposure, key) in exposures.into_iter().zip(keys) {
+            if seen.insert(key) {
+                total.exposures.push(exposure);
+            } else {
+                total.skip(KeySkip::Duplicate);
+            }
+        }
+    }
+    total.keys_matched = total.exposures.len() as u64;
+    total
+}
+
+fn match_en_key(
+    index: &HeardIndex,
+    key: &ExportKey,
+    ctx: &MatchContext,
+    outcome: &mut MatchOutcome,
+) -> Option<Exposure> {
+    let k = &key.key;
+    let end_ms = u64::from(k.end_interval()) * EN_INTERVAL_SECS * 1000;
+    if end_ms <= ctx.oldest_ms() {
+        outcome.skip(KeySkip::OutsideRetention);
+        return None;
+    }
+    if end_ms > ctx.now_ms {
+        outcome.skip(KeySkip::NotYetExpired);
+        return None;
+    }
+    if index.en.is_empty() {
+        return None;
+    }
+    let mut hits: Vec<(u32, u32)> = Vec::new();
+    let tolerance_ms = ctx.en_tolerance_secs * 1000;
+    k.tek
+        .rpik()
+        .for_each_rpi(k.rolling_start_interval, k.rolling_period, |j, rpi| {
+            for &(_, i) in index.en_matches(rpi) {
+                let interval = k.rolling_start_interval + j;
+                let start_ms = u64::from(interval) * EN_INTERVAL_SECS * 1000;
+                let heard = index.instances[i as usize].first_seen_ms;
+                if heard + tolerance_ms >= start_ms
+                    && heard < start_ms + EN_INTERVAL_SECS * 1000 + tolerance_ms
+                {
+                    hits.push((i, interval));
+                }
+            }
+        });
+    if hits.is_empty() {
+        return None;
+    }
+    let aemk = k.tek.aemk();
+    let mut estimated = false;
+    let instances = hits
+        .iter()
+        .map(|&(i, _)| {
+            let instance = &index.instances[i as usize];
+            let tx = match instance.payload {
+                Payload::EnV1 { rpi, aem } => {
+                    let metadata = aemk.decrypt(&rpi, &aem);
+                    // Only major version 1 has the TX power where this code reads it.
+                    (metadata.major_version() == 1).then(|| metadata.tx_power_dbm())
+                }
+                Payload::BluezoneV3 { .. } => None,
+            };
+            estimated |= tx.is_none();
+            scored(instance, tx.unwrap_or(ctx.fallback_tx_power_dbm), ctx)
+        })
+        .collect();
+    Some(Exposure {
+        key: KeyWeighting {
+            transmission_risk_level: key.transmission_risk_level,
+            report_type: key.report_type,
+            days_since_onset: key.days_since_onset,
+        },
+        instances,
+        tx_power_estimated: estimated,
+    })
+}
+
+fn scored(instance: &ScanInstance, tx_power_dbm: i8, ctx: &MatchContext) -> ScoredInstance {
+    let (typical, min) = ctx.attenuations(tx_power_dbm, instance);
+    ScoredInstance {
+        time_ms: instance.first_seen_ms,
+        seconds_since_previous_scan: instance.seconds_since_previous_scan,
+        typical_attenuation_db: typical,
+        min_attenuation_db: min,
+    }
+}
+
+/// Matches bluezone-v3 daily keys (from a verified list) against the index. Bluezone peers announce no
+/// TX power: every attenuation uses the fallback, and the result says so.
+pub fn match_bluezone(index: &HeardIndex, keys: &[DailyKey], ctx: &MatchContext) -> MatchOutcome {
+    let results: Vec<(MatchOutcome, Option<[u8; 32]>)> = keys
+        .par_iter()
+        .map(|key| {
+            let mut outcome = MatchOutcome {
+                keys_processed: 1,
+                ..Default::default()
+            };
+            let day_end_ms = (key.day_start_secs() + SECS_PER_DAY) * 1000;
+            if day_end_ms <= ctx.oldest_ms() {
+                outcome.skip(KeySkip::OutsideRetention);
+                return (outcome, None);
+            }
+            let mut ids = Vec::with_capacity(key.slots_per_day() as usize);
+            BluezoneV3::identifiers(key, &mut ids);
+            let mut instances = Vec::new();
+            for (slot, id) in ids.iter().enumerate() {
+                for &(_, i) in index.bluezone_matches(&id.0) {
+                    let Some(s) = BluezoneV3::slot(key, slot as u32) else {
+                        continue;
+                    };
+                    let margin = s.duration_secs * u64::from(ctx.bluezone_tolerance_slots) * 1000;
+                    let instance = &index.instances[i as usize];
+                    let heard = instance.first_seen_ms;
+                    if heard + margin >= s.start_secs * 1000 && heard < s.end_secs() * 1000 + margin
+                    {
+                        instances.push(scored(instance, ctx.fallback_tx_power_dbm, ctx));
+                    }
+                }
+            }
+            if instances.is_empty() {
+                return (outcome, None);
+            }
+            outcome.exposures.push(Exposure {
+                key: KeyWeighting {
+                    transmission_risk_level: None,
+                    report_type: crate::export::ReportType::ConfirmedTest,
+                    days_since_onset: None,
+                },
+                instances,
+                tx_power_estimated: true,
+            });
+            (outcome, Some(*key.as_bytes()))
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut total = MatchOutcome::default();
+    for (outcome, key) in results {
+        match key {
+            Some(key) if !seen.insert(key) => {
+                total.keys_processed += 1;
+                total.skip(KeySkip::Duplicate);
+            }
+            _ => total = total.merge(outcome),
+        }
+    }
+    total.keys_matched = total.exposures.len() as u64;
+    total
+}
+
+#[cfg(test)]
+mod tests;
