@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 pub use gatt::GattPolicy;
 pub use machine::EngineCore;
+pub use rotation::release_key_in_use;
 pub use schedule::{RadioDuty, ScanMode, Schedules};
 
 use crate::error::Error;

@@ -106,9 +106,12 @@ pub(crate) fn key_in_force(
 ) -> Result<ExposureKey, Error> {
     let interval = en_interval_number(wall_ms / 1000);
     let keys = store.own_en_keys()?;
+    // After a same-day release, the released key and the fresh one both cover the release's interval:
+    // the fresh one (the later start) is the one in force.
     if let Some(key) = keys
         .iter()
-        .find(|k| k.rolling_start_interval <= interval && interval < k.end_interval())
+        .filter(|k| k.rolling_start_interval <= interval && interval < k.end_interval())
+        .max_by_key(|k| k.rolling_start_interval)
     {
         return Ok(key.clone());
     }
@@ -123,6 +126,54 @@ pub(crate) fn key_in_force(
     let key = ExposureKey::new(TemporaryExposureKey::generate(rng)?, start, day_end - start)?;
     store.put_own_en_key(&key)?;
     Ok(key)
+}
+
+/// Same-day release: ends the own en-v1 key in use with the current interval, so it can be published at
+/// once, and stores a fresh key from the current interval to the end of the UTC day, which is in force
+/// from now on ([`key_in_force`] prefers the later start). The phone must rotate now so that nothing it
+/// broadcasts after the report comes from the published key. Returns the ended key, if one was in use.
+pub fn release_key_in_use(
+    store: &Store,
+    rng: &dyn SecureRandom,
+    wall_ms: u64,
+) -> Result<Option<ExposureKey>, Error> {
+    let interval = en_interval_number(wall_ms / 1000);
+    let own = store.own_en_keys()?;
+    let Some(in_use) = own
+        .iter()
+        .filter(|k| k.rolling_start_interval <= interval && interval < k.end_interval())
+        .max_by_key(|k| k.rolling_start_interval)
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let ended = ExposureKey::new(
+        in_use.tek.clone(),
+        in_use.rolling_start_interval,
+        interval + 1 - in_use.rolling_start_interval,
+    )?;
+    store.put_own_en_key(&ended)?;
+    let day_end = interval - interval % EK_ROLLING_PERIOD + EK_ROLLING_PERIOD;
+    if ended.rolling_start_interval == interval {
+        // The key in use started this very interval (a release a moment ago): the fresh key would take
+        // its record's place, so it starts with the next interval instead.
+        if interval + 1 < day_end {
+            let fresh = ExposureKey::new(
+                TemporaryExposureKey::generate(rng)?,
+                interval + 1,
+                day_end - interval - 1,
+            )?;
+            store.put_own_en_key(&fresh)?;
+        }
+    } else {
+        let fresh = ExposureKey::new(
+            TemporaryExposureKey::generate(rng)?,
+            interval,
+            day_end - interval,
+        )?;
+        store.put_own_en_key(&fresh)?;
+    }
+    Ok(Some(ended))
 }
 
 #[cfg(test)]
@@ -184,6 +235,52 @@ mod tests {
         );
         assert_eq!(fresh.end_interval(), key.rolling_start_interval + 144);
         assert_ne!(fresh.tek, key.tek);
+    }
+
+    #[test]
+    fn a_release_ends_the_key_in_use_and_a_fresh_one_takes_over_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let rng = SystemRandom::new();
+        let r = Rotation {
+            scheme: SchemeId::EnV1,
+            tx_power_dbm: -20,
+            slots_per_day: 96,
+        };
+        let at = T0 + 30 * 600_000 + 5_000;
+        let before = r.on_air(&store, &rng, at).unwrap();
+        let ended = release_key_in_use(&store, &rng, at).unwrap().unwrap();
+        assert_eq!(ended.rolling_period, 31);
+        assert_eq!(ended.end_interval(), en_interval_number(at / 1000) + 1);
+        let after = r.on_air(&store, &rng, at + 1).unwrap();
+        assert_ne!(
+            after.payload, before.payload,
+            "the phone switches keys at the report, not 10 minutes later"
+        );
+        let keys = store.own_en_keys().unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(
+            keys[1].rolling_start_interval,
+            en_interval_number(at / 1000)
+        );
+        assert_eq!(keys[1].end_interval() % 144, 0);
+        // A second release in the same interval ends the fresh key and starts the next interval's.
+        let again = release_key_in_use(&store, &rng, at + 2).unwrap().unwrap();
+        assert_eq!(again.rolling_period, 1);
+        assert_eq!(store.own_en_keys().unwrap().len(), 3);
+        assert!(release_key_in_use(
+            &Store::open(
+                tempfile::tempdir().unwrap().path(),
+                &DataKey::from_bytes([1; 32]),
+                StoreConfig::default(),
+                T0
+            )
+            .unwrap(),
+            &rng,
+            at
+        )
+        .unwrap()
+        .is_none());
     }
 
     #[test]

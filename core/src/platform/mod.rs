@@ -7,8 +7,11 @@
 //! weak: a platform that keeps it does not keep the engine alive.
 //!
 //! [`simulated`] is a platform without a radio: a shared in-memory air with a path-loss model, for tests
-//! and the school-day simulation.
+//! and the school-day simulation. `bluez` (feature `desktop-ble`, Linux) is real Bluetooth LE through
+//! BlueZ, for QA laptops and Raspberry Pis.
 
+#[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+pub mod bluez;
 pub mod simulated;
 
 use crate::protocol::payload::AdvertisementData;

@@ -11,7 +11,7 @@
 //! Like real phones, a node gets a new random address at every advertising start, and an iPhone in the
 //! background advertises only Apple's overflow area: peers must read its payload over GATT.
 
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
     Advertising, BlePlatform, EngineInput, PeerId, PlatformError, ScanFilter, SeenAdvertisement,
@@ -106,7 +106,7 @@ struct Node {
     address: u64,
     scanning: bool,
     gatt_reads: Vec<PeerId>,
-    input: Option<Weak<dyn EngineInput>>,
+    input: Option<Arc<dyn EngineInput>>,
 }
 
 struct Air {
@@ -174,10 +174,11 @@ impl SimulatedRadio {
         })
     }
 
-    /// Tells the radio which engine a node's events go to (held weakly).
-    pub fn attach(&self, index: usize, input: &Arc<dyn EngineInput>) {
+    /// Tells the radio which engine a node's events go to. Pass a weak handle (the engine's
+    /// `EngineHandle` is one), so that the radio does not keep an engine alive.
+    pub fn attach(&self, index: usize, input: Arc<dyn EngineInput>) {
         if let Some(node) = self.air().nodes.get_mut(index) {
-            node.input = Some(Arc::downgrade(input));
+            node.input = Some(input);
         }
     }
 
@@ -300,12 +301,8 @@ impl SimulatedRadio {
 
     /// Hands events to the engines attached to their nodes.
     pub fn dispatch(&self, events: Vec<(usize, RadioEvent)>) {
-        let inputs: Vec<Option<Arc<dyn EngineInput>>> = self
-            .air()
-            .nodes
-            .iter()
-            .map(|n| n.input.as_ref().and_then(Weak::upgrade))
-            .collect();
+        let inputs: Vec<Option<Arc<dyn EngineInput>>> =
+            self.air().nodes.iter().map(|n| n.input.clone()).collect();
         for (index, event) in events {
             let Some(Some(input)) = inputs.get(index) else {
                 continue;

@@ -1,0 +1,203 @@
+// The engine through the generated Kotlin bindings on the host JVM: two phones on the simulated air exchange
+// payloads, one reports positive, a signed export is built, the other finds the exposed day (awaited from a
+// coroutine); listener callbacks arrive from the core's threads; errors are typed.
+//
+// Run by scripts/test-bindings-kotlin.
+
+import java.io.File
+import java.nio.file.Files
+import java.time.Instant
+import java.time.ZoneOffset
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlin.system.exitProcess
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotEquals
+import kotlin.test.assertTrue
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import org.openzone.core.*
+
+class ShiftedClock : WallClock {
+    @Volatile var offsetMs = 0L
+    override fun nowMs(): ULong = (System.currentTimeMillis() + offsetMs).toULong()
+}
+
+class Recorder : EngineListener {
+    val states = CopyOnWriteArrayList<EngineState>()
+    val threads = CopyOnWriteArrayList<String>()
+    val errors = CopyOnWriteArrayList<String>()
+    override fun stateChanged(state: EngineState) {
+        threads.add(Thread.currentThread().name)
+        states.add(state)
+    }
+    override fun sightingsRecorded(today: ULong) {
+        threads.add(Thread.currentThread().name)
+    }
+    override fun error(message: String) {
+        errors.add(message)
+    }
+}
+
+fun settings(dir: File, key: ByteArray = ByteArray(32) { 0x11 }, exportKeys: List<ExportPublicKey> = listOf()) =
+    EngineSettings(
+        dataDir = dir.path,
+        dataKey = key,
+        scheme = IdentifierScheme.EN_V1,
+        device = DeviceModel(manufacturer = "samsung", device = "beyond1", model = "SM-G973F"),
+        riskConfigJson = null,
+        keyServerUrl = null,
+        exportKeys = exportKeys,
+    )
+
+fun tempDir(): File = Files.createTempDirectory("openzone-kotlin").toFile().also { it.deleteOnExit() }
+
+fun twoPhonesExchangeAndTheExposureIsFound() {
+    val dir = tempDir()
+    val signing = generateSigningKey()
+    val clock = ShiftedClock()
+    val air = SimulatedAir(7uL)
+    val alicePhone = air.addPhone(0.0, 0.0, false)
+    val bobPhone = air.addPhone(1.0, 0.0, true)
+    val listener = Recorder()
+    val alice = OpenZoneEngine(settings(File(dir, "alice")), alicePhone.platform(), listener, clock)
+    val bob = OpenZoneEngine(
+        settings(File(dir, "bob"), exportKeys = listOf(ExportPublicKey("310", "v1", signing.publicPem))),
+        bobPhone.platform(), null, clock,
+    )
+    air.connect(alicePhone, alice)
+    air.connect(bobPhone, bob)
+    for (engine in listOf(alice, bob)) {
+        engine.setQaMode(true)
+        engine.start()
+    }
+    val deadline = System.currentTimeMillis() + 20_000
+    while (System.currentTimeMillis() < deadline) {
+        air.step(1u)
+        Thread.sleep(20)
+        if (alice.counters().gattReadsOk >= 1uL && bob.counters().sightings >= 20uL) break
+    }
+    assertTrue(bob.counters().sightings >= 20uL, "bob heard alice: ${bob.counters()}")
+    assertTrue(alice.counters().gattReadsOk >= 1uL, "alice read bob's iPhone over GATT: ${alice.counters()}")
+    val state = alice.state()
+    assertTrue(state is EngineState.Running && state.mode == ScanModeKind.QA, "$state")
+    assertTrue(listener.states.any { it is EngineState.Running })
+    assertEquals(20, alice.currentGattValue()!!.size)
+
+    val before = alice.currentGattValue()!!.toList()
+    assertFailsWith<OpenZoneException.ConsentRequired> { alice.releaseKeys(false, null) }
+    val keys = alice.releaseKeys(true, null)
+    assertEquals(1, keys.size)
+    assertNotEquals(before, alice.currentGattValue()!!.toList())
+    val zip = buildSignedExport(keys, signing.privatePem, "310", "v1")
+    clock.offsetMs = 3 * 3600 * 1000L
+    // Two exports processed concurrently from coroutines: the core runs them off this thread.
+    val other = buildSignedExport(listOf(), signing.privatePem, "310", "v1")
+    val (summary, empty) = runBlocking {
+        listOf(async { bob.processExport(zip) }, async { bob.processExport(other) }).awaitAll()
+    }
+    assertEquals(1uL, summary.keysMatched)
+    assertEquals(0uL, empty.keysMatched)
+    val today = Instant.now().atZone(ZoneOffset.UTC).toLocalDate().toString()
+    assertEquals(listOf(today), summary.days.map { it.date })
+    assertEquals(listOf(today), bob.exposureDays().map { it.date })
+    assertTrue(runBlocking { bob.processExport(zip) }.alreadyProcessed)
+    assertEquals(listOf(), alice.exposureDays())
+    alice.stop()
+    bob.stop()
+}
+
+fun callbacksComeFromTheCoresThreads() {
+    val dir = tempDir()
+    val air = SimulatedAir(3uL)
+    val phone = air.addPhone(0.0, 0.0, false)
+    val listener = Recorder()
+    // Background mode: the first 4-second scan window ends on the core's engine task.
+    val engine = OpenZoneEngine(settings(File(dir, "e")), phone.platform(), listener, null)
+    air.connect(phone, engine)
+    engine.start()
+    val deadline = System.currentTimeMillis() + 8_000
+    val caller = Thread.currentThread().name
+    // JNA names the native threads it attaches "Thread-N".
+    while (System.currentTimeMillis() < deadline && listener.threads.none { it != caller }) {
+        Thread.sleep(50)
+    }
+    assertTrue(listener.threads.any { it != caller }, "callback threads: ${listener.threads.toSet()}")
+    engine.stop()
+}
+
+fun badInputsAreTypedErrors() {
+    val dir = tempDir()
+    val air = SimulatedAir(1uL)
+    val phone = air.addPhone(0.0, 0.0, false)
+    val short = assertFailsWith<OpenZoneException.InvalidInput> {
+        OpenZoneEngine(settings(File(dir, "a"), key = ByteArray(5)), phone.platform(), null, null)
+    }
+    assertTrue(short.message!!.contains("32 raw bytes"), short.message)
+    val engine = OpenZoneEngine(settings(File(dir, "b")), phone.platform(), null, null)
+    assertFailsWith<OpenZoneException.UntrustedData> { runBlocking { engine.processExport(byteArrayOf(1, 2, 3)) } }
+    val stranger = generateSigningKey()
+    val unknown = buildSignedExport(listOf(), stranger.privatePem, "999", "v1")
+    val err = assertFailsWith<OpenZoneException.UntrustedData> { runBlocking { engine.processExport(unknown) } }
+    assertTrue(err.message!!.contains("signature"), err.message)
+    assertFailsWith<OpenZoneException.InvalidInput> { engine.releaseKeys(true, "yesterday") }
+    engine.stop()
+}
+
+fun aWrongDataKeyIsRefused() {
+    val dir = tempDir()
+    val air = SimulatedAir(1uL)
+    val phone = air.addPhone(0.0, 0.0, false)
+    val engine = OpenZoneEngine(settings(File(dir, "c")), phone.platform(), null, null)
+    engine.stop()
+    engine.destroy()
+    assertFailsWith<OpenZoneException.WrongDataKey> {
+        OpenZoneEngine(settings(File(dir, "c"), key = ByteArray(32) { 0x22 }), phone.platform(), null, null)
+    }
+}
+
+fun aRefusingRadioIsReported() {
+    val dir = tempDir()
+    val radio = object : BlePlatform {
+        override fun startAdvertising(plan: AdvertisementPlan) {
+            throw RadioException.Refused("advertising is not supported on this phone")
+        }
+        override fun stopAdvertising() {}
+        override fun startScanning(filter: ScanFilterSpec) {}
+        override fun stopScanning() {}
+        override fun readGatt(peer: String) {}
+    }
+    val engine = OpenZoneEngine(settings(File(dir, "d")), radio, null, null)
+    engine.start()
+    val deadline = System.currentTimeMillis() + 5_000
+    while (System.currentTimeMillis() < deadline && engine.state() !is EngineState.Failing) Thread.sleep(20)
+    val state = engine.state()
+    assertTrue(state is EngineState.Failing && state.message.contains("not supported"), "$state")
+    engine.setBluetoothEnabled(false)
+    assertEquals(EngineState.BluetoothOff, engine.state())
+    engine.stop()
+}
+
+fun main() {
+    val tests = listOf(
+        "two phones exchange and the exposure is found" to ::twoPhonesExchangeAndTheExposureIsFound,
+        "callbacks come from the core's threads" to ::callbacksComeFromTheCoresThreads,
+        "bad inputs are typed errors" to ::badInputsAreTypedErrors,
+        "a wrong data key is refused" to ::aWrongDataKeyIsRefused,
+        "a refusing radio is reported" to ::aRefusingRadioIsReported,
+    )
+    var failed = 0
+    for ((name, test) in tests) {
+        try {
+            test()
+            println("ok     $name")
+        } catch (e: Throwable) {
+            failed++
+            println("FAILED $name: $e")
+            e.printStackTrace()
+        }
+    }
+    println("${tests.size - failed} passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}

@@ -1,0 +1,198 @@
+"""The engine through the generated Python bindings: two phones on the simulated air exchange payloads, one
+reports positive, a signed export is built, and the other finds the exposed day; plus error cases.
+
+Run by scripts/test-bindings-python, which generates the bindings into OPENZONE_PY_BINDINGS.
+"""
+
+import asyncio
+import gc
+import os
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.environ["OPENZONE_PY_BINDINGS"])
+import openzone_ffi as oz  # noqa: E402
+
+
+class ShiftedClock(oz.WallClock):
+    """Real time plus an offset the test can move forward."""
+
+    def __init__(self):
+        self.offset_ms = 0
+
+    def now_ms(self):
+        return int(time.time() * 1000) + self.offset_ms
+
+
+class Recorder(oz.EngineListener):
+    """Collects what the engine tells the UI, from the engine's own threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.states = []
+        self.errors = []
+
+    def state_changed(self, state):
+        with self.lock:
+            self.states.append(state)
+
+    def sightings_recorded(self, today):
+        pass
+
+    def error(self, message):
+        with self.lock:
+            self.errors.append(message)
+
+
+def settings(directory, key=b"\x11" * 32, export_keys=()):
+    return oz.EngineSettings(
+        data_dir=directory,
+        data_key=key,
+        scheme=oz.IdentifierScheme.EN_V1,
+        device=oz.DeviceModel(manufacturer="samsung", device="beyond1", model="SM-G973F"),
+        risk_config_json=None,
+        key_server_url=None,
+        export_keys=list(export_keys),
+    )
+
+
+@pytest.fixture
+def tmp():
+    with tempfile.TemporaryDirectory() as d:
+        yield d
+
+
+def test_two_phones_exchange_and_the_exposure_is_found(tmp):
+    signing = oz.generate_signing_key()
+    export_key = oz.ExportPublicKey(key_id="310", version="v1", pem=signing.public_pem)
+    clock = ShiftedClock()
+    air = oz.SimulatedAir(7)
+    alice_phone = air.add_phone(0.0, 0.0, False)
+    bob_phone = air.add_phone(1.0, 0.0, True)  # an iPhone in the background: read over GATT
+    listener = Recorder()
+    alice = oz.OpenZoneEngine(settings(os.path.join(tmp, "alice")), alice_phone.platform(), listener, clock)
+    bob = oz.OpenZoneEngine(settings(os.path.join(tmp, "bob"), export_keys=[export_key]), bob_phone.platform(), None, clock)
+    air.connect(alice_phone, alice)
+    air.connect(bob_phone, bob)
+    for engine in (alice, bob):
+        engine.set_qa_mode(True)
+        engine.start()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        air.step(1)
+        time.sleep(0.02)
+        if alice.counters().gatt_reads_ok >= 1 and bob.counters().sightings >= 20:
+            break
+    assert bob.counters().sightings >= 20, bob.counters()
+    assert alice.counters().gatt_reads_ok >= 1, alice.counters()
+    assert isinstance(alice.state(), oz.EngineState.RUNNING)
+    assert alice.state().mode == oz.ScanModeKind.QA
+    assert len(alice.current_gatt_value()) == 20
+    assert any(isinstance(s, oz.EngineState.RUNNING) for s in listener.states)
+    assert listener.errors == []
+    duty = {d.mode: d for d in alice.radio_duty()}
+    assert duty[oz.ScanModeKind.BACKGROUND].scanning < 0.02
+    assert duty[oz.ScanModeKind.QA].scanning == 1.0
+
+    # Alice tests positive: she consents, her keys are released and she rotates to a fresh key.
+    before = alice.current_gatt_value()
+    with pytest.raises(oz.OpenZoneError.ConsentRequired):
+        alice.release_keys(False, None)
+    keys = alice.release_keys(True, None)
+    assert len(keys) == 1
+    assert alice.current_gatt_value() != before
+    zip_bytes = oz.build_signed_export(keys, signing.private_pem, "310", "v1")
+    # Three hours later (released keys are published once they expired), Bob checks the export.
+    clock.offset_ms = 3 * 3600 * 1000
+    summary = asyncio.run(bob.process_export(zip_bytes))
+    assert summary.keys_matched == 1
+    assert len(summary.days) == 1
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert summary.days[0].date == today
+    assert [d.date for d in bob.exposure_days()] == [today]
+    again = asyncio.run(bob.process_export(zip_bytes))
+    assert again.already_processed
+    # Alice never heard her own key: nothing for her.
+    assert alice.exposure_days() == []
+    for engine in (alice, bob):
+        engine.stop()
+
+
+def test_bad_inputs_are_clear_errors(tmp):
+    air = oz.SimulatedAir(1)
+    phone = air.add_phone(0.0, 0.0, False)
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        oz.OpenZoneEngine(settings(os.path.join(tmp, "a"), key=b"short"), phone.platform(), None, None)
+    assert "32 raw bytes" in str(e.value)
+    engine = oz.OpenZoneEngine(settings(os.path.join(tmp, "b")), phone.platform(), None, None)
+    with pytest.raises(oz.OpenZoneError.UntrustedData):
+        asyncio.run(engine.process_export(b"not a zip"))
+    with pytest.raises(oz.OpenZoneError.UntrustedData):
+        asyncio.run(engine.process_export(b""))
+    other = oz.generate_signing_key()
+    unknown = oz.build_signed_export([], other.private_pem, "999", "v1")
+    with pytest.raises(oz.OpenZoneError.UntrustedData) as e:
+        asyncio.run(engine.process_export(unknown))
+    assert "signature" in str(e.value)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        engine.release_keys(True, "2026-13-40")
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        oz.build_signed_export([oz.ReportKey(key_data="zz", rolling_start_interval=2_900_000, rolling_period=144, days_since_onset=None)], other.private_pem, "1", "v1")
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        asyncio.run(engine.report_positive("12345678", None, True))
+    engine.stop()
+
+
+def test_a_wrong_data_key_is_refused_and_destroys_nothing(tmp):
+    air = oz.SimulatedAir(1)
+    phone = air.add_phone(0.0, 0.0, False)
+    engine = oz.OpenZoneEngine(settings(os.path.join(tmp, "d")), phone.platform(), None, None)
+    assert engine.release_keys(True, None) == [], "no key was ever used"
+    engine.start()
+    deadline = time.time() + 5
+    while engine.current_gatt_value() is None and time.time() < deadline:
+        time.sleep(0.01)
+    released = engine.release_keys(True, None)
+    assert len(released) == 1
+    engine.stop()
+    # Dropping the last reference closes the store.
+    del engine
+    gc.collect()
+    with pytest.raises(oz.OpenZoneError.WrongDataKey):
+        oz.OpenZoneEngine(settings(os.path.join(tmp, "d"), key=b"\x22" * 32), phone.platform(), None, None)
+    reopened = oz.OpenZoneEngine(settings(os.path.join(tmp, "d")), phone.platform(), None, None)
+    assert reopened.release_keys(True, None)[0] == released[0], "the released key is still there"
+
+
+def test_a_failing_platform_is_reported_not_fatal(tmp):
+    class Broken(oz.BlePlatform):
+        def start_advertising(self, plan):
+            raise oz.RadioError.Refused("advertising is not supported on this phone")
+
+        def stop_advertising(self):
+            pass
+
+        def start_scanning(self, filter):
+            pass
+
+        def stop_scanning(self):
+            pass
+
+        def read_gatt(self, peer):
+            pass
+
+    engine = oz.OpenZoneEngine(settings(os.path.join(tmp, "c")), Broken(), None, None)
+    engine.start()
+    deadline = time.time() + 5
+    while time.time() < deadline and not isinstance(engine.state(), oz.EngineState.FAILING):
+        time.sleep(0.05)
+    state = engine.state()
+    assert isinstance(state, oz.EngineState.FAILING), state
+    assert "not supported" in state.message
+    engine.set_bluetooth_enabled(False)
+    assert isinstance(engine.state(), oz.EngineState.BLUETOOTH_OFF)
+    engine.stop()
