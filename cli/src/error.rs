@@ -20,9 +20,19 @@ pub enum CliError {
         source: std::io::Error,
     },
 
+    /// Bluetooth cannot be used: no system bus, no BlueZ, no adapter, or BlueZ refused (the message
+    /// names what is missing and what to do).
+    #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+    #[error("{0}")]
+    Bluetooth(String),
+
     /// Arguments that parse but do not fit together.
     #[error("{0}")]
     Usage(String),
+
+    /// The key server failed to start or stopped with an error.
+    #[error("{0}")]
+    Server(#[from] openzone_server::ServerError),
 
     /// Writing output failed (a closed pipe, a full disk).
     #[error("cannot write output: {0}")]

@@ -3,12 +3,16 @@
 //! This binary is glue: it parses arguments, calls openzone-core, and prints tables or JSON. Errors become
 //! one line on stderr and a non-zero exit here, in one place.
 
+#[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+mod ble;
 mod error;
 mod export;
 mod ids;
+mod keyserver;
 mod matching;
 mod output;
 mod payload;
+mod serve;
 mod store;
 
 use std::process::ExitCode;
@@ -41,6 +45,24 @@ enum Command {
     Export(export::ExportCommand),
     /// Check a store against published keys and print the exposure per day.
     Match(matching::MatchArgs),
+    /// Listen on a Bluetooth adapter and show what OpenZone and Bluezone devices around send: scheme,
+    /// identifier, RSSI, and the attenuation estimated with the fleet-average calibration (en-v1's TX
+    /// power is in its encrypted metadata, which only the sender's key opens).
+    #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+    Scan(ble::ScanArgs),
+    /// Advertise a payload from throwaway keys and serve its GATT characteristic, rotating as a phone.
+    #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+    Advertise(ble::AdvertiseArgs),
+    /// Run the whole engine on a Bluetooth adapter: advertise, scan and record into a store, until
+    /// Ctrl-C.
+    #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+    Run(ble::RunArgs),
+    /// Run the key server: sealed uploads with officers' codes, signed exports, the officer page.
+    Serve(serve::ServeArgs),
+    /// Upload this store's keys of the infectious days with an officer's one-time code.
+    ReportPositive(keyserver::ReportArgs),
+    /// Download new exports from a key server, verify and match them, print the exposure per day.
+    Sync(keyserver::SyncArgs),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -50,6 +72,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Store(cmd) => store::run(cmd),
         Command::Export(cmd) => export::run(cmd),
         Command::Match(args) => matching::run(args),
+        #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+        Command::Scan(args) => ble::scan(args),
+        #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+        Command::Advertise(args) => ble::advertise(args),
+        #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
+        Command::Run(args) => ble::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::ReportPositive(args) => keyserver::run_report(args),
+        Command::Sync(args) => keyserver::run_sync(args),
     }
 }
 

@@ -140,6 +140,42 @@ pub enum Error {
     /// Stored data that cannot be read back. Nothing was changed.
     #[error("the store is damaged: {0}")]
     StoreCorrupt(String),
+
+    /// A sealed upload that cannot be made or opened (too large, truncated, altered, another key).
+    #[error("sealed upload: {0}")]
+    SealedUpload(String),
+
+    /// A one-time code that is not the 8 digits an officer gives.
+    #[error("the code must be the 8 digits the health officer gave you")]
+    InvalidCode,
+
+    /// A positive report found no key of the infectious window to upload. The code was not used.
+    #[error("this phone has no keys from the infectious days (it was not broadcasting then); nothing was uploaded and the code was not used")]
+    NoKeysToReport,
+
+    /// The key server answered with an error; `code` is its stable error code (docs/keyserver.md).
+    #[error("the key server refused the request ({code}, HTTP {status}): {message}")]
+    KeyServerRejected {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error code, e.g. `code_used`.
+        code: String,
+        /// The server's explanation.
+        message: String,
+    },
+
+    /// The key server could not be reached, even after retries.
+    #[error("cannot reach the key server at {url}: {reason}; check the network and the server address, then try again")]
+    KeyServerUnreachable {
+        /// The address tried.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+
+    /// The key server answered with something unusable (not JSON, too large).
+    #[error("the key server's answer cannot be used: {0}")]
+    KeyServerResponse(String),
 }
 
 /// Why an advertisement or GATT value could not be decoded.

@@ -11,6 +11,11 @@
 //! - [`matching`]: the index of what was heard and the key matcher; [`exposure`]: the whole check of a
 //!   published batch (match, score, record).
 //! - [`risk`]: exposure risk scoring ([`risk::RiskConfig`], [`risk::score`]) and BLE calibration.
+//! - [`engine`]: what runs all day: rotation, duty cycles, GATT reads ([`engine::EngineCore`] as a state
+//!   machine, [`engine::Engine`] on tokio); [`platform`]: the boundary the native shells implement
+//!   ([`platform::BlePlatform`]) and a simulated radio.
+//! - [`keyserver`]: the key server's client: sealed positive reports ([`keyserver::report_positive`]) and
+//!   the sync of published exports ([`keyserver::sync()`]).
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
@@ -19,12 +24,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod engine;
 mod error;
 pub mod export;
 pub mod exposure;
+pub mod keyserver;
 pub mod matching;
+pub mod platform;
 pub mod protocol;
 pub mod risk;
+pub mod seeded;
 pub mod sighting;
 pub mod store;
 pub mod time;

@@ -1,3 +1,4 @@
 //! End-to-end tests across OpenZone's crates live in `tests/`; this library holds what they share.
 
+pub mod keyserver_fixture;
 pub mod store_fixture;

@@ -755,6 +755,22 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the export the key server's index lists as `name` was checked already (see
+    /// [`mark_export_fetched`](Self::mark_export_fetched)).
+    pub fn export_fetched(&self, name: &str) -> Result<bool, Error> {
+        self.sled
+            .batches
+            .contains_key(export_name_key(name))
+            .map_err(|e| self.io(e))
+    }
+
+    /// Remembers that the export listed as `name` was checked at `now_ms`, so that a later sync does not
+    /// download it again. Kept with the batch digests (a hash of the name, so the 32-byte keys of that
+    /// tree stay uniform and names do not appear in clear).
+    pub fn mark_export_fetched(&self, name: &str, now_ms: u64) -> Result<(), Error> {
+        self.mark_batch_processed(&export_name_key(name), now_ms)
+    }
+
     /// Stores the exposure result of a UTC day (an opaque record the risk module encodes).
     pub fn put_exposure(&self, day: u32, record: &[u8]) -> Result<(), Error> {
         self.check_space()?;
@@ -907,6 +923,17 @@ fn write_marker(dir: &Path, checkpoint: u64) -> Result<(), Error> {
         .map_err(io)?;
     std::fs::rename(&tmp, dir.join(MARKER_FILE)).map_err(io)?;
     Ok(())
+}
+
+/// The `batches` record key of an export name: SHA-256 over a label and the name, which cannot collide
+/// with the digest of an `export.bin` (those start with the export header, not this label).
+fn export_name_key(name: &str) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(b"openzone export name\0");
+    ctx.update(name.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 fn open_sled(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Error> {

@@ -1,12 +1,14 @@
 //! Scanning through btleplug: BlueZ's device objects and their property changes, turned into one report
 //! per peer and advertising round.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use btleplug::api::{Central as _, CentralEvent, Peripheral as _, PeripheralProperties};
 use btleplug::platform::PeripheralId;
 use futures::StreamExt as _;
+use uuid::Uuid;
 
 use super::{BluezAdapter, BluezError};
 use crate::platform::PeerId;
@@ -52,8 +54,9 @@ impl BluezAdapter {
             .start_scan(btleplug::api::ScanFilter::default())
             .await
             .map_err(|e| BluezError::classify("starting discovery", e))?;
-        let mut pending: Vec<PeripheralId> = Vec::new();
-        let mut pending_set: HashSet<PeripheralId> = HashSet::new();
+        // Peers heard since the last report, in the order first heard, with what their advertisements
+        // signalled.
+        let mut pending: Vec<(PeripheralId, Signalled)> = Vec::new();
         let mut tick = tokio::time::interval(REPORT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -65,19 +68,22 @@ impl BluezAdapter {
                             reason: format!("BlueZ stopped sending events for {}; was the adapter removed?", self.name()),
                         });
                     };
-                    if let Some(id) = advertised(event) {
-                        if pending_set.insert(id.clone()) {
-                            pending.push(id);
+                    let Some(id) = advertised(&event) else { continue };
+                    let at = match pending.iter().position(|(p, _)| *p == id) {
+                        Some(at) => at,
+                        None => {
+                            pending.push((id, Signalled::default()));
+                            pending.len() - 1
                         }
-                    }
+                    };
+                    pending[at].1.add(event);
                 }
                 _ = tick.tick() => {
-                    pending_set.clear();
-                    for id in pending.drain(..) {
+                    for (id, signalled) in pending.drain(..) {
                         // A device BlueZ removed in the meantime is simply not reported.
                         let Ok(peripheral) = central.peripheral(&id).await else { continue };
                         let Ok(Some(properties)) = peripheral.properties().await else { continue };
-                        if let Some(heard) = heard_from(&properties) {
+                        if let Some(heard) = heard_from(&properties, &signalled) {
                             on_heard(heard);
                         }
                     }
@@ -87,31 +93,71 @@ impl BluezAdapter {
     }
 }
 
+/// What a peer's advertisements signalled since its last report.
+///
+/// BlueZ keeps a device's service data and manufacturer data from earlier advertisements when a later
+/// one leaves them out (a phone that switched schemes, an iPhone going to the background), so the
+/// device's properties can mix two advertisements. With duplicate reports on, BlueZ signals the fields of
+/// every advertisement that carries them: those signals, not the properties, say what is on air now.
+#[derive(Debug, Default)]
+pub(crate) struct Signalled {
+    /// BlueZ added the device: its properties all come from the advertisement just heard.
+    discovered: bool,
+    service_data: Option<HashMap<Uuid, Vec<u8>>>,
+    manufacturer_data: Option<HashMap<u16, Vec<u8>>>,
+}
+
+impl Signalled {
+    fn add(&mut self, event: CentralEvent) {
+        match event {
+            CentralEvent::DeviceDiscovered(_) => self.discovered = true,
+            CentralEvent::ServiceDataAdvertisement { service_data, .. } => {
+                self.service_data = Some(service_data)
+            }
+            CentralEvent::ManufacturerDataAdvertisement {
+                manufacturer_data, ..
+            } => self.manufacturer_data = Some(manufacturer_data),
+            _ => {}
+        }
+    }
+}
+
 /// The peer an event says was heard, for the events that come with an advertisement.
-fn advertised(event: CentralEvent) -> Option<PeripheralId> {
+fn advertised(event: &CentralEvent) -> Option<PeripheralId> {
     match event {
         CentralEvent::DeviceDiscovered(id)
         | CentralEvent::DeviceUpdated(id)
         | CentralEvent::ManufacturerDataAdvertisement { id, .. }
         | CentralEvent::ServiceDataAdvertisement { id, .. }
         | CentralEvent::ServicesAdvertisement { id, .. }
-        | CentralEvent::RssiUpdate { id, .. } => Some(id),
+        | CentralEvent::RssiUpdate { id, .. } => Some(id.clone()),
         _ => None,
     }
 }
 
-/// What BlueZ knows of a device, as one sighting; `None` for a device it has not heard in this discovery
-/// (BlueZ clears the RSSI of every device when discovery stops).
-pub(crate) fn heard_from(properties: &PeripheralProperties) -> Option<Heard> {
+/// One sighting from what BlueZ knows of a device and what its advertisements signalled; `None` for a
+/// device it has not heard in this discovery (BlueZ clears the RSSI of every device when discovery stops).
+///
+/// Service UUIDs come from the properties: BlueZ signals them only when they change, and a stale UUID
+/// decides nothing (the payload fields come first when decoding).
+pub(crate) fn heard_from(properties: &PeripheralProperties, signalled: &Signalled) -> Option<Heard> {
     let rssi = properties.rssi?;
-    let mut service_data: Vec<_> = properties
-        .service_data
+    let (service_data, manufacturer_data) = match signalled.discovered {
+        true => (&properties.service_data, &properties.manufacturer_data),
+        false => (
+            signalled.service_data.as_ref().unwrap_or(&EMPTY_SERVICE_DATA),
+            signalled
+                .manufacturer_data
+                .as_ref()
+                .unwrap_or(&EMPTY_MANUFACTURER_DATA),
+        ),
+    };
+    let mut service_data: Vec<_> = service_data
         .iter()
         .map(|(uuid, value)| (*uuid, value.clone()))
         .collect();
     service_data.sort();
-    let mut manufacturer_data: Vec<_> = properties
-        .manufacturer_data
+    let mut manufacturer_data: Vec<_> = manufacturer_data
         .iter()
         .map(|(company, value)| (*company, value.clone()))
         .collect();
@@ -133,6 +179,9 @@ pub(crate) fn heard_from(properties: &PeripheralProperties) -> Option<Heard> {
         tx_power,
     })
 }
+
+static EMPTY_SERVICE_DATA: LazyLock<HashMap<Uuid, Vec<u8>>> = LazyLock::new(HashMap::new);
+static EMPTY_MANUFACTURER_DATA: LazyLock<HashMap<u16, Vec<u8>>> = LazyLock::new(HashMap::new);
 
 fn clamp_i8(value: i16) -> i8 {
     value.clamp(i16::from(i8::MIN), i16::from(i8::MAX)) as i8

@@ -1,0 +1,230 @@
+//! `openzone report-positive` and `openzone sync`: the phone's two key-server flows on a store.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use openzone_core::export::signing::VerificationKey;
+use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
+use openzone_core::matching::MatchContext;
+use openzone_core::risk::calibration::CalibrationTable;
+use openzone_core::store::UserConsent;
+use openzone_core::time::parse_day;
+use serde::Serialize;
+
+use crate::error::CliError;
+use crate::export::read;
+use crate::output::{print_json, Table};
+use crate::store::StoreArgs;
+
+/// Arguments of `openzone report-positive`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The key server's address, e.g. https://keys.example.vn/.
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// The 8-digit one-time code the health officer gave.
+    #[arg(long, value_name = "CODE")]
+    code: String,
+    /// The day symptoms started (UTC), if there were symptoms.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    onset: Option<String>,
+    /// The day of the test, when there were no symptoms (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    test_date: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `openzone sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The key server's address.
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// The export-signing public key to trust (PEM). Without it, the keys the server's /v1/config
+    /// announces are trusted, which the output says.
+    #[arg(long, value_name = "PEM")]
+    public_key: Option<PathBuf>,
+    /// The key id exports name the --public-key by.
+    #[arg(long, value_name = "ID", default_value = "452")]
+    key_id: String,
+    /// The key version exports name the --public-key by.
+    #[arg(long, value_name = "V", default_value = "v1")]
+    key_version: String,
+    /// A named risk configuration (corona-warn-app-2021, google-sample) or a JSON file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "corona-warn-app-2021")]
+    risk_config: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from("<tokio runtime>"),
+            source,
+        })
+}
+
+#[derive(Debug, Serialize)]
+struct ReportJson {
+    keys_uploaded: usize,
+    repeated: bool,
+    first_day: String,
+    last_day: String,
+    next_key_start_interval: Option<u32>,
+}
+
+/// Runs `openzone report-positive`.
+pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
+    let onset = args.onset.as_deref().map(parse_day).transpose()?;
+    let test_day = args.test_date.as_deref().map(parse_day).transpose()?;
+    let store = args.store.open()?;
+    let client = KeyServerClient::new(ClientConfig::new(&args.server))?;
+    let now = crate::now_ms();
+    // Running this command is the user's consent to publish the keys of their infectious days.
+    let outcome = runtime()?.block_on(keyserver::report_positive(
+        &store,
+        &client,
+        &args.code,
+        onset,
+        test_day,
+        now,
+        UserConsent::given(),
+    ))?;
+    store.checkpoint(now)?;
+    let out = ReportJson {
+        keys_uploaded: outcome.keys_uploaded,
+        repeated: outcome.response.repeated,
+        first_day: crate::date_of_day(outcome.first_day),
+        last_day: crate::date_of_day(outcome.last_day),
+        next_key_start_interval: outcome.next_key_start_interval,
+    };
+    if args.json {
+        return print_json(&out);
+    }
+    if out.repeated {
+        println!("these keys had been uploaded with this code already; nothing changed");
+    } else {
+        println!(
+            "uploaded {} keys of {} to {}; they are published after they expire",
+            out.keys_uploaded, out.first_day, out.last_day
+        );
+    }
+    if let Some(interval) = out.next_key_start_interval {
+        let secs = u64::from(interval) * 600;
+        println!(
+            "this phone now uses a fresh key from {} UTC",
+            crate::date_of_day((secs / 86_400) as u32)
+                + &format!(" {:02}:{:02}", secs % 86_400 / 3_600, secs % 3_600 / 60)
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct SyncDayJson {
+    date: String,
+    at_risk: bool,
+    weighted_minutes: f64,
+    closest: openzone_core::risk::ProximityBand,
+}
+
+#[derive(Debug, Serialize)]
+struct SyncJson {
+    exports_listed: usize,
+    exports_checked: usize,
+    exports_already_checked: usize,
+    exports_rejected: Vec<(String, String)>,
+    keys_processed: u64,
+    keys_matched: u64,
+    bytes_downloaded: u64,
+    trusted_server_keys: bool,
+    days: Vec<SyncDayJson>,
+}
+
+/// Runs `openzone sync`.
+pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
+    let risk = crate::matching::risk_config(&args.risk_config)?;
+    let mut config = ClientConfig::new(&args.server);
+    if let Some(path) = &args.public_key {
+        let pem = String::from_utf8_lossy(&read(path)?).into_owned();
+        config.pinned_export_keys = vec![VerificationKey::from_pem(
+            &args.key_id,
+            &args.key_version,
+            &pem,
+        )?];
+    }
+    let client = KeyServerClient::new(config)?;
+    let store = args.store.open()?;
+    let table = CalibrationTable::builtin();
+    let now = crate::now_ms();
+    let options = SyncOptions {
+        risk,
+        ctx: MatchContext::new(now, table.fleet(), table.fleet().tx_power_dbm),
+        trust_server_keys: args.public_key.is_none(),
+    };
+    let report = runtime()?.block_on(keyserver::sync(&store, &client, &options))?;
+    let out = SyncJson {
+        exports_listed: report.exports_listed,
+        exports_checked: report.exports_checked,
+        exports_already_checked: report.exports_already_checked,
+        exports_rejected: report.exports_rejected.clone(),
+        keys_processed: report.keys_processed,
+        keys_matched: report.keys_matched,
+        bytes_downloaded: report.bytes_downloaded,
+        trusted_server_keys: report.trusted_server_keys,
+        days: report
+            .days
+            .iter()
+            .map(|d| SyncDayJson {
+                date: crate::date_of_day(d.day),
+                at_risk: d.at_risk,
+                weighted_minutes: (d.weighted_minutes * 100.0).round() / 100.0,
+                closest: d.closest,
+            })
+            .collect(),
+    };
+    if args.json {
+        return print_json(&out);
+    }
+    if out.trusted_server_keys {
+        println!(
+            "note: trusting the export-signing keys the server announces (give --public-key to pin one)"
+        );
+    }
+    println!(
+        "{} exports listed, {} new checked, {} checked before; {} keys checked, {} matched; {} bytes downloaded",
+        out.exports_listed,
+        out.exports_checked,
+        out.exports_already_checked,
+        out.keys_processed,
+        out.keys_matched,
+        out.bytes_downloaded
+    );
+    for (name, reason) in &out.exports_rejected {
+        println!("  rejected {name}: {reason}");
+    }
+    if out.days.is_empty() {
+        println!("no exposure found");
+        return Ok(());
+    }
+    let mut t = Table::new(["DATE (UTC)", "AT RISK", "WEIGHTED MIN", "CLOSEST"]);
+    for d in &out.days {
+        t.row(vec![
+            d.date.clone(),
+            if d.at_risk { "yes" } else { "no" }.into(),
+            format!("{:.1}", d.weighted_minutes),
+            format!("{:?}", d.closest).to_lowercase(),
+        ]);
+    }
+    t.print()
+}

@@ -1,0 +1,113 @@
+//! `openzone serve`: runs the key server (openzone-server) until Ctrl-C or SIGTERM.
+//!
+//! Glue only: flags become a `ServerConfig`, logs go to stderr through tracing, and the first line on
+//! stdout is the address actually bound (so that `--listen 127.0.0.1:0` can be used by scripts and tests).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use openzone_server::{Server, ServerConfig};
+
+use crate::error::CliError;
+
+/// Arguments of `openzone serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The data directory: database, keys, admin token (DIR/admin-token) and, by default, the exports.
+    #[arg(long, value_name = "DIR", default_value = "openzone-server-data")]
+    data: PathBuf,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seconds between publications.
+    #[arg(long, value_name = "N", default_value_t = 3_600)]
+    cadence_secs: u64,
+    /// Exports are padded with random keys to at least this many.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    min_batch: usize,
+    /// Seconds between the end of a key's validity and its publication.
+    #[arg(long, value_name = "N", default_value_t = 7_200)]
+    publication_delay_secs: u64,
+    /// Where exports go: a directory, file:///dir or s3://bucket/prefix (credentials from AWS_*
+    /// variables). Default: DIR/exports.
+    #[arg(long, value_name = "DIR|URL")]
+    exports: Option<String>,
+    /// The index address phones are told (e.g. a CDN's https://cdn.example.vn/exports/index.txt).
+    #[arg(long, value_name = "URL")]
+    public_index_url: Option<String>,
+    /// Count clients by X-Forwarded-For (only behind a proxy that sets it).
+    #[arg(long)]
+    trust_forwarded_for: bool,
+    /// Write logs as JSON lines.
+    #[arg(long)]
+    log_json: bool,
+}
+
+/// Runs `openzone serve`.
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second subscriber (in tests) is not an error worth stopping for.
+    let _ = if args.log_json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    let mut config = ServerConfig::new(&args.data);
+    config.exports = args.exports;
+    config.public_index_url = args.public_index_url;
+    config.trust_forwarded_for = args.trust_forwarded_for;
+    config.publication.cadence = Duration::from_secs(args.cadence_secs);
+    config.publication.min_batch = args.min_batch;
+    config.publication.delay = Duration::from_secs(args.publication_delay_secs);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from("<tokio runtime>"),
+            source,
+        })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|source| CliError::Io {
+                path: PathBuf::from(&args.listen),
+                source,
+            })?;
+        let server = Server::open(config).await?;
+        let addr = listener.local_addr().map_err(CliError::Output)?;
+        println!("openzone key server listening on http://{addr}");
+        println!(
+            "admin token in {}",
+            args.data.join(openzone_server::ADMIN_TOKEN_FILE).display()
+        );
+        server.serve(listener, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,374 @@
+//! openzone-server: the key server. Phones upload the keys of a confirmed case, sealed and with an
+//! officer's one-time code; everyone downloads signed exports of all the keys.
+//!
+//! # Public API
+//!
+//! - [`ServerConfig`]: where data lives, where exports go, the publication schedule, the rate limits.
+//! - [`Server`]: [`Server::open`] loads or creates the data directory; [`Server::app`] is the axum router
+//!   (tests call it directly); [`Server::serve`] runs it on a listener with the publication loop until a
+//!   shutdown signal, then stops gracefully.
+//! - [`ServerError`]: the one error type; [`ServerError::code`] is the stable code answers carry.
+//!
+//! Modules: `api` (routes and handlers), `admin` (the officer's page), `codes` (one-time codes),
+//! `publish` (sealed uploads), `publication` (exports, index, crash recovery, retention), `ratelimit`,
+//! `storage` (sled), `keys` (the server's secrets). `docs/keyserver.md` describes the protocol and
+//! `docs/deployment.md` how to run it.
+
+#![forbid(unsafe_code)]
+
+mod admin;
+mod api;
+mod codes;
+mod error;
+mod keys;
+mod publication;
+mod publish;
+mod ratelimit;
+mod storage;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore;
+use openzone_core::export::signing::{VerificationKey, ECDSA_SHA256_OID};
+use openzone_core::keyserver::seal::{SealingSecret, MAX_SEALED_BYTES, SEAL_VERSION};
+use openzone_core::keyserver::wire::{
+    ExportSigningKeyDoc, PublicationDoc, SealingKeyDoc, ServerConfigDoc, UploadLimitsDoc,
+    KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD, SEALING_ALGORITHM,
+};
+use openzone_core::risk::RiskConfig;
+use openzone_core::time::{Clock, SystemClock};
+
+pub use codes::{IssuedCode, CODE_DIGITS, CODE_VALIDITY_MS};
+pub use error::{Result, ServerError};
+pub use keys::{ADMIN_TOKEN_FILE, SEALING_KEY_FILE, SIGNING_KEY_FILE};
+pub use publication::{
+    PublicationReport, PublicationSettings, ReconcileReport, INDEX_NAME, MAX_EXPORT_KEYS,
+};
+pub use publish::{report_type, transmission_risk_level};
+pub use ratelimit::RateLimits;
+pub use storage::TestType;
+
+/// How a server runs.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The data directory: database, secrets, and (by default) the exports.
+    pub data_dir: PathBuf,
+    /// Where exports are written: `None` for `DATA_DIR/exports`; a directory path; `file:///dir`;
+    /// `s3://bucket/prefix` (credentials, region and endpoint from the standard `AWS_*` environment
+    /// variables); `memory://` (tests).
+    pub exports: Option<String>,
+    /// What `/v1/config` announces as the index's address: e.g. a CDN's
+    /// `https://cdn.example.vn/exports/index.txt`. Default: this server's `v1/exports/index.txt`.
+    pub public_index_url: Option<String>,
+    /// The publication schedule.
+    pub publication: PublicationSettings,
+    /// Limits on failed code attempts.
+    pub rate_limits: RateLimits,
+    /// Count clients by the first `X-Forwarded-For` address (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Key id in export signatures (Vietnam's mobile country code, as Google's servers use MCCs).
+    pub signing_key_id: String,
+    /// Key version in export signatures.
+    pub signing_key_version: String,
+    /// The risk configuration `/v1/config` hands to phones.
+    pub risk: RiskConfig,
+    /// The clock (tests use a manual one).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("data_dir", &self.data_dir)
+            .field("exports", &self.exports)
+            .field("publication", &self.publication)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerConfig {
+    /// Defaults with data in `data_dir`: hourly publication 2 hours after keys expire, batches padded to
+    /// 1000, exports in `DATA_DIR/exports`, the Corona-Warn-App 2021 risk configuration.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            exports: None,
+            public_index_url: None,
+            publication: PublicationSettings::default(),
+            rate_limits: RateLimits::default(),
+            trust_forwarded_for: false,
+            signing_key_id: "452".into(),
+            signing_key_version: "v1".into(),
+            risk: RiskConfig::corona_warn_app_2021(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Everything the handlers share.
+pub(crate) struct AppState {
+    pub storage: storage::Storage,
+    pub publisher: publication::Publisher,
+    pub sealing: SealingSecret,
+    pub admin_token: String,
+    pub config_doc: ServerConfigDoc,
+    pub limiter: ratelimit::FailedAttempts,
+    pub clock: Arc<dyn Clock>,
+    pub trust_forwarded_for: bool,
+    pub sessions: admin::Sessions,
+}
+
+impl AppState {
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
+
+/// A key server, open on its data directory.
+#[derive(Clone)]
+pub struct Server {
+    state: Arc<AppState>,
+    cadence: std::time::Duration,
+    reconciled: ReconcileReport,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Opens (or creates) the data directory: loads or generates the secrets, opens the database,
+    /// connects the export storage, and reconciles any publication a crash interrupted.
+    pub async fn open(config: ServerConfig) -> Result<Self> {
+        if config.publication.cadence.is_zero() {
+            return Err(ServerError::Config(
+                "the publication cadence must be at least one second".into(),
+            ));
+        }
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::File {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let secrets = keys::load_or_generate(
+            &config.data_dir,
+            &config.signing_key_id,
+            &config.signing_key_version,
+        )?;
+        let storage = storage::Storage::open(&config.data_dir.join("db"))?;
+        let exports = open_exports(&config)?;
+        let verification = secrets.signer.verification_key();
+        let config_doc = ServerConfigDoc {
+            version: 1,
+            region: config.publication.region.clone(),
+            export_signing_keys: vec![ExportSigningKeyDoc {
+                key_id: verification.key_id.clone(),
+                version: verification.version.clone(),
+                algorithm: ECDSA_SHA256_OID.into(),
+                public_key_pem: verification.to_pem(),
+            }],
+            upload_sealing_key: SealingKeyDoc {
+                algorithm: SEALING_ALGORITHM.into(),
+                version: SEAL_VERSION,
+                public_key: secrets.sealing.public_key().to_base64(),
+            },
+            risk_configuration: config.risk.clone(),
+            publication: PublicationDoc {
+                cadence_secs: config.publication.cadence.as_secs(),
+                delay_secs: config.publication.delay.as_secs(),
+                min_batch_keys: config.publication.min_batch,
+            },
+            index_url: config
+                .public_index_url
+                .clone()
+                .unwrap_or_else(|| format!("v1/exports/{INDEX_NAME}")),
+            upload_limits: UploadLimitsDoc {
+                max_keys: MAX_KEYS_PER_UPLOAD,
+                max_key_age_days: KEY_RETENTION_DAYS,
+                max_body_bytes: MAX_SEALED_BYTES,
+            },
+        };
+        let publisher = publication::Publisher::new(
+            storage.clone(),
+            exports,
+            secrets.signer,
+            config.publication.clone(),
+        );
+        let reconciled = publisher.startup().await?;
+        tracing::info!(
+            completed = reconciled.completed,
+            rolled_back = reconciled.rolled_back,
+            orphans_deleted = reconciled.orphans_deleted,
+            "key server opened"
+        );
+        Ok(Self {
+            reconciled,
+            cadence: config.publication.cadence,
+            state: Arc::new(AppState {
+                storage,
+                publisher,
+                sealing: secrets.sealing,
+                admin_token: secrets.admin_token,
+                config_doc,
+                limiter: ratelimit::FailedAttempts::new(config.rate_limits),
+                clock: config.clock,
+                trust_forwarded_for: config.trust_forwarded_for,
+                sessions: admin::Sessions::default(),
+            }),
+        })
+    }
+
+    /// The router: the phone API, the officer API and page, the exports, `/healthz`.
+    pub fn app(&self) -> axum::Router {
+        api::router(Arc::clone(&self.state))
+    }
+
+    /// What opening found and repaired of publications a crash interrupted.
+    pub fn startup_report(&self) -> &ReconcileReport {
+        &self.reconciled
+    }
+
+    /// The admin token officers sign in with.
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    /// The public key that verifies this server's exports.
+    pub fn verification_key(&self) -> VerificationKey {
+        self.state.publisher.signer.verification_key()
+    }
+
+    /// What `/v1/config` answers.
+    pub fn config_doc(&self) -> &ServerConfigDoc {
+        &self.state.config_doc
+    }
+
+    /// Runs one publication now (the loop in [`serve`](Self::serve) does this on every cadence tick).
+    pub async fn publish_now(&self) -> Result<PublicationReport> {
+        self.state.publisher.run(self.state.now_ms()).await
+    }
+
+    /// Serves on `listener` and publishes on the cadence until `shutdown` completes; then stops accepting
+    /// connections, lets open requests and a running publication finish, and flushes the database.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let state = Arc::clone(&self.state);
+        let cadence = self.cadence;
+        let publication = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(cadence);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {
+                        // A run in progress is never cut short: the stop signal is only looked at between runs.
+                        if let Err(e) = state.publisher.run(state.now_ms()).await {
+                            tracing::error!(error = %e, "publication failed; retrying at the next tick");
+                        }
+                    }
+                    _ = stop_rx.changed() => break,
+                }
+            }
+        });
+        let app = self
+            .app()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                let _ = stop_tx.send(true);
+            })
+            .await;
+        let _ = publication.await;
+        self.state.storage.flush().await?;
+        served.map_err(|source| ServerError::File {
+            path: PathBuf::from("<listener>"),
+            source,
+        })
+    }
+}
+
+/// The export storage the configuration names.
+fn open_exports(config: &ServerConfig) -> Result<publication::Exports> {
+    let bad = |e: &dyn std::fmt::Display| {
+        ServerError::Config(format!(
+            "cannot use {:?} for exports: {e}",
+            config.exports.as_deref().unwrap_or_default()
+        ))
+    };
+    let local = |dir: PathBuf| -> Result<publication::Exports> {
+        std::fs::create_dir_all(&dir).map_err(|source| ServerError::File {
+            path: dir.clone(),
+            source,
+        })?;
+        // fsync on: a file and the index must be on disk before the database says they are published.
+        let store = LocalFileSystem::new_with_prefix(&dir)
+            .map_err(|e| bad(&e))?
+            .with_fsync(true);
+        Ok(publication::Exports {
+            store: Arc::new(store),
+            prefix: ObjectPath::default(),
+            local_dir: Some(dir),
+        })
+    };
+    match config.exports.as_deref() {
+        None => local(config.data_dir.join("exports")),
+        Some(spec) if !spec.contains("://") => local(PathBuf::from(spec)),
+        Some(spec) => {
+            let url = url::Url::parse(spec).map_err(|e| bad(&e))?;
+            match url.scheme() {
+                "file" => local(url.to_file_path().map_err(|()| bad(&"not a local path"))?),
+                "s3" => {
+                    // object_store reaches S3 over reqwest with rustls; rustls uses ring here, as
+                    // everywhere in OpenZone (installing fails harmlessly if a provider is set already).
+                    let _ = rustls::crypto::ring::default_provider().install_default();
+                    let store = object_store::aws::AmazonS3Builder::from_env()
+                        .with_url(spec)
+                        .build()
+                        .map_err(|e| bad(&e))?;
+                    Ok(publication::Exports {
+                        store: Arc::new(store) as Arc<dyn ObjectStore>,
+                        prefix: ObjectPath::parse(url.path()).map_err(|e| bad(&e))?,
+                        local_dir: None,
+                    })
+                }
+                "memory" => Ok(publication::Exports {
+                    store: Arc::new(object_store::memory::InMemory::new()),
+                    prefix: ObjectPath::default(),
+                    local_dir: None,
+                }),
+                other => Err(bad(&format!(
+                    "unsupported scheme {other:?}; use a directory, file://, s3:// or memory://"
+                ))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_can_be_pointed_at_s3_by_configuration_alone() {
+        // Building the client contacts nothing; credentials would come from AWS_* variables.
+        let mut config = ServerConfig::new("/nonexistent");
+        config.exports = Some("s3://openzone-exports/vn/v1".into());
+        let exports = open_exports(&config).unwrap();
+        assert_eq!(exports.prefix.as_ref(), "vn/v1");
+        assert!(exports.local_dir.is_none());
+        assert!(exports.store.to_string().contains("openzone-exports"));
+        config.exports = Some("gopher://x".into());
+        assert!(matches!(open_exports(&config), Err(ServerError::Config(_))));
+    }
+}

@@ -1,0 +1,163 @@
+//! What the key server tests share: a manual clock, a server on a loopback port, HTTP helpers, keys, and
+//! reading back what the server published.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use openzone_core::export::signing::VerificationKey;
+use openzone_core::export::{Export, ExportKey};
+use openzone_core::keyserver::wire::UploadKey;
+use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
+use openzone_core::time::Clock;
+use openzone_server::{Server, ServerConfig};
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// 2026-11-20 12:00 UTC: a Friday at noon, interval 72 of the day.
+pub const NOON_MS: u64 = 20_777 * 86_400_000 + 12 * 3_600_000;
+/// The UTC day of [`NOON_MS`].
+pub const DAY: u32 = 20_777;
+
+/// A clock the test moves.
+#[derive(Debug)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    /// A clock standing at `ms`.
+    pub fn new(ms: u64) -> Arc<Self> {
+        Arc::new(Self(AtomicU64::new(ms)))
+    }
+
+    /// Moves the clock to `ms`.
+    pub fn set(&self, ms: u64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A running server: its address, the handle to stop it, and the server itself.
+pub struct Running {
+    /// The server (for its token, keys and `publish_now`).
+    pub server: Server,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), openzone_server::ServerError>>>,
+}
+
+impl Running {
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("the server task panicked")
+                .expect("the server stopped with an error");
+        }
+    }
+}
+
+/// Opens a server with `config` and serves it on a free loopback port.
+pub async fn start(config: ServerConfig) -> Running {
+    let server = Server::open(config).await.expect("the server opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.clone().serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        server,
+        url: format!("http://{addr}/"),
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// A plain HTTP client for requests the phone's client would never make.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Issues a code through the officer API; returns the 8 digits.
+pub async fn issue_code(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    test_type: &str,
+    onset: Option<&str>,
+) -> String {
+    let mut body = serde_json::json!({ "test_type": test_type });
+    if let Some(onset) = onset {
+        body["onset"] = onset.into();
+    }
+    let response = client
+        .post(format!("{url}v1/admin/codes"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the code request is answered");
+    assert_eq!(response.status(), 201, "issuing a code");
+    let answer: serde_json::Value =
+        serde_json::from_slice(&response.bytes().await.expect("a body")).expect("JSON");
+    answer["code"].as_str().expect("a code").to_owned()
+}
+
+/// 16 random bytes.
+pub fn random_tek() -> [u8; 16] {
+    let mut tek = [0u8; 16];
+    SystemRandom::new().fill(&mut tek).expect("random bytes");
+    tek
+}
+
+/// An upload key with these bytes and intervals.
+pub fn upload_key(tek: [u8; 16], start: u32, period: u32) -> UploadKey {
+    UploadKey::new(
+        &ExposureKey::new(TemporaryExposureKey::from_bytes(tek), start, period)
+            .expect("a valid key"),
+        None,
+    )
+}
+
+/// Every export the index in `dir` lists, with its keys, verified with `key`. Panics (failing the test)
+/// if the index lists a file that is missing, partial or badly signed.
+pub fn read_local_exports(dir: &Path, key: &VerificationKey) -> Vec<(String, Vec<ExportKey>)> {
+    let index = std::fs::read_to_string(dir.join("index.txt")).unwrap_or_default();
+    index
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|name| {
+            let path = dir.join(name);
+            let export = Export::from_zip_file(&path)
+                .unwrap_or_else(|e| panic!("index.txt lists {name}, which cannot be read: {e}"));
+            let verified = export
+                .verify(std::slice::from_ref(key))
+                .unwrap_or_else(|e| panic!("index.txt lists {name}, whose signature fails: {e}"));
+            let keys = verified
+                .export()
+                .keys()
+                .map(|k| k.expect("the server writes only valid keys"))
+                .collect();
+            (name.to_owned(), keys)
+        })
+        .collect()
+}

@@ -1,0 +1,844 @@
+//! The key server's HTTP API against a real server on 127.0.0.1:0 (and the router called directly): the
+//! configuration, the officer API, every rejection of an upload with its error code, the code lifecycle,
+//! rate limiting, publication (padding, order, signature, delay, same-day release) and retention.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use openzone_core::export::ReportType;
+use openzone_core::keyserver::seal::{seal, SealingPublicKey, SealingSecret};
+use openzone_core::keyserver::wire::{
+    ErrorBody, PublishResponse, ServerConfigDoc, UploadKey, UploadPayload,
+};
+use openzone_server::{RateLimits, ServerConfig};
+use openzone_tests::keyserver_fixture::{
+    http, issue_code, random_tek, read_local_exports, start, upload_key, ManualClock, Running, DAY,
+    NOON_MS,
+};
+use tower::ServiceExt;
+
+/// The current interval at [`NOON_MS`].
+const CURRENT: u32 = DAY * 144 + 72;
+
+fn config(dir: &std::path::Path, clock: &std::sync::Arc<ManualClock>) -> ServerConfig {
+    let mut config = ServerConfig::new(dir);
+    config.clock = clock.clone();
+    // Publication only when the test asks.
+    config.publication.cadence = Duration::from_secs(3_600);
+    config.publication.min_batch = 100;
+    config
+}
+
+async fn sealing_key(client: &reqwest::Client, running: &Running) -> SealingPublicKey {
+    let doc: ServerConfigDoc = client
+        .get(format!("{}v1/config", running.url))
+        .send()
+        .await
+        .unwrap()
+        .json_body()
+        .await;
+    doc.upload_sealing_key.public_key().unwrap()
+}
+
+trait JsonBody {
+    async fn json_body<T: serde::de::DeserializeOwned>(self) -> T;
+}
+
+impl JsonBody for reqwest::Response {
+    async fn json_body<T: serde::de::DeserializeOwned>(self) -> T {
+        let bytes = self.bytes().await.unwrap();
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
+    }
+}
+
+/// Posts raw bytes to /v1/publish; returns the status and the error code (or "ok").
+async fn post_raw(client: &reqwest::Client, running: &Running, body: Vec<u8>) -> (u16, String) {
+    let response = client
+        .post(format!("{}v1/publish", running.url))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    if status == 200 {
+        let _: PublishResponse = response.json_body().await;
+        return (status, "ok".into());
+    }
+    let error: ErrorBody = response.json_body().await;
+    assert!(!error.message.is_empty());
+    (status, error.error)
+}
+
+async fn upload(
+    client: &reqwest::Client,
+    running: &Running,
+    key: &SealingPublicKey,
+    code: &str,
+    keys: Vec<UploadKey>,
+) -> (u16, String) {
+    let payload = UploadPayload {
+        code: code.into(),
+        keys,
+    };
+    post_raw(
+        client,
+        running,
+        seal(key, &serde_json::to_vec(&payload).unwrap()).unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_health_and_unknown_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let running = start(config(dir.path(), &clock)).await;
+    let client = http();
+    let health = client
+        .get(format!("{}healthz", running.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    let doc: ServerConfigDoc = client
+        .get(format!("{}v1/config", running.url))
+        .send()
+        .await
+        .unwrap()
+        .json_body()
+        .await;
+    assert_eq!(doc.version, 1);
+    assert_eq!(doc.region, "VN");
+    assert_eq!(
+        doc.export_signing_keys[0].verification_key().unwrap(),
+        running.server.verification_key()
+    );
+    assert_eq!(
+        doc.upload_sealing_key.algorithm,
+        "X25519-HKDF-SHA256-AES-256-GCM"
+    );
+    doc.upload_sealing_key.public_key().unwrap();
+    assert_eq!(doc.publication.cadence_secs, 3_600);
+    assert_eq!(doc.publication.delay_secs, 7_200);
+    assert_eq!(doc.publication.min_batch_keys, 100);
+    assert_eq!(doc.risk_configuration.name, "corona-warn-app-2021");
+    assert_eq!(doc.index_url, "v1/exports/index.txt");
+    assert_eq!(doc.upload_limits.max_keys, 15);
+
+    // The index exists from the start, empty.
+    let index = client
+        .get(format!("{}v1/exports/index.txt", running.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.text().await.unwrap(), "");
+
+    for path in [
+        "nothing",
+        "v1/exports/admin-token",
+        "v1/exports/..%2Fadmin-token",
+        "v1/exports/0000000001-0000000000000000.zip",
+    ] {
+        let response = client
+            .get(format!("{}{path}", running.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let error: ErrorBody = response.json_body().await;
+        assert_eq!(error.error, "not_found");
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_officer_api_needs_the_token_and_a_valid_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let running = start(config(dir.path(), &clock)).await;
+    let client = http();
+    let url = format!("{}v1/admin/codes", running.url);
+    let token = running.server.admin_token().to_owned();
+    // The token is in the data directory, readable by its owner only.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("admin-token"))
+            .unwrap()
+            .trim(),
+        token
+    );
+
+    for auth in [None, Some("wrong-token-wrong-token")] {
+        let mut request = client.post(&url).body(r#"{"test_type":"confirmed"}"#);
+        if let Some(auth) = auth {
+            request = request.bearer_auth(auth);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        assert!(response.headers().contains_key("www-authenticate"));
+        let error: ErrorBody = response.json_body().await;
+        assert_eq!(error.error, "unauthorized");
+    }
+    for body in [
+        "",
+        "not json",
+        r#"{"test_type":"maybe"}"#,
+        r#"{"test_type":"confirmed","extra":1}"#,
+        r#"{"test_type":"confirmed","onset":"2026-11-21"}"#,
+        r#"{"test_type":"confirmed","onset":"2026-10-01"}"#,
+        r#"{"test_type":"confirmed","onset":"21/11/2026"}"#,
+    ] {
+        let response = client
+            .post(&url)
+            .bearer_auth(&token)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let error: ErrorBody = response.json_body().await;
+        assert_eq!(error.error, "malformed", "{body}");
+    }
+    let response = client
+        .post(&url)
+        .bearer_auth(&token)
+        .body(r#"{"test_type":"likely","onset":"2026-11-18"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let answer: serde_json::Value = response.json_body().await;
+    let code = answer["code"].as_str().unwrap();
+    assert_eq!(code.len(), 8);
+    assert!(code.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(answer["expires_at"], "2026-11-21T12:00:00Z");
+    assert_eq!(answer["expires_at_ms"], NOON_MS + 24 * 3_600_000);
+
+    let stats: serde_json::Value = client
+        .get(format!("{}v1/admin/stats", running.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json_body()
+        .await;
+    assert_eq!(stats["codes_issued"], 1);
+    assert_eq!(stats["codes_used"], 0);
+    let unauthorized = client
+        .get(format!("{}v1/admin/stats", running.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let running = start(config(dir.path(), &clock)).await;
+    let client = http();
+    let key = sealing_key(&client, &running).await;
+    let code = issue_code(
+        &client,
+        &running.url,
+        running.server.admin_token(),
+        "confirmed",
+        None,
+    )
+    .await;
+    let good = UploadPayload {
+        code: code.clone(),
+        keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
+    };
+    let sealed = seal(&key, &serde_json::to_vec(&good).unwrap()).unwrap();
+
+    assert_eq!(
+        post_raw(&client, &running, Vec::new()).await,
+        (400, "bad_seal".into())
+    );
+    assert_eq!(
+        post_raw(
+            &client,
+            &running,
+            b"{\"code\":\"12345678\",\"keys\":[]}".to_vec()
+        )
+        .await,
+        (400, "bad_seal".into())
+    );
+    for len in [1, 33, 45, sealed.len() - 1] {
+        assert_eq!(
+            post_raw(&client, &running, sealed[..len].to_vec()).await,
+            (400, "bad_seal".into()),
+            "{len}"
+        );
+    }
+    let mut flipped = sealed.clone();
+    flipped[50] ^= 1;
+    assert_eq!(
+        post_raw(&client, &running, flipped).await,
+        (400, "bad_seal".into())
+    );
+    let foreign = SealingSecret::generate().unwrap().public_key();
+    let to_other = seal(&foreign, &serde_json::to_vec(&good).unwrap()).unwrap();
+    assert_eq!(
+        post_raw(&client, &running, to_other).await,
+        (400, "bad_seal".into())
+    );
+    assert_eq!(
+        post_raw(&client, &running, vec![1u8; 20 * 1024]).await,
+        (413, "body_too_large".into())
+    );
+    // A sealed body that is not the report's JSON.
+    for plain in [
+        &b"not json"[..],
+        b"{\"code\":\"12345678\"}",
+        b"{\"code\":\"12345678\",\"keys\":[],\"x\":1}",
+    ] {
+        let body = seal(&key, plain).unwrap();
+        assert_eq!(
+            post_raw(&client, &running, body).await,
+            (400, "malformed".into())
+        );
+    }
+    // Sent without a length (chunked) and too large: refused all the same.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..40).map(|_| Ok(vec![0u8; 1024])).collect();
+    let response = client
+        .post(format!("{}v1/publish", running.url))
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await;
+    if let Ok(response) = response {
+        // The server may also close the connection mid-body; if it answers, it answers 413.
+        assert_eq!(response.status(), 413);
+    }
+    // None of that used the code.
+    assert_eq!(
+        post_raw(&client, &running, sealed).await,
+        (200, "ok".into())
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_are_used_once_only_with_their_keys_and_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let running = start(config(dir.path(), &clock)).await;
+    let client = http();
+    let key = sealing_key(&client, &running).await;
+    let token = running.server.admin_token().to_owned();
+    let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
+    let yesterday = |tek| upload_key(tek, (DAY - 1) * 144, 144);
+
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            "00000000",
+            vec![yesterday(random_tek())]
+        )
+        .await,
+        (404, "code_unknown".into())
+    );
+    // Key problems are found before the code is looked at, and do not use it.
+    let sixteen: Vec<UploadKey> = (0..16)
+        .map(|i| upload_key(random_tek(), (DAY - 1 - i) * 144, 144))
+        .collect();
+    assert_eq!(
+        upload(&client, &running, &key, &code, sixteen).await,
+        (400, "too_many_keys".into())
+    );
+    assert_eq!(
+        upload(&client, &running, &key, &code, vec![]).await,
+        (400, "no_keys".into())
+    );
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &code,
+            vec![upload_key(random_tek(), DAY * 144, 74)]
+        )
+        .await,
+        (400, "key_in_future".into())
+    );
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &code,
+            vec![upload_key(random_tek(), CURRENT - 15 * 144, 144)]
+        )
+        .await,
+        (400, "key_too_old".into())
+    );
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &code,
+            vec![UploadKey {
+                rolling_period: 0,
+                ..upload_key(random_tek(), CURRENT, 1)
+            }]
+        )
+        .await,
+        (400, "invalid_key".into())
+    );
+    let twice = random_tek();
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &code,
+            vec![yesterday(twice), upload_key(twice, (DAY - 2) * 144, 144)]
+        )
+        .await,
+        (400, "duplicate_key".into())
+    );
+
+    // Accepted: three keys, including today's up to the current interval (same-day release).
+    let keys = vec![
+        yesterday(random_tek()),
+        upload_key(random_tek(), (DAY - 2) * 144, 144),
+        upload_key(random_tek(), DAY * 144, 73),
+    ];
+    let response = client
+        .post(format!("{}v1/publish", running.url))
+        .body(
+            seal(
+                &key,
+                &serde_json::to_vec(&UploadPayload {
+                    code: code.clone(),
+                    keys: keys.clone(),
+                })
+                .unwrap(),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let accepted: PublishResponse = response.json_body().await;
+    assert_eq!(
+        accepted,
+        PublishResponse {
+            accepted_keys: 3,
+            repeated: false
+        }
+    );
+
+    // The same code again: with the same keys it is a harmless repeat, with others it is refused.
+    let response = client
+        .post(format!("{}v1/publish", running.url))
+        .body(
+            seal(
+                &key,
+                &serde_json::to_vec(&UploadPayload {
+                    code: code.clone(),
+                    keys: keys.clone(),
+                })
+                .unwrap(),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let repeat: PublishResponse = response.json_body().await;
+    assert!(repeat.repeated);
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &code,
+            vec![yesterday(random_tek())]
+        )
+        .await,
+        (409, "code_used".into())
+    );
+    // A key uploaded before cannot come back with another code, which stays unused.
+    let other = issue_code(&client, &running.url, &token, "likely", None).await;
+    assert_eq!(
+        upload(&client, &running, &key, &other, vec![keys[0].clone()]).await,
+        (409, "key_already_uploaded".into())
+    );
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &other,
+            vec![yesterday(random_tek())]
+        )
+        .await,
+        (200, "ok".into())
+    );
+
+    // A code is valid for 24 hours.
+    let late = issue_code(&client, &running.url, &token, "confirmed", None).await;
+    clock.set(NOON_MS + 24 * 3_600_000);
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &late,
+            vec![yesterday(random_tek())]
+        )
+        .await,
+        (410, "code_expired".into())
+    );
+    let stats: serde_json::Value = client
+        .get(format!("{}v1/admin/stats", running.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json_body()
+        .await;
+    assert_eq!(
+        (stats["codes_issued"].as_u64(), stats["codes_used"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(stats["keys_pending"], 4);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_code_attempts_are_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let mut config = config(dir.path(), &clock);
+    config.rate_limits = RateLimits {
+        per_client_burst: 3.0,
+        per_client_per_hour: 6.0,
+        global_burst: 1_000.0,
+        global_per_hour: 1_000.0,
+    };
+    let running = start(config).await;
+    let client = http();
+    let key = sealing_key(&client, &running).await;
+    let code = issue_code(
+        &client,
+        &running.url,
+        running.server.admin_token(),
+        "confirmed",
+        None,
+    )
+    .await;
+    let key_of = || vec![upload_key(random_tek(), (DAY - 1) * 144, 144)];
+    // Bad keys and malformed bodies are not code attempts.
+    for _ in 0..5 {
+        assert_eq!(
+            upload(&client, &running, &key, "99999999", vec![]).await.1,
+            "no_keys"
+        );
+        assert_eq!(post_raw(&client, &running, vec![0; 10]).await.1, "bad_seal");
+    }
+    for wrong in ["99999999", "99999998", "1234"] {
+        assert_eq!(
+            upload(&client, &running, &key, wrong, key_of()).await,
+            (404, "code_unknown".into())
+        );
+    }
+    let response = client
+        .post(format!("{}v1/publish", running.url))
+        .body(
+            seal(
+                &key,
+                &serde_json::to_vec(&UploadPayload {
+                    code: code.clone(),
+                    keys: key_of(),
+                })
+                .unwrap(),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    // 6 an hour: a token every 10 minutes.
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((590..=602).contains(&retry_after), "{retry_after}");
+    let error: ErrorBody = response.json_body().await;
+    assert_eq!(error.error, "rate_limited");
+    // Ten minutes later the valid code goes through, and a success costs nothing.
+    clock.set(NOON_MS + 600_000);
+    assert_eq!(
+        upload(&client, &running, &key, &code, key_of()).await,
+        (200, "ok".into())
+    );
+    assert_eq!(
+        upload(&client, &running, &key, "99999999", key_of()).await,
+        (404, "code_unknown".into())
+    );
+    assert_eq!(
+        upload(&client, &running, &key, "99999999", key_of())
+            .await
+            .0,
+        429
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publication_pads_sorts_signs_delays_and_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let running = start(config(dir.path(), &clock)).await;
+    let client = http();
+    let key = sealing_key(&client, &running).await;
+    let token = running.server.admin_token().to_owned();
+    let verification = running.server.verification_key();
+    let exports_dir = dir.path().join("exports");
+
+    // A confirmed case with onset two days ago, and a likely case without onset.
+    let confirmed = issue_code(
+        &client,
+        &running.url,
+        &token,
+        "confirmed",
+        Some("2026-11-18"),
+    )
+    .await;
+    let likely = issue_code(&client, &running.url, &token, "likely", None).await;
+    let old_tek = random_tek();
+    let today_tek = random_tek();
+    let likely_tek = random_tek();
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &confirmed,
+            vec![
+                upload_key(old_tek, (DAY - 3) * 144, 144),
+                // Today's key, ended now: published once 2 hours have passed.
+                upload_key(today_tek, DAY * 144, 73),
+            ]
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &likely,
+            vec![upload_key(likely_tek, (DAY - 1) * 144, 144)]
+        )
+        .await
+        .0,
+        200
+    );
+
+    let report = running.server.publish_now().await.unwrap();
+    assert_eq!(report.exports.len(), 1);
+    let (first_name, real, total) = report.exports[0].clone();
+    assert_eq!((real, total), (2, 100));
+    let exports = read_local_exports(&exports_dir, &verification);
+    assert_eq!(exports.len(), 1);
+    let keys = &exports[0].1;
+    assert_eq!(keys.len(), 100);
+    assert!(
+        keys.windows(2)
+            .all(|w| w[0].key.tek.as_bytes() < w[1].key.tek.as_bytes()),
+        "sorted by key bytes"
+    );
+    let find = |tek: [u8; 16]| keys.iter().find(|k| *k.key.tek.as_bytes() == tek).cloned();
+    let old = find(old_tek).unwrap();
+    assert_eq!(old.report_type, ReportType::ConfirmedTest);
+    assert_eq!(old.days_since_onset, Some(-1));
+    assert_eq!(old.transmission_risk_level, Some(8));
+    let likely_key = find(likely_tek).unwrap();
+    assert_eq!(
+        likely_key.report_type,
+        ReportType::ConfirmedClinicalDiagnosis
+    );
+    assert_eq!(likely_key.days_since_onset, None);
+    assert_eq!(likely_key.transmission_risk_level, Some(8));
+    assert!(
+        find(today_tek).is_none(),
+        "today's key waits for the publication delay"
+    );
+    // Padding copies the metadata of the real keys: every fake looks like one of them.
+    let real_shapes: HashSet<_> = [&old, &likely_key]
+        .iter()
+        .map(|k| {
+            (
+                k.key.rolling_start_interval,
+                k.key.rolling_period,
+                k.report_type,
+                k.days_since_onset,
+                k.transmission_risk_level,
+            )
+        })
+        .collect();
+    assert!(keys.iter().all(|k| real_shapes.contains(&(
+        k.key.rolling_start_interval,
+        k.key.rolling_period,
+        k.report_type,
+        k.days_since_onset,
+        k.transmission_risk_level
+    ))));
+
+    // Served by the server too, byte for byte.
+    let served = client
+        .get(format!("{}v1/exports/{first_name}", running.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "application/zip");
+    assert_eq!(
+        served.bytes().await.unwrap().as_ref(),
+        std::fs::read(exports_dir.join(&first_name)).unwrap()
+    );
+
+    // Nothing new is due: no empty export.
+    assert!(running
+        .server
+        .publish_now()
+        .await
+        .unwrap()
+        .exports
+        .is_empty());
+    // Two hours after today's key ended (12:10), it is published in a second export.
+    clock.set(NOON_MS + 10 * 60_000 + 2 * 3_600_000);
+    let report = running.server.publish_now().await.unwrap();
+    assert_eq!(report.exports.len(), 1);
+    assert_eq!((report.exports[0].1, report.exports[0].2), (1, 100));
+    let exports = read_local_exports(&exports_dir, &verification);
+    assert_eq!(
+        exports.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        vec![first_name.clone(), report.exports[0].0.clone()]
+    );
+    let today = exports[1]
+        .1
+        .iter()
+        .find(|k| *k.key.tek.as_bytes() == today_tek)
+        .unwrap();
+    assert_eq!(
+        (
+            today.key.rolling_period,
+            today.days_since_onset,
+            today.transmission_risk_level
+        ),
+        (73, Some(2), Some(6))
+    );
+    let index = client
+        .get(format!("{}v1/exports/index.txt", running.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(index, format!("{first_name}\n{}\n", report.exports[0].0));
+
+    // 14 days later everything is gone: exports, keys, codes.
+    clock.set(NOON_MS + 15 * 86_400_000);
+    let report = running.server.publish_now().await.unwrap();
+    assert_eq!(report.exports_expired, 2);
+    assert_eq!(report.keys_expired, 3);
+    assert_eq!(report.codes_expired, 2);
+    assert_eq!(
+        std::fs::read_to_string(exports_dir.join("index.txt")).unwrap(),
+        ""
+    );
+    let left: Vec<_> = std::fs::read_dir(&exports_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("index.txt")]);
+    let stats: serde_json::Value = client
+        .get(format!("{}v1/admin/stats", running.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json_body()
+        .await;
+    // The counters outlive the data.
+    assert_eq!(
+        (
+            stats["keys_published"].as_u64(),
+            stats["keys_pending"].as_u64()
+        ),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        upload(
+            &client,
+            &running,
+            &key,
+            &confirmed,
+            vec![upload_key(random_tek(), (DAY + 14) * 144, 144)]
+        )
+        .await,
+        (404, "code_unknown".into())
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn the_router_answers_without_a_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let server = openzone_server::Server::open(config(dir.path(), &clock))
+        .await
+        .unwrap();
+    let request = |method: &str, uri: &str, body: &'static [u8]| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let response = server
+        .app()
+        .oneshot(request("GET", "/healthz", b""))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = server
+        .app()
+        .oneshot(request("POST", "/v1/publish", b"garbage"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap();
+    let error: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error.error, "bad_seal");
+    let response = server
+        .app()
+        .oneshot(request("GET", "/v1/publish", b""))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+}

@@ -1,0 +1,469 @@
+//! The two flows end to end on loopback, as phones use them: an officer issues a code, the reporter's
+//! phone ends its key and uploads its infectious days sealed, the server publishes on a seconds cadence,
+//! and another phone syncs and finds the day it met the reporter. Also the client's retries, caps and
+//! resumption after an interrupted sync.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
+use openzone_core::matching::MatchContext;
+use openzone_core::protocol::en_v1::{en_interval_number, EnV1, ExposureKey, TemporaryExposureKey};
+use openzone_core::protocol::Scheme;
+use openzone_core::risk::calibration::CalibrationTable;
+use openzone_core::risk::RiskConfig;
+use openzone_core::sighting::{Sighting, Source};
+use openzone_core::store::{DataKey, Store, StoreConfig, UserConsent};
+use openzone_core::time::{day_of_ms, Clock, SystemClock, MS_PER_DAY};
+use openzone_core::Error;
+use openzone_server::ServerConfig;
+use openzone_tests::keyserver_fixture::{http, issue_code, random_tek, start};
+
+/// A 40-minute lesson next to the person on `day`: a scan every 5 minutes, 4 sightings per scan.
+fn lesson_sightings(person: &ExposureKey, day: u32) -> Vec<Sighting> {
+    let scheme = EnV1::new(-25);
+    let start_ms = u64::from(day) * MS_PER_DAY + 8 * 3_600_000;
+    let mut out = Vec::new();
+    for scan in 0..8u64 {
+        let t = start_ms + scan * 300_000;
+        let interval = EnV1::slot_at(person, t / 1000).unwrap().index;
+        let payload = scheme.payload(person, interval);
+        for k in 0..4u64 {
+            out.push(Sighting {
+                payload,
+                rssi: -55 - k as i8,
+                tx_power: None,
+                time_ms: t + k * 700,
+                source: Source::Advertisement,
+            });
+        }
+    }
+    out
+}
+
+fn open(dir: &std::path::Path, now: u64) -> Store {
+    Store::open(
+        dir,
+        &DataKey::from_bytes([5; 32]),
+        StoreConfig::default(),
+        now,
+    )
+    .unwrap()
+}
+
+fn options(now: u64) -> SyncOptions {
+    let table = CalibrationTable::builtin();
+    SyncOptions {
+        risk: RiskConfig::corona_warn_app_2021(),
+        ctx: MatchContext::new(now, table.fleet(), table.fleet().tx_power_dbm),
+        trust_server_keys: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_upload_publication_and_sync_find_the_exposure() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(data.path());
+    config.publication.cadence = Duration::from_secs(1);
+    config.publication.delay = Duration::ZERO;
+    config.publication.min_batch = 50;
+    let running = start(config).await;
+
+    let now = SystemClock.now_ms();
+    let today = day_of_ms(now);
+    let yesterday = today - 1;
+    let reporter_key_yesterday = ExposureKey::new(
+        TemporaryExposureKey::from_bytes(random_tek()),
+        yesterday * 144,
+        144,
+    )
+    .unwrap();
+    let reporter_key_today = ExposureKey::new(
+        TemporaryExposureKey::from_bytes(random_tek()),
+        today * 144,
+        144,
+    )
+    .unwrap();
+
+    // The reporter's phone has its keys; the listener's phone heard the reporter yesterday in class; a
+    // stranger heard nobody.
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let reporter = open(dirs[0].path(), now);
+    reporter.put_own_en_key(&reporter_key_yesterday).unwrap();
+    reporter.put_own_en_key(&reporter_key_today).unwrap();
+    let listener = open(dirs[1].path(), now);
+    listener
+        .record(&lesson_sightings(&reporter_key_yesterday, yesterday))
+        .unwrap();
+    listener.checkpoint(now).unwrap();
+    let stranger = open(dirs[2].path(), now);
+
+    // The officer issues a code; the reporter's phone reports with it.
+    let client = http();
+    let code = issue_code(
+        &client,
+        &running.url,
+        running.server.admin_token(),
+        "confirmed",
+        None,
+    )
+    .await;
+    let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
+    let outcome = keyserver::report_positive(
+        &reporter,
+        &phone,
+        &code,
+        None,
+        None,
+        now,
+        UserConsent::given(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.keys_uploaded, 2);
+    assert!(!outcome.response.repeated);
+    let current = en_interval_number(now / 1000);
+    assert_eq!(outcome.ended_key_end_interval, Some(current + 1));
+    if current % 144 != 143 {
+        // The phone rotated: a fresh key, never uploaded, from the next interval.
+        assert_eq!(outcome.next_key_start_interval, Some(current + 1));
+        let own = reporter.own_en_keys().unwrap();
+        assert_eq!(own.last().unwrap().rolling_start_interval, current + 1);
+        assert_ne!(own.last().unwrap().tek, reporter_key_today.tek);
+    }
+    // The same code cannot be used again for other keys.
+    let again = keyserver::report_positive(
+        &stranger,
+        &phone,
+        &code,
+        None,
+        None,
+        now,
+        UserConsent::given(),
+    )
+    .await;
+    assert!(matches!(again, Err(Error::NoKeysToReport)), "{again:?}");
+
+    // The listener pins the server's export key, as the app does.
+    let mut pinned = ClientConfig::new(&running.url);
+    pinned.pinned_export_keys = vec![running.server.verification_key()];
+    let listener_phone = KeyServerClient::new(pinned).unwrap();
+    // Within a few cadence ticks yesterday's key is published (today's waits until its last interval ends).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (entries, _) = listener_phone
+            .fetch_index("v1/exports/index.txt")
+            .await
+            .unwrap();
+        if !entries.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was published"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let now = SystemClock.now_ms();
+    let report = keyserver::sync(&listener, &listener_phone, &options(now))
+        .await
+        .unwrap();
+    assert!(!report.trusted_server_keys);
+    assert_eq!(report.exports_checked, report.exports_listed);
+    assert!(report.exports_rejected.is_empty());
+    assert_eq!(report.keys_matched, 1);
+    assert!(report.keys_processed >= 50);
+    assert!(report.bytes_downloaded > 0);
+    assert_eq!(report.days.len(), 1);
+    assert_eq!(report.days[0].day, yesterday);
+    assert!(report.days[0].at_risk, "{:?}", report.days[0]);
+
+    // A second sync downloads only the index and changes nothing.
+    let second = keyserver::sync(&listener, &listener_phone, &options(now))
+        .await
+        .unwrap();
+    assert_eq!(second.exports_checked, 0);
+    assert_eq!(second.exports_already_checked, report.exports_listed);
+    assert!(second.bytes_downloaded < 1_000);
+    assert_eq!(second.days, report.days);
+
+    let nothing = keyserver::sync(&stranger, &listener_phone, &options(now))
+        .await
+        .unwrap();
+    assert_eq!(nothing.keys_matched, 0);
+    assert!(nothing.days.is_empty());
+
+    // Without a pinned key the client refuses, unless told to trust the server's announcement.
+    let unpinned = phone;
+    let refused = keyserver::sync(&stranger, &unpinned, &options(now)).await;
+    assert!(matches!(refused, Err(Error::Signature(_))), "{refused:?}");
+    let trusting = SyncOptions {
+        trust_server_keys: true,
+        ..options(now)
+    };
+    let trusted = keyserver::sync(&stranger, &unpinned, &trusting)
+        .await
+        .unwrap();
+    assert!(trusted.trusted_server_keys);
+    // A key pinned wrongly makes every export fail its check: none is matched or remembered.
+    let mut wrong = ClientConfig::new(&running.url);
+    wrong.pinned_export_keys =
+        vec![
+            openzone_core::export::signing::SigningKey::generate("452", "v1")
+                .unwrap()
+                .0
+                .verification_key(),
+        ];
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = open(fresh_dir.path(), now);
+    let rejected = keyserver::sync(&fresh, &KeyServerClient::new(wrong).unwrap(), &options(now))
+        .await
+        .unwrap();
+    assert_eq!(rejected.exports_rejected.len(), rejected.exports_listed);
+    assert_eq!(rejected.exports_checked, 0);
+
+    let stats: serde_json::Value = serde_json::from_slice(
+        &client
+            .get(format!("{}v1/admin/stats", running.url))
+            .bearer_auth(running.server.admin_token())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stats["codes_used"], 1);
+    assert_eq!(
+        stats["keys_published"].as_u64().unwrap() + stats["keys_pending"].as_u64().unwrap(),
+        2
+    );
+    running.stop().await;
+}
+
+/// A server that fails the first `failures` requests with `status`, counting requests.
+async fn flaky(
+    failures: usize,
+    status: StatusCode,
+    body: &'static str,
+) -> (String, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    let app = axum::Router::new()
+        .route(
+            "/v1/config",
+            get(move || {
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < failures {
+                        (
+                            status,
+                            [("retry-after", "0")],
+                            "{\"error\":\"x\",\"message\":\"down\"}",
+                        )
+                            .into_response_parts()
+                    } else {
+                        (StatusCode::OK, [("retry-after", "0")], body).into_response_parts()
+                    }
+                }
+            }),
+        )
+        .route(
+            "/v1/exports/index.txt",
+            get(|| async { "x".repeat(2 << 20) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/"), count)
+}
+
+trait Parts {
+    fn into_response_parts(self) -> axum::response::Response;
+}
+
+impl<T: axum::response::IntoResponse> Parts for T {
+    fn into_response_parts(self) -> axum::response::Response {
+        self.into_response()
+    }
+}
+
+fn quick(url: &str) -> KeyServerClient {
+    let mut config = ClientConfig::new(url);
+    config.initial_backoff = Duration::from_millis(10);
+    config.max_backoff = Duration::from_millis(50);
+    config.connect_timeout = Duration::from_secs(2);
+    config.request_timeout = Duration::from_secs(5);
+    KeyServerClient::new(config).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_retries_transient_failures_only() {
+    // The real server's configuration document, served by a flaky front.
+    let data = tempfile::tempdir().unwrap();
+    let server = openzone_server::Server::open(ServerConfig::new(data.path()))
+        .await
+        .unwrap();
+    let doc: &'static str = Box::leak(
+        serde_json::to_string(server.config_doc())
+            .unwrap()
+            .into_boxed_str(),
+    );
+
+    let (url, count) = flaky(2, StatusCode::SERVICE_UNAVAILABLE, doc).await;
+    let config = quick(&url).fetch_config().await.unwrap();
+    assert_eq!(config.region, "VN");
+    assert_eq!(count.load(Ordering::SeqCst), 3, "two 503s, then success");
+
+    let (url, count) = flaky(10, StatusCode::TOO_MANY_REQUESTS, doc).await;
+    let err = quick(&url).fetch_config().await.unwrap_err();
+    assert!(
+        matches!(err, Error::KeyServerRejected { status: 429, .. }),
+        "{err}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 4, "4 tries, then the error");
+
+    let (url, count) = flaky(10, StatusCode::BAD_REQUEST, doc).await;
+    let err = quick(&url).fetch_config().await.unwrap_err();
+    assert!(
+        matches!(err, Error::KeyServerRejected { status: 400, .. }),
+        "{err}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a refusal is final");
+
+    // An index larger than the cap is refused.
+    let err = quick(&url)
+        .fetch_index("v1/exports/index.txt")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::KeyServerResponse(_)), "{err}");
+
+    // Nobody listening: unreachable, after the tries.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let err = quick(&url).fetch_config().await.unwrap_err();
+    assert!(matches!(err, Error::KeyServerUnreachable { .. }), "{err}");
+    assert!(err.to_string().contains("try again"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_sync_resumes_where_it_stopped() {
+    // Two exports on a real server, behind a front that can fail the second one's download.
+    let data = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(data.path());
+    config.publication.delay = Duration::ZERO;
+    config.publication.min_batch = 10;
+    config.publication.cadence = Duration::from_secs(3_600);
+    let running = start(config).await;
+    let client = http();
+    let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
+    let sealing = phone.sealing_key().await.unwrap();
+    let today = day_of_ms(SystemClock.now_ms());
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let code = issue_code(
+            &client,
+            &running.url,
+            running.server.admin_token(),
+            "confirmed",
+            None,
+        )
+        .await;
+        let payload = openzone_core::keyserver::wire::UploadPayload {
+            code,
+            keys: vec![openzone_tests::keyserver_fixture::upload_key(
+                random_tek(),
+                (today - 1) * 144,
+                144,
+            )],
+        };
+        phone.publish(&sealing, &payload).await.unwrap();
+        names.push(
+            running.server.publish_now().await.unwrap().exports[0]
+                .0
+                .clone(),
+        );
+    }
+
+    let fail_second = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let (flag, counter, upstream, second) = (
+        fail_second.clone(),
+        downloads.clone(),
+        running.url.clone(),
+        names[1].clone(),
+    );
+    let front = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (flag, counter, upstream, second) = (
+            flag.clone(),
+            counter.clone(),
+            upstream.clone(),
+            second.clone(),
+        );
+        async move {
+            let path = uri.path().trim_start_matches('/').to_owned();
+            if path.ends_with(".zip") {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if path.ends_with(&second) && flag.load(Ordering::SeqCst) {
+                    return (StatusCode::BAD_GATEWAY, Vec::new());
+                }
+            }
+            let body = http()
+                .get(format!("{upstream}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            (StatusCode::OK, body.to_vec())
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front_url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, front).await });
+
+    let mut config = ClientConfig::new(&front_url);
+    config.pinned_export_keys = vec![running.server.verification_key()];
+    config.initial_backoff = Duration::from_millis(10);
+    config.max_backoff = Duration::from_millis(20);
+    let phone = KeyServerClient::new(config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let now = SystemClock.now_ms();
+    let store = open(dir.path(), now);
+    let err = keyserver::sync(&store, &phone, &options(now))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::KeyServerRejected { status: 502, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        downloads.load(Ordering::SeqCst),
+        1 + 4,
+        "the first export once, the second 4 times"
+    );
+    assert!(store.export_fetched(&names[0]).unwrap());
+    assert!(!store.export_fetched(&names[1]).unwrap());
+
+    // The network is back: only the second export is downloaded.
+    fail_second.store(false, Ordering::SeqCst);
+    let report = keyserver::sync(&store, &phone, &options(now))
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.exports_checked, report.exports_already_checked),
+        (1, 1)
+    );
+    assert_eq!(downloads.load(Ordering::SeqCst), 6);
+    assert!(store.export_fetched(&names[1]).unwrap());
+    running.stop().await;
+}
