@@ -151,6 +151,12 @@ impl OpenZoneEngine {
         self.input().permission_changed(permission.into(), granted);
     }
 
+    /// The radio failed after a call had returned (Android's and CoreBluetooth's advertising and scan
+    /// failures arrive in later callbacks); `None` when it works again.
+    pub fn radio_failed(&self, reason: Option<String>) {
+        self.input().radio_failed(reason);
+    }
+
     /// Continuous scanning for testers, on or off.
     pub fn set_qa_mode(&self, on: bool) {
         self.engine.set_qa(on);

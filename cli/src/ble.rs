@@ -426,6 +426,7 @@ pub fn advertise(args: AdvertiseArgs) -> Result<(), CliError> {
         let options = PlatformOptions {
             advertise: true,
             scan: false,
+            ..PlatformOptions::default()
         };
         let running = start_engine(adapter, options, store, scheme).await?;
         let result = report_advertising(&running, &name, args.duration).await;

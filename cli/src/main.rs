@@ -13,6 +13,7 @@ mod matching;
 mod output;
 mod payload;
 mod serve;
+mod simulate;
 mod store;
 
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ enum Command {
     Export(export::ExportCommand),
     /// Check a store against published keys and print the exposure per day.
     Match(matching::MatchArgs),
+    /// Simulate a school with the real engine, stores and key server, and see who gets notified.
+    Simulate(simulate::SimulateArgs),
     /// Listen on a Bluetooth adapter and show what OpenZone and Bluezone devices around send: scheme,
     /// identifier, RSSI, and the attenuation estimated with the fleet-average calibration (en-v1's TX
     /// power is in its encrypted metadata, which only the sender's key opens).
@@ -72,6 +75,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Store(cmd) => store::run(cmd),
         Command::Export(cmd) => export::run(cmd),
         Command::Match(args) => matching::run(args),
+        Command::Simulate(args) => simulate::run(args),
         #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
         Command::Scan(args) => ble::scan(args),
         #[cfg(all(feature = "desktop-ble", target_os = "linux"))]

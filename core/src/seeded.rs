@@ -4,12 +4,12 @@
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): one 64-bit state, passes BigCrush, trivially seedable.
 #[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
+pub struct SplitMix64(u64, Option<f64>);
 
 impl SplitMix64 {
     /// A generator started from `seed`.
     pub const fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(seed, None)
     }
 
     /// The next 64 random bits.
@@ -34,11 +34,21 @@ impl SplitMix64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Standard normal (Box-Muller).
+    /// Standard normal (Marsaglia's polar method: two values per pair of uniforms, no trigonometry).
     pub fn normal(&mut self) -> f64 {
-        let u1 = self.unit().max(f64::MIN_POSITIVE);
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        if let Some(spare) = self.1.take() {
+            return spare;
+        }
+        loop {
+            let u = self.unit() * 2.0 - 1.0;
+            let v = self.unit() * 2.0 - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.1 = Some(v * f);
+                return u * f;
+            }
+        }
     }
 }
 

@@ -78,12 +78,11 @@ pub(crate) async fn read_body(request: Request, max: usize) -> Result<Bytes> {
         .await
         .map_err(|e| {
             // to_bytes fails on the limit or when the client breaks off; both leave nothing to process.
-            if std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"))
-                || e.to_string().contains("length limit")
-            {
+            let inner = e.into_inner();
+            if inner.is::<http_body_util::LengthLimitError>() {
                 ServerError::BodyTooLarge { max }
             } else {
-                ServerError::Malformed(format!("the body could not be read: {e}"))
+                ServerError::Malformed(format!("the body could not be read: {inner}"))
             }
         })
 }

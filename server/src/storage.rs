@@ -126,7 +126,12 @@ impl Storage {
 
     /// Makes everything written so far durable.
     pub async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await?;
+        // sled's own flush_async can hang when many transactions run at once (seen under load); a
+        // blocking flush on tokio's blocking pool does not, and concurrent flushes share sled's work.
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| ServerError::Database(format!("the flush task failed: {e}")))??;
         Ok(())
     }
 

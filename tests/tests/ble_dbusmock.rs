@@ -119,7 +119,16 @@ fn engine_stores_what_btleplug_hears_and_advertises_through_bluer() {
         &service_data,
     ]);
     wait_until(10, "the en-v1 sighting", || stats().sightings >= 1);
-    bluez.call(&["update", "hci0", PHONE, "--rssi", "-58"]);
+    // The next advertisement: BlueZ, asked for duplicates, signals its service data again.
+    bluez.call(&[
+        "update",
+        "hci0",
+        PHONE,
+        "--rssi",
+        "-58",
+        "--service-data",
+        &service_data,
+    ]);
     wait_until(10, "the second en-v1 sighting", || stats().sightings >= 2);
 
     // A Bluezone 3.x phone: its ID under company 0x22B5.

@@ -55,6 +55,9 @@ pub struct EngineCore {
     on_air: Option<OnAir>,
     advertising: Option<Advertising>,
     next_rotation_mono: u64,
+    /// The same deadline on the wall clock, with the wall time it was set at (a clock set backwards
+    /// before that moment makes it void; the monotonic deadline still holds).
+    next_rotation_wall: Option<(u64, u64)>,
     scan: Scan,
     next_checkpoint_mono: u64,
     /// `wall - mono` at the last call: a change means the wall clock was set.
@@ -113,6 +116,7 @@ impl EngineCore {
             on_air: None,
             advertising: None,
             next_rotation_mono: 0,
+            next_rotation_wall: None,
             scan: Scan::Idle { next_mono: 0 },
             next_checkpoint_mono: 0,
             clock_offset: None,
@@ -171,6 +175,7 @@ impl EngineCore {
     /// Starts advertising and scanning.
     pub fn start(&mut self, now: Now) {
         self.running = true;
+        self.sightings_day = day_of_ms(now.wall_ms);
         self.scan = Scan::Idle {
             next_mono: now.mono_ms,
         };
@@ -297,6 +302,19 @@ impl EngineCore {
             crate::protocol::SchemeId::BluezoneV3 => until_boundary,
         };
         self.next_rotation_mono = now.mono_ms + delay.max(1);
+        self.next_rotation_wall = Some((now.wall_ms + delay.max(1), now.wall_ms));
+    }
+
+    /// The platform reported a failure after a call had returned (or, with `None`, that it works again).
+    pub fn radio_failed(&mut self, reason: Option<String>) {
+        match reason {
+            Some(reason) => self.platform_failed(PlatformError(reason)),
+            None => {
+                if self.platform_error.take().is_some() && self.can_run() {
+                    self.refresh_status();
+                }
+            }
+        }
     }
 
     /// Starts a new identifier at once (after a same-day key release, or when the app asks).
@@ -321,8 +339,13 @@ impl EngineCore {
             return None;
         }
         // Midnight passed, or the clock was set outside the payload's interval or slot: rotate at once.
+        // The wall-clock deadline matters when the monotonic clock stood still while the phone slept
+        // (CLOCK_MONOTONIC does not count suspend): an identifier must not outlive its 10-20 minutes.
         let payload_stale = self.on_air.is_none_or(|o| !o.covers(now.wall_ms));
-        if now.mono_ms >= self.next_rotation_mono || payload_stale {
+        let wall_due = self
+            .next_rotation_wall
+            .is_some_and(|(due, set_at)| now.wall_ms >= due && now.wall_ms >= set_at);
+        if now.mono_ms >= self.next_rotation_mono || payload_stale || wall_due {
             self.rotate(now);
         }
         self.run_scan_cycle(now);
@@ -431,6 +454,11 @@ impl EngineCore {
         };
         match self.store.record(&[sighting]) {
             Ok(()) => {
+                let day = day_of_ms(heard.wall_ms);
+                if day != self.sightings_day {
+                    self.sightings_day = day;
+                    self.stats.sightings_today = 0;
+                }
                 self.stats.sightings += 1;
                 self.stats.sightings_today += 1;
             }

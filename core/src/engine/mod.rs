@@ -325,6 +325,10 @@ impl EngineInput for EngineHandle {
     fn permission_changed(&self, permission: Permission, granted: bool) {
         self.with(|core, now| core.set_permission(now, permission, granted));
     }
+
+    fn radio_failed(&self, reason: Option<String>) {
+        self.with(|core, _| core.radio_failed(reason));
+    }
 }
 
 #[cfg(test)]

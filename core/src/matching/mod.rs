@@ -283,7 +283,7 @@ fn match_en_key(
     let mut estimated = false;
     let instances = hits
         .iter()
-        .map(|&(i, _)| {
+        .filter_map(|&(i, _)| {
             let instance = &index.instances[i as usize];
             let tx = match instance.payload {
                 Payload::EnV1 { rpi, aem } => {
@@ -308,14 +308,22 @@ fn match_en_key(
     })
 }
 
-fn scored(instance: &ScanInstance, tx_power_dbm: i8, ctx: &MatchContext) -> ScoredInstance {
+/// RSSI 127 is HCI's "not available" (BlueZ's virtual controllers report it): such a sighting proves
+/// presence but says nothing of distance.
+pub const RSSI_UNKNOWN: i8 = 127;
+
+/// The scan instance with its attenuations, or `None` when the radio reported no RSSI for it.
+fn scored(instance: &ScanInstance, tx_power_dbm: i8, ctx: &MatchContext) -> Option<ScoredInstance> {
+    if instance.max_rssi == RSSI_UNKNOWN {
+        return None;
+    }
     let (typical, min) = ctx.attenuations(tx_power_dbm, instance);
-    ScoredInstance {
+    Some(ScoredInstance {
         time_ms: instance.first_seen_ms,
         seconds_since_previous_scan: instance.seconds_since_previous_scan,
         typical_attenuation_db: typical,
         min_attenuation_db: min,
-    }
+    })
 }
 
 /// Matches bluezone-v3 daily keys (from a verified list) against the index. Bluezone peers announce no
@@ -346,7 +354,7 @@ pub fn match_bluezone(index: &HeardIndex, keys: &[DailyKey], ctx: &MatchContext)
                     let heard = instance.first_seen_ms;
                     if heard + margin >= s.start_secs * 1000 && heard < s.end_secs() * 1000 + margin
                     {
-                        instances.push(scored(instance, ctx.fallback_tx_power_dbm, ctx));
+                        instances.extend(scored(instance, ctx.fallback_tx_power_dbm, ctx));
                     }
                 }
             }

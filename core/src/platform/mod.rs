@@ -117,4 +117,7 @@ pub trait EngineInput: Send + Sync {
     fn foreground_changed(&self, foreground: bool);
     /// A permission was granted or revoked.
     fn permission_changed(&self, permission: Permission, granted: bool);
+    /// The radio failed after a call had returned (Android and CoreBluetooth report advertising and scan
+    /// failures in later callbacks; BlueZ may reject an advertisement late). `None` when it works again.
+    fn radio_failed(&self, reason: Option<String>);
 }

@@ -105,117 +105,179 @@ fn malformed(offset: usize, reason: PayloadError) -> Error {
     Error::Advertisement { offset, reason }
 }
 
-impl AdvertisementData {
-    /// Splits raw advertisement bytes into AD structures (`length, type, data`).
-    ///
-    /// A zero length ends the significant part; everything after it must be zero padding (Android pads
-    /// its 62-byte scan record that way). Fields this codec does not use are skipped.
-    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        if bytes.len() > MAX_ADVERTISEMENT_LEN {
-            return Err(malformed(
-                MAX_ADVERTISEMENT_LEN,
-                PayloadError::TooLong { len: bytes.len() },
-            ));
-        }
-        let mut data = AdvertisementData::default();
-        let mut offset = 0;
-        while let Some(&len) = bytes.get(offset) {
-            let len = usize::from(len);
-            if len == 0 {
-                if let Some(pos) = bytes[offset..].iter().position(|&b| b != 0) {
-                    return Err(malformed(offset + pos, PayloadError::DataAfterEnd));
-                }
-                break;
+/// What the AD-structure walker hands over, field by field. The walker checks the structures; sinks only
+/// keep what they need, so decoding raw bytes can skip building an [`AdvertisementData`] (a scanner hears
+/// far more foreign advertisements than ours).
+trait FieldSink<'a> {
+    fn service_uuid(&mut self, uuid: Uuid);
+    fn service_data(&mut self, uuid: Uuid, value: &'a [u8]);
+    fn manufacturer_data(&mut self, company: u16, value: &'a [u8]);
+    fn tx_power(&mut self, level: i8);
+}
+
+/// Walks the AD structures of `bytes` (`length, type, data`), checking each, and hands the fields that
+/// matter to `sink`.
+///
+/// A zero length ends the significant part; everything after it must be zero padding (Android pads its
+/// 62-byte scan record that way). Fields this codec does not use are skipped.
+fn walk<'a>(bytes: &'a [u8], sink: &mut impl FieldSink<'a>) -> Result<(), Error> {
+    if bytes.len() > MAX_ADVERTISEMENT_LEN {
+        return Err(malformed(
+            MAX_ADVERTISEMENT_LEN,
+            PayloadError::TooLong { len: bytes.len() },
+        ));
+    }
+    let mut offset = 0;
+    let mut tx_seen = false;
+    while let Some(&len) = bytes.get(offset) {
+        let len = usize::from(len);
+        if len == 0 {
+            if let Some(pos) = bytes[offset..].iter().position(|&b| b != 0) {
+                return Err(malformed(offset + pos, PayloadError::DataAfterEnd));
             }
-            let field = bytes
-                .get(offset + 1..offset + 1 + len)
-                .ok_or_else(|| malformed(offset, PayloadError::Truncated { len }))?;
-            data.add_field(field[0], &field[1..])
-                .map_err(|reason| malformed(offset, reason))?;
-            offset += 1 + len;
+            break;
         }
-        Ok(data)
+        let field = bytes
+            .get(offset + 1..offset + 1 + len)
+            .ok_or_else(|| malformed(offset, PayloadError::Truncated { len }))?;
+        walk_field(field[0], &field[1..], &mut tx_seen, sink)
+            .map_err(|reason| malformed(offset, reason))?;
+        offset += 1 + len;
+    }
+    Ok(())
+}
+
+fn walk_field<'a>(
+    kind: u8,
+    value: &'a [u8],
+    tx_seen: &mut bool,
+    sink: &mut impl FieldSink<'a>,
+) -> Result<(), PayloadError> {
+    match kind {
+        ad_type::INCOMPLETE_UUID16 | ad_type::COMPLETE_UUID16 => {
+            let chunks = value.chunks_exact(2);
+            if !chunks.remainder().is_empty() {
+                return Err(PayloadError::BadUuidList { kind });
+            }
+            chunks.for_each(|c| sink.service_uuid(uuid_from_u16(u16::from_le_bytes([c[0], c[1]]))));
+        }
+        ad_type::INCOMPLETE_UUID128 | ad_type::COMPLETE_UUID128 => {
+            let chunks = value.chunks_exact(16);
+            if !chunks.remainder().is_empty() {
+                return Err(PayloadError::BadUuidList { kind });
+            }
+            chunks.for_each(|c| sink.service_uuid(uuid_from_le_bytes(c)));
+        }
+        ad_type::SERVICE_DATA_UUID16 => {
+            let (uuid, rest) = value
+                .split_first_chunk::<2>()
+                .ok_or(PayloadError::ShortField { kind })?;
+            sink.service_data(uuid_from_u16(u16::from_le_bytes(*uuid)), rest);
+        }
+        ad_type::SERVICE_DATA_UUID128 => {
+            if value.len() < 16 {
+                return Err(PayloadError::ShortField { kind });
+            }
+            let (uuid, rest) = value.split_at(16);
+            sink.service_data(uuid_from_le_bytes(uuid), rest);
+        }
+        ad_type::MANUFACTURER_DATA => {
+            let (company, rest) = value
+                .split_first_chunk::<2>()
+                .ok_or(PayloadError::ShortField { kind })?;
+            sink.manufacturer_data(u16::from_le_bytes(*company), rest);
+        }
+        ad_type::TX_POWER_LEVEL => {
+            let [level] = value else {
+                return Err(PayloadError::ShortField { kind });
+            };
+            if std::mem::replace(tx_seen, true) {
+                return Err(PayloadError::Duplicate {
+                    what: "TX power level",
+                });
+            }
+            sink.tx_power(*level as i8);
+        }
+        // Flags, names, appearance and the rest say nothing about the payload.
+        _ => {}
+    }
+    Ok(())
+}
+
+impl<'a> FieldSink<'a> for AdvertisementData {
+    fn service_uuid(&mut self, uuid: Uuid) {
+        self.service_uuids.push(uuid);
+    }
+    fn service_data(&mut self, uuid: Uuid, value: &'a [u8]) {
+        self.service_data.push((uuid, value.to_vec()));
+    }
+    fn manufacturer_data(&mut self, company: u16, value: &'a [u8]) {
+        self.manufacturer_data.push((company, value.to_vec()));
+    }
+    fn tx_power(&mut self, level: i8) {
+        self.tx_power = Some(level);
+    }
+}
+
+/// One field that must have a single value: the first seen, and whether another value contradicted it.
+#[derive(Default)]
+struct Single<'a> {
+    value: Option<&'a [u8]>,
+    conflict: bool,
+}
+
+impl<'a> Single<'a> {
+    fn add(&mut self, value: &'a [u8]) {
+        match self.value {
+            None => self.value = Some(value),
+            Some(first) => self.conflict |= first != value,
+        }
     }
 
-    fn add_field(&mut self, kind: u8, value: &[u8]) -> Result<(), PayloadError> {
-        match kind {
-            ad_type::INCOMPLETE_UUID16 | ad_type::COMPLETE_UUID16 => {
-                let chunks = value.chunks_exact(2);
-                if !chunks.remainder().is_empty() {
-                    return Err(PayloadError::BadUuidList { kind });
-                }
-                self.service_uuids
-                    .extend(chunks.map(|c| uuid_from_u16(u16::from_le_bytes([c[0], c[1]]))));
-            }
-            ad_type::INCOMPLETE_UUID128 | ad_type::COMPLETE_UUID128 => {
-                let chunks = value.chunks_exact(16);
-                if !chunks.remainder().is_empty() {
-                    return Err(PayloadError::BadUuidList { kind });
-                }
-                self.service_uuids.extend(chunks.map(uuid_from_le_bytes));
-            }
-            ad_type::SERVICE_DATA_UUID16 => {
-                let (uuid, rest) = value
-                    .split_first_chunk::<2>()
-                    .ok_or(PayloadError::ShortField { kind })?;
-                self.service_data
-                    .push((uuid_from_u16(u16::from_le_bytes(*uuid)), rest.to_vec()));
-            }
-            ad_type::SERVICE_DATA_UUID128 => {
-                if value.len() < 16 {
-                    return Err(PayloadError::ShortField { kind });
-                }
-                let (uuid, rest) = value.split_at(16);
-                self.service_data
-                    .push((uuid_from_le_bytes(uuid), rest.to_vec()));
-            }
-            ad_type::MANUFACTURER_DATA => {
-                let (company, rest) = value
-                    .split_first_chunk::<2>()
-                    .ok_or(PayloadError::ShortField { kind })?;
-                self.manufacturer_data
-                    .push((u16::from_le_bytes(*company), rest.to_vec()));
-            }
-            ad_type::TX_POWER_LEVEL => {
-                let [level] = value else {
-                    return Err(PayloadError::ShortField { kind });
-                };
-                if self.tx_power.replace(*level as i8).is_some() {
-                    return Err(PayloadError::Duplicate {
-                        what: "TX power level",
-                    });
-                }
-            }
-            // Flags, names, appearance and the rest say nothing about the payload.
-            _ => {}
+    /// The value, or `Duplicate` if two different ones were given.
+    fn get(&self, what: &'static str) -> Result<Option<&'a [u8]>, Error> {
+        if self.conflict {
+            return Err(Error::Payload(PayloadError::Duplicate { what }));
         }
-        Ok(())
+        Ok(self.value)
     }
+}
 
-    /// What this advertisement holds for OpenZone.
-    ///
-    /// Errors: [`PayloadError::NotOpenZone`] for advertisements of other services (the common case while
-    /// scanning), and a typed reason for OpenZone fields of the wrong size or given twice with different
-    /// values.
-    pub fn decode(&self) -> Result<Decoded, Error> {
-        let ours = single(
-            self.service_data
-                .iter()
-                .filter(|(uuid, _)| *uuid == SERVICE_UUID)
-                .map(|(_, v)| v.as_slice()),
-            "service data for 0x4E56",
-        )?;
-        if let Some(value) = ours {
+/// Only what decoding needs, borrowed from the raw bytes.
+#[derive(Default)]
+struct Digest<'a> {
+    ours: Single<'a>,
+    bluezone: Single<'a>,
+    apple_overflow: bool,
+    gatt_service: bool,
+}
+
+impl<'a> FieldSink<'a> for Digest<'a> {
+    fn service_uuid(&mut self, uuid: Uuid) {
+        self.gatt_service |= uuid == GATT_SERVICE_UUID;
+    }
+    fn service_data(&mut self, uuid: Uuid, value: &'a [u8]) {
+        if uuid == SERVICE_UUID {
+            self.ours.add(value);
+        }
+    }
+    fn manufacturer_data(&mut self, company: u16, value: &'a [u8]) {
+        if company == BLUEZONE_COMPANY_ID {
+            self.bluezone.add(value);
+        }
+        self.apple_overflow |=
+            company == APPLE_COMPANY_ID && value.first() == Some(&APPLE_OVERFLOW_TYPE);
+    }
+    fn tx_power(&mut self, _level: i8) {}
+}
+
+impl Digest<'_> {
+    /// The one decision, for raw bytes and structured maps alike.
+    fn decode(&self) -> Result<Decoded, Error> {
+        if let Some(value) = self.ours.get("service data for 0x4E56")? {
             return decode_en_v1(value, "service data for 0x4E56").map(Decoded::Payload);
         }
-        let bluezone = single(
-            self.manufacturer_data
-                .iter()
-                .filter(|(company, _)| *company == BLUEZONE_COMPANY_ID)
-                .map(|(_, v)| v.as_slice()),
-            "Bluezone manufacturer data",
-        )?;
-        if let Some(value) = bluezone {
+        if let Some(value) = self.bluezone.get("Bluezone manufacturer data")? {
             let id = BluezoneId::from_slice(value).map_err(|_| {
                 Error::Payload(PayloadError::WrongSize {
                     what: "Bluezone manufacturer data",
@@ -225,13 +287,41 @@ impl AdvertisementData {
             })?;
             return Ok(Decoded::Payload(Payload::BluezoneV3 { id }));
         }
-        let apple_overflow = self.manufacturer_data.iter().any(|(company, v)| {
-            *company == APPLE_COMPANY_ID && v.first() == Some(&APPLE_OVERFLOW_TYPE)
-        });
-        if apple_overflow || self.service_uuids.contains(&GATT_SERVICE_UUID) {
+        if self.apple_overflow || self.gatt_service {
             return Ok(Decoded::NeedsGattRead);
         }
         Err(Error::Payload(PayloadError::NotOpenZone))
+    }
+}
+
+impl AdvertisementData {
+    /// Splits raw advertisement bytes into AD structures (`length, type, data`).
+    ///
+    /// A zero length ends the significant part; everything after it must be zero padding (Android pads
+    /// its 62-byte scan record that way). Fields this codec does not use are skipped.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let mut data = AdvertisementData::default();
+        walk(bytes, &mut data)?;
+        Ok(data)
+    }
+
+    /// What this advertisement holds for OpenZone.
+    ///
+    /// Errors: [`PayloadError::NotOpenZone`] for advertisements of other services (the common case while
+    /// scanning), and a typed reason for OpenZone fields of the wrong size or given twice with different
+    /// values.
+    pub fn decode(&self) -> Result<Decoded, Error> {
+        let mut digest = Digest::default();
+        for uuid in &self.service_uuids {
+            digest.service_uuid(*uuid);
+        }
+        for (uuid, value) in &self.service_data {
+            digest.service_data(*uuid, value);
+        }
+        for (company, value) in &self.manufacturer_data {
+            digest.manufacturer_data(*company, value);
+        }
+        digest.decode()
     }
 
     /// The advertisement a phone sends for `payload`, in structured form (what Android's `AdvertiseData`
@@ -249,21 +339,6 @@ impl AdvertisementData {
         }
         data
     }
-}
-
-/// At most one distinct value: the same field twice with equal values is harmless, with different
-/// values it is an error (a spoofing attempt or a broken stack).
-fn single<'a>(
-    mut values: impl Iterator<Item = &'a [u8]>,
-    what: &'static str,
-) -> Result<Option<&'a [u8]>, Error> {
-    let first = values.next();
-    if let Some(first) = first {
-        if values.any(|other| other != first) {
-            return Err(Error::Payload(PayloadError::Duplicate { what }));
-        }
-    }
-    Ok(first)
 }
 
 fn uuid_from_le_bytes(bytes: &[u8]) -> Uuid {
@@ -289,9 +364,12 @@ fn decode_en_v1(value: &[u8], what: &'static str) -> Result<Payload, Error> {
     })
 }
 
-/// Decodes raw advertisement bytes: [`AdvertisementData::parse`] then [`AdvertisementData::decode`].
+/// Decodes raw advertisement bytes: the same result as [`AdvertisementData::parse`] then
+/// [`AdvertisementData::decode`], without allocating.
 pub fn decode_advertisement(bytes: &[u8]) -> Result<Decoded, Error> {
-    AdvertisementData::parse(bytes)?.decode()
+    let mut digest = Digest::default();
+    walk(bytes, &mut digest)?;
+    digest.decode()
 }
 
 /// Decodes a GATT characteristic value: 20 bytes are an en-v1 payload, 12 bytes a Bluezone ID.
@@ -629,6 +707,25 @@ mod tests {
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
             let _ = decode_advertisement(&bytes);
             let _ = decode_gatt_value(&bytes);
+        }
+
+        #[test]
+        fn the_fast_decoder_agrees_with_parse_then_decode(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let fast = decode_advertisement(&bytes).map_err(|e| e.to_string());
+            let slow = AdvertisementData::parse(&bytes).and_then(|d| d.decode()).map_err(|e| e.to_string());
+            prop_assert_eq!(fast, slow);
+        }
+
+        #[test]
+        fn the_decoders_agree_on_advertisements_with_our_fields(
+            p in arb_payload(),
+            extra in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
+            let mut bytes = encode_advertisement(&p);
+            bytes.extend(&extra);
+            let fast = decode_advertisement(&bytes).map_err(|e| e.to_string());
+            let slow = AdvertisementData::parse(&bytes).and_then(|d| d.decode()).map_err(|e| e.to_string());
+            prop_assert_eq!(fast, slow);
         }
 
         #[test]

@@ -107,6 +107,25 @@ impl CalibrationTable {
         Ok(Self { rows, fleet })
     }
 
+    /// Models in the table.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the table is empty (a parsed table never is).
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The calibration of the table's `index`-th model (for simulations drawing phones from the table).
+    pub fn model(&self, index: usize) -> Option<DeviceCalibration> {
+        self.rows.get(index).map(|row| DeviceCalibration {
+            tx_power_dbm: row.tx_power_dbm,
+            rssi_correction_db: row.rssi_correction_db,
+            confidence: Confidence::High,
+        })
+    }
+
     /// The fleet average: what an unknown phone, an iPhone or a Bluezone peer is assumed to be.
     pub fn fleet(&self) -> DeviceCalibration {
         self.fleet

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openzone_core::engine::{Engine, EngineConfig, EngineCore};
+use openzone_core::engine::{Engine, EngineConfig, EngineCore, GattPolicy};
 use openzone_core::platform::bluez::{BluezAdapter, BluezPlatform, PlatformOptions};
 use openzone_core::platform::{Advertising, BlePlatform, PeerId, PlatformError, ScanFilter};
 use openzone_core::protocol::payload::{AdvertisementData, APPLE_COMPANY_ID, APPLE_OVERFLOW_TYPE};
@@ -26,6 +26,9 @@ use openzone_core::time::{Clock, SystemClock};
 
 /// How long each step may take in the guest (it runs several times slower than the host).
 const STEP: Duration = Duration::from_secs(20);
+
+/// How long a GATT read may take in the guest: connecting and discovering services take seconds there.
+const GATT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A platform that advertises as an iPhone app in the background: Apple's overflow area only, the
 /// payload left to the GATT characteristic.
@@ -90,6 +93,10 @@ async fn node(
     };
     let config = EngineConfig {
         scheme,
+        gatt: GattPolicy {
+            timeout_secs: GATT_TIMEOUT.as_secs() as u32,
+            ..GattPolicy::default()
+        },
         ..EngineConfig::default()
     };
     let core = EngineCore::new(config, Arc::clone(&store), as_platform, None)
@@ -116,8 +123,12 @@ impl Node {
     }
 }
 
-async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let deadline = Instant::now() + STEP;
+async fn wait_for<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + within;
     loop {
         if let Some(value) = check() {
             return Ok(value);
@@ -151,9 +162,10 @@ async fn heard_from(
     let options = PlatformOptions {
         advertise: true,
         scan: false,
+        gatt_timeout: GATT_TIMEOUT,
     };
     let sender = node("hci1", scheme, options, iphone).await?;
-    let on_air = wait_for("hci1 to advertise", || {
+    let on_air = wait_for("hci1 to advertise", STEP, || {
         let state = sender.platform.state();
         if let Some(error) = &state.last_error {
             return Some(Err(format!("hci1: {error}")));
@@ -165,7 +177,11 @@ async fn heard_from(
             .map(Ok)
     })
     .await??;
-    let instance = wait_for("hci0 to store it", || stored(&scanner.store, on_air)).await;
+    let within = if iphone { STEP + GATT_TIMEOUT } else { STEP };
+    let instance = wait_for("hci0 to store it", within, || {
+        stored(&scanner.store, on_air)
+    })
+    .await;
     sender.stop().await;
     Ok((on_air, instance?))
 }
@@ -174,6 +190,7 @@ async fn check() -> Result<(), String> {
     let scan_only = PlatformOptions {
         advertise: false,
         scan: true,
+        gatt_timeout: GATT_TIMEOUT,
     };
     let scanner = node("hci0", SchemeId::EnV1, scan_only, false).await?;
     scanner.engine.set_qa(true);
@@ -224,6 +241,9 @@ async fn check() -> Result<(), String> {
                 failures.push(format!("{name}: {e}"));
             }
         }
+    }
+    if let Some(error) = scanner.platform.state().last_error {
+        println!("hci0's last error: {error}");
     }
     let stats = scanner.engine.stats();
     println!(

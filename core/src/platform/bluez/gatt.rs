@@ -3,14 +3,17 @@
 
 use btleplug::api::{Central as _, Peripheral as _};
 
-use super::{BluezError, GATT_READ_TIMEOUT};
+use std::time::Duration;
+
+use super::BluezError;
 use crate::platform::PeerId;
 use crate::protocol::payload::{GATT_CHARACTERISTIC_UUID, GATT_SERVICE_UUID};
 
-/// Connects to `peer`, reads the OpenZone characteristic and disconnects, within [`GATT_READ_TIMEOUT`].
+/// Connects to `peer`, reads the OpenZone characteristic and disconnects, within `timeout`.
 pub(crate) async fn read(
     central: &btleplug::platform::Adapter,
     peer: &PeerId,
+    timeout: Duration,
 ) -> Result<Vec<u8>, BluezError> {
     let peripherals = central
         .peripherals()
@@ -24,7 +27,7 @@ pub(crate) async fn read(
             reason: "BlueZ no longer knows the peer (it changed its address or went out of range)"
                 .into(),
         })?;
-    let result = tokio::time::timeout(GATT_READ_TIMEOUT, async {
+    let result = tokio::time::timeout(timeout, async {
         peripheral
             .connect()
             .await
@@ -50,11 +53,11 @@ pub(crate) async fn read(
     .unwrap_or_else(|_| {
         Err(BluezError::Failed {
             operation: "reading a peer's GATT characteristic",
-            reason: format!("no answer within {} s", GATT_READ_TIMEOUT.as_secs()),
+            reason: format!("no answer within {} s", timeout.as_secs()),
         })
     });
     // Always hang up, also after a failure or timeout: a connection left open keeps the peer's radio
     // busy and its battery draining. A peer that is already gone makes this fail, which changes nothing.
-    let _ = tokio::time::timeout(GATT_READ_TIMEOUT, peripheral.disconnect()).await;
+    let _ = tokio::time::timeout(timeout, peripheral.disconnect()).await;
     result
 }

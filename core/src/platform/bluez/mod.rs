@@ -51,8 +51,8 @@ pub use scan::{Heard, REPORT_EVERY, RSSI_UNKNOWN};
 
 use crate::platform::PeerId;
 
-/// How long a GATT read may take, connection included, before it counts as failed (the engine's own
-/// timeout is the same 10 seconds).
+/// How long a GATT read may take by default, connection included, before it counts as failed (the
+/// engine's own default timeout is the same 10 seconds).
 pub const GATT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What stops OpenZone from using Bluetooth through BlueZ, each with what to do about it.
@@ -281,7 +281,16 @@ impl BluezAdapter {
     /// Reads `peer`'s OpenZone GATT characteristic as an iPhone's peers must: connect, discover the
     /// services, read, disconnect. Gives up after [`GATT_READ_TIMEOUT`].
     pub async fn read_gatt(&self, peer: &PeerId) -> Result<Vec<u8>, BluezError> {
-        gatt::read(&self.central, peer).await
+        gatt::read(&self.central, peer, GATT_READ_TIMEOUT).await
+    }
+
+    /// [`read_gatt`](Self::read_gatt) with another time limit (a slow machine, a test VM).
+    pub async fn read_gatt_within(
+        &self,
+        peer: &PeerId,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<u8>, BluezError> {
+        gatt::read(&self.central, peer, timeout).await
     }
 
     /// bluer's view of the adapter (its power state and events).

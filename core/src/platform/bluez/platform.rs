@@ -24,6 +24,9 @@ pub struct PlatformOptions {
     pub advertise: bool,
     /// Scan, and read peers over GATT.
     pub scan: bool,
+    /// How long a GATT read may take, connection included (keep it at the engine's
+    /// [`GattPolicy::timeout_secs`](crate::engine::GattPolicy::timeout_secs)).
+    pub gatt_timeout: std::time::Duration,
 }
 
 impl Default for PlatformOptions {
@@ -31,6 +34,7 @@ impl Default for PlatformOptions {
         Self {
             advertise: true,
             scan: true,
+            gatt_timeout: super::GATT_READ_TIMEOUT,
         }
     }
 }
@@ -233,11 +237,12 @@ impl BlePlatform for BluezPlatform {
         let adapter = self.adapter.clone();
         let shared = Arc::clone(&self.shared);
         let peer = peer.clone();
+        let timeout = self.options.gatt_timeout;
         self.runtime.spawn(async move {
-            let result = adapter
-                .read_gatt(&peer)
-                .await
-                .map_err(|e| PlatformError(e.to_string()));
+            let result = adapter.read_gatt_within(&peer, timeout).await.map_err(|e| {
+                shared.failed(&e);
+                PlatformError(e.to_string())
+            });
             if let Some(input) = shared.input() {
                 input.gatt_read_done(peer, result);
             }

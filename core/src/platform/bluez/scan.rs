@@ -2,7 +2,6 @@
 //! per peer and advertising round.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use btleplug::api::{Central as _, CentralEvent, Peripheral as _, PeripheralProperties};
@@ -140,16 +139,20 @@ fn advertised(event: &CentralEvent) -> Option<PeripheralId> {
 ///
 /// Service UUIDs come from the properties: BlueZ signals them only when they change, and a stale UUID
 /// decides nothing (the payload fields come first when decoding).
-pub(crate) fn heard_from(properties: &PeripheralProperties, signalled: &Signalled) -> Option<Heard> {
+pub(crate) fn heard_from(
+    properties: &PeripheralProperties,
+    signalled: &Signalled,
+) -> Option<Heard> {
     let rssi = properties.rssi?;
+    let (none_signalled, no_company_signalled) = (HashMap::new(), HashMap::new());
     let (service_data, manufacturer_data) = match signalled.discovered {
         true => (&properties.service_data, &properties.manufacturer_data),
         false => (
-            signalled.service_data.as_ref().unwrap_or(&EMPTY_SERVICE_DATA),
+            signalled.service_data.as_ref().unwrap_or(&none_signalled),
             signalled
                 .manufacturer_data
                 .as_ref()
-                .unwrap_or(&EMPTY_MANUFACTURER_DATA),
+                .unwrap_or(&no_company_signalled),
         ),
     };
     let mut service_data: Vec<_> = service_data
@@ -180,9 +183,6 @@ pub(crate) fn heard_from(properties: &PeripheralProperties, signalled: &Signalle
     })
 }
 
-static EMPTY_SERVICE_DATA: LazyLock<HashMap<Uuid, Vec<u8>>> = LazyLock::new(HashMap::new);
-static EMPTY_MANUFACTURER_DATA: LazyLock<HashMap<u16, Vec<u8>>> = LazyLock::new(HashMap::new);
-
 fn clamp_i8(value: i16) -> i8 {
     value.clamp(i16::from(i8::MIN), i16::from(i8::MAX)) as i8
 }
@@ -201,12 +201,19 @@ mod tests {
         }
     }
 
+    fn discovered() -> Signalled {
+        Signalled {
+            discovered: true,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn service_data_becomes_a_structured_advertisement() {
         let mut p = properties();
         p.service_data.insert(SERVICE_UUID, vec![7; 20]);
         p.manufacturer_data.insert(0x0006, vec![1, 2]);
-        let heard = heard_from(&p).unwrap();
+        let heard = heard_from(&p, &discovered()).unwrap();
         assert_eq!(heard.peer, PeerId("AA:BB:CC:DD:EE:01".into()));
         assert_eq!(heard.rssi, -61);
         assert_eq!(heard.tx_power, None, "127 means no TX power level");
@@ -219,7 +226,29 @@ mod tests {
         let mut p = properties();
         p.rssi = None;
         p.manufacturer_data.insert(BLUEZONE_COMPANY_ID, vec![1; 12]);
-        assert_eq!(heard_from(&p), None);
+        assert_eq!(heard_from(&p, &discovered()), None);
+    }
+
+    #[test]
+    fn only_the_fields_signalled_since_the_last_report_count() {
+        // The device advertised en-v1 service data before; now it sends Bluezone manufacturer data and
+        // BlueZ still lists the old service data.
+        let mut p = properties();
+        p.service_data.insert(SERVICE_UUID, vec![7; 20]);
+        p.manufacturer_data.insert(BLUEZONE_COMPANY_ID, vec![1; 12]);
+        let signalled = Signalled {
+            manufacturer_data: Some(p.manufacturer_data.clone()),
+            ..Default::default()
+        };
+        let heard = heard_from(&p, &signalled).unwrap();
+        assert!(heard.data.service_data.is_empty());
+        let expected = crate::protocol::Payload::BluezoneV3 {
+            id: crate::protocol::bluezone_v3::BluezoneId([1; 12]),
+        };
+        assert_eq!(heard.data.decode().unwrap(), Decoded::Payload(expected));
+        // An RSSI change alone carries no payload.
+        let heard = heard_from(&p, &Signalled::default()).unwrap();
+        assert!(heard.data.service_data.is_empty() && heard.data.manufacturer_data.is_empty());
     }
 
     #[test]
@@ -227,7 +256,7 @@ mod tests {
         let mut p = properties();
         p.rssi = Some(127);
         p.tx_power_level = Some(-300);
-        let heard = heard_from(&p).unwrap();
+        let heard = heard_from(&p, &discovered()).unwrap();
         assert_eq!(heard.rssi, RSSI_UNKNOWN);
         assert_eq!(heard.tx_power, Some(-128));
     }

@@ -1,0 +1,69 @@
+// The periodic download of published keys (WorkManager): the core syncs and checks the exports; the shared
+// SyncRunner decides success, retry or failure, and which days are newly at risk (one notification).
+package org.openzone.app.work
+
+import android.content.Context
+import android.util.Log
+import androidx.work.BackoffPolicy
+import androidx.work.Constraints
+import androidx.work.CoroutineWorker
+import androidx.work.ExistingPeriodicWorkPolicy
+import androidx.work.NetworkType
+import androidx.work.PeriodicWorkRequestBuilder
+import androidx.work.WorkManager
+import androidx.work.WorkerParameters
+import java.time.LocalDate
+import java.time.ZoneOffset
+import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import org.openzone.app.AppConfig
+import org.openzone.app.OpenZoneApp
+import org.openzone.app.i18n.Language
+import org.openzone.app.i18n.Texts
+import org.openzone.app.service.Notifications
+import org.openzone.app.sync.SyncDecision
+import org.openzone.app.sync.SyncPolicy
+import org.openzone.app.sync.SyncRunner
+
+class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
+    override suspend fun doWork(): Result {
+        val app = applicationContext as OpenZoneApp
+        if (!app.prefs.consentGiven || AppConfig.keyServerUrl == null) return Result.success()
+        // Opening the store reads the disk: not on the worker's default dispatcher's caller.
+        val engine = withContext(Dispatchers.IO) { app.engine }
+        // The core's days are UTC days, as its exposure windows are.
+        val result = SyncRunner(engine, app.prefs).run(LocalDate.now(ZoneOffset.UTC), runAttemptCount)
+        if (result.newlyAtRisk.isNotEmpty()) {
+            Notifications.atRisk(app, Texts(Language.fromTag(app.prefs.languageTag)))
+        }
+        result.reason?.let { Log.w(OpenZoneApp.TAG, "sync: $it") }
+        return when (result.decision) {
+            SyncDecision.SUCCESS -> Result.success()
+            SyncDecision.RETRY -> Result.retry()
+            SyncDecision.FAILURE -> Result.failure()
+        }
+    }
+}
+
+/** Enqueues the periodic sync with the shared policy's period, constraints and backoff. */
+object SyncScheduler {
+    fun schedule(context: Context) {
+        val s = SyncPolicy.schedule()
+        val constraints = Constraints.Builder()
+            .setRequiredNetworkType(if (s.requiresNetwork) NetworkType.CONNECTED else NetworkType.NOT_REQUIRED)
+            .setRequiresBatteryNotLow(s.requiresBatteryNotLow)
+            .build()
+        val request = PeriodicWorkRequestBuilder<SyncWorker>(s.periodMinutes, TimeUnit.MINUTES, s.flexMinutes, TimeUnit.MINUTES)
+            .setConstraints(constraints)
+            .setBackoffCriteria(BackoffPolicy.EXPONENTIAL, s.backoffMinutes, TimeUnit.MINUTES)
+            .setInitialDelay(s.initialDelayMinutes, TimeUnit.MINUTES)
+            .build()
+        // KEEP: a phone keeps its random place in the period across app starts and reboots.
+        WorkManager.getInstance(context).enqueueUniquePeriodicWork(s.uniqueName, ExistingPeriodicWorkPolicy.KEEP, request)
+    }
+
+    fun cancel(context: Context) {
+        WorkManager.getInstance(context).cancelUniqueWork(SyncPolicy.UNIQUE_NAME)
+    }
+}

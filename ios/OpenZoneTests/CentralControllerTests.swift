@@ -1,0 +1,365 @@
+// The central's flows over fake CoreBluetooth objects: discoveries into the engine, the engine's GATT read
+// through connect → discover → read → gattReadDone, failures and timeouts, the scan's windows, and the
+// iPhone-to-iPhone keep-alive.
+
+import CoreBluetooth
+import OpenZoneCore
+import XCTest
+@testable import OpenZone
+
+final class CentralControllerTests: XCTestCase {
+    private var engine: RecordingEngine!
+    private var manager: FakeCentralManager!
+    private var scheduler: ManualScheduler!
+    private var central: CentralController!
+    private let policy = KeepAlivePolicy()
+    private let services = [CBUUID(string: "4E56"), CBUUID(string: OpenZoneUUIDs.gattService)]
+
+    override func setUp() {
+        super.setUp()
+        engine = RecordingEngine()
+        manager = FakeCentralManager()
+        scheduler = ManualScheduler()
+        central = CentralController(scheduler: scheduler, status: RadioStatus(), policy: policy)
+        central.engine = engine
+        central.activate(with: manager)
+    }
+
+    // MARK: Discoveries
+
+    func testADiscoveryGoesToTheEngineUnderThePeripheralsIdentifier() {
+        let link = FakeLink()
+        central.didDiscover(
+            link, advertisementData: [CBAdvertisementDataServiceUUIDsKey: [CBUUID(string: OpenZoneUUIDs.gattService)]],
+            rssi: NSNumber(value: -58))
+        XCTAssertEqual(engine.seen, [RecordingEngine.Seen(
+            peer: link.identifier.uuidString,
+            fields: AdvertisementFields(serviceUuids: [OpenZoneUUIDs.gattService], serviceData: [:],
+                                        manufacturerData: [:], rssi: -58, txPower: nil))])
+    }
+
+    func testADiscoveryIsListedForTheQAScreen() {
+        let link = FakeLink()
+        central.didDiscover(
+            link, advertisementData: [CBAdvertisementDataServiceDataKey: [CBUUID(string: "4E56"): payload(2)]],
+            rssi: NSNumber(value: -66))
+        XCTAssertEqual(central.live.snapshot().map(\.peer), [link.identifier])
+        XCTAssertEqual(central.live.snapshot().first?.kind, .en)
+    }
+
+    func testADiscoveryWithoutRssiIsDropped() {
+        central.didDiscover(FakeLink(), advertisementData: [:], rssi: NSNumber(value: 127))
+        XCTAssertTrue(engine.seen.isEmpty)
+    }
+
+    // MARK: The engine's reads
+
+    func testAReadConnectsDiscoversReadsReportsAndDisconnects() {
+        let link = FakeLink(notifies: false)
+        central.didDiscover(link, advertisementData: [:], rssi: NSNumber(value: -60))
+        central.read(peer: link.identifier.uuidString)
+        XCTAssertEqual(manager.calls, [.connect(link.identifier)])
+        XCTAssertTrue(engine.readsDone.isEmpty, "nothing is reported before CoreBluetooth answers")
+
+        link.state = .connected
+        central.didConnect(link)
+        XCTAssertEqual(link.calls, [.discoverServices])
+        central.didDiscoverServices(link, error: nil)
+        XCTAssertEqual(link.calls.last, .discoverCharacteristics)
+        central.didDiscoverCharacteristics(link, service: link.service, error: nil)
+        XCTAssertEqual(link.calls.last, .read)
+
+        link.characteristic.value = payload(9)
+        central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
+        XCTAssertEqual(engine.readsDone, [RecordingEngine.ReadDone(
+            peer: link.identifier.uuidString, value: payload(9), error: nil)])
+        XCTAssertEqual(manager.calls.last, .cancel(link.identifier), "a phone that is not kept is let go")
+        XCTAssertEqual(scheduler.count(delay: policy.connectTimeoutSeconds), 0, "the timeout was cancelled")
+    }
+
+    func testAReadOfAPhoneNotSeenInThisSessionRetrievesItFromCoreBluetooth() {
+        let link = FakeLink()
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        XCTAssertEqual(manager.calls, [.connect(link.identifier)])
+    }
+
+    func testAReadOfAnUnknownPhoneFailsAtOnce() {
+        let id = UUID()
+        central.read(peer: id.uuidString)
+        central.read(peer: "not-a-uuid")
+        XCTAssertEqual(engine.readsDone.map(\.peer), [id.uuidString, "not-a-uuid"])
+        XCTAssertTrue(engine.readsDone.allSatisfy { $0.value == nil && $0.error != nil })
+        XCTAssertTrue(manager.calls.isEmpty)
+    }
+
+    func testAReadWithBluetoothOffFails() {
+        manager.state = .poweredOff
+        let link = FakeLink()
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertNil(engine.readsDone[0].value)
+    }
+
+    func testAFailedConnectionFailsTheRead() {
+        let link = FakeLink()
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        central.didFailToConnect(link, error: nil)
+        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertNil(engine.readsDone[0].value)
+        XCTAssertNotNil(engine.readsDone[0].error)
+    }
+
+    func testAPhoneWithoutOurServiceFailsTheRead() {
+        let link = FakeLink()
+        link.services = []
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        link.state = .connected
+        central.didConnect(link)
+        central.didDiscoverServices(link, error: nil)
+        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertNil(engine.readsDone[0].value)
+        XCTAssertEqual(manager.calls.last, .cancel(link.identifier))
+    }
+
+    func testAConnectionThatNeverCompletesIsAbandoned() {
+        let link = FakeLink()
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        scheduler.fire(delay: policy.connectTimeoutSeconds)
+        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertEqual(engine.readsDone[0].error, "the read timed out")
+        XCTAssertEqual(manager.calls.last, .cancel(link.identifier))
+        // A late answer after the timeout is not reported twice.
+        link.characteristic.value = payload(1)
+        central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
+        XCTAssertEqual(engine.readsDone.count, 1)
+    }
+
+    func testADisconnectionDuringAReadFailsIt() {
+        let link = FakeLink()
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        link.state = .connected
+        central.didConnect(link)
+        link.state = .disconnected
+        central.didDisconnect(link, error: nil)
+        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertNil(engine.readsDone[0].value)
+    }
+
+    func testBluetoothTurningOffFailsReadsAndTellsTheEngine() {
+        let link = FakeLink()
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        manager.state = .poweredOff
+        central.didUpdateState(.poweredOff, authorization: .allowedAlways)
+        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertTrue(engine.events.contains(.bluetooth(on: false)))
+    }
+
+    // MARK: Scanning
+
+    func testEachWindowRestartsTheScanSoCoalescedPeersAreReportedAgain() {
+        central.startScanning(services: services)
+        XCTAssertEqual(manager.calls, [.stopScan, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: false)])
+    }
+
+    func testInTheBackgroundTheSystemScanOutlivesTheWindow() {
+        central.setForeground(false)
+        central.startScanning(services: services)
+        manager.clearCalls()
+        central.stopScanning()
+        XCTAssertTrue(manager.calls.isEmpty, "the scan is what wakes a suspended app")
+        XCTAssertTrue(central.diagnostics().scanning)
+    }
+
+    func testInTheForegroundTheWindowEndsTheScan() {
+        central.setForeground(true)
+        central.startScanning(services: services)
+        XCTAssertEqual(manager.calls.last, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: true))
+        central.stopScanning()
+        XCTAssertEqual(manager.calls.last, .stopScan)
+        XCTAssertFalse(central.diagnostics().scanning)
+    }
+
+    func testLeavingTheScreenBetweenWindowsStartsTheScanAgain() {
+        central.setForeground(true)
+        central.startScanning(services: services)
+        central.stopScanning()
+        manager.clearCalls()
+        central.setForeground(false)
+        XCTAssertEqual(manager.calls, [.stopScan, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: false)])
+    }
+
+    func testTheScanStartsWhenBluetoothComesOn() {
+        manager.state = .poweredOff
+        central.startScanning(services: services)
+        XCTAssertTrue(manager.calls.isEmpty)
+        manager.state = .poweredOn
+        central.didUpdateState(.poweredOn, authorization: .allowedAlways)
+        XCTAssertEqual(manager.calls.last, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: false))
+        XCTAssertEqual(engine.events, [.permission(.scan, granted: true), .permission(.connect, granted: true),
+                                       .bluetooth(on: true)])
+    }
+
+    // MARK: Keep-alive
+
+    /// Reads an iPhone (whose characteristic notifies) for the engine, which keeps it.
+    private func keptIPhone() -> FakeLink {
+        let link = FakeLink(notifies: true)
+        central.didDiscover(link, advertisementData: [:], rssi: NSNumber(value: -60))
+        central.read(peer: link.identifier.uuidString)
+        link.state = .connected
+        central.didConnect(link)
+        central.didDiscoverServices(link, error: nil)
+        central.didDiscoverCharacteristics(link, service: link.service, error: nil)
+        XCTAssertTrue(link.calls.contains(.notify(true)), "an OpenZone iPhone is subscribed to")
+        link.characteristic.value = payload(1)
+        central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
+        central.didUpdateNotificationState(link, notifying: true, error: nil)
+        return link
+    }
+
+    func testAnIPhoneReadForTheEngineIsKeptConnected() {
+        let link = keptIPhone()
+        XCTAssertEqual(engine.readsDone.map(\.value), [payload(1)])
+        XCTAssertFalse(manager.calls.contains(.cancel(link.identifier)))
+        XCTAssertEqual(central.kept, [link.identifier])
+    }
+
+    func testTheHeartbeatReadsAKeptPeerAgainAndAgain() {
+        let link = keptIPhone()
+        link.clearCalls()
+        XCTAssertEqual(scheduler.count(delay: policy.heartbeatSeconds), 1)
+        scheduler.fire(delay: policy.heartbeatSeconds)
+        XCTAssertEqual(link.calls, [.read], "the read wakes the peer's app")
+        // Its answer (which wakes this app) schedules the next one.
+        central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
+        XCTAssertEqual(scheduler.count(delay: policy.heartbeatSeconds), 1)
+        XCTAssertEqual(engine.readsDone.count, 1, "keep-alive answers are not the engine's reads")
+    }
+
+    func testKeptPeersAreAnnouncedAtEachWindowWithTheConnectionsRssi() {
+        let link = keptIPhone()
+        link.clearCalls()
+        central.startScanning(services: services)
+        XCTAssertEqual(link.calls, [.readRSSI])
+        central.didReadRSSI(link, rssi: NSNumber(value: -55), error: nil)
+        XCTAssertEqual(engine.seen.last, RecordingEngine.Seen(
+            peer: link.identifier.uuidString, fields: AdvertisementMapping.keptPeer(rssi: NSNumber(value: -55))!))
+        // An RSSI nobody asked for is not a sighting.
+        let count = engine.seen.count
+        central.didReadRSSI(link, rssi: NSNumber(value: -50), error: nil)
+        XCTAssertEqual(engine.seen.count, count)
+    }
+
+    func testAKeptPeerThatRotatedIsAnnouncedUnderANewName() {
+        let link = keptIPhone()
+        link.clearCalls()
+        link.characteristic.value = payload(2)
+        central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
+        XCTAssertEqual(link.calls, [.readRSSI])
+        central.didReadRSSI(link, rssi: NSNumber(value: -57), error: nil)
+        XCTAssertEqual(engine.seen.last?.peer, "\(link.identifier.uuidString)#1")
+
+        // The engine reads the new name over the kept connection, without connecting again.
+        manager.clearCalls()
+        link.clearCalls()
+        central.read(peer: "\(link.identifier.uuidString)#1")
+        XCTAssertTrue(manager.calls.isEmpty)
+        XCTAssertEqual(link.calls, [.read])
+        central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
+        XCTAssertEqual(engine.readsDone.last, RecordingEngine.ReadDone(
+            peer: "\(link.identifier.uuidString)#1", value: payload(2), error: nil))
+    }
+
+    func testAtMostMaxKeptPeersAreKept() {
+        let small = KeepAlivePolicy(heartbeatSeconds: 8, maxKeptPeers: 1, connectTimeoutSeconds: 12)
+        central = CentralController(scheduler: scheduler, status: RadioStatus(), policy: small)
+        central.engine = engine
+        central.activate(with: manager)
+        let first = keptIPhone()
+        let second = FakeLink(notifies: true)
+        central.didDiscover(second, advertisementData: [:], rssi: NSNumber(value: -60))
+        central.read(peer: second.identifier.uuidString)
+        second.state = .connected
+        central.didConnect(second)
+        central.didDiscoverServices(second, error: nil)
+        central.didDiscoverCharacteristics(second, service: second.service, error: nil)
+        XCTAssertFalse(second.calls.contains(.notify(true)))
+        second.characteristic.value = payload(5)
+        central.didUpdateValue(second, characteristic: second.characteristic, error: nil)
+        XCTAssertEqual(manager.calls.last, .cancel(second.identifier))
+        XCTAssertEqual(central.kept, [first.identifier])
+    }
+
+    func testAPhoneThatSubscribedToUsIsConnectedBackAndAnnounced() {
+        let link = FakeLink(notifies: true)
+        manager.known[link.identifier] = link
+        central.adopt(link.identifier)
+        XCTAssertEqual(manager.calls, [.connect(link.identifier)])
+        link.state = .connected
+        central.didConnect(link)
+        central.didDiscoverServices(link, error: nil)
+        central.didDiscoverCharacteristics(link, service: link.service, error: nil)
+        central.didUpdateNotificationState(link, notifying: true, error: nil)
+        XCTAssertEqual(link.calls.last, .readRSSI)
+        central.didReadRSSI(link, rssi: NSNumber(value: -62), error: nil)
+        XCTAssertEqual(engine.seen.last?.peer, link.identifier.uuidString)
+        XCTAssertEqual(engine.seen.last?.fields.serviceUuids, [OpenZoneUUIDs.gattService])
+    }
+
+    func testAnAdoptionThatNeverConnectsIsCancelled() {
+        let link = FakeLink(notifies: true)
+        manager.known[link.identifier] = link
+        central.adopt(link.identifier)
+        scheduler.fire(delay: policy.connectTimeoutSeconds)
+        XCTAssertEqual(manager.calls.last, .cancel(link.identifier))
+    }
+
+    func testAKeptPeerThatGoesAwayIsForgotten() {
+        let link = keptIPhone()
+        link.state = .disconnected
+        central.didDisconnect(link, error: nil)
+        XCTAssertTrue(central.kept.isEmpty)
+        XCTAssertEqual(scheduler.count(delay: policy.heartbeatSeconds), 0)
+    }
+
+    func testTurningProtectionOffStopsTheScanAndLetsKeptPeersGo() {
+        let link = keptIPhone()
+        central.setForeground(false)
+        central.startScanning(services: services)
+        manager.clearCalls()
+        central.setPaused(true)
+        XCTAssertTrue(manager.calls.contains(.stopScan))
+        XCTAssertTrue(manager.calls.contains(.cancel(link.identifier)))
+        XCTAssertTrue(central.kept.isEmpty)
+        XCTAssertTrue(central.live.snapshot().isEmpty)
+        manager.clearCalls()
+        central.setForeground(false)
+        let other = FakeLink()
+        manager.known[other.identifier] = other
+        central.adopt(other.identifier)
+        XCTAssertTrue(manager.calls.isEmpty, "nothing runs while protection is off, even in the background")
+        XCTAssertFalse(central.diagnostics().scanning)
+
+        central.setPaused(false)
+        central.startScanning(services: services)
+        XCTAssertEqual(manager.calls.last, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: false))
+    }
+
+    func testRestoredConnectionsAreSubscribedAgainOnceBluetoothIsOn() {
+        let link = FakeLink(notifies: true)
+        link.state = .connected
+        central.willRestore(peripherals: [link], scanServices: services)
+        XCTAssertTrue(link.calls.isEmpty, "nothing is sent before the manager is powered on")
+        central.didUpdateState(.poweredOn, authorization: .allowedAlways)
+        XCTAssertEqual(link.calls, [.discoverServices])
+        XCTAssertEqual(manager.calls.last, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: false),
+                       "the restored scan runs again")
+    }
+}

@@ -1,0 +1,217 @@
+//! The radio between two phones: log-distance path loss, log-normal shadowing, walls, bodies, and phones
+//! that differ as real ones do. Every parameter and its source is in `docs/simulation.md`; none is fitted to
+//! the measurements in `../shared/rssi-data` (the report compares the model with them instead).
+//!
+//! ```text
+//! RSSI = TX(sender) - PL(d) - walls - body(sender) - body(receiver) - crowd + X - RSSI_correction(receiver)
+//! PL(d) = PL(1 m) + 10 n log10(d)          X ~ N(0, sigma)
+//! ```
+//!
+//! TX and RSSI_correction are the calibration values of each phone's model, drawn from Google's table of
+//! 551 models (iPhones take the fleet average), each off by a small per-phone error: so the attenuation the
+//! engine computes, `TX - (RSSI + RSSI_correction)`, is the physical loss plus that error, as the
+//! exposure-notification calibration intends.
+
+use openzone_core::risk::calibration::CalibrationTable;
+use openzone_core::seeded::SplitMix64;
+use serde::{Deserialize, Serialize};
+
+use crate::SimError;
+
+/// The radio model's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RadioParams {
+    /// Path loss at 1 m, dB: free space at 2.44 GHz (Friis).
+    pub path_loss_1m_db: f64,
+    /// Path-loss exponent: 3, ITU-R P.1238's distance power loss coefficient N = 30 for offices at
+    /// 2.4 GHz (rooms full of furniture and people; walls and bodies are added separately below).
+    pub exponent: f64,
+    /// Standard deviation of the log-normal shadowing, dB (ITU-R P.1238: 8 to 10 dB indoors).
+    pub shadowing_db: f64,
+    /// Loss through one wall, dB.
+    pub wall_db: f64,
+    /// Extra loss of a phone carried in a pocket, dB.
+    pub pocket_db: f64,
+    /// Extra loss of a phone in a bag, dB.
+    pub bag_db: f64,
+    /// Share of phones carried in a pocket (the rest: in a bag or in hand).
+    pub pocket_share: f64,
+    /// Share of phones in a bag.
+    pub bag_share: f64,
+    /// Chance that another body blocks the line of sight for one advertisement.
+    pub crowd_chance: f64,
+    /// Loss when a body blocks the line of sight, dB.
+    pub crowd_db: f64,
+    /// Standard deviation of each phone's deviation from its model's calibration, dB.
+    pub calibration_error_db: f64,
+    /// Weakest signal a phone receives, dBm.
+    pub sensitivity_dbm: f64,
+}
+
+impl Default for RadioParams {
+    fn default() -> Self {
+        Self {
+            path_loss_1m_db: 40.05,
+            exponent: 3.0,
+            shadowing_db: 8.0,
+            wall_db: 10.0,
+            pocket_db: 7.0,
+            bag_db: 10.0,
+            pocket_share: 0.5,
+            bag_share: 0.25,
+            crowd_chance: 0.3,
+            crowd_db: 6.0,
+            calibration_error_db: 2.0,
+            sensitivity_dbm: -100.0,
+        }
+    }
+}
+
+impl RadioParams {
+    /// Checks the parameters are physical.
+    pub fn check(&self) -> Result<(), SimError> {
+        let ok = self.exponent > 0.5
+            && self.exponent < 6.0
+            && self.shadowing_db >= 0.0
+            && self.wall_db >= 0.0
+            && self.pocket_share + self.bag_share <= 1.0
+            && (0.0..=1.0).contains(&self.crowd_chance)
+            && self.sensitivity_dbm < 0.0;
+        if ok {
+            Ok(())
+        } else {
+            Err(SimError::Scenario(
+                "radio parameters out of range (exponent 0.5-6, shares 0-1, sensitivity below 0 dBm)".into(),
+            ))
+        }
+    }
+
+    /// Path loss at distance `d` metres.
+    pub fn path_loss(&self, d: f64) -> f64 {
+        self.path_loss_1m_db + 10.0 * self.exponent * d.max(0.1).log10()
+    }
+}
+
+/// One phone's radio as the model sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhoneRadio {
+    /// The TX power its model announces (its calibration).
+    pub tx_power_dbm: i8,
+    /// Its model's RSSI correction.
+    pub rssi_correction_db: i8,
+    /// How far its real transmit power is from the calibration, dB.
+    pub tx_error_db: f64,
+    /// How far its real receiver is from the calibration, dB.
+    pub rx_error_db: f64,
+    /// Extra loss from where it is carried, per day.
+    pub carry_loss_db: [f64; 14],
+}
+
+impl PhoneRadio {
+    /// A phone: an Android model from the calibration table, or an iPhone (the fleet average), with its
+    /// own deviations and a carry position per day.
+    pub fn draw(params: &RadioParams, iphone: bool, rng: &mut SplitMix64) -> Self {
+        let table = CalibrationTable::builtin();
+        let calibration = if iphone {
+            table.fleet()
+        } else {
+            table
+                .model(rng.between(0, table.len() as u64 - 1) as usize)
+                .unwrap_or_else(|| table.fleet())
+        };
+        let mut carry_loss_db = [0.0; 14];
+        for loss in &mut carry_loss_db {
+            let u = rng.unit();
+            *loss = if u < params.pocket_share {
+                params.pocket_db
+            } else if u < params.pocket_share + params.bag_share {
+                params.bag_db
+            } else {
+                0.0
+            };
+        }
+        Self {
+            tx_power_dbm: calibration.tx_power_dbm,
+            rssi_correction_db: calibration.rssi_correction_db,
+            tx_error_db: params.calibration_error_db * rng.normal(),
+            rx_error_db: params.calibration_error_db * rng.normal(),
+            carry_loss_db,
+        }
+    }
+}
+
+/// The RSSI `rx` measures from one advertisement of `tx`, `distance` metres away through `walls` walls on
+/// day `day`, or `None` below the receiver's sensitivity.
+pub fn rssi(
+    params: &RadioParams,
+    tx: &PhoneRadio,
+    rx: &PhoneRadio,
+    distance: f64,
+    walls: u32,
+    day: usize,
+    rng: &mut SplitMix64,
+) -> Option<f64> {
+    let crowd = if rng.unit() < params.crowd_chance {
+        params.crowd_db
+    } else {
+        0.0
+    };
+    let day = day.min(13);
+    let physical_loss = params.path_loss(distance)
+        + f64::from(walls) * params.wall_db
+        + tx.carry_loss_db[day]
+        + rx.carry_loss_db[day]
+        + crowd
+        - params.shadowing_db * rng.normal();
+    let rssi = f64::from(tx.tx_power_dbm) + tx.tx_error_db
+        - physical_loss
+        - f64::from(rx.rssi_correction_db)
+        + rx.rx_error_db;
+    (rssi >= params.sensitivity_dbm).then_some(rssi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attenuation_is_the_physical_loss_give_or_take_calibration() {
+        let params = RadioParams {
+            shadowing_db: 0.0,
+            crowd_chance: 0.0,
+            calibration_error_db: 0.0,
+            ..RadioParams::default()
+        };
+        let mut rng = SplitMix64::new(1);
+        let mut a = PhoneRadio::draw(&params, false, &mut rng);
+        let mut b = PhoneRadio::draw(&params, true, &mut rng);
+        a.carry_loss_db = [0.0; 14];
+        b.carry_loss_db = [0.0; 14];
+        let r = rssi(&params, &a, &b, 2.0, 0, 0, &mut rng).unwrap();
+        let attenuation = f64::from(a.tx_power_dbm) - (r + f64::from(b.rssi_correction_db));
+        assert!((attenuation - params.path_loss(2.0)).abs() < 1e-9);
+        assert!((params.path_loss(2.0) - 49.08).abs() < 0.01);
+        let through_a_wall = rssi(&params, &a, &b, 2.0, 1, 0, &mut rng).unwrap();
+        assert!((r - through_a_wall - 10.0).abs() < 1e-9);
+        assert!(rssi(&params, &a, &b, 10_000.0, 2, 0, &mut rng).is_none());
+    }
+
+    #[test]
+    fn defaults_are_valid_and_bad_ones_are_not() {
+        RadioParams::default().check().unwrap();
+        assert!(RadioParams {
+            exponent: 0.0,
+            ..RadioParams::default()
+        }
+        .check()
+        .is_err());
+        assert!(RadioParams {
+            pocket_share: 0.8,
+            bag_share: 0.5,
+            ..RadioParams::default()
+        }
+        .check()
+        .is_err());
+    }
+}

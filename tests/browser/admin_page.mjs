@@ -1,0 +1,105 @@
+// The officer page in headless Chromium, as an officer uses it on a phone. Driven by
+// tests/tests/keyserver_admin_page.rs, which starts the server and checks what this prints.
+//
+//   node admin_page.mjs issue URL TOKEN ONSET [SCREENSHOT.png]
+//     signs in (after a wrong token), switches Vietnamese -> English, issues a "likely" code with the
+//     onset date, checks the counter went up; prints {"code": "...", "codes_issued": N}
+//   node admin_page.mjs check URL TOKEN
+//     signs in with a fresh profile and prints the counters
+//
+// Exits non-zero with a message on stderr when the page does not behave.
+
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [phase, url, token, onset, screenshot] = process.argv.slice(2);
+if (!phase || !url || !token) {
+  console.error('usage: node admin_page.mjs issue|check URL TOKEN [ONSET] [SCREENSHOT]');
+  process.exit(2);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const counters = async (page) => ({
+  codes_issued: Number(await page.textContent('#stat-codes-issued')),
+  codes_used: Number(await page.textContent('#stat-codes-used')),
+  keys_published: Number(await page.textContent('#stat-keys-published')),
+  keys_pending: Number(await page.textContent('#stat-keys-pending')),
+});
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'openzone-chromium-'));
+let context;
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    // A phone's screen.
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15000);
+
+  // Vietnamese by default.
+  await page.goto(`${url}admin`);
+  check((await page.getAttribute('html', 'lang')) === 'vi', 'the page is not in Vietnamese by default');
+  check((await page.textContent('#sign-in')).includes('Đăng nhập'), 'no Vietnamese sign-in button');
+
+  // A wrong token is refused with a message, and no session starts.
+  await page.fill('#token', 'not-the-token');
+  await page.click('#sign-in');
+  await page.waitForSelector('#error');
+  check((await page.textContent('#error')).includes('không đúng'), 'no message for a wrong token');
+  check((await page.$('#issue')) === null, 'signed in with a wrong token');
+
+  await page.fill('#token', token);
+  await page.click('#sign-in');
+  await page.waitForSelector('#issue');
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  check(fits, 'the page is wider than a phone screen');
+
+  if (phase === 'issue') {
+    const before = await counters(page);
+    await page.click('#lang-en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    check((await page.textContent('#issue')).trim() === 'Issue code', 'the English page has no "Issue code"');
+    await page.selectOption('#test-type', 'likely');
+    if (onset) await page.fill('#onset', onset);
+    await page.click('#issue');
+    await page.waitForSelector('#new-code');
+    const code = (await page.textContent('#new-code')).trim();
+    check(/^[0-9]{8}$/.test(code), `the code ${code} is not 8 digits`);
+    check((await page.textContent('#expires-at')).trim().length >= 16, 'no expiry shown');
+    const after = await counters(page);
+    check(after.codes_issued === before.codes_issued + 1, 'the issued counter did not go up');
+    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+    // Back to Vietnamese: the language is remembered, the page says the same in Vietnamese.
+    await page.click('#lang-vi');
+    await page.waitForFunction(() => document.documentElement.lang === 'vi');
+    check((await page.textContent('#issue')).trim() === 'Cấp mã', 'the Vietnamese page has no "Cấp mã"');
+    console.log(JSON.stringify({ code, codes_issued: after.codes_issued }));
+  } else if (phase === 'check') {
+    console.log(JSON.stringify(await counters(page)));
+    // Signing out ends the session.
+    await page.click('#sign-out');
+    await page.waitForSelector('#token');
+  } else {
+    throw new Error(`unknown phase ${phase}`);
+  }
+} catch (e) {
+  console.error(`admin page test failed: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  if (context) await context.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}

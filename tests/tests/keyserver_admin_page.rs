@@ -1,0 +1,126 @@
+//! The officer page in headless Chromium (Debian's `chromium`, driven by playwright-core from
+//! `tests/browser/admin_page.mjs`): an officer signs in on a phone-sized screen, switches language,
+//! issues a code; a phone uploads with it; the counters the officer sees go up. Fails, never skips, when
+//! node, playwright-core or chromium is missing: `scripts/setup` installs them.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use openzone_core::export::ReportType;
+use openzone_core::keyserver::wire::UploadPayload;
+use openzone_core::keyserver::{ClientConfig, KeyServerClient};
+use openzone_core::time::{day_of_ms, format_day, Clock, SystemClock};
+use openzone_server::ServerConfig;
+use openzone_tests::keyserver_fixture::{random_tek, read_local_exports, start, upload_key};
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// Runs the browser script; returns its JSON output.
+fn run_page(args: &[&str]) -> serde_json::Value {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: run scripts/setup (it installs Debian's chromium)"
+    );
+    assert!(
+        browser_dir().join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run scripts/setup (npm install in tests/browser)"
+    );
+    let mut child = Command::new("node")
+        .arg(browser_dir().join("admin_page.mjs"))
+        .args(args)
+        .env("CHROMIUM", &chromium)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node ({e}): run scripts/setup"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the browser test did not finish in 2 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the officer page failed in the browser: {}{}",
+        String::from_utf8_lossy(&output.stderr),
+        stdout
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(data.path());
+    config.publication.delay = Duration::ZERO;
+    config.publication.min_batch = 10;
+    config.publication.cadence = Duration::from_secs(3_600);
+    let running = start(config).await;
+    let token = running.server.admin_token().to_owned();
+    let yesterday = day_of_ms(SystemClock.now_ms()) - 1;
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-page.png");
+
+    let url = running.url.clone();
+    let onset = format_day(yesterday);
+    let shot = screenshot.display().to_string();
+    let issued = tokio::task::spawn_blocking({
+        let (url, token) = (url.clone(), token.clone());
+        move || run_page(&["issue", &url, &token, &onset, &shot])
+    })
+    .await
+    .unwrap();
+    assert_eq!(issued["codes_issued"], 1);
+    let code = issued["code"].as_str().unwrap().to_owned();
+    assert!(screenshot.exists());
+
+    // A student's phone uploads yesterday's key with the code; the server publishes it.
+    let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
+    let sealing = phone.sealing_key().await.unwrap();
+    let tek = random_tek();
+    let payload = UploadPayload {
+        code,
+        keys: vec![upload_key(tek, yesterday * 144, 144)],
+    };
+    assert_eq!(
+        phone
+            .publish(&sealing, &payload)
+            .await
+            .unwrap()
+            .accepted_keys,
+        1
+    );
+    running.server.publish_now().await.unwrap();
+
+    let counters = tokio::task::spawn_blocking(move || run_page(&["check", &url, &token]))
+        .await
+        .unwrap();
+    assert_eq!(counters["codes_issued"], 1);
+    assert_eq!(counters["codes_used"], 1);
+    assert_eq!(counters["keys_published"], 1);
+    assert_eq!(counters["keys_pending"], 0);
+
+    // What the officer chose on the page is what the export says.
+    let exports = read_local_exports(
+        &data.path().join("exports"),
+        &running.server.verification_key(),
+    );
+    let key = exports[0]
+        .1
+        .iter()
+        .find(|k| *k.key.tek.as_bytes() == tek)
+        .unwrap();
+    assert_eq!(key.report_type, ReportType::ConfirmedClinicalDiagnosis);
+    assert_eq!(key.days_since_onset, Some(0));
+    assert_eq!(key.transmission_risk_level, Some(8));
+    running.stop().await;
+}
