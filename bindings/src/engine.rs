@@ -287,10 +287,18 @@ impl OpenZoneEngine {
             .keys_for_report(first, today, UserConsent::given(), 96)?;
         // Every key that has ended by the end of this interval; never the fresh key now in use.
         let current = openzone_core::protocol::en_v1::en_interval_number(now / 1000);
+        let in_force = keys
+            .en_v1
+            .iter()
+            .filter(|k| k.rolling_start_interval <= current && current < k.end_interval())
+            .map(|k| k.rolling_start_interval)
+            .max();
         Ok(keys
             .en_v1
             .iter()
-            .filter(|k| k.end_interval() <= current + 1)
+            .filter(|k| {
+                k.end_interval() <= current + 1 && Some(k.rolling_start_interval) != in_force
+            })
             .map(|k| ReportKey {
                 key_data: hex::encode(k.tek.as_bytes()),
                 rolling_start_interval: k.rolling_start_interval,

@@ -177,7 +177,9 @@ mod tests {
 
     #[test]
     fn attenuation_is_the_physical_loss_give_or_take_calibration() {
+        // A deaf-proof receiver: this test checks the arithmetic, not the sensitivity cut-off.
         let params = RadioParams {
+            sensitivity_dbm: -200.0,
             shadowing_db: 0.0,
             crowd_chance: 0.0,
             calibration_error_db: 0.0,

@@ -2,17 +2,16 @@
 //! and upload them with the officer's one-time code.
 //!
 //! The key in use ends with the current interval (its `rolling_period` is shortened, so it can be
-//! published the same day: its validity is over once this interval ends) and a fresh key takes over
-//! from the next interval to the end of the UTC day. The identifiers broadcast after the report thus
-//! come from a key that is never uploaded and cannot be linked to the published one.
+//! published the same day: its validity is over once this interval ends) and a fresh key takes over at
+//! once, to the end of the UTC day (`crate::engine::release_key_in_use`). The identifiers broadcast after
+//! the report thus come from a key that is never uploaded and cannot be linked to the published one.
 
 use ring::rand::SystemRandom;
 
+use crate::engine::release_key_in_use;
 use crate::error::Error;
 use crate::protocol::bluezone_v3::DEFAULT_SLOTS_PER_DAY;
-use crate::protocol::en_v1::{
-    en_interval_number, ExposureKey, TemporaryExposureKey, EK_ROLLING_PERIOD,
-};
+use crate::protocol::en_v1::{en_interval_number, ExposureKey, EK_ROLLING_PERIOD};
 use crate::store::{Store, UserConsent};
 use crate::time::day_of_ms;
 
@@ -40,7 +39,7 @@ pub struct PreparedReport {
     /// The interval after which the key in use until now stops (its `end_interval`), if there was one.
     pub ended_key_end_interval: Option<u32>,
     /// The first interval of the fresh key stored for the rest of the day, if one was needed. The engine
-    /// advertises the old key until this interval, then this one.
+    /// must rotate at once to advertise it.
     pub next_key_start_interval: Option<u32>,
 }
 
@@ -113,7 +112,7 @@ pub fn prepare_report(
         }
     }
     let current = en_interval_number(now_ms / 1000);
-    let (ended_key_end_interval, next_key_start_interval) = rotate(store, current, today)?;
+    let (ended_key_end_interval, next_key_start_interval) = rotate(store, now_ms)?;
 
     let reference = onset_day.or(test_day).unwrap_or(today);
     let oldest_end = current.saturating_sub(KEY_RETENTION_DAYS * EK_ROLLING_PERIOD);
@@ -124,7 +123,9 @@ pub fn prepare_report(
     let mut keys: Vec<ExposureKey> = window
         .en_v1
         .into_iter()
-        .filter(|k| k.rolling_start_interval <= current && k.end_interval() > oldest_end)
+        // Keys that ended by the end of this interval, and never the fresh key now in force.
+        .filter(|k| Some(k.rolling_start_interval) != next_key_start_interval)
+        .filter(|k| k.end_interval() <= current + 1 && k.end_interval() > oldest_end)
         .collect();
     keys.sort_by_key(|k| k.rolling_start_interval);
     if keys.len() > MAX_KEYS_PER_UPLOAD {
@@ -152,44 +153,26 @@ pub fn prepare_report(
     })
 }
 
-/// Ends the key covering `current` after this interval and stores a fresh key from the next interval to
-/// the end of `today`, unless a later key exists already.
-fn rotate(store: &Store, current: u32, today: u32) -> Result<(Option<u32>, Option<u32>), Error> {
-    let own = store.own_en_keys()?;
-    let mut ended = None;
-    if let Some(in_use) = own
-        .iter()
-        .find(|k| k.rolling_start_interval <= current && current < k.end_interval())
-    {
-        let end = current + 1;
-        if in_use.end_interval() > end {
-            let shortened = ExposureKey::new(
-                in_use.tek.clone(),
-                in_use.rolling_start_interval,
-                end - in_use.rolling_start_interval,
-            )?;
-            store.put_own_en_key(&shortened)?;
-        }
-        ended = Some(end);
-    }
-    let next_start = current + 1;
-    let day_end = (today + 1) * EK_ROLLING_PERIOD;
-    let later_key_exists = own.iter().any(|k| k.rolling_start_interval > current);
-    if next_start >= day_end || later_key_exists {
-        return Ok((ended, None));
-    }
-    let fresh = ExposureKey::new(
-        TemporaryExposureKey::generate(&SystemRandom::new())?,
-        next_start,
-        day_end - next_start,
-    )?;
-    store.put_own_en_key(&fresh)?;
-    Ok((ended, Some(next_start)))
+/// Same-day release (see [`release_key_in_use`]): returns the end interval of the ended key and the
+/// start of the fresh key now in force, if there were any.
+fn rotate(store: &Store, now_ms: u64) -> Result<(Option<u32>, Option<u32>), Error> {
+    let ended = release_key_in_use(store, &SystemRandom::new(), now_ms)?;
+    let current = en_interval_number(now_ms / 1000);
+    let ended_start = ended.as_ref().map(|k| k.rolling_start_interval);
+    let fresh = store
+        .own_en_keys()?
+        .into_iter()
+        .filter(|k| k.rolling_start_interval <= current + 1 && k.end_interval() > current)
+        .map(|k| k.rolling_start_interval)
+        .filter(|start| Some(*start) != ended_start)
+        .max();
+    Ok((ended.map(|k| k.end_interval()), fresh))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::en_v1::TemporaryExposureKey;
     use crate::store::{DataKey, StoreConfig};
     use crate::time::MS_PER_DAY;
 
@@ -232,7 +215,8 @@ mod tests {
         .unwrap();
         assert_eq!(prepared.payload.code, "12345678");
         assert_eq!(prepared.ended_key_end_interval, Some(current + 1));
-        assert_eq!(prepared.next_key_start_interval, Some(current + 1));
+        // The fresh key is in force from this very interval: the phone switches at the report.
+        assert_eq!(prepared.next_key_start_interval, Some(current));
         // Onset yesterday: from 3 days ago to today, four keys, oldest first, today's shortened.
         assert_eq!(prepared.first_day, DAY - 3);
         let keys: Vec<ExposureKey> = prepared
@@ -261,7 +245,7 @@ mod tests {
         // The store now holds the shortened key and a fresh one to the end of the day, not uploaded.
         let own = store.own_en_keys().unwrap();
         let fresh = own.last().unwrap();
-        assert_eq!(fresh.rolling_start_interval, current + 1);
+        assert_eq!(fresh.rolling_start_interval, current);
         assert_eq!(fresh.end_interval(), (DAY + 1) * 144);
         assert!(keys.iter().all(|k| k.tek != fresh.tek));
         assert_eq!(
@@ -377,15 +361,22 @@ mod tests {
     }
 
     #[test]
-    fn in_the_last_interval_of_the_day_no_fresh_key_is_made() {
+    fn in_the_last_interval_of_the_day_the_fresh_key_covers_that_interval() {
         let now = u64::from(DAY + 1) * MS_PER_DAY - 60_000;
         let (_dir, store) = store(now);
         store.put_own_en_key(&daily_key(DAY, 1)).unwrap();
         let prepared =
             prepare_report(&store, "12345678", None, None, now, UserConsent::given()).unwrap();
-        assert_eq!(prepared.next_key_start_interval, None);
+        let last = (DAY + 1) * 144 - 1;
+        assert_eq!(prepared.next_key_start_interval, Some(last));
         assert_eq!(prepared.ended_key_end_interval, Some((DAY + 1) * 144));
         assert_eq!(prepared.payload.keys.last().unwrap().rolling_period, 144);
-        assert_eq!(store.own_en_keys().unwrap().len(), 1);
+        let own = store.own_en_keys().unwrap();
+        assert_eq!(own.len(), 2);
+        assert_eq!(
+            (own[1].rolling_start_interval, own[1].rolling_period),
+            (last, 1)
+        );
+        assert_eq!(prepared.payload.keys.len(), 1, "never the fresh key");
     }
 }
