@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::export::read;
-use crate::output::{print_json, Table};
+use crate::matching::{print_days, DayJson};
+use crate::output::print_json;
 use crate::store::StoreArgs;
 
 /// Arguments of `openzone report-positive`.
@@ -131,14 +132,6 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
 }
 
 #[derive(Debug, Serialize)]
-struct SyncDayJson {
-    date: String,
-    at_risk: bool,
-    weighted_minutes: f64,
-    closest: openzone_core::risk::ProximityBand,
-}
-
-#[derive(Debug, Serialize)]
 struct SyncJson {
     exports_listed: usize,
     exports_checked: usize,
@@ -148,7 +141,7 @@ struct SyncJson {
     keys_matched: u64,
     bytes_downloaded: u64,
     trusted_server_keys: bool,
-    days: Vec<SyncDayJson>,
+    days: Vec<DayJson>,
 }
 
 /// Runs `openzone sync`.
@@ -182,16 +175,7 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
         keys_matched: report.keys_matched,
         bytes_downloaded: report.bytes_downloaded,
         trusted_server_keys: report.trusted_server_keys,
-        days: report
-            .days
-            .iter()
-            .map(|d| SyncDayJson {
-                date: crate::date_of_day(d.day),
-                at_risk: d.at_risk,
-                weighted_minutes: (d.weighted_minutes * 100.0).round() / 100.0,
-                closest: d.closest,
-            })
-            .collect(),
+        days: report.days.iter().map(DayJson::from).collect(),
     };
     if args.json {
         return print_json(&out);
@@ -213,18 +197,5 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
     for (name, reason) in &out.exports_rejected {
         println!("  rejected {name}: {reason}");
     }
-    if out.days.is_empty() {
-        println!("no exposure found");
-        return Ok(());
-    }
-    let mut t = Table::new(["DATE (UTC)", "AT RISK", "WEIGHTED MIN", "CLOSEST"]);
-    for d in &out.days {
-        t.row(vec![
-            d.date.clone(),
-            if d.at_risk { "yes" } else { "no" }.into(),
-            format!("{:.1}", d.weighted_minutes),
-            format!("{:?}", d.closest).to_lowercase(),
-        ]);
-    }
-    t.print()
+    print_days(&out.days)
 }

@@ -42,8 +42,9 @@ pub struct MatchArgs {
     json: bool,
 }
 
+/// One day's exposure as the commands print it.
 #[derive(Debug, Serialize)]
-struct DayJson {
+pub(crate) struct DayJson {
     date: String,
     at_risk: bool,
     weighted_minutes: f64,
@@ -157,7 +158,12 @@ pub fn run(args: MatchArgs) -> Result<(), CliError> {
             println!("  {n} skipped: {reason}");
         }
     }
-    if out.days.is_empty() {
+    print_days(&out.days)
+}
+
+/// The per-day exposure table (or "no exposure found").
+pub(crate) fn print_days(days: &[DayJson]) -> Result<(), CliError> {
+    if days.is_empty() {
         println!("no exposure found");
         return Ok(());
     }
@@ -168,7 +174,7 @@ pub fn run(args: MatchArgs) -> Result<(), CliError> {
         "CLOSEST",
         "MIN ATTEN (dB)",
     ]);
-    for d in &out.days {
+    for d in days {
         t.row(vec![
             d.date.clone(),
             if d.at_risk { "yes" } else { "no" }.into(),

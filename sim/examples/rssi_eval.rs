@@ -89,7 +89,8 @@ struct Phone {
 struct Stream {
     /// The recording's label (one per file; a pc-ng file holds two streams).
     file: String,
-    /// Where the two phones were carried: two letters of H(and), P(ocket), B(ackpack), or `rig` (no bodies).
+    /// Where the two phones were carried: two letters of H(and), P(ocket), B(ackpack), or `rig, ...` for
+    /// Herald's robot (no bodies).
     pair: String,
     /// Which pools of the evaluation the stream belongs to besides its file.
     pools: Vec<&'static str>,
@@ -138,6 +139,7 @@ impl Window {
         self.sum as f64 / f64::from(self.count.max(1))
     }
 
+    /// Mean RSSI of the first readings only.
     fn mean_first_rssi(&self) -> f64 {
         self.first_sum as f64 / f64::from(self.first_count.max(1))
     }
@@ -152,6 +154,7 @@ struct ReadLog {
     unused: Vec<String>,
 }
 
+/// Reads the recordings, evaluates them and prints the report as markdown.
 fn main() -> Result<(), EvalError> {
     let root = data_root();
     let table = CalibrationTable::builtin();
@@ -186,9 +189,10 @@ fn main() -> Result<(), EvalError> {
     print_aucs(&streams, &windows, &groups);
     print_calibration_sensitivity(&streams, &windows, &groups, table);
     print_buckets(&streams, &windows, &groups, &cwa, &google);
-    let contacts = emulate_contacts(&streams, &windows, &cwa, &google, background);
+    let contacts = emulate_contacts(&streams, &windows, 0.0, &cwa, &google, background);
     print_contacts(&contacts, &groups, &cwa, &google);
     print_by_distance(&streams, &windows, &contacts, &cwa);
+    print_shift_sensitivity(&streams, &windows, &groups, &cwa, &google, background);
     print_model_comparison(&streams, &windows);
     Ok(())
 }
@@ -260,6 +264,7 @@ fn phone(name: &str, table: &CalibrationTable) -> Phone {
     }
 }
 
+/// How the report names a calibration confidence.
 fn confidence_name(c: Confidence) -> &'static str {
     match c {
         Confidence::High => "high (3): measured for this model",
@@ -273,6 +278,7 @@ fn confidence_name(c: Confidence) -> &'static str {
 // Reading
 // ---------------------------------------------------------------------------------------------------------
 
+/// A file's text.
 fn read_text(path: &Path) -> Result<String, EvalError> {
     let bytes = std::fs::read(path)
         .map_err(|e| EvalError(format!("cannot read {}: {e}", path.display())))?;
@@ -280,6 +286,7 @@ fn read_text(path: &Path) -> Result<String, EvalError> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Every `.csv` file under `dir`, sorted, so that the report's order does not depend on the file system.
 fn csv_files(dir: &Path) -> Result<Vec<PathBuf>, EvalError> {
     let mut files = Vec::new();
     let entries = std::fs::read_dir(dir)
@@ -298,6 +305,7 @@ fn csv_files(dir: &Path) -> Result<Vec<PathBuf>, EvalError> {
     Ok(files)
 }
 
+/// The last component of `path`.
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -398,7 +406,7 @@ fn read_pcng(
             let others: Vec<&String> = devices.iter().filter(|d| **d != device).collect();
             let sender = match others[..] {
                 [other] => phone(other, table),
-                _ => phone("", table),
+                _ => phone("unknown sender", table),
             };
             streams.push(Stream {
                 file: format!("pc-ng {pair}"),
@@ -527,10 +535,13 @@ fn read_herald(
         let (receiver, sender) = (phone(&model_of(&rx), table), phone(&model_of(&tx), table));
         let iphones = receiver.name.starts_with("Apple") && sender.name.starts_with("Apple");
         let short = |p: &Phone| p.name.replace("Apple ", "").replace("Samsung ", "");
-        let mut pools = vec!["Herald, all files"];
-        if iphones {
-            pools.push("Herald, iPhone files");
-        }
+        // Only the iPhone files are pooled: the A10 reads some 25 dB weaker than the iPhones' research app,
+        // and a pool mixing the two would measure that offset rather than distance.
+        let pools = if iphones {
+            vec!["Herald, iPhone files"]
+        } else {
+            Vec::new()
+        };
         streams.push(Stream {
             file: format!(
                 "Herald {} <- {} ({})",
@@ -538,7 +549,12 @@ fn read_herald(
                 short(&sender),
                 name.trim_end_matches(".csv")
             ),
-            pair: "rig".into(),
+            pair: if iphones {
+                "rig, iPhones"
+            } else {
+                "rig, Samsung"
+            }
+            .into(),
             pools,
             receiver,
             sender,
@@ -639,6 +655,7 @@ fn windows_of(stream: &Stream, index: usize, window_secs: f64) -> Vec<Window> {
     out
 }
 
+/// The scan windows of every stream.
 fn cut_windows(streams: &[Stream], window_secs: f64) -> Vec<Window> {
     streams
         .iter()
@@ -649,10 +666,13 @@ fn cut_windows(streams: &[Stream], window_secs: f64) -> Vec<Window> {
 
 /// A row of the tables: a file, or a pool of files.
 struct Group {
+    /// The row's label.
     label: String,
+    /// Indices of its streams.
     streams: Vec<usize>,
 }
 
+/// One row per recording file, then one per pool.
 fn groups(streams: &[Stream]) -> Vec<Group> {
     let mut out: Vec<Group> = Vec::new();
     for (i, s) in streams.iter().enumerate() {
@@ -736,6 +756,7 @@ fn bootstrap_auc(clusters: &[(bool, Vec<f64>)], rng: &mut SplitMix64) -> Option<
     (!estimates.is_empty()).then(|| (at(0.025), at(0.975)))
 }
 
+/// The median (sorts `values`).
 fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -749,10 +770,12 @@ fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
+/// The arithmetic mean.
 fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
+/// The sample standard deviation.
 fn sd(values: &[f64]) -> Option<f64> {
     let m = mean(values)?;
     (values.len() > 1).then(|| {
@@ -771,14 +794,17 @@ fn pooled_within_sd(groups: &[Vec<f64>]) -> Option<f64> {
     (dof > 0).then(|| (ss / dof as f64).sqrt())
 }
 
+/// Two decimals, or a dash.
 fn f2(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.2}"))
 }
 
+/// One decimal, or a dash.
 fn f1(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.1}"))
 }
 
+/// A whole percentage, or a dash.
 fn pct(part: f64, whole: f64) -> String {
     if whole > 0.0 {
         format!("{:.0} %", 100.0 * part / whole)
@@ -797,6 +823,7 @@ fn bucket(config: &RiskConfig, attenuation_db: f64) -> usize {
         .unwrap_or(config.attenuation_thresholds_db.len())
 }
 
+/// The buckets' ranges as the report names them (`< 63`, `63-73`, ..., `>= 79`).
 fn bucket_labels(config: &RiskConfig) -> Vec<String> {
     let t = &config.attenuation_thresholds_db;
     let mut labels = Vec::new();
@@ -816,6 +843,7 @@ fn bucket_labels(config: &RiskConfig) -> Vec<String> {
 // Report sections
 // ---------------------------------------------------------------------------------------------------------
 
+/// What was read, skipped and cut into windows.
 fn print_read_log(log: &ReadLog, streams: &[Stream], windows: &[Window]) {
     println!("\n### Data read\n");
     println!("| file | rows used | rows skipped |");
@@ -834,11 +862,7 @@ fn print_read_log(log: &ReadLog, streams: &[Stream], windows: &[Window]) {
             "| {} | {} | {} | {} | {} | {:.1} | {} |",
             s.file,
             s.receiver.name,
-            if s.sender.name.is_empty() {
-                "unknown"
-            } else {
-                &s.sender.name
-            },
+            s.sender.name,
             s.samples.len(),
             n,
             s.samples.len() as f64 / n.max(1) as f64,
@@ -851,6 +875,7 @@ fn print_read_log(log: &ReadLog, streams: &[Stream], windows: &[Window]) {
     }
 }
 
+/// What the calibration table says of each phone, and how sure it is.
 fn print_calibrations(streams: &[Stream], table: &CalibrationTable) {
     println!("\n### Calibration lookups (`CalibrationTable::builtin()`)\n");
     println!(
@@ -891,6 +916,7 @@ fn window_attenuation(w: &Window, offsets: &[f64]) -> f64 {
     offsets[w.stream] - w.mean_rssi()
 }
 
+/// ROC AUC per recording and pool: raw readings, and scan windows with a segment bootstrap.
 fn print_aucs(streams: &[Stream], windows: &[Window], groups: &[Group]) {
     let offsets: Vec<f64> = streams.iter().map(Stream::offset_db).collect();
     let mut rng = SplitMix64::new(0x5eed_0001);
@@ -1011,6 +1037,7 @@ fn print_calibration_sensitivity(
     }
 }
 
+/// Share of scan windows near and far in each attenuation bucket of both configurations.
 fn print_buckets(
     streams: &[Stream],
     windows: &[Window],
@@ -1073,14 +1100,18 @@ const CONTACT_MINUTES: [u32; 2] = [15, 45];
 /// [`risk::score`]: the phone scans on its background schedule (a scan every 240-300 s, at a random
 /// phase), each scan hears the other phone as one of the 4 s windows recorded at that distance (drawn at
 /// random), and each scan is credited with the time since the previous one, as the engine does.
+///
+/// `shift_db` is added to every attenuation (0 for the table's calibration): the sensitivity of the result
+/// to an error in the absolute level.
 fn emulate_contacts(
     streams: &[Stream],
     windows: &[Window],
+    shift_db: f64,
     cwa: &RiskConfig,
     google: &RiskConfig,
     duty: DutyCycle,
 ) -> Vec<SegmentContacts> {
-    let offsets: Vec<f64> = streams.iter().map(Stream::offset_db).collect();
+    let offsets: Vec<f64> = streams.iter().map(|s| s.offset_db() + shift_db).collect();
     let mut segments: BTreeMap<(usize, u32), Vec<(f64, f64)>> = BTreeMap::new();
     for w in windows {
         segments.entry((w.stream, w.dist_cm)).or_default().push((
@@ -1168,6 +1199,45 @@ fn contact_scans(
     instances
 }
 
+/// Mean over the segments of `group` on one side of 2 m of one emulated result (configuration `c`,
+/// duration `d`; `at_risk` picks the share at risk rather than the weighted minutes).
+fn contact_mean(
+    contacts: &[SegmentContacts],
+    group: &Group,
+    near: bool,
+    c: usize,
+    d: usize,
+    at_risk: bool,
+) -> Option<f64> {
+    mean(
+        &contacts
+            .iter()
+            .filter(|s| group.streams.contains(&s.stream) && (s.dist_cm <= NEAR_CM) == near)
+            .map(|s| {
+                let (weighted, risk) = s.results[c][d];
+                if at_risk {
+                    risk
+                } else {
+                    weighted
+                }
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A share as a whole percentage, or a dash.
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{:.0} %", 100.0 * v))
+}
+
+/// Weighted minutes > 2 m per weighted minute <= 2 m, for 45-minute contacts.
+fn far_near_ratio(contacts: &[SegmentContacts], group: &Group, c: usize) -> Option<f64> {
+    let near = contact_mean(contacts, group, true, c, 1, false)?;
+    let far = contact_mean(contacts, group, false, c, 1, false)?;
+    (near > 0.0).then_some(far / near)
+}
+
+/// Weighted minutes and notification rates of the emulated contacts, near and far.
 fn print_contacts(
     contacts: &[SegmentContacts],
     groups: &[Group],
@@ -1185,39 +1255,28 @@ fn print_contacts(
         println!("| recording | weighted min <= 2 m | weighted min > 2 m | far/near | far share | at risk, 15 min <= 2 m | at risk, 15 min > 2 m | at risk, 45 min <= 2 m | at risk, 45 min > 2 m |");
         println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for g in groups {
-            let pick = |near: bool, d: usize, f: fn((f64, f64)) -> f64| {
-                mean(
-                    &contacts
-                        .iter()
-                        .filter(|s| g.streams.contains(&s.stream) && (s.dist_cm <= NEAR_CM) == near)
-                        .map(|s| f(s.results[c][d]))
-                        .collect::<Vec<_>>(),
-                )
-            };
-            let wn = pick(true, 1, |r| r.0);
-            let wf = pick(false, 1, |r| r.0);
-            let ratio = wn.zip(wf).and_then(|(n, f)| (n > 0.0).then_some(f / n));
+            let wn = contact_mean(contacts, g, true, c, 1, false);
+            let wf = contact_mean(contacts, g, false, c, 1, false);
             let share = wn
                 .zip(wf)
                 .and_then(|(n, f)| (n + f > 0.0).then_some(f / (n + f)));
-            let p =
-                |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{:.0} %", 100.0 * v));
             println!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 g.label,
                 f1(wn),
                 f1(wf),
-                f2(ratio),
-                p(share),
-                p(pick(true, 0, |r| r.1)),
-                p(pick(false, 0, |r| r.1)),
-                p(pick(true, 1, |r| r.1)),
-                p(pick(false, 1, |r| r.1)),
+                f2(far_near_ratio(contacts, g, c)),
+                percent(share),
+                percent(contact_mean(contacts, g, true, c, 0, true)),
+                percent(contact_mean(contacts, g, false, c, 0, true)),
+                percent(contact_mean(contacts, g, true, c, 1, true)),
+                percent(contact_mean(contacts, g, false, c, 1, true)),
             );
         }
     }
 }
 
+/// Buckets and notification rates by true distance, for the two pools.
 fn print_by_distance(
     streams: &[Stream],
     windows: &[Window],
@@ -1226,12 +1285,17 @@ fn print_by_distance(
 ) {
     let offsets: Vec<f64> = streams.iter().map(Stream::offset_db).collect();
     let labels = bucket_labels(cwa);
-    for (title, pool) in [
-        ("pc-ng, all six pairs", "pc-ng, all six pairs"),
-        ("Herald, iPhone files", "Herald, iPhone files"),
-    ] {
-        println!("\n### By distance: {title} (`{}`)\n", cwa.name);
-        print!("| distance cm | windows | median typical attenuation dB |");
+    for pool in ["pc-ng, all six pairs", "Herald, iPhone files"] {
+        let herald = pool.starts_with("Herald");
+        println!("\n### By distance: {pool} (`{}`)\n", cwa.name);
+        print!(
+            "| distance cm{} | windows | median typical attenuation dB |",
+            if herald {
+                " (50 cm bins, upper edge)"
+            } else {
+                ""
+            }
+        );
         for l in &labels {
             print!(" {l} dB |");
         }
@@ -1239,7 +1303,7 @@ fn print_by_distance(
         println!("|---:|---:|---:|{}---:|---:|", "---:|".repeat(labels.len()));
         // Herald's rig moves in 1-10 cm steps: rows of 50 cm keep the table readable.
         let bin = |d: u32| {
-            if pool.starts_with("Herald") {
+            if herald {
                 d.div_ceil(50) * 50
             } else {
                 d
@@ -1277,9 +1341,63 @@ fn print_by_distance(
     }
 }
 
+/// The contact results again with every attenuation shifted by a constant. The absolute level rests on
+/// calibrations the recordings cannot confirm (the research apps' advertising power is unknown, and no
+/// phone of the recordings has a row of its own in the table); this shows which conclusions survive an
+/// error in it. It is a sensitivity check, not a proposal: no parameter is chosen from it.
+fn print_shift_sensitivity(
+    streams: &[Stream],
+    windows: &[Window],
+    groups: &[Group],
+    cwa: &RiskConfig,
+    google: &RiskConfig,
+    duty: DutyCycle,
+) {
+    println!("\n### Sensitivity to the absolute level: every attenuation shifted by a constant\n");
+    println!("| pool | shift dB | CWA far/near | CWA at risk, 15 min <= 2 m / > 2 m | CWA at risk, 45 min <= 2 m / > 2 m | Google far/near | Google at risk, 45 min <= 2 m / > 2 m |");
+    println!("|---|---:|---:|---|---|---:|---|");
+    let runs: Vec<(i32, Vec<SegmentContacts>)> = [-10, 0, 10, 20]
+        .into_iter()
+        .map(|shift| {
+            let contacts = emulate_contacts(streams, windows, f64::from(shift), cwa, google, duty);
+            (shift, contacts)
+        })
+        .collect();
+    for g in groups.iter().filter(|g| g.label.starts_with("**")) {
+        for (shift, contacts) in &runs {
+            let both = |c: usize, d: usize| {
+                format!(
+                    "{} / {}",
+                    percent(contact_mean(contacts, g, true, c, d, true)),
+                    percent(contact_mean(contacts, g, false, c, d, true))
+                )
+            };
+            println!(
+                "| {} | {shift:+} | {} | {} | {} | {} | {} |",
+                g.label,
+                f2(far_near_ratio(contacts, g, 0)),
+                both(0, 0),
+                both(0, 1),
+                f2(far_near_ratio(contacts, g, 1)),
+                both(1, 1),
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The simulation's radio model against the recordings
 // ---------------------------------------------------------------------------------------------------------
+
+/// The carry positions of a recording's two phones: the pc-ng pair's letters, or two hands (no extra
+/// loss) for Herald's rig.
+fn carry_positions(pair: &str) -> (char, char) {
+    let mut letters = pair.chars();
+    match (letters.next(), letters.next(), letters.next()) {
+        (Some(a), Some(b), None) if "HPB".contains(a) && "HPB".contains(b) => (a, b),
+        _ => ('H', 'H'),
+    }
+}
 
 /// Extra loss of one carry position in the model: hand 0, pocket and bag as `RadioParams` says.
 fn carry_loss(params: &RadioParams, position: char) -> f64 {
@@ -1290,30 +1408,53 @@ fn carry_loss(params: &RadioParams, position: char) -> f64 {
     }
 }
 
+/// The model's median attenuation for a pair at a distance: path loss plus both carry losses. Shadowing
+/// and calibration errors are centred on zero and the crowd loss strikes less than half the time, so
+/// this is the median before the receiver's sensitivity cuts the weakest advertisements off.
+fn model_median_db(params: &RadioParams, pair: &str, dist_cm: u32) -> f64 {
+    let (a, b) = carry_positions(pair);
+    params.path_loss(f64::from(dist_cm) / 100.0) + carry_loss(params, a) + carry_loss(params, b)
+}
+
 /// The model's version of one recorded window: `MODEL_SAMPLES_PER_SCAN` advertisements through
-/// [`radio::rssi`], rounded to whole dBm as the simulation delivers them. `None` when none is received.
-/// Also returns the per-advertisement attenuations.
+/// [`radio::rssi`], rounded to whole dBm as the simulation delivers them. Returns the typical attenuation
+/// (`None` when no advertisement was received) and how many were lost below the sensitivity.
 fn model_window(
     params: &RadioParams,
     tx: &PhoneRadio,
     rx: &PhoneRadio,
     dist_cm: u32,
     rng: &mut SplitMix64,
-) -> (Option<f64>, Vec<f64>, usize) {
+) -> (Option<f64>, usize) {
     let mut received = Vec::new();
-    let mut lost = 0;
     for _ in 0..MODEL_SAMPLES_PER_SCAN {
-        match radio::rssi(params, tx, rx, f64::from(dist_cm) / 100.0, 0, 0, rng) {
-            Some(r) => received.push(
+        if let Some(r) = radio::rssi(params, tx, rx, f64::from(dist_cm) / 100.0, 0, 0, rng) {
+            received.push(
                 f64::from(tx.tx_power_dbm)
                     - (r.round().clamp(-127.0, 20.0) + f64::from(rx.rssi_correction_db)),
-            ),
-            None => lost += 1,
+            );
         }
     }
-    (mean(&received), received, lost)
+    let lost = MODEL_SAMPLES_PER_SCAN - received.len();
+    (mean(&received), lost)
 }
 
+/// Measured and modelled windows of one (stream, distance).
+#[derive(Default)]
+struct ModelSegment {
+    /// Typical attenuation of each recorded window.
+    measured: Vec<f64>,
+    /// Each recorded reading's RSSI.
+    measured_rssi: Vec<f64>,
+    /// Typical attenuation of each model window that heard anything.
+    model: Vec<f64>,
+    /// Model advertisements lost below the sensitivity.
+    model_lost: usize,
+    /// Readings per recorded window, on a clock fine enough to tell (how often the phone heard the other).
+    measured_counts: Vec<f64>,
+}
+
+/// The simulation's radio model beside the recordings, per carry pair and by distance.
 fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
     let params = RadioParams::default();
     let offsets: Vec<f64> = streams.iter().map(Stream::offset_db).collect();
@@ -1323,8 +1464,7 @@ fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
     let model_phones: Vec<(PhoneRadio, PhoneRadio)> = streams
         .iter()
         .map(|s| {
-            let mut letters = s.pair.chars().filter(|c| "HPB".contains(*c));
-            let (a, b) = (letters.next().unwrap_or('H'), letters.next().unwrap_or('H'));
+            let (a, b) = carry_positions(&s.pair);
             let mut make = |p: &Phone, position: char| PhoneRadio {
                 tx_power_dbm: p.calibration.tx_power_dbm,
                 rssi_correction_db: p.calibration.rssi_correction_db,
@@ -1335,24 +1475,16 @@ fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
             (make(&s.sender, a), make(&s.receiver, b))
         })
         .collect();
-
-    // Per stream and distance: measured window attenuations and readings, model windows and samples.
-    #[derive(Default)]
-    struct Segment {
-        measured: Vec<f64>,
-        measured_rssi: Vec<f64>,
-        model: Vec<f64>,
-        model_samples: Vec<f64>,
-        model_lost: usize,
-    }
-    let mut segments: BTreeMap<(usize, u32), Segment> = BTreeMap::new();
+    let mut segments: BTreeMap<(usize, u32), ModelSegment> = BTreeMap::new();
     for w in windows {
         let (tx, rx) = &model_phones[w.stream];
         let seg = segments.entry((w.stream, w.dist_cm)).or_default();
         seg.measured.push(window_attenuation(w, &offsets));
-        let (m, samples, lost) = model_window(&params, tx, rx, w.dist_cm, &mut rng);
-        seg.model.extend(m);
-        seg.model_samples.extend(samples);
+        if !streams[w.stream].quantised_clock {
+            seg.measured_counts.push(f64::from(w.count));
+        }
+        let (typical, lost) = model_window(&params, tx, rx, w.dist_cm, &mut rng);
+        seg.model.extend(typical);
         seg.model_lost += lost;
     }
     for (i, s) in streams.iter().enumerate() {
@@ -1362,15 +1494,33 @@ fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
             }
         }
     }
+    // The model's spread of one advertisement around its median: shadowing and the crowd's coin.
+    let p = params.crowd_chance;
+    let model_reading_sd =
+        (params.shadowing_db.powi(2) + params.crowd_db.powi(2) * p * (1.0 - p)).sqrt();
 
     println!(
         "\n### The simulation's radio model (`RadioParams::default()`) against the recordings\n"
     );
-    println!("Model: path loss {:.2} dB at 1 m, exponent {}, shadowing {} dB per advertisement, pocket {} dB, bag {} dB, crowd {:.0} % x {} dB, calibration error {} dB, sensitivity {} dBm; {MODEL_SAMPLES_PER_SCAN} advertisements per scan window as the simulation delivers. Hand = 0 dB. Each recorded window gets one model window at the same distance.\n",
-        params.path_loss_1m_db, params.exponent, params.shadowing_db, params.pocket_db, params.bag_db,
-        100.0 * params.crowd_chance, params.crowd_db, params.calibration_error_db, params.sensitivity_dbm);
-    println!("| carry pair | window AUC measured | window AUC model | median att. at 1 m meas. / model | at 2 m | at 4 m | segment bias meas. - model (mean, sd across segments) dB | within-segment sd per reading meas. / model dB | model readings lost > 2 m |");
-    println!("|---|---:|---:|---|---|---|---|---|---:|");
+    println!(
+        "Model: path loss {:.2} dB at 1 m, exponent {}, shadowing {} dB per advertisement, pocket {} dB, \
+         bag {} dB, crowd {:.0} % x {} dB, calibration error {} dB, sensitivity {} dBm; \
+         {MODEL_SAMPLES_PER_SCAN} advertisements per scan window, as the simulation delivers them; hand and \
+         rig 0 dB. Every recorded window gets one model window at the same distance, with the same phones' \
+         calibrations. Model medians are path loss + carry losses (before the sensitivity cut); the model's \
+         spread per advertisement is {model_reading_sd:.1} dB.\n",
+        params.path_loss_1m_db,
+        params.exponent,
+        params.shadowing_db,
+        params.pocket_db,
+        params.bag_db,
+        100.0 * params.crowd_chance,
+        params.crowd_db,
+        params.calibration_error_db,
+        params.sensitivity_dbm
+    );
+    println!("| carry pair | window AUC measured | window AUC model | median att. at 1 m, meas. / model | at 2 m | at 3 m | measured - model per segment, mean and sd dB | within-segment sd per reading, measured dB | reception > 2 m relative to <= 2 m, meas. / model |");
+    println!("|---|---:|---:|---|---|---|---|---:|---|");
     let mut pairs: Vec<String> = Vec::new();
     for s in streams {
         if !pairs.contains(&s.pair) {
@@ -1378,61 +1528,72 @@ fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
         }
     }
     for pair in &pairs {
-        let in_pair = |i: usize| &streams[i].pair == pair;
-        let mut meas_points = Vec::new();
-        let mut model_points = Vec::new();
-        let (mut bias, mut meas_groups, mut model_groups) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut lost_far, mut sent_far) = (0usize, 0usize);
-        let mut at: BTreeMap<u32, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-        for ((_, d), seg) in segments.iter().filter(|((i, _), _)| in_pair(*i)) {
+        let (mut meas_points, mut model_points) = (Vec::new(), Vec::new());
+        let (mut residual, mut rssi_groups) = (Vec::new(), Vec::new());
+        // Per side of 2 m: model advertisements lost and sent, recorded readings per window.
+        let mut lost = [0usize; 2];
+        let mut sent = [0usize; 2];
+        let mut counts: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        let mut at: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+        for ((_, d), seg) in segments
+            .iter()
+            .filter(|((i, _), _)| &streams[*i].pair == pair)
+        {
             let near = *d <= NEAR_CM;
             meas_points.extend(seg.measured.iter().map(|a| (-a, near)));
             model_points.extend(seg.model.iter().map(|a| (-a, near)));
-            let (mut m, mut s) = (seg.measured.clone(), seg.model.clone());
-            if let (Some(m), Some(s)) = (median(&mut m), median(&mut s)) {
-                bias.push(m - s);
+            let mut m = seg.measured.clone();
+            if let Some(m) = median(&mut m) {
+                residual.push(m - model_median_db(&params, pair, *d));
             }
-            meas_groups.push(seg.measured_rssi.clone());
-            model_groups.push(seg.model_samples.clone());
-            if !near {
-                lost_far += seg.model_lost;
-                sent_far += seg.measured.len() * MODEL_SAMPLES_PER_SCAN;
-            }
-            // Herald's rig: the nearest recorded step to 1, 2 and 4 m is used (it stops at 3-3.4 m).
-            for target in [100, 200, 400] {
-                if *d == target {
-                    let e = at.entry(target).or_default();
-                    e.0.extend(&seg.measured);
-                    e.1.extend(&seg.model);
-                }
+            rssi_groups.push(seg.measured_rssi.clone());
+            let side = usize::from(near);
+            lost[side] += seg.model_lost;
+            sent[side] += seg.measured.len() * MODEL_SAMPLES_PER_SCAN;
+            counts[side].extend(&seg.measured_counts);
+            if [100, 200, 300].contains(d) {
+                at.entry(*d).or_default().extend(&seg.measured);
             }
         }
-        let cell = |target: u32| {
-            at.get(&target).map_or_else(
+        let cell = |d: u32| {
+            at.get(&d).map_or_else(
                 || "-".to_string(),
-                |(m, s)| {
-                    let (mut m, mut s) = (m.clone(), s.clone());
-                    format!("{} / {}", f1(median(&mut m)), f1(median(&mut s)))
+                |m| {
+                    let mut m = m.clone();
+                    format!(
+                        "{} / {:.1}",
+                        f1(median(&mut m)),
+                        model_median_db(&params, pair, d)
+                    )
                 },
             )
         };
+        // Reception far relative to near: recorded readings per window, and the model's share received.
+        let measured_reception = mean(&counts[0])
+            .zip(mean(&counts[1]))
+            .and_then(|(far, near)| (near > 0.0).then_some(far / near));
+        let received =
+            |side: usize| (sent[side] > 0).then(|| 1.0 - lost[side] as f64 / sent[side] as f64);
+        let model_reception = received(0)
+            .zip(received(1))
+            .and_then(|(far, near)| (near > 0.0).then_some(far / near));
         println!(
-            "| {pair} | {} | {} | {} | {} | {} | {} , {} | {} / {} | {} |",
+            "| {pair} | {} | {} | {} | {} | {} | {} , {} | {} | {} / {} |",
             f2(auc(&mut meas_points)),
             f2(auc(&mut model_points)),
             cell(100),
             cell(200),
-            cell(400),
-            f1(mean(&bias)),
-            f1(sd(&bias)),
-            f1(pooled_within_sd(&meas_groups)),
-            f1(pooled_within_sd(&model_groups)),
-            pct(lost_far as f64, sent_far as f64),
+            cell(300),
+            f1(mean(&residual)),
+            f1(sd(&residual)),
+            f1(pooled_within_sd(&rssi_groups)),
+            f2(measured_reception),
+            f2(model_reception),
         );
     }
 
     // Median attenuation by distance for the pc-ng carry pairs, measured / model.
-    let pcng: Vec<&String> = pairs.iter().filter(|p| *p != "rig").collect();
+    let pcng: Vec<&String> = pairs.iter().filter(|p| !p.starts_with("rig")).collect();
     if pcng.is_empty() {
         return;
     }
@@ -1444,7 +1605,7 @@ fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
     println!("\n|---:|{}", "---|".repeat(pcng.len()));
     let mut distances: Vec<u32> = segments
         .keys()
-        .filter(|(i, _)| streams[*i].pair != "rig")
+        .filter(|(i, _)| !streams[*i].pair.starts_with("rig"))
         .map(|(_, d)| *d)
         .collect();
     distances.sort_unstable();
@@ -1452,14 +1613,16 @@ fn print_model_comparison(streams: &[Stream], windows: &[Window]) {
     for d in distances {
         print!("| {d} |");
         for p in &pcng {
-            let (mut m, mut s) = (Vec::new(), Vec::new());
-            for ((i, dd), seg) in &segments {
-                if *dd == d && &&streams[*i].pair == p {
-                    m.extend(&seg.measured);
-                    s.extend(&seg.model);
-                }
-            }
-            print!(" {} / {} |", f1(median(&mut m)), f1(median(&mut s)));
+            let mut m: Vec<f64> = segments
+                .iter()
+                .filter(|((i, dd), _)| *dd == d && &&streams[*i].pair == p)
+                .flat_map(|(_, seg)| seg.measured.iter().copied())
+                .collect();
+            print!(
+                " {} / {:.1} |",
+                f1(median(&mut m)),
+                model_median_db(&params, p, d)
+            );
         }
         println!();
     }

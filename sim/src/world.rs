@@ -13,7 +13,7 @@ use openzone_core::exposure::{check_bluezone, exposure_days};
 use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
 use openzone_core::matching::{match_bluezone, HeardIndex, MatchContext};
 use openzone_core::platform::{PeerId, PlatformError, SeenAdvertisement};
-use openzone_core::protocol::payload::{AdvertisementData, APPLE_COMPANY_ID, APPLE_OVERFLOW_TYPE};
+use openzone_core::protocol::payload::AdvertisementData;
 use openzone_core::protocol::SchemeId;
 use openzone_core::risk::calibration::CalibrationTable;
 use openzone_core::risk::RiskConfig;
@@ -407,13 +407,7 @@ impl<'a> World<'a> {
                     continue;
                 };
                 let advertisement = if iphone {
-                    SeenAdvertisement::Structured(AdvertisementData {
-                        manufacturer_data: vec![(
-                            APPLE_COMPANY_ID,
-                            [&[APPLE_OVERFLOW_TYPE][..], &[0; 16]].concat(),
-                        )],
-                        ..Default::default()
-                    })
+                    SeenAdvertisement::Structured(AdvertisementData::ios_background())
                 } else {
                     SeenAdvertisement::Raw(adv.raw.clone())
                 };

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::{
     Advertising, BlePlatform, EngineInput, PeerId, PlatformError, ScanFilter, SeenAdvertisement,
 };
-use crate::protocol::payload::{AdvertisementData, APPLE_COMPANY_ID, APPLE_OVERFLOW_TYPE};
+use crate::protocol::payload::AdvertisementData;
 use crate::seeded::SplitMix64;
 
 /// A node's place and radio, as the propagation model sees it.
@@ -251,13 +251,7 @@ impl SimulatedRadio {
                     continue;
                 };
                 let advertisement = if tx.ios_background {
-                    SeenAdvertisement::Structured(AdvertisementData {
-                        manufacturer_data: vec![(
-                            APPLE_COMPANY_ID,
-                            [&[APPLE_OVERFLOW_TYPE][..], &[0; 16]].concat(),
-                        )],
-                        ..Default::default()
-                    })
+                    SeenAdvertisement::Structured(AdvertisementData::ios_background())
                 } else {
                     SeenAdvertisement::Raw(advertising.raw.clone())
                 };

@@ -324,6 +324,18 @@ impl AdvertisementData {
         digest.decode()
     }
 
+    /// What an iPhone app in the background advertises: only Apple's manufacturer data with the
+    /// "overflow area" type and its 16-byte bitmask (all zero here: the bits are Apple's hashes of the
+    /// service UUIDs, which the decoder does not need).
+    pub fn ios_background() -> Self {
+        let mut overflow = vec![APPLE_OVERFLOW_TYPE];
+        overflow.extend_from_slice(&[0; 16]);
+        AdvertisementData {
+            manufacturer_data: vec![(APPLE_COMPANY_ID, overflow)],
+            ..Default::default()
+        }
+    }
+
     /// The advertisement a phone sends for `payload`, in structured form (what Android's `AdvertiseData`
     /// and BlueZ's `LEAdvertisement1` take).
     pub fn for_payload(payload: &Payload) -> Self {
