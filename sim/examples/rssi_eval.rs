@@ -1427,8 +1427,15 @@ fn model_window(
     rng: &mut SplitMix64,
 ) -> (Option<f64>, usize) {
     let mut received = Vec::new();
+    // One shadowing draw per window, as the simulation makes it.
+    let link = radio::Link {
+        distance: f64::from(dist_cm) / 100.0,
+        walls: 0,
+        day: 0,
+        shadowing_db: params.shadowing(rng),
+    };
     for _ in 0..MODEL_SAMPLES_PER_SCAN {
-        if let Some(r) = radio::rssi(params, tx, rx, f64::from(dist_cm) / 100.0, 0, 0, rng) {
+        if let Some(r) = radio::rssi(params, tx, rx, &link, rng) {
             received.push(
                 f64::from(tx.tx_power_dbm)
                     - (r.round().clamp(-127.0, 20.0) + f64::from(rx.rssi_correction_db)),

@@ -27,8 +27,12 @@ pub struct RadioParams {
     /// Path-loss exponent: 3, ITU-R P.1238's distance power loss coefficient N = 30 for offices at
     /// 2.4 GHz (rooms full of furniture and people; walls and bodies are added separately below).
     pub exponent: f64,
-    /// Standard deviation of the log-normal shadowing, dB (ITU-R P.1238: 8 to 10 dB indoors).
+    /// Standard deviation of the log-normal shadowing, dB (ITU-R P.1238: 8 to 10 dB indoors), drawn once
+    /// per pair and scan window.
     pub shadowing_db: f64,
+    /// Standard deviation of the fast fading of each advertisement, dB: small, because BLE advertises on
+    /// three channels and a scan averages over them.
+    pub fading_db: f64,
     /// Loss through one wall, dB.
     pub wall_db: f64,
     /// Extra loss of a phone carried in a pocket, dB.
@@ -55,6 +59,7 @@ impl Default for RadioParams {
             path_loss_1m_db: 40.05,
             exponent: 3.0,
             shadowing_db: 8.0,
+            fading_db: 2.0,
             wall_db: 10.0,
             pocket_db: 7.0,
             bag_db: 10.0,
@@ -74,6 +79,7 @@ impl RadioParams {
         let ok = self.exponent > 0.5
             && self.exponent < 6.0
             && self.shadowing_db >= 0.0
+            && self.fading_db >= 0.0
             && self.wall_db >= 0.0
             && self.pocket_share + self.bag_share <= 1.0
             && (0.0..=1.0).contains(&self.crowd_chance)
@@ -141,15 +147,34 @@ impl PhoneRadio {
     }
 }
 
-/// The RSSI `rx` measures from one advertisement of `tx`, `distance` metres away through `walls` walls on
-/// day `day`, or `None` below the receiver's sensitivity.
+/// Where two phones are relative to each other during one scan window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Link {
+    /// Distance, metres.
+    pub distance: f64,
+    /// Walls between them.
+    pub walls: u32,
+    /// The 0-based day (carry positions change daily).
+    pub day: usize,
+    /// This window's shadowing, dB: drawn once per pair and scan window with [`RadioParams::shadowing`],
+    /// since the slow variation of the channel (bodies, posture, furniture) holds for seconds.
+    pub shadowing_db: f64,
+}
+
+impl RadioParams {
+    /// One draw of the slow shadowing for a pair's scan window.
+    pub fn shadowing(&self, rng: &mut SplitMix64) -> f64 {
+        self.shadowing_db * rng.normal()
+    }
+}
+
+/// The RSSI `rx` measures from one advertisement of `tx` over `link`, or `None` below the receiver's
+/// sensitivity. Each advertisement adds its own fast fading and may be blocked by another body.
 pub fn rssi(
     params: &RadioParams,
     tx: &PhoneRadio,
     rx: &PhoneRadio,
-    distance: f64,
-    walls: u32,
-    day: usize,
+    link: &Link,
     rng: &mut SplitMix64,
 ) -> Option<f64> {
     let crowd = if rng.unit() < params.crowd_chance {
@@ -157,13 +182,14 @@ pub fn rssi(
     } else {
         0.0
     };
-    let day = day.min(13);
-    let physical_loss = params.path_loss(distance)
-        + f64::from(walls) * params.wall_db
+    let day = link.day.min(13);
+    let physical_loss = params.path_loss(link.distance)
+        + f64::from(link.walls) * params.wall_db
         + tx.carry_loss_db[day]
         + rx.carry_loss_db[day]
         + crowd
-        - params.shadowing_db * rng.normal();
+        - link.shadowing_db
+        - params.fading_db * rng.normal();
     let rssi = f64::from(tx.tx_power_dbm) + tx.tx_error_db
         - physical_loss
         - f64::from(rx.rssi_correction_db)
@@ -181,6 +207,7 @@ mod tests {
         let params = RadioParams {
             sensitivity_dbm: -200.0,
             shadowing_db: 0.0,
+            fading_db: 0.0,
             crowd_chance: 0.0,
             calibration_error_db: 0.0,
             ..RadioParams::default()
@@ -190,13 +217,19 @@ mod tests {
         let mut b = PhoneRadio::draw(&params, true, &mut rng);
         a.carry_loss_db = [0.0; 14];
         b.carry_loss_db = [0.0; 14];
-        let r = rssi(&params, &a, &b, 2.0, 0, 0, &mut rng).unwrap();
+        let link = |distance, walls| Link {
+            distance,
+            walls,
+            day: 0,
+            shadowing_db: 0.0,
+        };
+        let r = rssi(&params, &a, &b, &link(2.0, 0), &mut rng).unwrap();
         let attenuation = f64::from(a.tx_power_dbm) - (r + f64::from(b.rssi_correction_db));
         assert!((attenuation - params.path_loss(2.0)).abs() < 1e-9);
         assert!((params.path_loss(2.0) - 49.08).abs() < 0.01);
-        let through_a_wall = rssi(&params, &a, &b, 2.0, 1, 0, &mut rng).unwrap();
+        let through_a_wall = rssi(&params, &a, &b, &link(2.0, 1), &mut rng).unwrap();
         assert!((r - through_a_wall - 10.0).abs() < 1e-9);
-        assert!(rssi(&params, &a, &b, 10_000.0, 2, 0, &mut rng).is_none());
+        assert!(rssi(&params, &a, &b, &link(10_000.0, 2), &mut rng).is_none());
     }
 
     #[test]

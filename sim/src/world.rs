@@ -22,7 +22,7 @@ use openzone_core::store::{DataKey, Store, StoreConfig, UserConsent};
 use openzone_core::time::{Clock, MS_PER_DAY};
 
 use crate::phone::{Phone, SimPlatform};
-use crate::radio::{rssi, PhoneRadio};
+use crate::radio::{rssi, Link, PhoneRadio};
 use crate::scenario::Scenario;
 use crate::school::{Place, Room, School, DAY_MINUTES};
 use crate::{Progress, SimError};
@@ -367,16 +367,14 @@ impl<'a> World<'a> {
             let Some(address) = peer.radio_state().advertising.as_ref().map(|(_, a, _)| *a) else {
                 continue;
             };
+            let link = Link {
+                distance: d,
+                walls,
+                day: day as usize,
+                shadowing_db: params.shadowing(&mut self.rng),
+            };
             for (k, sample) in per_sample.iter_mut().enumerate() {
-                if let Some(r) = rssi(
-                    params,
-                    &peer.radio,
-                    &rx_radio,
-                    d,
-                    walls,
-                    day as usize,
-                    &mut self.rng,
-                ) {
+                if let Some(r) = rssi(params, &peer.radio, &rx_radio, &link, &mut self.rng) {
                     let r = r.round().clamp(-127.0, 20.0) as i8;
                     sample.push((p, address, r));
                     if k == 0 && self.rng.unit() < 0.01 {
