@@ -32,6 +32,12 @@ pub struct SimulateArgs {
     /// Confirmed cases.
     #[arg(long)]
     cases: Option<u32>,
+    /// Day (from 1) the cases test positive and report.
+    #[arg(long)]
+    report_day: Option<u32>,
+    /// Day (from 1) of the onset of symptoms.
+    #[arg(long)]
+    onset_day: Option<u32>,
     /// Share of iPhones with the app in the background.
     #[arg(long)]
     iphone_share: Option<f64>,
