@@ -81,6 +81,8 @@ impl SimulateArgs {
             days,
             seed,
             cases,
+            report_day,
+            onset_day,
             iphone_share,
             bluetooth_off_share,
             risk,
@@ -124,38 +126,50 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
         }
     }
     if args.json {
-        return print_json(&Summary::from(&result));
+        return print_json(&json_evaluations(&result));
     }
     print_tables(&result)
 }
 
+/// One element of `--json`'s list: an evaluation, with the run it came from. The radio, notification
+/// and download figures were measured on the en-v1 run and go with its entry only.
 #[derive(serde::Serialize)]
-struct Summary<'a> {
-    evaluations: &'a [openzone_sim::Evaluation],
+struct JsonEvaluation<'a> {
+    #[serde(flatten)]
+    evaluation: &'a openzone_sim::Evaluation,
+    #[serde(flatten)]
+    en_v1_run: Option<EnV1Run>,
+    elapsed_secs: f64,
+    phone_days_per_second: f64,
+    scenario: &'a Scenario,
+}
+
+#[derive(serde::Serialize)]
+struct EnV1Run {
     phones_notified: u64,
     notification_minutes: openzone_sim::Spread,
     scan_duty: openzone_sim::Spread,
     advertising_duty: f64,
     bytes_downloaded: openzone_sim::Spread,
-    phone_days_per_second: f64,
-    elapsed_secs: f64,
-    scenario: &'a Scenario,
 }
 
-impl<'a> From<&'a SimReport> for Summary<'a> {
-    fn from(r: &'a SimReport) -> Self {
-        Self {
-            evaluations: &r.evaluations,
-            phones_notified: r.phones_notified,
-            notification_minutes: r.notification_minutes,
-            scan_duty: r.scan_duty,
-            advertising_duty: r.advertising_duty,
-            bytes_downloaded: r.bytes_downloaded,
-            phone_days_per_second: r.phone_days_per_second,
+fn json_evaluations(r: &SimReport) -> Vec<JsonEvaluation<'_>> {
+    r.evaluations
+        .iter()
+        .map(|evaluation| JsonEvaluation {
+            evaluation,
+            en_v1_run: (evaluation.scheme == "en-v1").then_some(EnV1Run {
+                phones_notified: r.phones_notified,
+                notification_minutes: r.notification_minutes,
+                scan_duty: r.scan_duty,
+                advertising_duty: r.advertising_duty,
+                bytes_downloaded: r.bytes_downloaded,
+            }),
             elapsed_secs: r.elapsed_secs,
+            phone_days_per_second: r.phone_days_per_second,
             scenario: &r.scenario,
-        }
-    }
+        })
+        .collect()
 }
 
 fn print_tables(r: &SimReport) -> Result<(), CliError> {

@@ -393,3 +393,64 @@ fn store_export_and_match_work_together() {
     ]));
     assert_eq!(purged["expired_instances"], 8);
 }
+
+#[test]
+fn simulate_prints_one_evaluation_per_scheme_and_rule() {
+    let out = json(&ok(&[
+        "simulate",
+        "--students",
+        "30",
+        "--class-size",
+        "15",
+        "--teachers",
+        "2",
+        "--days",
+        "1",
+        "--report-day",
+        "1",
+        "--onset-day",
+        "1",
+        "--json",
+    ]));
+    let evaluations = out.as_array().unwrap();
+    let rules: Vec<(&str, &str)> = evaluations
+        .iter()
+        .map(|e| (e["scheme"].as_str().unwrap(), e["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("en-v1", "risk-score"),
+            ("bluezone-v3", "any-sighting"),
+            ("bluezone-v3", "risk-score")
+        ]
+    );
+    for e in evaluations {
+        let tp = e["true_positives"].as_u64().unwrap();
+        assert_eq!(
+            tp + e["false_negatives"].as_u64().unwrap(),
+            e["true_contacts"].as_u64().unwrap()
+        );
+        assert_eq!(
+            tp + e["false_positives"].as_u64().unwrap(),
+            e["notified"].as_u64().unwrap()
+        );
+        for key in ["precision", "recall", "f1"] {
+            assert!(e[key].as_f64().unwrap() <= 1.0, "{key} in {e}");
+        }
+    }
+    // The flags reached the scenario: one simulated day, reported on it.
+    assert_eq!(evaluations[0]["scenario"]["days"], 1);
+    assert_eq!(evaluations[0]["scenario"]["report_day"], 1);
+    // The radio figures come from the en-v1 run and go with its entry only.
+    assert!(evaluations[0]["scan_duty"]["median"].as_f64().unwrap() > 0.0);
+    assert!(evaluations[1].get("scan_duty").is_none());
+}
+
+#[test]
+fn simulate_refuses_an_impossible_scenario() {
+    let err = fails(&["simulate", "--days", "2", "--report-day", "3"]);
+    assert!(err.contains("report day"), "{err}");
+    let err = fails(&["simulate", "--students", "many"]);
+    assert!(err.contains("many"), "{err}");
+}
