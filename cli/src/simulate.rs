@@ -151,6 +151,15 @@ struct EnV1Run {
     scan_duty: openzone_sim::Spread,
     advertising_duty: f64,
     bytes_downloaded: openzone_sim::Spread,
+    /// The risk rule's precision and recall at each threshold (weighted minutes a day), for tuning.
+    threshold_sweep: Vec<SweepPoint>,
+}
+
+#[derive(serde::Serialize)]
+struct SweepPoint {
+    threshold_minutes: f64,
+    precision: f64,
+    recall: f64,
 }
 
 fn json_evaluations(r: &SimReport) -> Vec<JsonEvaluation<'_>> {
@@ -164,6 +173,15 @@ fn json_evaluations(r: &SimReport) -> Vec<JsonEvaluation<'_>> {
                 scan_duty: r.scan_duty,
                 advertising_duty: r.advertising_duty,
                 bytes_downloaded: r.bytes_downloaded,
+                threshold_sweep: r
+                    .threshold_sweep
+                    .iter()
+                    .map(|&(threshold_minutes, precision, recall)| SweepPoint {
+                        threshold_minutes,
+                        precision,
+                        recall,
+                    })
+                    .collect(),
             }),
             elapsed_secs: r.elapsed_secs,
             phone_days_per_second: r.phone_days_per_second,

@@ -445,6 +445,15 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
     // The radio figures come from the en-v1 run and go with its entry only.
     assert!(evaluations[0]["scan_duty"]["median"].as_f64().unwrap() > 0.0);
     assert!(evaluations[1].get("scan_duty").is_none());
+    let sweep = evaluations[0]["threshold_sweep"].as_array().unwrap();
+    let recalls: Vec<f64> = sweep
+        .iter()
+        .map(|p| p["recall"].as_f64().unwrap())
+        .collect();
+    assert!(
+        recalls.windows(2).all(|w| w[1] <= w[0]),
+        "recall never grows with the threshold: {recalls:?}"
+    );
 }
 
 #[test]

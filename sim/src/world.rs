@@ -95,6 +95,10 @@ pub(crate) struct World<'a> {
     school: School,
     scheme: SchemeId,
     phones: Vec<Phone>,
+    /// Which phone advertises under each peer handle now, so that a GATT read finds its peer at once.
+    advertisers: HashMap<PeerId, usize>,
+    /// Each phone's handle in `advertisers`.
+    advertising_as: Vec<Option<PeerId>>,
     queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
     seq: u64,
     clock: Arc<VirtualClock>,
@@ -195,6 +199,8 @@ impl<'a> World<'a> {
             school,
             scheme,
             any_sighting_days: vec![Vec::new(); phones.len()],
+            advertisers: HashMap::with_capacity(phones.len()),
+            advertising_as: vec![None; phones.len()],
             phones,
             queue: BinaryHeap::new(),
             seq: 0,
@@ -247,6 +253,7 @@ impl<'a> World<'a> {
     }
 
     fn after_engine_call(&mut self, i: usize, at: u64) {
+        self.track_advertiser(i);
         let (scan_started, requests) = {
             let mut s = self.phones[i].radio_state();
             (
@@ -259,6 +266,24 @@ impl<'a> World<'a> {
         }
         for peer in requests {
             self.push(at + 800, Event::GattAnswer { rx: i, peer });
+        }
+    }
+
+    /// Keeps `advertisers` in step with what phone `i` advertises (it changes at each rotation).
+    fn track_advertiser(&mut self, i: usize) {
+        let current = self.phones[i]
+            .radio_state()
+            .advertising
+            .as_ref()
+            .map(|(_, _, peer)| peer.clone());
+        if current != self.advertising_as[i] {
+            if let Some(old) = self.advertising_as[i].take() {
+                self.advertisers.remove(&old);
+            }
+            if let Some(new) = &current {
+                self.advertisers.insert(new.clone(), i);
+            }
+            self.advertising_as[i] = current;
         }
     }
 
@@ -421,8 +446,8 @@ impl<'a> World<'a> {
     }
 
     fn gatt_answer(&mut self, rx: usize, at: u64, peer: PeerId) {
-        let value = self.phones.iter().enumerate().find_map(|(i, p)| {
-            let s = p.radio_state();
+        let value = self.advertisers.get(&peer).and_then(|&i| {
+            let s = self.phones[i].radio_state();
             let (adv, _, id) = s.advertising.as_ref()?;
             (*id == peer).then(|| (i, adv.gatt_value.clone()))
         });
@@ -513,6 +538,7 @@ impl<'a> World<'a> {
                         UserConsent::given(),
                     ))?;
                     self.phones[case].engine.rotate_now(Self::now(at));
+                    self.track_advertiser(case);
                 }
             }
             SchemeId::BluezoneV3 => {
