@@ -4,6 +4,7 @@
 
 use openzone_core::protocol::en_v1::{Aem, Rpi};
 use openzone_core::protocol::Payload;
+use openzone_core::seeded::SplitMix64;
 use openzone_core::sighting::{Sighting, Source};
 
 /// Peers around the heavy user.
@@ -29,9 +30,12 @@ pub fn window(t0_ms: u64, w: u64) -> Vec<Sighting> {
         for peer in 0..PEERS {
             // A new RPI every three windows (15 minutes).
             let rotation = w / 3;
+            // Real RPIs are AES outputs, uniform in every bit; the index's filter and directory rely on
+            // that, so the benchmark's must be too.
+            let mut bits = SplitMix64::new(peer << 32 | rotation);
             let mut rpi = [0u8; 16];
-            rpi[..8].copy_from_slice(&(peer ^ rotation.rotate_left(17)).to_le_bytes());
-            rpi[8..].copy_from_slice(&(rotation * 0x9E37_79B9_7F4A_7C15).to_le_bytes());
+            rpi[..8].copy_from_slice(&bits.next_u64().to_le_bytes());
+            rpi[8..].copy_from_slice(&bits.next_u64().to_le_bytes());
             out.push(Sighting {
                 payload: Payload::EnV1 {
                     rpi: Rpi(rpi),

@@ -232,3 +232,85 @@ fn the_index_finds_every_heard_rpi_and_little_else() {
     assert!(index.en_matches(&[0xFF; 16]).is_empty());
     assert!(index.memory_bytes() < 8 << 20);
 }
+
+fn instance_with_rpi(rpi: [u8; 16]) -> ScanInstance {
+    ScanInstance {
+        payload: Payload::EnV1 {
+            rpi: Rpi(rpi),
+            aem: Aem([0; 4]),
+        },
+        ..heard(&tek(1), 0, 0, -60, -20)
+    }
+}
+
+#[test]
+fn few_unheard_identifiers_pass_the_fingerprints() {
+    let mut bits = crate::seeded::SplitMix64::new(3);
+    let mut random_rpi = || {
+        let mut rpi = [0u8; 16];
+        rpi[..8].copy_from_slice(&bits.next_u64().to_le_bytes());
+        rpi[8..].copy_from_slice(&bits.next_u64().to_le_bytes());
+        rpi
+    };
+    let instances: Vec<ScanInstance> = (0..30_000)
+        .map(|_| instance_with_rpi(random_rpi()))
+        .collect();
+    let index = HeardIndex::new(instances);
+    let probes = 200_000;
+    let passed = (0..probes)
+        .filter(|_| index.en_fingerprints.may_contain(&random_rpi()))
+        .count();
+    // Expected: 200,000 probes x about 1.8 fingerprints a bucket / 65,534 values = about 6.
+    assert!(
+        passed < 40,
+        "{passed} of {probes} unheard identifiers passed"
+    );
+}
+
+#[test]
+fn identifiers_crafted_to_share_a_bucket_are_all_found() {
+    // A hostile advertiser can choose its identifiers: forty that land in one bucket with forty
+    // different fingerprints overflow it, and must still all be found, without a slow or huge index.
+    let instances: Vec<ScanInstance> = (0..40u8)
+        .map(|i| {
+            let mut rpi = [0x55u8; 16];
+            rpi[8] = i;
+            rpi[15] = i;
+            instance_with_rpi(rpi)
+        })
+        .collect();
+    let index = HeardIndex::new(instances.clone());
+    for instance in &instances {
+        let Identifier::EnV1(rpi) = instance.identifier() else {
+            unreachable!()
+        };
+        assert_eq!(index.en_matches(&rpi.0).len(), 1);
+    }
+    let mut unheard = [0x55u8; 16];
+    unheard[8] = 200;
+    assert!(index.en_matches(&unheard).is_empty());
+    assert!(index.memory_bytes() < 1 << 20);
+}
+
+#[test]
+fn a_bucket_passes_exactly_its_fingerprints() {
+    // The eight lanes are compared at once with arithmetic on one word: check every possible value.
+    let with_fingerprint = |f: u16| {
+        let mut rpi = [0x11u8; 16];
+        rpi[8..10].copy_from_slice(&f.to_le_bytes());
+        rpi
+    };
+    let stored = [1u16, 2, 0x0100, 0x7FFF, 0x8000, 0xFFFE, 0x8001];
+    let instances: Vec<ScanInstance> = stored
+        .iter()
+        .map(|&f| instance_with_rpi(with_fingerprint(f)))
+        .collect();
+    let index = HeardIndex::new(instances);
+    for f in 1..=0xFFFE {
+        assert_eq!(
+            index.en_fingerprints.may_contain(&with_fingerprint(f)),
+            stored.contains(&f),
+            "fingerprint {f:#06x}"
+        );
+    }
+}
