@@ -213,15 +213,16 @@ fn the_index_finds_every_heard_rpi_and_little_else() {
             let mut rpi = [0u8; 16];
             rpi[..4].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
             rpi[4..8].copy_from_slice(&i.to_le_bytes());
-            ScanInstance {
-                payload: Payload::EnV1 {
-                    rpi: Rpi(rpi),
-                    aem: Aem([0; 4]),
-                },
-                ..heard(&tek(1), 0, 0, -60, -20)
-            }
+            instance_with_rpi(rpi)
         })
         .collect();
+    let index = assert_all_found(instances);
+    assert!(index.en_matches(&[0xFF; 16]).is_empty());
+    assert!(index.memory_bytes() < 8 << 20);
+}
+
+/// Indexes `instances` and checks that each is found once.
+fn assert_all_found(instances: Vec<ScanInstance>) -> HeardIndex {
     let index = HeardIndex::new(instances.clone());
     for instance in &instances {
         let Identifier::EnV1(rpi) = instance.identifier() else {
@@ -229,8 +230,7 @@ fn the_index_finds_every_heard_rpi_and_little_else() {
         };
         assert_eq!(index.en_matches(&rpi.0).len(), 1);
     }
-    assert!(index.en_matches(&[0xFF; 16]).is_empty());
-    assert!(index.memory_bytes() < 8 << 20);
+    index
 }
 
 fn instance_with_rpi(rpi: [u8; 16]) -> ScanInstance {
@@ -279,13 +279,7 @@ fn identifiers_crafted_to_share_a_bucket_are_all_found() {
             instance_with_rpi(rpi)
         })
         .collect();
-    let index = HeardIndex::new(instances.clone());
-    for instance in &instances {
-        let Identifier::EnV1(rpi) = instance.identifier() else {
-            unreachable!()
-        };
-        assert_eq!(index.en_matches(&rpi.0).len(), 1);
-    }
+    let index = assert_all_found(instances);
     let mut unheard = [0x55u8; 16];
     unheard[8] = 200;
     assert!(index.en_matches(&unheard).is_empty());
