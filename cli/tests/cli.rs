@@ -175,13 +175,14 @@ fn payloads_encode_and_decode() {
     assert!(fails(&["payload", "encode", "en-v1", "--rpi", "00"]).contains("--aem"));
 }
 
-/// An en-v1 key valid yesterday, and the sightings of a 40-minute lesson next to its owner.
-fn yesterday_key_and_lesson(tek: [u8; 16]) -> (ExposureKey, String) {
+/// An en-v1 key valid the day before yesterday, and the sightings of a 40-minute lesson (09:00 UTC) next
+/// to its owner: more than a day old whatever the time now, so `purge --older-than-days 1` takes it.
+fn key_and_lesson_two_days_ago(tek: [u8; 16]) -> (ExposureKey, String) {
     let now_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let day = now_s / 86_400 - 1;
+    let day = now_s / 86_400 - 2;
     let key = ExposureKey::new(
         TemporaryExposureKey::from_bytes(tek),
         (day * 144) as u32,
@@ -208,7 +209,7 @@ fn store_export_and_match_work_together() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     std::fs::write(p("data.key"), "ab".repeat(32)).unwrap();
-    let (key, lines) = yesterday_key_and_lesson([0x42; 16]);
+    let (key, lines) = key_and_lesson_two_days_ago([0x42; 16]);
     std::fs::write(p("sightings.jsonl"), format!("{lines}not json\n")).unwrap();
 
     let err = fails(&["store", "stats", "--store", &p("store")]);

@@ -32,6 +32,7 @@ import android.util.Log
 import java.util.UUID
 import org.openzone.app.OpenZoneApp
 import org.openzone.app.ble.AdvertiseAction
+import org.openzone.app.ble.AdvertiseFailure
 import org.openzone.app.ble.AdvertisePlanMapper
 import org.openzone.app.ble.AdvertiseSpec
 import org.openzone.app.ble.AdvertiserController
@@ -208,11 +209,19 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
 
     private fun advertiseCallback(generation: Int) = object : AdvertiseCallback() {
         override fun onStartSuccess(settingsInEffect: AdvertiseSettings?) {
-            handler.post { advertiser.onStarted(generation) }
+            handler.post {
+                advertiser.onStarted(generation)
+                // Clears a failure reported earlier, so the status screen says protection works again.
+                engine?.radioFailed(null)
+            }
         }
 
         override fun onStartFailure(errorCode: Int) {
-            handler.post { advertise(advertiser.onFailed(generation, errorCode)) }
+            handler.post {
+                // Android answers startAdvertising later, here: tell the engine, so its status shows it.
+                engine?.radioFailed("advertising failed: ${AdvertiseFailure.name(errorCode)}")
+                advertise(advertiser.onFailed(generation, errorCode))
+            }
         }
     }
 
@@ -277,7 +286,10 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
 
             override fun onScanFailed(errorCode: Int) {
                 Log.w(OpenZoneApp.TAG, "scan failed: $errorCode")
-                handler.post { scans.onStartFailed() }
+                handler.post {
+                    engine?.radioFailed("scanning failed: error $errorCode")
+                    scans.onStartFailed()
+                }
             }
         }
         scanCallback = callback
