@@ -56,12 +56,24 @@ impl JsonBody for reqwest::Response {
 
 /// Posts raw bytes to /v1/publish; returns the status and the error code (or "ok").
 async fn post_raw(client: &reqwest::Client, running: &Running, body: Vec<u8>) -> (u16, String) {
-    let response = client
+    status_of(post_body(client, running, body).await).await
+}
+
+async fn post_body(
+    client: &reqwest::Client,
+    running: &Running,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    client
         .post(format!("{}v1/publish", running.url))
         .body(body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The status and, for a refusal, the error code; every refusal must also explain itself.
+async fn status_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     if status == 200 {
         let _: PublishResponse = response.json_body().await;
@@ -72,6 +84,26 @@ async fn post_raw(client: &reqwest::Client, running: &Running, body: Vec<u8>) ->
     (status, error.error)
 }
 
+/// Seals an upload of `keys` under `code` and posts it.
+async fn publish(
+    client: &reqwest::Client,
+    running: &Running,
+    key: &SealingPublicKey,
+    code: &str,
+    keys: Vec<UploadKey>,
+) -> reqwest::Response {
+    let payload = UploadPayload {
+        code: code.into(),
+        keys,
+    };
+    post_body(
+        client,
+        running,
+        seal(key, &serde_json::to_vec(&payload).unwrap()).unwrap(),
+    )
+    .await
+}
+
 async fn upload(
     client: &reqwest::Client,
     running: &Running,
@@ -79,16 +111,7 @@ async fn upload(
     code: &str,
     keys: Vec<UploadKey>,
 ) -> (u16, String) {
-    let payload = UploadPayload {
-        code: code.into(),
-        keys,
-    };
-    post_raw(
-        client,
-        running,
-        seal(key, &serde_json::to_vec(&payload).unwrap()).unwrap(),
-    )
-    .await
+    status_of(publish(client, running, key, code, keys).await).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -419,22 +442,7 @@ async fn codes_are_used_once_only_with_their_keys_and_expire() {
         upload_key(random_tek(), (DAY - 2) * 144, 144),
         upload_key(random_tek(), DAY * 144, 73),
     ];
-    let response = client
-        .post(format!("{}v1/publish", running.url))
-        .body(
-            seal(
-                &key,
-                &serde_json::to_vec(&UploadPayload {
-                    code: code.clone(),
-                    keys: keys.clone(),
-                })
-                .unwrap(),
-            )
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = publish(&client, &running, &key, &code, keys.clone()).await;
     assert_eq!(response.status(), 200);
     let accepted: PublishResponse = response.json_body().await;
     assert_eq!(
@@ -446,22 +454,7 @@ async fn codes_are_used_once_only_with_their_keys_and_expire() {
     );
 
     // The same code again: with the same keys it is a harmless repeat, with others it is refused.
-    let response = client
-        .post(format!("{}v1/publish", running.url))
-        .body(
-            seal(
-                &key,
-                &serde_json::to_vec(&UploadPayload {
-                    code: code.clone(),
-                    keys: keys.clone(),
-                })
-                .unwrap(),
-            )
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = publish(&client, &running, &key, &code, keys.clone()).await;
     let repeat: PublishResponse = response.json_body().await;
     assert!(repeat.repeated);
     assert_eq!(
@@ -560,22 +553,7 @@ async fn failed_code_attempts_are_rate_limited() {
             (404, "code_unknown".into())
         );
     }
-    let response = client
-        .post(format!("{}v1/publish", running.url))
-        .body(
-            seal(
-                &key,
-                &serde_json::to_vec(&UploadPayload {
-                    code: code.clone(),
-                    keys: key_of(),
-                })
-                .unwrap(),
-            )
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = publish(&client, &running, &key, &code, key_of()).await;
     assert_eq!(response.status(), 429);
     // 6 an hour: a token every 10 minutes.
     let retry_after: u64 = response.headers()["retry-after"]
