@@ -31,6 +31,26 @@ fn config(dir: &std::path::Path, clock: &std::sync::Arc<ManualClock>) -> ServerC
     config
 }
 
+/// A server on loopback at noon on a manual clock, publishing only when asked, and a client.
+struct Setup {
+    dir: tempfile::TempDir,
+    clock: std::sync::Arc<ManualClock>,
+    running: Running,
+    client: reqwest::Client,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOON_MS);
+    let running = start(config(dir.path(), &clock)).await;
+    Setup {
+        dir,
+        clock,
+        running,
+        client: http(),
+    }
+}
+
 async fn sealing_key(client: &reqwest::Client, running: &Running) -> SealingPublicKey {
     let doc: ServerConfigDoc = client
         .get(format!("{}v1/config", running.url))
@@ -116,10 +136,12 @@ async fn upload(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_health_and_unknown_routes() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let client = http();
+    let Setup {
+        dir: _dir,
+        clock: _,
+        running,
+        client,
+    } = setup().await;
     let health = client
         .get(format!("{}healthz", running.url))
         .send()
@@ -182,10 +204,12 @@ async fn config_health_and_unknown_routes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_officer_api_needs_the_token_and_a_valid_body() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let client = http();
+    let Setup {
+        dir,
+        clock: _,
+        running,
+        client,
+    } = setup().await;
     let url = format!("{}v1/admin/codes", running.url);
     let token = running.server.admin_token().to_owned();
     // The token is in the data directory, readable by its owner only.
@@ -263,10 +287,12 @@ async fn the_officer_api_needs_the_token_and_a_valid_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let client = http();
+    let Setup {
+        dir: _dir,
+        clock: _,
+        running,
+        client,
+    } = setup().await;
     let key = sealing_key(&client, &running).await;
     let code = issue_code(
         &client,
@@ -355,10 +381,12 @@ async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_are_used_once_only_with_their_keys_and_expire() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let client = http();
+    let Setup {
+        dir: _dir,
+        clock,
+        running,
+        client,
+    } = setup().await;
     let key = sealing_key(&client, &running).await;
     let token = running.server.admin_token().to_owned();
     let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
@@ -585,10 +613,12 @@ async fn failed_code_attempts_are_rate_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publication_pads_sorts_signs_delays_and_expires() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let client = http();
+    let Setup {
+        dir,
+        clock,
+        running,
+        client,
+    } = setup().await;
     let key = sealing_key(&client, &running).await;
     let token = running.server.admin_token().to_owned();
     let verification = running.server.verification_key();
