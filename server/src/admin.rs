@@ -180,74 +180,36 @@ async fn issue(
     if !signed_in(&state, &headers) {
         return sign_in_page(lang, Some(t.signed_out), StatusCode::UNAUTHORIZED);
     }
+    let refuse =
+        |message: &str, status| dashboard(&state, lang, None, Some(message.to_owned()), status);
     let Ok(Form(form)) = form else {
-        return dashboard(
-            &state,
-            lang,
-            None,
-            Some(t.bad_input.to_owned()),
-            StatusCode::BAD_REQUEST,
-        );
+        return refuse(t.bad_input, StatusCode::BAD_REQUEST);
     };
     let test_type = match form.test_type.as_str() {
         "confirmed" => TestType::Confirmed,
         "likely" => TestType::Likely,
-        _ => {
-            return dashboard(
-                &state,
-                lang,
-                None,
-                Some(t.bad_input.to_owned()),
-                StatusCode::BAD_REQUEST,
-            )
-        }
+        _ => return refuse(t.bad_input, StatusCode::BAD_REQUEST),
     };
     let onset = match form.onset.trim() {
         "" => None,
         text => match openzone_core::time::parse_day(text) {
             Ok(day) => Some(day),
-            Err(_) => {
-                return dashboard(
-                    &state,
-                    lang,
-                    None,
-                    Some(t.bad_onset.to_owned()),
-                    StatusCode::BAD_REQUEST,
-                )
-            }
+            Err(_) => return refuse(t.bad_onset, StatusCode::BAD_REQUEST),
         },
     };
     match codes::issue(&state.storage, test_type, onset, state.now_ms()) {
         Ok(issued) => {
             if let Err(e) = state.storage.flush().await {
                 tracing::error!(error = %e, "saving a code failed");
-                return dashboard(
-                    &state,
-                    lang,
-                    None,
-                    Some(t.failed.to_owned()),
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                );
+                return refuse(t.failed, StatusCode::INTERNAL_SERVER_ERROR);
             }
             tracing::info!(test_type = ?test_type, "code issued from the officer page");
             dashboard(&state, lang, Some(&issued), None, StatusCode::OK)
         }
-        Err(crate::ServerError::Malformed(_)) => dashboard(
-            &state,
-            lang,
-            None,
-            Some(t.bad_onset.to_owned()),
-            StatusCode::BAD_REQUEST,
-        ),
+        Err(crate::ServerError::Malformed(_)) => refuse(t.bad_onset, StatusCode::BAD_REQUEST),
         Err(e) => {
             tracing::error!(error = %e, "issuing a code failed");
-            dashboard(
-                &state,
-                lang,
-                None,
-                Some(t.failed.to_owned()),
-                StatusCode::INTERNAL_SERVER_ERROR,
-            )
+            refuse(t.failed, StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
 }
