@@ -1,4 +1,5 @@
 //! End-to-end tests across OpenZone's crates live in `tests/`; this library holds what they share.
 
 pub mod keyserver_fixture;
+pub mod lesson;
 pub mod store_fixture;

@@ -13,38 +13,15 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
 use openzone_core::matching::MatchContext;
-use openzone_core::protocol::en_v1::{en_interval_number, EnV1, ExposureKey, TemporaryExposureKey};
-use openzone_core::protocol::Scheme;
+use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, TemporaryExposureKey};
 use openzone_core::risk::calibration::CalibrationTable;
 use openzone_core::risk::RiskConfig;
-use openzone_core::sighting::{Sighting, Source};
 use openzone_core::store::{DataKey, Store, StoreConfig, UserConsent};
-use openzone_core::time::{day_of_ms, Clock, SystemClock, MS_PER_DAY};
+use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{http, issue_code, random_tek, start};
-
-/// A 40-minute lesson next to the person on `day`: a scan every 5 minutes, 4 sightings per scan.
-fn lesson_sightings(person: &ExposureKey, day: u32) -> Vec<Sighting> {
-    let scheme = EnV1::new(-25);
-    let start_ms = u64::from(day) * MS_PER_DAY + 8 * 3_600_000;
-    let mut out = Vec::new();
-    for scan in 0..8u64 {
-        let t = start_ms + scan * 300_000;
-        let interval = EnV1::slot_at(person, t / 1000).unwrap().index;
-        let payload = scheme.payload(person, interval);
-        for k in 0..4u64 {
-            out.push(Sighting {
-                payload,
-                rssi: -55 - k as i8,
-                tx_power: None,
-                time_ms: t + k * 700,
-                source: Source::Advertisement,
-            });
-        }
-    }
-    out
-}
+use openzone_tests::lesson::lesson_sightings;
 
 fn open(dir: &std::path::Path, now: u64) -> Store {
     Store::open(

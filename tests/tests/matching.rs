@@ -14,6 +14,7 @@ use openzone_core::risk::{ProximityBand, RiskConfig};
 use openzone_core::sighting::{Sighting, Source};
 use openzone_core::store::{DataKey, Store, StoreConfig};
 use openzone_core::time::{format_day, MS_PER_DAY};
+use openzone_tests::lesson::lesson_sightings;
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// 2026-11-20, the day of the meeting.
@@ -29,28 +30,6 @@ fn random_key(rng: &SystemRandom, day: u32) -> ExportKey {
         report_type: ReportType::ConfirmedTest,
         days_since_onset: Some(0),
     }
-}
-
-/// A 40-minute lesson next to the person: a scan every 5 minutes, 4 sightings per scan at about -55 dBm.
-fn lesson_sightings(person: &ExposureKey) -> Vec<Sighting> {
-    let scheme = EnV1::new(-25);
-    let start_ms = DAY_MS + 8 * 3_600_000;
-    let mut out = Vec::new();
-    for scan in 0..8u64 {
-        let t = start_ms + scan * 300_000;
-        let interval = EnV1::slot_at(person, t / 1000).unwrap().index;
-        let payload = scheme.payload(person, interval);
-        for k in 0..4u64 {
-            out.push(Sighting {
-                payload,
-                rssi: -55 - k as i8,
-                tx_power: None,
-                time_ms: t + k * 700,
-                source: Source::Advertisement,
-            });
-        }
-    }
-    out
 }
 
 fn other_sightings(rng: &SystemRandom) -> Vec<Sighting> {
@@ -79,7 +58,7 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     let data_key = DataKey::from_bytes([3; 32]);
     let store = Store::open(met.path(), &data_key, StoreConfig::default(), now).unwrap();
     store.record(&other_sightings(&rng)).unwrap();
-    store.record(&lesson_sightings(&person.key)).unwrap();
+    store.record(&lesson_sightings(&person.key, DAY)).unwrap();
     store.checkpoint(now).unwrap();
     let stranger = Store::open(never_met.path(), &data_key, StoreConfig::default(), now).unwrap();
     stranger.record(&other_sightings(&rng)).unwrap();
