@@ -88,13 +88,17 @@ impl FailedAttempts {
         }
     }
 
+    /// The buckets; a panic elsewhere while holding them leaves counts that are still usable.
+    fn state(&self) -> std::sync::MutexGuard<'_, (HashMap<IpAddr, Bucket>, Option<Bucket>)> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Takes one token from the client's bucket and the global one, or says how long to wait.
     pub fn acquire(&self, client: IpAddr, now_ms: u64) -> Result<(), ServerError> {
         let l = self.limits;
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.state();
         let (clients, global) = &mut *state;
         let global = global.get_or_insert_with(|| Bucket::full(l.global_burst, now_ms));
         global.refill(l.global_burst, l.global_per_hour, now_ms);
@@ -126,10 +130,7 @@ impl FailedAttempts {
     /// Gives back the token of an attempt that did not fail on its code.
     pub fn refund(&self, client: IpAddr) {
         let l = self.limits;
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.state();
         let (clients, global) = &mut *state;
         if let Some(b) = clients.get_mut(&client_key(client)) {
             b.tokens = (b.tokens + 1.0).min(l.per_client_burst);
