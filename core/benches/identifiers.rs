@@ -5,13 +5,13 @@
 //! no key types and no output vector.
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
-use aes::{Aes128Enc, Block};
+#[path = "support/floor.rs"]
+mod floor;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use openzone_core::protocol::bluezone_v3::{BluezoneV3, DailyKey};
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::Scheme;
-use ring::hkdf;
 
 const KEYS_PER_ITER: u64 = 64;
 
@@ -35,27 +35,9 @@ fn en_v1(c: &mut Criterion) {
             }
         })
     });
-    struct Len16;
-    impl hkdf::KeyType for Len16 {
-        fn len(&self) -> usize {
-            16
-        }
-    }
-    let mut blocks = [Block::default(); 144];
-    // The floor keys its empty salt once, as the implementation does: the fairest (lowest) baseline.
-    let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, &[]);
+    let salt = floor::empty_salt();
     group.bench_function("bare_primitives_hkdf_plus_144_aes_blocks", |b| {
-        b.iter(|| {
-            for key in &keys {
-                let mut rpik = [0u8; 16];
-                salt.extract(black_box(key.tek.as_bytes()))
-                    .expand(&[b"EN-RPIK"], Len16)
-                    .and_then(|okm| okm.fill(&mut rpik))
-                    .expect("16-byte HKDF output");
-                Aes128Enc::new(&rpik.into()).encrypt_blocks(&mut blocks);
-                black_box(&blocks);
-            }
-        })
+        b.iter(|| floor::bare_derivation(&salt, keys.iter().map(|k| k.tek.as_bytes())))
     });
     group.finish();
 }

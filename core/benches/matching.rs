@@ -10,64 +10,32 @@
 //! Peak memory for a 1,000,000-key export: `cargo run --release -p openzone-core --example match_million`.
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/heavy_user.rs"]
 #[allow(dead_code)]
 mod heavy_user;
 
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
-use aes::{Aes128Enc, Block};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use openzone_core::export::signing::SigningKey;
-use openzone_core::export::{Export, ExportBuilder, ExportKey, ReportType, VerifiedExport};
+use openzone_core::export::{Export, ExportBuilder, VerifiedExport};
 use openzone_core::matching::{match_bluezone, match_export, HeardIndex, MatchContext};
 use openzone_core::protocol::bluezone_v3::DailyKey;
-use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::store::{DataKey, Store, StoreConfig};
-use ring::hkdf;
 
-const T0_MS: u64 = 1_793_491_200_000;
 const KEYS: u32 = 100_000;
 
 fn heavy_index() -> (HeardIndex, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = Store::open(
-        dir.path(),
-        &DataKey::from_bytes([7; 32]),
-        StoreConfig::default(),
-        T0_MS,
-    )
-    .expect("store");
-    for w in 0..heavy_user::WINDOWS_PER_DAY * heavy_user::DAYS {
-        store.record(&heavy_user::window(T0_MS, w)).expect("record");
-    }
+    let store = heavy_user::filled_store(dir.path()).expect("store");
     let index = HeardIndex::new(store.scan_instances(0, u64::MAX).expect("instances"));
     (index, dir)
 }
 
 fn export(keys: u32) -> VerifiedExport {
     let (signer, _) = SigningKey::generate("bench", "v1").expect("key");
-    let first_day = (T0_MS / 86_400_000) as u32;
-    let keys = (0..keys)
-        .map(|i| {
-            let mut tek = [0u8; 16];
-            tek[..4].copy_from_slice(&i.to_le_bytes());
-            tek[4..8].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
-            ExportKey {
-                key: ExposureKey::new(
-                    TemporaryExposureKey::from_bytes(tek),
-                    (first_day + i % 14) * 144,
-                    144,
-                )
-                .expect("valid key"),
-                transmission_risk_level: Some(6),
-                report_type: ReportType::ConfirmedTest,
-                days_since_onset: Some(0),
-            }
-        })
-        .collect();
     let zip = ExportBuilder {
-        keys,
+        keys: heavy_user::published_keys(keys).expect("valid keys"),
         batch_num: 1,
         batch_size: 1,
         ..Default::default()
@@ -84,7 +52,7 @@ fn matching(c: &mut Criterion) {
     let verified = export(KEYS);
     let table = CalibrationTable::builtin();
     let ctx = MatchContext::new(
-        T0_MS + 15 * 86_400_000,
+        heavy_user::T0_MS + 15 * 86_400_000,
         table.fleet(),
         table.fleet().tx_power_dbm,
     );
@@ -106,26 +74,9 @@ fn matching(c: &mut Criterion) {
         .keys()
         .map(|k| *k.expect("valid").key.tek.as_bytes())
         .collect();
-    let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, &[]);
-    struct Len16;
-    impl hkdf::KeyType for Len16 {
-        fn len(&self) -> usize {
-            16
-        }
-    }
-    let mut blocks = [Block::default(); 144];
+    let salt = floor::empty_salt();
     group.bench_function("bare_derivation", |b| {
-        b.iter(|| {
-            for tek in &teks {
-                let mut rpik = [0u8; 16];
-                salt.extract(black_box(tek))
-                    .expand(&[b"EN-RPIK"], Len16)
-                    .and_then(|okm| okm.fill(&mut rpik))
-                    .expect("16-byte HKDF output");
-                Aes128Enc::new(&rpik.into()).encrypt_blocks(&mut blocks);
-                black_box(&blocks);
-            }
-        })
+        b.iter(|| floor::bare_derivation(&salt, teks.iter()))
     });
     group.finish();
 
@@ -133,7 +84,7 @@ fn matching(c: &mut Criterion) {
         .map(|i| {
             DailyKey::new(
                 [(i % 251) as u8; 32],
-                (T0_MS / 86_400_000) as u32 + i % 14,
+                (heavy_user::T0_MS / 86_400_000) as u32 + i % 14,
                 96,
             )
             .expect("key")

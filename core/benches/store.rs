@@ -11,13 +11,10 @@ mod heavy_user;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use openzone_core::sighting::Sighting;
-use openzone_core::store::{DataKey, Store, StoreConfig};
-
-const T0_MS: u64 = 1_793_491_200_000;
 
 fn ingest_one_day(c: &mut Criterion) {
     let windows: Vec<Vec<Sighting>> = (0..heavy_user::WINDOWS_PER_DAY)
-        .map(|w| heavy_user::window(T0_MS, w))
+        .map(|w| heavy_user::window(heavy_user::T0_MS, w))
         .collect();
     let sightings: usize = windows.iter().map(Vec::len).sum();
     let mut group = c.benchmark_group("store");
@@ -27,21 +24,12 @@ fn ingest_one_day(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().expect("temporary directory");
-                let store = Store::open(
-                    dir.path(),
-                    &DataKey::from_bytes([7; 32]),
-                    StoreConfig::default(),
-                    T0_MS,
-                )
-                .expect("fresh store");
+                let store = heavy_user::open_store(dir.path()).expect("fresh store");
                 (dir, store)
             },
             |(dir, store)| {
-                for (w, batch) in windows.iter().enumerate() {
-                    store.record(batch).expect("record");
-                    if w as u64 % heavy_user::WINDOWS_PER_HOUR == heavy_user::WINDOWS_PER_HOUR - 1 {
-                        store.checkpoint(batch[0].time_ms).expect("checkpoint");
-                    }
+                for (w, batch) in (0..).zip(&windows) {
+                    heavy_user::record_window(&store, w, batch).expect("record");
                 }
                 (dir, store)
             },

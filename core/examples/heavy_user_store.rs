@@ -10,44 +10,19 @@ mod heavy_user;
 
 use std::time::Instant;
 
-use openzone_core::store::{DataKey, Store, StoreConfig};
-
-/// 2026-11-01T00:00:00Z, the heavy user's first day.
-const T0_MS: u64 = 1_793_491_200_000;
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn main() -> Result<(), openzone_core::Error> {
     let dir =
         tempfile::tempdir().map_err(|e| openzone_core::Error::InvalidConfig(e.to_string()))?;
-    let rss_before = peak_rss_kib();
-    let end_ms = T0_MS + heavy_user::DAYS * 86_400_000;
-    let store = Store::open(
-        dir.path(),
-        &DataKey::from_bytes([7; 32]),
-        StoreConfig::default(),
-        T0_MS,
-    )?;
+    let rss_before = heavy_user::peak_rss_kib();
+    let end_ms = heavy_user::T0_MS + heavy_user::DAYS * 86_400_000;
+    let store = heavy_user::open_store(dir.path())?;
     let windows = heavy_user::WINDOWS_PER_DAY * heavy_user::DAYS;
     let mut sightings = 0u64;
     let started = Instant::now();
     for w in 0..windows {
-        let batch = heavy_user::window(T0_MS, w);
+        let batch = heavy_user::window(heavy_user::T0_MS, w);
         sightings += batch.len() as u64;
-        store.record(&batch)?;
-        // The engine checkpoints once an hour of scanning.
-        if w % heavy_user::WINDOWS_PER_HOUR == heavy_user::WINDOWS_PER_HOUR - 1 {
-            store.checkpoint(batch[0].time_ms)?;
-        }
+        heavy_user::record_window(&store, w, &batch)?;
     }
     store.checkpoint(end_ms)?;
     let elapsed = started.elapsed();
@@ -73,7 +48,7 @@ fn main() -> Result<(), openzone_core::Error> {
     );
     println!(
         "peak memory (VmHWM)  {:.1} MiB (process before the store: {:.1} MiB)",
-        peak_rss_kib() as f64 / 1024.0,
+        heavy_user::peak_rss_kib() as f64 / 1024.0,
         rss_before as f64 / 1024.0
     );
     Ok(())

@@ -12,51 +12,22 @@ mod heavy_user;
 use std::time::Instant;
 
 use openzone_core::export::signing::SigningKey;
-use openzone_core::export::{Export, ExportBuilder, ExportKey, ReportType};
+use openzone_core::export::{Export, ExportBuilder};
 use openzone_core::matching::{match_export, HeardIndex, MatchContext};
-use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::store::{DataKey, Store, StoreConfig};
 
-const T0_MS: u64 = 1_793_491_200_000;
 const KEYS: u32 = 1_000_000;
 
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+    heavy_user::peak_rss_kib() as f64 / 1024.0
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn build(path: &str) -> Result<()> {
-    let (signer, pem) = SigningKey::generate("bench", "v1")?;
-    let first_day = (T0_MS / 86_400_000) as u32;
-    let keys = (0..KEYS)
-        .map(|i| {
-            let mut tek = [0u8; 16];
-            tek[..4].copy_from_slice(&i.to_le_bytes());
-            tek[4..8].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
-            Ok(ExportKey {
-                key: ExposureKey::new(
-                    TemporaryExposureKey::from_bytes(tek),
-                    (first_day + i % 14) * 144,
-                    144,
-                )?,
-                transmission_risk_level: Some(6),
-                report_type: ReportType::ConfirmedTest,
-                days_since_onset: Some(0),
-            })
-        })
-        .collect::<std::result::Result<Vec<_>, openzone_core::Error>>()?;
+    let (signer, _) = SigningKey::generate("bench", "v1")?;
     let zip = ExportBuilder {
-        keys,
+        keys: heavy_user::published_keys(KEYS)?,
         batch_num: 1,
         batch_size: 1,
         ..Default::default()
@@ -64,7 +35,6 @@ fn build(path: &str) -> Result<()> {
     .build_zip(&signer)?;
     std::fs::write(path, zip)?;
     std::fs::write(format!("{path}.pem"), signer.verification_key().to_pem())?;
-    let _ = pem;
     Ok(())
 }
 
@@ -83,16 +53,7 @@ fn main() -> Result<()> {
         return Err("building the export failed".into());
     }
     let store_dir = dir.path().join("store");
-    let store = Store::open(
-        &store_dir,
-        &DataKey::from_bytes([7; 32]),
-        StoreConfig::default(),
-        T0_MS,
-    )?;
-    for w in 0..heavy_user::WINDOWS_PER_DAY * heavy_user::DAYS {
-        store.record(&heavy_user::window(T0_MS, w))?;
-    }
-    store.checkpoint(T0_MS)?;
+    let store = heavy_user::filled_store(&store_dir)?;
     let before = peak_rss_mib();
     let started = Instant::now();
     let index = HeardIndex::new(store.scan_instances(0, u64::MAX)?);
@@ -102,7 +63,7 @@ fn main() -> Result<()> {
     let verified = export.verify(&[key])?;
     let table = CalibrationTable::builtin();
     let ctx = MatchContext::new(
-        T0_MS + 15 * 86_400_000,
+        heavy_user::T0_MS + 15 * 86_400_000,
         table.fleet(),
         table.fleet().tx_power_dbm,
     );
