@@ -271,12 +271,13 @@ impl<'a> World<'a> {
 
     /// Keeps `advertisers` in step with what phone `i` advertises (it changes at each rotation).
     fn track_advertiser(&mut self, i: usize) {
-        let current = self.phones[i]
-            .radio_state()
-            .advertising
-            .as_ref()
-            .map(|(_, _, peer)| peer.clone());
-        if current != self.advertising_as[i] {
+        // Called after every engine call: compare in place, and clone only at a rotation.
+        let current = {
+            let state = self.phones[i].radio_state();
+            let on_air = state.advertising.as_ref().map(|(_, _, peer)| peer);
+            (on_air != self.advertising_as[i].as_ref()).then(|| on_air.cloned())
+        };
+        if let Some(current) = current {
             if let Some(old) = self.advertising_as[i].take() {
                 self.advertisers.remove(&old);
             }
