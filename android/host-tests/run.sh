@@ -31,7 +31,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Builds the library (debug) and generates the bindings.
-scripts/gen-bindings kotlin "$work/bindings" >/dev/null
+FEATURES=test-support scripts/gen-bindings kotlin "$work/bindings" >/dev/null
 lib_dir="$target_dir/debug"
 [ -f "$lib_dir/libopenzone_ffi.so" ] || { echo "error: $lib_dir/libopenzone_ffi.so was not built" >&2; exit 1; }
 

@@ -1,32 +1,39 @@
 //! openzone-ffi: the one door from the native shells into openzone-core, through uniffi.
 //!
 //! The Android (Kotlin) and iOS (Swift) shells, and Python for tests, see:
-//! - [`OpenZoneEngine`] ([`engine`]): created from [`EngineSettings`], started and stopped, told about
-//!   the app's state, fed scan results, asked for its current advertisement, processing exports,
-//!   releasing keys for a positive report, reporting and syncing with the key server.
-//! - [`BlePlatform`] and [`EngineListener`] ([`platform`]): foreign traits the shells implement for the
+//! - [`OpenZonePhone`] ([`phone`]): opened from [`PhoneSettings`], its radio started and stopped, told
+//!   about the app's state, fed scan results, asked for its current advertisement, checking exports,
+//!   syncing, releasing keys and reporting a positive test.
+//! - [`BlePlatform`] and [`PhoneListener`] ([`platform`]): foreign traits the shells implement for the
 //!   radio and the UI, and [`WallClock`] to inject time in tests.
+//! - [`protocol_constants`] ([`constants`]): the numbers the shells show or schedule by.
 //! - [`OpenZoneError`] ([`error`]): one error enum whose messages a user can read.
-//! - [`SimulatedAir`] ([`simulated`]): the core's simulated radio, so tests can run two engines here.
-//! - [`build_signed_export`] and friends ([`export`]): for tests and QA tools.
+//! - With the `test-support` feature only (never in the apps): [`SimulatedAir`] (`simulated`), the core's
+//!   simulated radio, so tests can run two phones here, and [`build_signed_export`] (`export`).
 //!
-//! Every wrapper delegates in a line or two to the core; no logic lives here.
+//! Every wrapper delegates in a line to [`openzone_core::phone::Phone`]; no logic lives here.
 
 #![forbid(unsafe_code)]
 
-pub mod engine;
+pub mod constants;
 pub mod error;
+#[cfg(feature = "test-support")]
 pub mod export;
+pub mod phone;
 pub mod platform;
 pub mod records;
 mod runtime;
+#[cfg(feature = "test-support")]
 pub mod simulated;
 
-pub use engine::OpenZoneEngine;
+pub use constants::{protocol_constants, ProtocolConstants};
 pub use error::OpenZoneError;
+#[cfg(feature = "test-support")]
 pub use export::build_signed_export;
-pub use platform::{BlePlatform, EngineListener, RadioError, WallClock};
+pub use phone::OpenZonePhone;
+pub use platform::{BlePlatform, PhoneListener, RadioError, WallClock};
 pub use records::*;
+#[cfg(feature = "test-support")]
 pub use simulated::SimulatedAir;
 
 uniffi::setup_scaffolding!();

@@ -7,11 +7,12 @@
 use std::sync::Arc;
 
 use openzone_core::engine::EngineStatus;
+use openzone_core::phone::{self as core_phone, DayRisk, SyncProgress};
 use openzone_core::platform::{
     self as core_platform, Advertising, PeerId, PlatformError, ScanFilter,
 };
 
-use crate::records::{AdvertisementPlan, EngineState, ScanFilterSpec};
+use crate::records::{AdvertisementPlan, DayExposure, EngineState, ScanFilterSpec};
 
 /// What a shell raises when the radio refuses (advertising unsupported, Bluetooth off, too many scans).
 /// Separate from `OpenZoneError`, which only the core raises: a shell must be able to construct it.
@@ -45,17 +46,21 @@ pub trait BlePlatform: Send + Sync {
     fn start_scanning(&self, filter: ScanFilterSpec) -> Result<(), RadioError>;
     /// Stop scanning.
     fn stop_scanning(&self);
-    /// Start reading `peer`'s GATT characteristic; report with `OpenZoneEngine::gatt_read_done`.
+    /// Start reading `peer`'s GATT characteristic; report with `OpenZonePhone::gatt_read_done`.
     fn read_gatt(&self, peer: String) -> Result<(), RadioError>;
 }
 
-/// What the UI hears from the engine.
+/// What the app hears from its phone.
 #[uniffi::export(with_foreign)]
-pub trait EngineListener: Send + Sync {
-    /// The engine's state changed.
+pub trait PhoneListener: Send + Sync {
+    /// The radio's state changed.
     fn state_changed(&self, state: EngineState);
     /// A scan window ended; `today` sightings were recorded today so far.
     fn sightings_recorded(&self, today: u64);
+    /// A day became at risk: show the notification. Called once per day, never again for that day.
+    fn day_at_risk(&self, day: DayExposure);
+    /// A sync has checked `done` of `total` new exports.
+    fn sync_progress(&self, done: u32, total: u32);
     /// Something the user may need to act on.
     fn error(&self, message: String);
 }
@@ -97,15 +102,25 @@ impl core_platform::BlePlatform for PlatformAdapter {
     }
 }
 
-pub(crate) struct ListenerAdapter(pub(crate) Arc<dyn EngineListener>);
+pub(crate) struct ListenerAdapter(pub(crate) Arc<dyn PhoneListener>);
 
-impl openzone_core::engine::EngineListener for ListenerAdapter {
-    fn status_changed(&self, status: &EngineStatus) {
+impl core_phone::PhoneListener for ListenerAdapter {
+    fn radio_status_changed(&self, status: &EngineStatus) {
         self.0.state_changed(status.into());
     }
 
     fn sightings_recorded(&self, today: u64) {
         self.0.sightings_recorded(today);
+    }
+
+    fn day_at_risk(&self, day: &DayRisk) {
+        self.0.day_at_risk(day.into());
+    }
+
+    fn sync_progress(&self, progress: SyncProgress) {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.0
+            .sync_progress(count(progress.exports_done), count(progress.exports_total));
     }
 
     fn error(&self, error: &openzone_core::Error) {

@@ -2,10 +2,18 @@
 
 use std::collections::HashMap;
 
-use openzone_core::engine::{EngineStatus, RadioDuty, ScanMode};
+use openzone_core::engine::{EngineStats, EngineStatus, RadioDuty, ScanMode};
+use openzone_core::export::signing::VerificationKey;
+use openzone_core::phone::{
+    CheckReport, ClientConfig, DayRisk, KeyServerClient, ProximityBand, ReleasedKeys,
+    SealingPublicKey, StoreStats, SyncReport,
+};
 use openzone_core::platform::{Advertising, Permission, ScanFilter};
+use openzone_core::protocol::payload::AdvertisementData;
 use openzone_core::protocol::SchemeId;
-use openzone_core::risk::{DayRisk, ProximityBand};
+use openzone_core::time::format_day;
+
+use crate::OpenZoneError;
 
 /// The identifier scheme a phone speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -47,9 +55,17 @@ pub struct ExportPublicKey {
     pub pem: String,
 }
 
-/// Everything an engine is created from.
+impl TryFrom<&ExportPublicKey> for VerificationKey {
+    type Error = OpenZoneError;
+
+    fn try_from(k: &ExportPublicKey) -> Result<Self, OpenZoneError> {
+        Ok(VerificationKey::from_pem(&k.key_id, &k.version, &k.pem)?)
+    }
+}
+
+/// Everything a phone is opened with: what the platform gives and what the app was built with.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct EngineSettings {
+pub struct PhoneSettings {
     /// A directory private to the app (created if missing).
     pub data_dir: String,
     /// 32 bytes from the platform keystore (Android Keystore, iOS Keychain).
@@ -64,6 +80,53 @@ pub struct EngineSettings {
     pub key_server_url: Option<String>,
     /// Keys that sign published exports (pinned in the app).
     pub export_keys: Vec<ExportPublicKey>,
+    /// The key server's upload sealing keys (X25519, base64), pinned in the app: the current one, and
+    /// during a rotation the next. Empty: the key the server's `/v1/config` announces is used.
+    pub upload_sealing_keys: Vec<String>,
+}
+
+impl PhoneSettings {
+    /// The key-server client these settings describe, if they name a server.
+    pub(crate) fn key_server(&self) -> Result<Option<KeyServerClient>, OpenZoneError> {
+        let Some(url) = &self.key_server_url else {
+            return Ok(None);
+        };
+        let sealing = self
+            .upload_sealing_keys
+            .iter()
+            .map(|k| SealingPublicKey::from_base64(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let config = ClientConfig {
+            pinned_sealing_key: sealing.first().copied(),
+            ..ClientConfig::new(url)
+        };
+        Ok(Some(KeyServerClient::new(config)?))
+    }
+}
+
+/// Advertisement fields as CoreBluetooth reports them, for the core's decoder: UUID strings that do not
+/// parse are ignored.
+pub(crate) fn advertisement_data(
+    service_uuids: Vec<String>,
+    service_data: HashMap<String, Vec<u8>>,
+    manufacturer_data: HashMap<u16, Vec<u8>>,
+    tx_power: Option<i8>,
+) -> AdvertisementData {
+    let parse = |u: &str| u.parse::<uuid::Uuid>().ok();
+    AdvertisementData {
+        service_uuids: service_uuids.iter().filter_map(|u| parse(u)).collect(),
+        service_data: service_data
+            .into_iter()
+            .filter_map(|(u, v)| Some((parse(&u)?, v)))
+            .collect(),
+        manufacturer_data: manufacturer_data.into_iter().collect(),
+        tx_power,
+    }
+}
+
+/// A `YYYY-MM-DD` date from the UI as a UTC day number.
+pub(crate) fn parse_day(text: &str) -> Result<u32, OpenZoneError> {
+    Ok(openzone_core::time::parse_day(text).map_err(openzone_core::Error::from)?)
 }
 
 /// What to advertise, in the forms the platforms take.
@@ -230,6 +293,19 @@ pub struct EngineCounters {
     pub gatt_reads_failed: u64,
 }
 
+impl From<EngineStats> for EngineCounters {
+    fn from(s: EngineStats) -> Self {
+        Self {
+            scans: s.scans,
+            rotations: s.rotations,
+            sightings: s.sightings,
+            sightings_today: s.sightings_today,
+            gatt_reads_ok: s.gatt_reads_ok,
+            gatt_reads_failed: s.gatt_reads_failed,
+        }
+    }
+}
+
 /// The radio duty of a mode: what the battery pays for.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct RadioDutyInfo {
@@ -296,7 +372,7 @@ pub struct DayExposure {
 impl From<&DayRisk> for DayExposure {
     fn from(d: &DayRisk) -> Self {
         Self {
-            date: openzone_core::time::format_day(d.day),
+            date: format_day(d.day),
             at_risk: d.at_risk,
             weighted_minutes: d.weighted_minutes,
             closest: d.closest.into(),
@@ -316,6 +392,76 @@ pub struct CheckSummary {
     pub keys_matched: u64,
     /// The days the export added exposure to.
     pub days: Vec<DayExposure>,
+    /// The days that became at risk with this export (`YYYY-MM-DD`); the listener was told of each.
+    pub newly_at_risk: Vec<String>,
+}
+
+impl From<&CheckReport> for CheckSummary {
+    fn from(r: &CheckReport) -> Self {
+        Self {
+            already_processed: r.already_processed,
+            keys_processed: r.keys_processed,
+            keys_matched: r.keys_matched,
+            days: r.days.iter().map(Into::into).collect(),
+            newly_at_risk: r.newly_at_risk.iter().map(|&d| format_day(d)).collect(),
+        }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncSummary {
+    /// Every day with a recorded exposure, oldest first.
+    pub days: Vec<DayExposure>,
+    /// The days that became at risk in this sync (`YYYY-MM-DD`); the listener was told of each.
+    pub newly_at_risk: Vec<String>,
+    /// Exports checked in this sync.
+    pub exports_checked: u32,
+    /// Exports that could not be used (damaged or badly signed) and will not be downloaded again.
+    pub exports_rejected: u32,
+    /// Exports whose download failed; the next sync tries them again.
+    pub exports_failed: u32,
+    /// Bytes downloaded.
+    pub bytes_downloaded: u64,
+}
+
+impl From<&SyncReport> for SyncSummary {
+    fn from(r: &SyncReport) -> Self {
+        Self {
+            days: r.days.iter().map(Into::into).collect(),
+            newly_at_risk: r.newly_at_risk.iter().map(|&d| format_day(d)).collect(),
+            exports_checked: r.exports_checked as u32,
+            exports_rejected: r.exports_rejected.len() as u32,
+            exports_failed: r.exports_failed.len() as u32,
+            bytes_downloaded: r.bytes_downloaded,
+        }
+    }
+}
+
+/// What the phone keeps, for the settings screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StorageSummary {
+    /// Days with something heard.
+    pub days_recorded: u32,
+    /// Scan instances kept (one per identifier heard per scan window).
+    pub scan_instances: u64,
+    /// Own keys kept.
+    pub own_keys: u64,
+    /// Bytes on disk.
+    pub bytes_on_disk: u64,
+}
+
+impl From<&StoreStats> for StorageSummary {
+    fn from(s: &StoreStats) -> Self {
+        let mut days: Vec<u32> = s.days.iter().map(|d| d.day).collect();
+        days.dedup();
+        Self {
+            days_recorded: days.len() as u32,
+            scan_instances: s.days.iter().map(|d| d.instances).sum(),
+            own_keys: s.own_en_keys,
+            bytes_on_disk: s.bytes_on_disk,
+        }
+    }
 }
 
 /// A key released for a positive report.
@@ -329,4 +475,20 @@ pub struct ReportKey {
     pub rolling_period: u32,
     /// Days from its day to the onset of symptoms, if known.
     pub days_since_onset: Option<i32>,
+}
+
+impl ReportKey {
+    /// The en-v1 keys of a release, as the shells show and upload them.
+    pub(crate) fn released(r: ReleasedKeys) -> Vec<ReportKey> {
+        r.en_v1
+            .iter()
+            .zip(r.days_since_onset)
+            .map(|(k, days_since_onset)| ReportKey {
+                key_data: hex::encode(k.tek.as_bytes()),
+                rolling_start_interval: k.rolling_start_interval,
+                rolling_period: k.rolling_period,
+                days_since_onset,
+            })
+            .collect()
+    }
 }

@@ -26,3 +26,13 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| crate::OpenZoneError::Platform(format!("background work failed: {e}")))
 }
+
+/// Runs `work` on the runtime (the core's async calls need its reactor) and waits for it.
+pub(crate) async fn spawn<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, crate::OpenZoneError> {
+    handle()
+        .spawn(work)
+        .await
+        .map_err(|e| crate::OpenZoneError::Platform(format!("the work was interrupted: {e}")))
+}

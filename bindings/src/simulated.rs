@@ -8,7 +8,7 @@ use openzone_core::platform::BlePlatform as _;
 
 use crate::platform::{BlePlatform, RadioError};
 use crate::records::{AdvertisementPlan, ScanFilterSpec};
-use crate::OpenZoneEngine;
+use crate::OpenZonePhone;
 
 /// A shared air with a log-distance path-loss model.
 #[derive(uniffi::Object)]
@@ -16,7 +16,7 @@ pub struct SimulatedAir {
     radio: Arc<SimulatedRadio>,
 }
 
-/// A phone on the air: pass it to `OpenZoneEngine` as its platform.
+/// A phone's radio on the air: pass it to `OpenZonePhone` as its platform.
 #[derive(uniffi::Object)]
 pub struct SimulatedPhone {
     platform: Arc<SimulatedPlatform>,
@@ -39,10 +39,10 @@ impl SimulatedAir {
         })
     }
 
-    /// Sends a phone's radio events to `engine`.
-    pub fn connect(&self, phone: &SimulatedPhone, engine: &OpenZoneEngine) {
+    /// Sends a simulated radio's events to `phone`.
+    pub fn connect(&self, radio: &SimulatedPhone, phone: &OpenZonePhone) {
         self.radio
-            .attach(phone.platform.index(), Arc::new(engine.handle()));
+            .attach(radio.platform.index(), Arc::new(phone.phone().input()));
     }
 
     /// Runs `rounds` advertising rounds: every scanning phone hears every phone in range, and pending

@@ -11,18 +11,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use openzone_core::engine::{
-    Engine, EngineConfig, EngineCore, EngineListener, EngineStats, EngineStatus,
+use openzone_core::engine::{EngineStats, EngineStatus};
+use openzone_core::phone::{
+    CalibrationTable, DataKey, DayRisk, Phone, PhoneConfig, PhoneListener, SyncProgress,
 };
 use openzone_core::platform::bluez::{
-    BluezAdapter, BluezError, BluezPlatform, Heard, PlatformOptions, RSSI_UNKNOWN,
+    BluezAdapter, BluezError, BluezPlatform, Heard, PlatformOptions,
 };
-use openzone_core::platform::BlePlatform;
+use openzone_core::platform::{BlePlatform, EngineInput};
 use openzone_core::protocol::payload::{gatt_value, Decoded};
 use openzone_core::protocol::{Payload, SchemeId};
-use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::store::{DataKey, Store, StoreConfig};
 use openzone_core::time::SystemClock;
+use openzone_core::units::RSSI_UNKNOWN;
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -322,15 +322,17 @@ pub fn scan(args: ScanArgs) -> Result<(), CliError> {
 // ---------------------------------------------------------------------------------------------------
 // advertise and run
 
-/// Keeps the engine's latest error for the status line.
+/// Keeps the phone's latest error for the status line.
 #[derive(Default)]
 struct Listener {
     last_error: Mutex<Option<String>>,
 }
 
-impl EngineListener for Listener {
-    fn status_changed(&self, _status: &EngineStatus) {}
+impl PhoneListener for Listener {
+    fn radio_status_changed(&self, _status: &EngineStatus) {}
     fn sightings_recorded(&self, _today: u64) {}
+    fn day_at_risk(&self, _day: &DayRisk) {}
+    fn sync_progress(&self, _progress: SyncProgress) {}
     fn error(&self, error: &openzone_core::Error) {
         *self
             .last_error
@@ -348,36 +350,32 @@ impl Listener {
     }
 }
 
-/// An engine on a BlueZ platform, started.
+/// A phone on a BlueZ platform, started.
 struct Running {
-    engine: Engine,
+    phone: Phone,
     platform: Arc<BluezPlatform>,
     listener: Arc<Listener>,
 }
 
-async fn start_engine(
+async fn start_phone(
     adapter: BluezAdapter,
     options: PlatformOptions,
-    store: Arc<Store>,
+    mut config: PhoneConfig,
     scheme: SchemeId,
 ) -> Result<Running, CliError> {
     let platform = BluezPlatform::new(adapter, options).await;
     let listener = Arc::new(Listener::default());
-    let config = EngineConfig {
-        scheme,
-        ..EngineConfig::default()
-    };
-    let core = EngineCore::new(
+    config.scheme = scheme;
+    let phone = Phone::open(
         config,
-        store,
         Arc::clone(&platform) as Arc<dyn BlePlatform>,
-        Some(Arc::clone(&listener) as Arc<dyn EngineListener>),
+        Some(Arc::clone(&listener) as Arc<dyn PhoneListener>),
+        Arc::new(SystemClock),
     )?;
-    let engine = Engine::new(core, Arc::new(SystemClock));
-    platform.attach(Arc::new(engine.handle()));
-    engine.start(&tokio::runtime::Handle::current());
+    platform.attach(Arc::new(phone.input()));
+    phone.start(&tokio::runtime::Handle::current());
     Ok(Running {
-        engine,
+        phone,
         platform,
         listener,
     })
@@ -385,18 +383,18 @@ async fn start_engine(
 
 impl Running {
     fn payload(&self) -> Option<Payload> {
-        self.engine.with_core(|core, _| core.payload())
+        self.phone.payload_on_air()
     }
 
-    /// Stops the engine (which writes what it recorded) and takes the radio off air.
+    /// Stops the phone's radio (which writes what it recorded) and takes the adapter off air.
     async fn stop(self) {
-        self.engine.stop();
+        self.phone.stop();
         self.platform.shutdown().await;
     }
 
     /// Why the radio is not doing its job, if it is not.
     fn failure(&self) -> Option<String> {
-        match self.engine.status() {
+        match self.phone.radio_status() {
             EngineStatus::Failing(reason) => Some(reason),
             _ => self.platform.state().last_error,
         }
@@ -412,12 +410,7 @@ pub fn advertise(args: AdvertiseArgs) -> Result<(), CliError> {
         path: std::env::temp_dir(),
         source,
     })?;
-    let store = Arc::new(Store::open(
-        dir.path(),
-        &DataKey::generate()?,
-        StoreConfig::default(),
-        crate::now_ms(),
-    )?);
+    let config = PhoneConfig::new(dir.path(), DataKey::generate()?);
     runtime()?.block_on(async {
         let adapter = BluezAdapter::open(args.adapter.adapter.as_deref()).await?;
         adapter.require_powered().await?;
@@ -428,7 +421,7 @@ pub fn advertise(args: AdvertiseArgs) -> Result<(), CliError> {
             scan: false,
             ..PlatformOptions::default()
         };
-        let running = start_engine(adapter, options, store, scheme).await?;
+        let running = start_phone(adapter, options, config, scheme).await?;
         let result = report_advertising(&running, &name, args.duration).await;
         running.stop().await;
         result
@@ -479,24 +472,22 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let report = runtime()?.block_on(async {
         // The adapter first: a machine without Bluetooth should not get a store it cannot fill.
         let adapter = BluezAdapter::open(args.adapter.adapter.as_deref()).await?;
-        let store = Arc::new(args.store.open()?);
+        let config = PhoneConfig::new(&args.store.dir, args.store.data_key()?);
         let name = adapter.name().to_owned();
-        let running = start_engine(
+        let running = start_phone(
             adapter,
             PlatformOptions::default(),
-            store,
+            config,
             args.scheme.into(),
         )
         .await?;
         match args.mode {
             Mode::Background => {}
-            Mode::Foreground => running
-                .engine
-                .with_core(|core, now| core.set_foreground(now, true)),
-            Mode::Qa => running.engine.set_qa(true),
+            Mode::Foreground => running.phone.input().foreground_changed(true),
+            Mode::Qa => running.phone.set_qa_mode(true),
         }
         let result = show_status(&running, &name, args.duration).await;
-        let stats = running.engine.stats();
+        let stats = running.phone.radio_stats();
         running.stop().await;
         result.map(|()| stats)
     })?;
@@ -539,9 +530,9 @@ async fn show_status(
 }
 
 fn status_line(running: &Running, adapter: &str) -> String {
-    let stats: EngineStats = running.engine.stats();
+    let stats: EngineStats = running.phone.radio_stats();
     let radio = running.platform.state();
-    let status = match running.engine.status() {
+    let status = match running.phone.radio_status() {
         EngineStatus::Running(mode) => format!("running ({mode:?})").to_lowercase(),
         EngineStatus::BluetoothOff => "Bluetooth is off".into(),
         EngineStatus::PermissionMissing(p) => format!("permission missing: {p:?}"),

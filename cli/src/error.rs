@@ -11,6 +11,10 @@ pub enum CliError {
     #[error("{0}")]
     Core(#[from] openzone_core::Error),
 
+    /// A date, or another value phones and the key server share, was malformed.
+    #[error("{0}")]
+    Wire(#[from] openzone_core::wire::Error),
+
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

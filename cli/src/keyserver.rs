@@ -4,11 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use openzone_core::export::signing::VerificationKey;
-use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
-use openzone_core::matching::MatchContext;
-use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::store::UserConsent;
+use openzone_core::phone::{ClientConfig, KeyServerClient, PositiveReport, UserConsent};
 use openzone_core::time::parse_day;
+use openzone_core::units;
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -86,22 +84,17 @@ struct ReportJson {
 
 /// Runs `openzone report-positive`.
 pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
-    let onset = args.onset.as_deref().map(parse_day).transpose()?;
-    let test_day = args.test_date.as_deref().map(parse_day).transpose()?;
-    let store = args.store.open()?;
+    let report = PositiveReport {
+        code: args.code.clone(),
+        onset_day: args.onset.as_deref().map(parse_day).transpose()?,
+        test_day: args.test_date.as_deref().map(parse_day).transpose()?,
+        // Running this command is the user's consent to publish the keys of their infectious days.
+        consent: UserConsent::given(),
+    };
     let client = KeyServerClient::new(ClientConfig::new(&args.server))?;
-    let now = crate::now_ms();
-    // Running this command is the user's consent to publish the keys of their infectious days.
-    let outcome = runtime()?.block_on(keyserver::report_positive(
-        &store,
-        &client,
-        &args.code,
-        onset,
-        test_day,
-        now,
-        UserConsent::given(),
-    ))?;
-    store.checkpoint(now)?;
+    let phone = args.store.phone(|c| c.key_server = Some(client))?;
+    let outcome = runtime()?.block_on(phone.report_positive(report))?;
+    phone.checkpoint()?;
     let out = ReportJson {
         keys_uploaded: outcome.keys_uploaded,
         repeated: outcome.response.repeated,
@@ -121,11 +114,13 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
         );
     }
     if let Some(interval) = out.next_key_start_interval {
-        let secs = u64::from(interval) * 600;
+        let secs = units::interval_start_ms(interval) / 1000;
+        let of_day = secs % units::SECS_PER_DAY;
         println!(
-            "this phone now uses a fresh key from {} UTC",
-            crate::date_of_day((secs / 86_400) as u32)
-                + &format!(" {:02}:{:02}", secs % 86_400 / 3_600, secs % 3_600 / 60)
+            "this phone now uses a fresh key from {} {:02}:{:02} UTC",
+            crate::date_of_day(units::day_of_secs(secs)),
+            of_day / 3_600,
+            of_day % 3_600 / 60
         );
     }
     Ok(())
@@ -137,45 +132,53 @@ struct SyncJson {
     exports_checked: usize,
     exports_already_checked: usize,
     exports_rejected: Vec<(String, String)>,
+    exports_failed: Vec<(String, String)>,
     keys_processed: u64,
     keys_matched: u64,
     bytes_downloaded: u64,
     trusted_server_keys: bool,
     days: Vec<DayJson>,
+    newly_at_risk: Vec<String>,
 }
 
 /// Runs `openzone sync`.
 pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
     let risk = crate::matching::risk_config(&args.risk_config)?;
-    let mut config = ClientConfig::new(&args.server);
-    if let Some(path) = &args.public_key {
-        let pem = String::from_utf8_lossy(&read(path)?).into_owned();
-        config.pinned_export_keys = vec![VerificationKey::from_pem(
-            &args.key_id,
-            &args.key_version,
-            &pem,
-        )?];
-    }
-    let client = KeyServerClient::new(config)?;
-    let store = args.store.open()?;
-    let table = CalibrationTable::builtin();
-    let now = crate::now_ms();
-    let options = SyncOptions {
-        risk,
-        ctx: MatchContext::new(now, table.fleet(), table.fleet().tx_power_dbm),
-        trust_server_keys: args.public_key.is_none(),
+    let export_keys = match &args.public_key {
+        Some(path) => {
+            let pem = String::from_utf8_lossy(&read(path)?).into_owned();
+            vec![VerificationKey::from_pem(
+                &args.key_id,
+                &args.key_version,
+                &pem,
+            )?]
+        }
+        None => Vec::new(),
     };
-    let report = runtime()?.block_on(keyserver::sync(&store, &client, &options))?;
+    let client = KeyServerClient::new(ClientConfig::new(&args.server))?;
+    let phone = args.store.phone(|c| {
+        c.risk = risk;
+        c.export_keys = export_keys;
+        c.trust_announced_export_keys = args.public_key.is_none();
+        c.key_server = Some(client);
+    })?;
+    let report = runtime()?.block_on(phone.sync())?;
     let out = SyncJson {
         exports_listed: report.exports_listed,
         exports_checked: report.exports_checked,
         exports_already_checked: report.exports_already_checked,
         exports_rejected: report.exports_rejected.clone(),
+        exports_failed: report.exports_failed.clone(),
         keys_processed: report.keys_processed,
         keys_matched: report.keys_matched,
         bytes_downloaded: report.bytes_downloaded,
         trusted_server_keys: report.trusted_server_keys,
         days: report.days.iter().map(DayJson::from).collect(),
+        newly_at_risk: report
+            .newly_at_risk
+            .iter()
+            .map(|&d| crate::date_of_day(d))
+            .collect(),
     };
     if args.json {
         return print_json(&out);
@@ -196,6 +199,9 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
     );
     for (name, reason) in &out.exports_rejected {
         println!("  rejected {name}: {reason}");
+    }
+    for (name, reason) in &out.exports_failed {
+        println!("  not downloaded {name} (tried again next time): {reason}");
     }
     print_days(&out.days)
 }

@@ -3,13 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use openzone_core::export::bluezone;
 use openzone_core::export::signing::VerificationKey;
 use openzone_core::export::Export;
-use openzone_core::exposure::{check_bluezone, check_export, exposure_days, CheckReport};
-use openzone_core::matching::MatchContext;
-use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::risk::{DayRisk, RiskConfig};
+use openzone_core::phone::{CalibrationTable, CheckReport, DayRisk, RiskConfig};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -49,7 +45,7 @@ pub(crate) struct DayJson {
     at_risk: bool,
     weighted_minutes: f64,
     minutes: f64,
-    closest: openzone_core::risk::ProximityBand,
+    closest: openzone_core::phone::ProximityBand,
     min_attenuation_db: f64,
     windows: u32,
     tx_power_estimated: bool,
@@ -103,13 +99,18 @@ pub fn run(args: MatchArgs) -> Result<(), CliError> {
         }
     };
     let risk = risk_config(&args.risk_config)?;
-    let store = args.store.open()?;
-    let ctx = MatchContext::new(crate::now_ms(), receiver, table.fleet().tx_power_dbm);
     let is_json = args
         .export
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let report: CheckReport = if is_json {
+    let phone_with = |export_keys: Vec<VerificationKey>| {
+        args.store.phone(|c| {
+            c.calibration = receiver;
+            c.risk = risk;
+            c.export_keys = export_keys;
+        })
+    };
+    let (phone, report): (_, CheckReport) = if is_json {
         let json = read(&args.export)?;
         let sig_path = args
             .signature
@@ -117,22 +118,17 @@ pub fn run(args: MatchArgs) -> Result<(), CliError> {
             .unwrap_or_else(|| PathBuf::from(format!("{}.sig", args.export.display())));
         let sig = read(&sig_path)?;
         let pem = String::from_utf8_lossy(&read(&args.public_key)?).into_owned();
-        let keys = bluezone::parse_signed(
-            &json,
-            &sig,
-            &[VerificationKey::from_pem("bluezone", "v1", &pem)?],
-        )?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, &json);
-        let digest: [u8; 32] = digest.as_ref().try_into().unwrap_or([0; 32]);
-        check_bluezone(&store, &keys, &digest, &risk, &ctx)?
+        let phone = phone_with(vec![VerificationKey::from_pem("bluezone", "v1", &pem)?])?;
+        let report = phone.process_bluezone_list(&json, &sig)?;
+        (phone, report)
     } else {
         let export = Export::from_zip_file(&args.export)?;
-        let keys = trusted_keys(&export, &args.public_key)?;
-        let verified = export.verify(&keys)?;
-        check_export(&store, &verified, &risk, &ctx)?
+        let phone = phone_with(trusted_keys(&export, &args.public_key)?)?;
+        let report = phone.process_export(export)?;
+        (phone, report)
     };
     // Every day with a match so far, this batch's and earlier ones'.
-    let days = exposure_days(&store)?;
+    let days = phone.exposure_days()?;
     let out = MatchJson {
         days: days.iter().map(DayJson::from).collect(),
         keys_processed: report.keys_processed,

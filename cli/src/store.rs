@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use openzone_core::phone::{DataKey, Phone, PhoneConfig};
+use openzone_core::platform::NoRadio;
 use openzone_core::protocol::payload::{decode_advertisement, Decoded};
 use openzone_core::sighting::{Sighting, Source};
-use openzone_core::store::{DataKey, Store, StoreConfig};
+use openzone_core::time::SystemClock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
@@ -64,13 +67,15 @@ impl StoreArgs {
         }
     }
 
-    /// Opens the store with the default configuration at the current time.
-    pub fn open(&self) -> Result<Store, CliError> {
-        Ok(Store::open(
-            &self.dir,
-            &self.data_key()?,
-            StoreConfig::default(),
-            crate::now_ms(),
+    /// The phone whose store this is, without a radio, set up by `configure`.
+    pub fn phone(&self, configure: impl FnOnce(&mut PhoneConfig)) -> Result<Phone, CliError> {
+        let mut config = PhoneConfig::new(&self.dir, self.data_key()?);
+        configure(&mut config);
+        Ok(Phone::open(
+            config,
+            Arc::new(NoRadio),
+            None,
+            Arc::new(SystemClock),
         )?)
     }
 }
@@ -153,8 +158,8 @@ fn ingest(args: IngestArgs) -> Result<(), CliError> {
         path: args.sightings.clone(),
         source,
     })?;
-    let store = args.store.open()?;
-    let report = ingest_lines(&store, BufReader::new(file), &args.sightings)?;
+    let phone = args.store.phone(|_| {})?;
+    let report = ingest_lines(&phone, BufReader::new(file), &args.sightings)?;
     if args.json {
         return print_json(&report);
     }
@@ -177,7 +182,7 @@ fn ingest(args: IngestArgs) -> Result<(), CliError> {
 }
 
 fn ingest_lines(
-    store: &Store,
+    phone: &Phone,
     mut reader: impl BufRead,
     path: &Path,
 ) -> Result<IngestReport, CliError> {
@@ -214,16 +219,22 @@ fn ingest_lines(
             Err(reason) => report.skip(reason),
         }
         if batch.len() >= INGEST_BATCH {
-            store.record(&batch)?;
-            report.recorded += batch.len() as u64;
+            report.recorded += phone.record_sightings(&batch)? as u64;
             batch.clear();
         }
     }
-    store.record(&batch)?;
-    report.recorded += batch.len() as u64;
-    let before = store.stats()?.days.iter().map(|d| d.sightings).sum::<u64>();
-    store.checkpoint(crate::now_ms())?;
-    let after = store.stats()?.days.iter().map(|d| d.sightings).sum::<u64>();
+    report.recorded += phone.record_sightings(&batch)? as u64;
+    let sightings = || -> Result<u64, CliError> {
+        Ok(phone
+            .storage_stats()?
+            .days
+            .iter()
+            .map(|d| d.sightings)
+            .sum())
+    };
+    let before = sightings()?;
+    phone.checkpoint()?;
+    let after = sightings()?;
     report.expired = before.saturating_sub(after);
     Ok(report)
 }
@@ -266,8 +277,7 @@ struct StatsReport {
 }
 
 fn stats(args: StatsArgs) -> Result<(), CliError> {
-    let store = args.store.open()?;
-    let stats = store.stats()?;
+    let stats = args.store.phone(|_| {})?.storage_stats()?;
     let report = StatsReport {
         days: stats
             .days
@@ -316,9 +326,9 @@ fn purge(args: PurgeArgs) -> Result<(), CliError> {
             "--older-than-days must be at least 1".into(),
         ));
     }
-    let store = args.store.open()?;
-    let report = store.purge(crate::now_ms(), args.older_than_days)?;
-    store.checkpoint(crate::now_ms())?;
+    let phone = args.store.phone(|_| {})?;
+    let report = phone.purge(args.older_than_days)?;
+    phone.checkpoint()?;
     #[derive(Serialize)]
     struct Purged {
         expired_instances: u64,
@@ -367,17 +377,16 @@ mod tests {
         }
     }
 
+    fn phone(dir: &Path) -> Phone {
+        let config = PhoneConfig::new(dir, DataKey::from_bytes([1; 32]));
+        Phone::open(config, Arc::new(NoRadio), None, Arc::new(SystemClock)).unwrap()
+    }
+
     #[test]
     fn ingest_counts_bad_lines_and_keeps_going() {
         let dir = tempfile::tempdir().unwrap();
         let now = crate::now_ms();
-        let store = Store::open(
-            dir.path(),
-            &DataKey::from_bytes([1; 32]),
-            StoreConfig::default(),
-            now,
-        )
-        .unwrap();
+        let phone = phone(dir.path());
         let adv = "02011a0303564e1716564e8be6cd371c5c891604bfbe49df84509672033874";
         let mut text = String::new();
         text.push_str(&format!(
@@ -390,13 +399,13 @@ mod tests {
             "{{\"time_ms\": {}, \"rssi\": -61, \"adv\": \"{adv}\"}}",
             now + 1000
         ));
-        let report = ingest_lines(&store, text.as_bytes(), Path::new("test.jsonl")).unwrap();
+        let report = ingest_lines(&phone, text.as_bytes(), Path::new("test.jsonl")).unwrap();
         assert_eq!(report.lines, 4);
         assert_eq!(report.recorded, 2);
         assert_eq!(report.skipped.values().sum::<u64>(), 2);
         assert_eq!(report.skipped["line longer than 16 KiB"], 1);
         assert_eq!(report.expired, 0);
-        let instances = store.scan_instances(0, u64::MAX).unwrap();
+        let instances = phone.heard().unwrap();
         assert_eq!(instances.len(), 1);
         assert_eq!(instances[0].count, 2);
     }
@@ -404,15 +413,9 @@ mod tests {
     #[test]
     fn old_sightings_are_reported_as_purged() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            dir.path(),
-            &DataKey::from_bytes([1; 32]),
-            StoreConfig::default(),
-            crate::now_ms(),
-        )
-        .unwrap();
+        let phone = phone(dir.path());
         let line = r#"{"time_ms": 1620000000000, "rssi": -62, "adv": "02011a0303564e1716564e8be6cd371c5c891604bfbe49df84509672033874"}"#;
-        let report = ingest_lines(&store, line.as_bytes(), Path::new("old.jsonl")).unwrap();
+        let report = ingest_lines(&phone, line.as_bytes(), Path::new("old.jsonl")).unwrap();
         assert_eq!((report.recorded, report.expired), (1, 1));
     }
 

@@ -55,9 +55,9 @@ pub enum Error {
     #[error("{0}")]
     Payload(PayloadError),
 
-    /// A date that is not a real `YYYY-MM-DD` date from 1970 on.
-    #[error("{0:?} is not a date; write it as YYYY-MM-DD")]
-    InvalidDate(String),
+    /// Something phones and the key server exchange could not be read or written.
+    #[error(transparent)]
+    Wire(#[from] openzone_wire::Error),
 
     /// A published export or key list that cannot be read (not a zip, damaged, too large).
     #[error("the published keys cannot be read: {0}")]
@@ -146,7 +146,10 @@ pub enum Error {
     SealedUpload(String),
 
     /// A one-time code that is not the 8 digits an officer gives.
-    #[error("the code must be the 8 digits the health officer gave you")]
+    #[error(
+        "the code must be the {} digits the health officer gave you",
+        crate::units::CODE_DIGITS
+    )]
     InvalidCode,
 
     /// A positive report found no key of the infectious window to upload. The code was not used.

@@ -27,15 +27,15 @@
 pub mod engine;
 mod error;
 pub mod export;
-pub mod exposure;
 pub mod keyserver;
 pub mod matching;
+pub mod phone;
 pub mod platform;
 pub mod protocol;
 pub mod risk;
 pub mod seeded;
 pub mod sighting;
 pub mod store;
-pub mod time;
 
 pub use error::{Error, PayloadError};
+pub use openzone_wire::{self as wire, time, units};

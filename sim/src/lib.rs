@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod authority;
 mod phone;
 pub mod radio;
 pub mod report;

@@ -1,12 +1,11 @@
-//! One simulated phone: the real engine state machine with its real sled store, on a platform that records
-//! what the engine asks of the radio so that the simulation can act on it in virtual time.
+//! One simulated phone: the real [`Phone`] (engine and sled store) on a platform that records what the
+//! engine asks of the radio, so that the simulation can act on it in virtual time.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use openzone_core::engine::EngineCore;
+use openzone_core::phone::Phone;
 use openzone_core::platform::{Advertising, BlePlatform, PeerId, PlatformError, ScanFilter};
 use openzone_core::seeded::SplitMix64;
-use openzone_core::store::Store;
 
 use crate::radio::PhoneRadio;
 
@@ -84,10 +83,9 @@ impl BlePlatform for SimPlatform {
     }
 }
 
-/// A person's phone.
-pub(crate) struct Phone {
-    pub(crate) engine: EngineCore,
-    pub(crate) store: Arc<Store>,
+/// A person's phone in the simulation: the core's phone and what the simulation knows of its radio.
+pub(crate) struct Device {
+    pub(crate) phone: Phone,
     pub(crate) radio: PhoneRadio,
     pub(crate) state: Arc<Mutex<RadioState>>,
     pub(crate) iphone: bool,
@@ -100,7 +98,7 @@ pub(crate) struct Phone {
     pub(crate) bytes_downloaded: u64,
 }
 
-impl Phone {
+impl Device {
     pub(crate) fn radio_state(&self) -> MutexGuard<'_, RadioState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -6,22 +6,18 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use openzone_core::engine::{EngineConfig, EngineCore, Now};
-use openzone_core::export::bluezone;
-use openzone_core::export::signing::SigningKey;
-use openzone_core::exposure::{check_bluezone, exposure_days};
-use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
-use openzone_core::matching::{match_bluezone, HeardIndex, MatchContext};
-use openzone_core::platform::{PeerId, PlatformError, SeenAdvertisement};
+use openzone_core::engine::{EngineConfig, ScanMode};
+use openzone_core::phone::{
+    Confidence, DataKey, DeviceCalibration, Phone, PhoneConfig, RiskConfig,
+};
+use openzone_core::platform::{EngineInput, PeerId, PlatformError, SeenAdvertisement};
 use openzone_core::protocol::payload::AdvertisementData;
 use openzone_core::protocol::SchemeId;
-use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::risk::RiskConfig;
 use openzone_core::seeded::SplitMix64;
-use openzone_core::store::{DataKey, Store, StoreConfig, UserConsent};
 use openzone_core::time::{Clock, MS_PER_DAY};
 
-use crate::phone::{Phone, SimPlatform};
+use crate::authority::Authority;
+use crate::phone::{Device, SimPlatform};
 use crate::radio::{rssi, Link, PhoneRadio};
 use crate::scenario::Scenario;
 use crate::school::{Place, Room, School, DAY_MINUTES};
@@ -43,6 +39,11 @@ pub(crate) struct VirtualClock(AtomicU64);
 impl Clock for VirtualClock {
     fn now_ms(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// Virtual time never jumps: the engines schedule on it too.
+    fn monotonic_ms(&self) -> Option<u64> {
+        Some(self.now_ms())
     }
 }
 
@@ -93,8 +94,7 @@ struct Snapshot {
 pub(crate) struct World<'a> {
     scenario: &'a Scenario,
     school: School,
-    scheme: SchemeId,
-    phones: Vec<Phone>,
+    phones: Vec<Device>,
     /// Which phone advertises under each peer handle now, so that a GATT read finds its peer at once.
     advertisers: HashMap<PeerId, usize>,
     /// Each phone's handle in `advertisers`.
@@ -107,24 +107,12 @@ pub(crate) struct World<'a> {
     cases: Vec<usize>,
     report_ms: u64,
     end_ms: u64,
-    risk: RiskConfig,
     runtime: tokio::runtime::Runtime,
-    server: Option<ServerHandle>,
-    bluezone_published: Option<(Vec<u8>, Vec<u8>, SigningKey)>,
-    bluezone_available_ms: Option<u64>,
+    authority: Authority,
     any_sighting_days: Vec<Vec<u32>>,
     samples: Vec<(f32, f32)>,
     sightings: u64,
     _dir: tempfile::TempDir,
-}
-
-struct ServerHandle {
-    server: openzone_server::Server,
-    url: String,
-    admin_token: String,
-    /// One client for every phone: the same server, the same pinned key, and building a client is costly.
-    client: KeyServerClient,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// The first ms of (0-based) sim day `day`.
@@ -149,6 +137,12 @@ impl<'a> World<'a> {
             .enable_all()
             .build()
             .map_err(|e| SimError::Setup(format!("cannot start tokio: {e}")))?;
+        let authority = Authority::new(
+            scheme,
+            &runtime,
+            Arc::clone(&clock) as Arc<dyn Clock>,
+            dir.path(),
+        )?;
         let mut rng = SplitMix64::new(scenario.seed ^ 0x5151);
         let mut phones = Vec::with_capacity(scenario.people() as usize);
         for person in 0..scenario.people() {
@@ -156,32 +150,36 @@ impl<'a> World<'a> {
             let iphone = own.unit() < scenario.iphone_share;
             let bluetooth_on = own.unit() >= scenario.bluetooth_off_share;
             let radio = PhoneRadio::draw(&scenario.radio, iphone, &mut own);
-            let store = Arc::new(Store::open(
-                &dir.path().join(format!("phone-{person}")),
-                &DataKey::from_bytes([7; 32]),
-                StoreConfig::default(),
-                start,
-            )?);
             let (platform, state) = SimPlatform::new(own.next_u64());
-            let config = EngineConfig {
+            let config = PhoneConfig {
                 scheme,
-                tx_power_dbm: radio.tx_power_dbm,
-                checkpoint_every_secs: 3_600,
-                jitter_seed: Some(own.next_u64()),
-                ..EngineConfig::default()
+                // The simulation knows each phone's true calibration.
+                calibration: DeviceCalibration {
+                    tx_power_dbm: radio.tx_power_dbm,
+                    rssi_correction_db: radio.rssi_correction_db,
+                    confidence: Confidence::High,
+                },
+                risk: risk.clone(),
+                export_keys: authority.export_keys(),
+                key_server: authority.client(),
+                engine: EngineConfig {
+                    checkpoint_every_secs: 3_600,
+                    jitter_seed: Some(own.next_u64()),
+                    ..EngineConfig::default()
+                },
+                ..PhoneConfig::new(
+                    dir.path().join(format!("phone-{person}")),
+                    DataKey::from_bytes([7; 32]),
+                )
             };
-            let mut engine = EngineCore::new(config, Arc::clone(&store), platform, None)?;
-            let now = Now {
-                wall_ms: start,
-                mono_ms: start,
-            };
-            engine.start(now);
+            let clock = Arc::clone(&clock) as Arc<dyn Clock>;
+            let phone = Phone::open(config, platform, None, clock)?;
+            phone.start_stepped();
             if !bluetooth_on {
-                engine.set_bluetooth(now, false);
+                phone.input().bluetooth_changed(false);
             }
-            phones.push(Phone {
-                engine,
-                store,
+            phones.push(Device {
+                phone,
                 radio,
                 state,
                 iphone,
@@ -197,7 +195,6 @@ impl<'a> World<'a> {
         let mut world = Self {
             scenario,
             school,
-            scheme,
             any_sighting_days: vec![Vec::new(); phones.len()],
             advertisers: HashMap::with_capacity(phones.len()),
             advertising_as: vec![None; phones.len()],
@@ -210,11 +207,8 @@ impl<'a> World<'a> {
             cases,
             report_ms,
             end_ms,
-            risk,
             runtime,
-            server: None,
-            bluezone_published: None,
-            bluezone_available_ms: None,
+            authority,
             samples: Vec::new(),
             sightings: 0,
             _dir: dir,
@@ -233,16 +227,9 @@ impl<'a> World<'a> {
         self.queue.push(Reverse((at, self.seq, event)));
     }
 
-    fn now(at: u64) -> Now {
-        Now {
-            wall_ms: at,
-            mono_ms: at,
-        }
-    }
-
-    /// Runs the engine's step at `at`, then acts on what it asked of its radio.
+    /// Runs the engine's step at `at` (the clock's time), then acts on what it asked of its radio.
     fn poll(&mut self, i: usize, at: u64) {
-        let next = self.phones[i].engine.poll(Self::now(at));
+        let next = self.phones[i].phone.step();
         self.after_engine_call(i, at);
         if let Some(next) = next {
             if self.phones[i].next_poll != Some(next) {
@@ -420,7 +407,7 @@ impl<'a> World<'a> {
     }
 
     fn deliver(&mut self, rx: usize, at: u64, sightings: Vec<(usize, u64, i8)>) {
-        let now = Self::now(at);
+        let input = self.phones[rx].phone.input();
         for (p, address, rssi) in sightings {
             // The peer may have rotated since the scan's start; what is on air now is what is heard.
             let (advertisement, peer) = {
@@ -438,9 +425,7 @@ impl<'a> World<'a> {
                 (advertisement, peer.clone())
             };
             self.sightings += 1;
-            self.phones[rx]
-                .engine
-                .advertisement_seen(now, peer, advertisement, rssi, None);
+            input.advertisement_seen(peer, advertisement, rssi, None);
         }
         self.after_engine_call(rx, at);
         self.poll(rx, at);
@@ -467,9 +452,7 @@ impl<'a> World<'a> {
             }
             None => Err(PlatformError("the peer stopped advertising".into())),
         };
-        self.phones[rx]
-            .engine
-            .gatt_read_done(Self::now(at), peer, result);
+        self.phones[rx].phone.input().gatt_read_done(peer, result);
         self.after_engine_call(rx, at);
         self.poll(rx, at);
     }
@@ -497,7 +480,7 @@ impl<'a> World<'a> {
                 Event::Deliver { rx, sightings } => self.deliver(rx, at, sightings),
                 Event::GattAnswer { rx, peer } => self.gatt_answer(rx, at, peer),
                 Event::Report => self.report(at)?,
-                Event::Publish => self.publish(at)?,
+                Event::Publish => self.authority.publish(&self.runtime, at)?,
                 Event::Sync(i) => self.sync(i, at)?,
             }
             let done = at.saturating_sub(start) * 1000 / (self.end_ms - start);
@@ -512,52 +495,18 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    /// The cases test positive: an officer issues codes, the phones report, the cases go home.
+    /// The cases test positive: they report, and go home.
     fn report(&mut self, at: u64) -> Result<(), SimError> {
         let minute = ((at - day_start_ms(self.scenario.report_day - 1)) / 60_000) as u32;
-        for &case in &self.cases.clone() {
+        for &case in &self.cases {
             self.school
                 .send_home(case as u32, self.scenario.report_day - 1, minute);
         }
-        let first_day = FIRST_DAY + (self.scenario.onset_day - 1).saturating_sub(2);
         let onset = FIRST_DAY + self.scenario.onset_day - 1;
-        match self.scheme {
-            SchemeId::EnV1 => {
-                let server = self.start_server()?;
-                let (url, token) = (server.0, server.1);
-                for &case in &self.cases.clone() {
-                    let code = self.runtime.block_on(issue_code(&url, &token, onset))?;
-                    let client = KeyServerClient::new(ClientConfig::new(&url))?;
-                    let store = Arc::clone(&self.phones[case].store);
-                    self.runtime.block_on(keyserver::report_positive(
-                        &store,
-                        &client,
-                        &code,
-                        Some(onset),
-                        None,
-                        at,
-                        UserConsent::given(),
-                    ))?;
-                    self.phones[case].engine.rotate_now(Self::now(at));
-                    self.track_advertiser(case);
-                }
-            }
-            SchemeId::BluezoneV3 => {
-                let mut keys = Vec::new();
-                let today = FIRST_DAY + self.scenario.report_day - 1;
-                for &case in &self.cases {
-                    keys.extend(
-                        self.phones[case]
-                            .store
-                            .keys_for_report(first_day, today, UserConsent::given(), 96)?
-                            .bluezone_v3,
-                    );
-                }
-                let (signer, _) = SigningKey::generate("bluezone", "v1")?;
-                let json = bluezone::to_json(&keys);
-                let signature = signer.sign(&json)?;
-                self.bluezone_published = Some((json, signature, signer));
-            }
+        let cases: Vec<&Phone> = self.cases.iter().map(|&c| &self.phones[c].phone).collect();
+        self.authority.report(&self.runtime, &cases, onset)?;
+        for case in self.cases.clone() {
+            self.track_advertiser(case);
         }
         // Publication on the hour; phones sync on their own schedules from now on.
         let hour = 3_600_000;
@@ -579,175 +528,50 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    fn start_server(&mut self) -> Result<(String, String), SimError> {
-        if let Some(s) = &self.server {
-            return Ok((s.url.clone(), s.admin_token.clone()));
-        }
-        let mut config = openzone_server::ServerConfig::new(self._dir.path().join("server"));
-        config.clock = Arc::clone(&self.clock) as Arc<dyn Clock>;
-        // Publication runs when the simulation's clock says so (Event::Publish), not on real time.
-        config.publication.cadence = std::time::Duration::from_secs(365 * 86_400);
-        let (server, listener) = self.runtime.block_on(async {
-            let server = openzone_server::Server::open(config).await?;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| SimError::Setup(format!("cannot listen on loopback: {e}")))?;
-            Ok::<_, SimError>((server, listener))
-        })?;
-        let url = format!(
-            "http://{}/",
-            listener
-                .local_addr()
-                .map_err(|e| SimError::Setup(e.to_string()))?
-        );
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let serving = server.clone();
-        self.runtime.spawn(async move {
-            let _ = serving
-                .serve(listener, async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        let admin_token = server.admin_token().to_owned();
-        let client = KeyServerClient::new(ClientConfig {
-            pinned_export_keys: vec![server.verification_key()],
-            ..ClientConfig::new(&url)
-        })?;
-        self.server = Some(ServerHandle {
-            server,
-            url: url.clone(),
-            admin_token: admin_token.clone(),
-            client,
-            shutdown: Some(tx),
-        });
-        Ok((url, admin_token))
-    }
-
-    fn publish(&mut self, at: u64) -> Result<(), SimError> {
-        match self.scheme {
-            SchemeId::EnV1 => {
-                if let Some(s) = &self.server {
-                    let server = s.server.clone();
-                    self.runtime.block_on(server.publish_now())?;
-                }
-            }
-            SchemeId::BluezoneV3 => {
-                if self.bluezone_published.is_some() && self.bluezone_available_ms.is_none() {
-                    self.bluezone_available_ms = Some(at);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn context(&self, i: usize, at: u64) -> MatchContext {
-        let table = CalibrationTable::builtin();
-        let r = self.phones[i].radio;
-        let receiver = openzone_core::risk::calibration::DeviceCalibration {
-            tx_power_dbm: r.tx_power_dbm,
-            rssi_correction_db: r.rssi_correction_db,
-            confidence: openzone_core::risk::calibration::Confidence::High,
-        };
-        MatchContext::new(at, receiver, table.fleet().tx_power_dbm)
-    }
-
     fn sync(&mut self, i: usize, at: u64) -> Result<(), SimError> {
-        let ctx = self.context(i, at);
-        let store = Arc::clone(&self.phones[i].store);
-        match self.scheme {
-            SchemeId::EnV1 => {
-                let Some(s) = &self.server else {
-                    return Ok(());
-                };
-                let options = SyncOptions {
-                    risk: self.risk.clone(),
-                    ctx,
-                    trust_server_keys: false,
-                };
-                let report = self
-                    .runtime
-                    .block_on(keyserver::sync(&store, &s.client, &options))?;
-                self.phones[i].bytes_downloaded += report.bytes_downloaded;
-                if report.days.iter().any(|d| d.at_risk) && self.phones[i].notified_at_ms.is_none()
-                {
-                    self.phones[i].notified_at_ms = Some(at);
-                }
-            }
-            SchemeId::BluezoneV3 => {
-                let (Some(available), Some((json, signature, signer))) =
-                    (self.bluezone_available_ms, &self.bluezone_published)
-                else {
-                    return Ok(());
-                };
-                if at < available {
-                    return Ok(());
-                }
-                let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, json)
-                    .as_ref()
-                    .try_into()
-                    .unwrap_or([0; 32]);
-                if store.batch_processed(&digest)? {
-                    return Ok(());
-                }
-                self.phones[i].bytes_downloaded += (json.len() + signature.len()) as u64;
-                let keys = bluezone::parse_signed(json, signature, &[signer.verification_key()])?;
-                // Bluezone's own rule: any sighting of a published ID is a contact.
-                let oldest = at.saturating_sub(14 * MS_PER_DAY);
-                let index = HeardIndex::new(store.scan_instances(oldest, u64::MAX)?);
-                let outcome = match_bluezone(&index, &keys.keys, &ctx);
-                let mut days: Vec<u32> = outcome
-                    .exposures
-                    .iter()
-                    .flat_map(|e| {
-                        e.instances
-                            .iter()
-                            .map(|s| (s.time_ms / MS_PER_DAY) as u32 - FIRST_DAY)
-                    })
-                    .collect();
-                days.sort_unstable();
-                days.dedup();
-                self.any_sighting_days[i] = days;
-                let report = check_bluezone(&store, &keys, &digest, &self.risk, &ctx)?;
-                if (report.days.iter().any(|d| d.at_risk) || !self.any_sighting_days[i].is_empty())
-                    && self.phones[i].notified_at_ms.is_none()
-                {
-                    self.phones[i].notified_at_ms = Some(at);
-                }
-            }
+        let synced = self
+            .authority
+            .sync(&self.runtime, &self.phones[i].phone, at)?;
+        let device = &mut self.phones[i];
+        device.bytes_downloaded += synced.bytes;
+        if let Some(days) = synced.days_heard {
+            // Bluezone's own rule: any sighting of a published ID is a contact.
+            self.any_sighting_days[i] = days.into_iter().map(|d| d - FIRST_DAY).collect();
+        }
+        let notified = synced.at_risk || !self.any_sighting_days[i].is_empty();
+        if notified && device.notified_at_ms.is_none() {
+            device.notified_at_ms = Some(at);
         }
         Ok(())
     }
 
     /// Stops everything and collects what the run produced.
     pub(crate) fn finish(mut self) -> Result<RunResult, SimError> {
-        let end = Self::now(self.end_ms);
+        self.clock.0.store(self.end_ms, Ordering::Relaxed);
         let mut risk_days = Vec::new();
         let mut scan_share = Vec::new();
         let span_ms = (self.end_ms - (day_start_ms(0) - 3_600_000)) as f64;
-        let advertising_share = self.phones.first().map_or(0.0, |p| {
-            p.engine
-                .config()
-                .schedules
-                .duty(openzone_core::engine::ScanMode::Background)
-                .advertising
-        });
-        for phone in &mut self.phones {
-            phone.engine.stop(end);
-            let days = exposure_days(&phone.store)?
+        let schedules = self
+            .phones
+            .first()
+            .map(|d| d.phone.engine_config().schedules);
+        let advertising_share = schedules
+            .as_ref()
+            .map_or(0.0, |s| s.duty(ScanMode::Background).advertising);
+        let scan_secs = schedules.map_or(0.0, |s| f64::from(s.background.scan_secs));
+        for device in &self.phones {
+            device.phone.stop();
+            let days = device
+                .phone
+                .exposure_days()?
                 .into_iter()
                 .map(|d| (d.day - FIRST_DAY, (d.at_risk, d.weighted_minutes)))
                 .collect();
             risk_days.push(days);
-            let stats = phone.engine.stats();
-            let scan_secs = f64::from(phone.engine.config().schedules.background.scan_secs);
+            let stats = device.phone.radio_stats();
             scan_share.push(stats.scans as f64 * scan_secs * 1000.0 / span_ms);
         }
-        if let Some(mut s) = self.server.take() {
-            if let Some(tx) = s.shutdown.take() {
-                let _ = tx.send(());
-            }
-        }
+        self.authority.shutdown();
         Ok(RunResult {
             risk_days,
             any_sighting_days: std::mem::take(&mut self.any_sighting_days),
@@ -763,38 +587,6 @@ impl<'a> World<'a> {
             sightings: self.sightings,
         })
     }
-}
-
-/// The officer's side: a one-time code from the real server's admin API.
-async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, SimError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .build()
-        .map_err(|e| SimError::Setup(format!("no HTTP client: {e}")))?;
-    let response = client
-        .post(format!("{url}v1/admin/codes"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(
-            serde_json::json!({
-                "test_type": "confirmed",
-                "onset": openzone_core::time::format_day(onset_day),
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .map_err(|e| SimError::Setup(format!("the key server did not answer: {e}")))?;
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| SimError::Setup(format!("the key server's answer was cut: {e}")))?;
-    let body: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| SimError::Setup(format!("the key server's answer is not JSON: {e}")))?;
-    body["code"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| SimError::Setup(format!("no code in the key server's answer: {body}")))
 }
 
 /// A fresh directory for the phones' stores: in memory (`/dev/shm`) where there is one, so that hundreds of

@@ -2,4 +2,5 @@
 
 pub mod keyserver_fixture;
 pub mod lesson;
+pub mod phone;
 pub mod store_fixture;

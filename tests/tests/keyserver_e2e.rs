@@ -11,34 +11,37 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::routing::get;
-use openzone_core::keyserver::{self, ClientConfig, KeyServerClient, SyncOptions};
-use openzone_core::matching::MatchContext;
+use openzone_core::export::signing::VerificationKey;
+use openzone_core::phone::{
+    ClientConfig, KeyServerClient, Phone, PhoneConfig, PositiveReport, UserConsent,
+};
 use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, TemporaryExposureKey};
-use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::risk::RiskConfig;
-use openzone_core::store::{DataKey, Store, StoreConfig, UserConsent};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{http, issue_code, random_tek, start};
 use openzone_tests::lesson::lesson_sightings;
+use openzone_tests::phone::{open_phone, seed_own_keys, TestClock};
 
-fn open(dir: &std::path::Path, now: u64) -> Store {
-    Store::open(
-        dir,
-        &DataKey::from_bytes([5; 32]),
-        StoreConfig::default(),
-        now,
-    )
-    .unwrap()
+/// A phone of this test on `server` (a client), pinning `export_keys`.
+fn phone(
+    dir: &std::path::Path,
+    clock: &Arc<TestClock>,
+    server: &KeyServerClient,
+    export_keys: &[VerificationKey],
+) -> Phone {
+    open_phone(dir, clock, |c: &mut PhoneConfig| {
+        c.key_server = Some(server.clone());
+        c.export_keys = export_keys.to_vec();
+    })
 }
 
-fn options(now: u64) -> SyncOptions {
-    let table = CalibrationTable::builtin();
-    SyncOptions {
-        risk: RiskConfig::corona_warn_app_2021(),
-        ctx: MatchContext::new(now, table.fleet(), table.fleet().tx_power_dbm),
-        trust_server_keys: false,
+fn positive(code: &str) -> PositiveReport {
+    PositiveReport {
+        code: code.into(),
+        onset_day: None,
+        test_day: None,
+        consent: UserConsent::given(),
     }
 }
 
@@ -70,15 +73,21 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     // The reporter's phone has its keys; the listener's phone heard the reporter yesterday in class; a
     // stranger heard nobody.
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let reporter = open(dirs[0].path(), now);
-    reporter.put_own_en_key(&reporter_key_yesterday).unwrap();
-    reporter.put_own_en_key(&reporter_key_today).unwrap();
-    let listener = open(dirs[1].path(), now);
+    let clock = TestClock::at(now);
+    let unpinned = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
+    let pinned = [running.server.verification_key()];
+    seed_own_keys(
+        dirs[0].path(),
+        &[reporter_key_yesterday.clone(), reporter_key_today.clone()],
+    );
+    let reporter = phone(dirs[0].path(), &clock, &unpinned, &[]);
+    // The listener pins the server's export key, as the app does.
+    let listener = phone(dirs[1].path(), &clock, &unpinned, &pinned);
     listener
-        .record(&lesson_sightings(&reporter_key_yesterday, yesterday))
+        .record_sightings(&lesson_sightings(&reporter_key_yesterday, yesterday))
         .unwrap();
-    listener.checkpoint(now).unwrap();
-    let stranger = open(dirs[2].path(), now);
+    listener.checkpoint().unwrap();
+    let stranger = phone(dirs[2].path(), &clock, &unpinned, &pinned);
 
     // The officer issues a code; the reporter's phone reports with it.
     let client = http();
@@ -90,51 +99,23 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
         None,
     )
     .await;
-    let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
-    let outcome = keyserver::report_positive(
-        &reporter,
-        &phone,
-        &code,
-        None,
-        None,
-        now,
-        UserConsent::given(),
-    )
-    .await
-    .unwrap();
+    let outcome = reporter.report_positive(positive(&code)).await.unwrap();
     assert_eq!(outcome.keys_uploaded, 2);
     assert!(!outcome.response.repeated);
     let current = en_interval_number(now / 1000);
     assert_eq!(outcome.ended_key_end_interval, Some(current + 1));
     // The phone rotated at once: a fresh key, never uploaded, in force from this interval.
     assert_eq!(outcome.next_key_start_interval, Some(current));
-    let own = reporter.own_en_keys().unwrap();
-    assert_eq!(own.last().unwrap().rolling_start_interval, current);
-    assert_ne!(own.last().unwrap().tek, reporter_key_today.tek);
-    // The same code cannot be used again for other keys.
-    let again = keyserver::report_positive(
-        &stranger,
-        &phone,
-        &code,
-        None,
-        None,
-        now,
-        UserConsent::given(),
-    )
-    .await;
+    // Yesterday's key, today's ended at the report, and the fresh one.
+    assert_eq!(reporter.storage_stats().unwrap().own_en_keys, 3);
+    // A phone without keys of the infectious days has nothing to report (the code stays unused).
+    let again = stranger.report_positive(positive(&code)).await;
     assert!(matches!(again, Err(Error::NoKeysToReport)), "{again:?}");
 
-    // The listener pins the server's export key, as the app does.
-    let mut pinned = ClientConfig::new(&running.url);
-    pinned.pinned_export_keys = vec![running.server.verification_key()];
-    let listener_phone = KeyServerClient::new(pinned).unwrap();
     // Within a few cadence ticks yesterday's key is published (today's waits until its last interval ends).
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (entries, _) = listener_phone
-            .fetch_index("v1/exports/index.txt")
-            .await
-            .unwrap();
+        let (entries, _) = unpinned.fetch_index("v1/exports/index.txt").await.unwrap();
         if !entries.is_empty() {
             break;
         }
@@ -145,10 +126,8 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let now = SystemClock.now_ms();
-    let report = keyserver::sync(&listener, &listener_phone, &options(now))
-        .await
-        .unwrap();
+    clock.set(SystemClock.now_ms());
+    let report = listener.sync().await.unwrap();
     assert!(!report.trusted_server_keys);
     assert_eq!(report.exports_checked, report.exports_listed);
     assert!(report.exports_rejected.is_empty());
@@ -158,50 +137,46 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     assert_eq!(report.days.len(), 1);
     assert_eq!(report.days[0].day, yesterday);
     assert!(report.days[0].at_risk, "{:?}", report.days[0]);
+    assert_eq!(report.newly_at_risk, [yesterday]);
 
     // A second sync downloads only the index and changes nothing.
-    let second = keyserver::sync(&listener, &listener_phone, &options(now))
-        .await
-        .unwrap();
+    let second = listener.sync().await.unwrap();
     assert_eq!(second.exports_checked, 0);
     assert_eq!(second.exports_already_checked, report.exports_listed);
     assert!(second.bytes_downloaded < 1_000);
     assert_eq!(second.days, report.days);
+    assert!(second.newly_at_risk.is_empty());
 
-    let nothing = keyserver::sync(&stranger, &listener_phone, &options(now))
-        .await
-        .unwrap();
+    let nothing = stranger.sync().await.unwrap();
     assert_eq!(nothing.keys_matched, 0);
     assert!(nothing.days.is_empty());
 
-    // Without a pinned key the client refuses, unless told to trust the server's announcement.
-    let unpinned = phone;
-    let refused = keyserver::sync(&stranger, &unpinned, &options(now)).await;
+    // Without a pinned key the phone refuses, unless told to trust the server's announcement.
+    let more: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let refused = phone(more[0].path(), &clock, &unpinned, &[]).sync().await;
     assert!(matches!(refused, Err(Error::Signature(_))), "{refused:?}");
-    let trusting = SyncOptions {
-        trust_server_keys: true,
-        ..options(now)
-    };
-    let trusted = keyserver::sync(&stranger, &unpinned, &trusting)
-        .await
-        .unwrap();
-    assert!(trusted.trusted_server_keys);
-    // A key pinned wrongly makes every export fail its check: none is matched or remembered.
-    let mut wrong = ClientConfig::new(&running.url);
-    wrong.pinned_export_keys =
-        vec![
-            openzone_core::export::signing::SigningKey::generate("452", "v1")
-                .unwrap()
-                .0
-                .verification_key(),
-        ];
-    let fresh_dir = tempfile::tempdir().unwrap();
-    let fresh = open(fresh_dir.path(), now);
-    let rejected = keyserver::sync(&fresh, &KeyServerClient::new(wrong).unwrap(), &options(now))
-        .await
-        .unwrap();
+    let trusting = open_phone(more[1].path(), &clock, |c| {
+        c.key_server = Some(unpinned.clone());
+        c.trust_announced_export_keys = true;
+    });
+    assert!(trusting.sync().await.unwrap().trusted_server_keys);
+    // A key pinned wrongly makes every export fail its check: none is matched, and each is remembered as
+    // rejected rather than downloaded again at every sync.
+    let wrong = [
+        openzone_core::export::signing::SigningKey::generate("452", "v1")
+            .unwrap()
+            .0
+            .verification_key(),
+    ];
+    let fresh = phone(more[2].path(), &clock, &unpinned, &wrong);
+    let rejected = fresh.sync().await.unwrap();
     assert_eq!(rejected.exports_rejected.len(), rejected.exports_listed);
     assert_eq!(rejected.exports_checked, 0);
+    let later = fresh.sync().await.unwrap();
+    assert_eq!(
+        (later.exports_rejected.len(), later.exports_already_checked),
+        (0, rejected.exports_listed)
+    );
 
     let stats: serde_json::Value = serde_json::from_slice(
         &client
@@ -339,8 +314,8 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     config.publication.cadence = Duration::from_secs(3_600);
     let running = start(config).await;
     let client = http();
-    let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
-    let sealing = phone.sealing_key().await.unwrap();
+    let uploader = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
+    let sealing = uploader.sealing_key().await.unwrap();
     let today = day_of_ms(SystemClock.now_ms());
     let mut names = Vec::new();
     for _ in 0..2 {
@@ -360,7 +335,7 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
                 144,
             )],
         };
-        phone.publish(&sealing, &payload).await.unwrap();
+        uploader.publish(&sealing, &payload).await.unwrap();
         names.push(
             running.server.publish_now().await.unwrap().exports[0]
                 .0
@@ -407,38 +382,40 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     tokio::spawn(async move { axum::serve(listener, front).await });
 
     let mut config = ClientConfig::new(&front_url);
-    config.pinned_export_keys = vec![running.server.verification_key()];
     config.initial_backoff = Duration::from_millis(10);
     config.max_backoff = Duration::from_millis(20);
-    let phone = KeyServerClient::new(config).unwrap();
+    let client = KeyServerClient::new(config).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let now = SystemClock.now_ms();
-    let store = open(dir.path(), now);
-    let err = keyserver::sync(&store, &phone, &options(now))
-        .await
-        .unwrap_err();
+    let clock = TestClock::at(SystemClock.now_ms());
+    let listener = phone(
+        dir.path(),
+        &clock,
+        &client,
+        &[running.server.verification_key()],
+    );
+    // One export that cannot be downloaded does not stop the sync: the other is checked.
+    let first = listener.sync().await.unwrap();
+    assert_eq!(first.exports_checked, 1);
+    assert_eq!(first.exports_failed.len(), 1);
+    assert_eq!(first.exports_failed[0].0, names[1]);
     assert!(
-        matches!(err, Error::KeyServerRejected { status: 502, .. }),
-        "{err}"
+        first.exports_failed[0].1.contains("502"),
+        "{:?}",
+        first.exports_failed
     );
     assert_eq!(
         downloads.load(Ordering::SeqCst),
         1 + 4,
         "the first export once, the second 4 times"
     );
-    assert!(store.export_fetched(&names[0]).unwrap());
-    assert!(!store.export_fetched(&names[1]).unwrap());
 
     // The network is back: only the second export is downloaded.
     fail_second.store(false, Ordering::SeqCst);
-    let report = keyserver::sync(&store, &phone, &options(now))
-        .await
-        .unwrap();
+    let report = listener.sync().await.unwrap();
     assert_eq!(
         (report.exports_checked, report.exports_already_checked),
         (1, 1)
     );
     assert_eq!(downloads.load(Ordering::SeqCst), 6);
-    assert!(store.export_fetched(&names[1]).unwrap());
     running.stop().await;
 }

@@ -5,16 +5,13 @@
 
 use openzone_core::export::signing::SigningKey;
 use openzone_core::export::{Export, ExportBuilder, ExportKey, ReportType};
-use openzone_core::exposure::{check_export, exposure_days};
-use openzone_core::matching::MatchContext;
+use openzone_core::phone::{CalibrationTable, ProximityBand};
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::Scheme;
-use openzone_core::risk::calibration::CalibrationTable;
-use openzone_core::risk::{ProximityBand, RiskConfig};
 use openzone_core::sighting::{Sighting, Source};
-use openzone_core::store::{DataKey, Store, StoreConfig};
 use openzone_core::time::{format_day, MS_PER_DAY};
 use openzone_tests::lesson::lesson_sightings;
+use openzone_tests::phone::{open_phone, TestClock};
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// 2026-11-20, the day of the meeting.
@@ -53,16 +50,23 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     let person = random_key(&rng, DAY);
     let now = DAY_MS + 3 * MS_PER_DAY;
 
+    let (signer, _) = SigningKey::generate("310", "v1").unwrap();
+    let clock = TestClock::at(now);
+    let setup = |c: &mut openzone_core::phone::PhoneConfig| {
+        c.calibration = CalibrationTable::builtin().lookup("samsung", "beyond1", "SM-G973F");
+        c.export_keys = vec![signer.verification_key()];
+    };
     let met = tempfile::tempdir().unwrap();
     let never_met = tempfile::tempdir().unwrap();
-    let data_key = DataKey::from_bytes([3; 32]);
-    let store = Store::open(met.path(), &data_key, StoreConfig::default(), now).unwrap();
-    store.record(&other_sightings(&rng)).unwrap();
-    store.record(&lesson_sightings(&person.key, DAY)).unwrap();
-    store.checkpoint(now).unwrap();
-    let stranger = Store::open(never_met.path(), &data_key, StoreConfig::default(), now).unwrap();
-    stranger.record(&other_sightings(&rng)).unwrap();
-    stranger.checkpoint(now).unwrap();
+    let phone = open_phone(met.path(), &clock, setup);
+    phone.record_sightings(&other_sightings(&rng)).unwrap();
+    phone
+        .record_sightings(&lesson_sightings(&person.key, DAY))
+        .unwrap();
+    phone.checkpoint().unwrap();
+    let stranger = open_phone(never_met.path(), &clock, setup);
+    stranger.record_sightings(&other_sightings(&rng)).unwrap();
+    stranger.checkpoint().unwrap();
 
     // The person's key among 10,000 others of the last days, sorted by key bytes as servers publish them.
     let mut keys: Vec<ExportKey> = (0..10_000u32)
@@ -70,7 +74,6 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
         .collect();
     keys.push(person.clone());
     keys.sort_by(|a, b| a.key.tek.as_bytes().cmp(b.key.tek.as_bytes()));
-    let (signer, _) = SigningKey::generate("310", "v1").unwrap();
     let zip = ExportBuilder {
         region: "VN".into(),
         batch_num: 1,
@@ -80,20 +83,9 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     }
     .build_zip(&signer)
     .unwrap();
-    let export = Export::from_zip_bytes(&zip)
-        .unwrap()
-        .verify(&[signer.verification_key()])
-        .unwrap();
+    let export = || Export::from_zip_bytes(&zip).unwrap();
 
-    let table = CalibrationTable::builtin();
-    let ctx = MatchContext::new(
-        now,
-        table.lookup("samsung", "beyond1", "SM-G973F"),
-        table.fleet().tx_power_dbm,
-    );
-    let risk = RiskConfig::corona_warn_app_2021();
-
-    let report = check_export(&store, &export, &risk, &ctx).unwrap();
+    let report = phone.process_export(export()).unwrap();
     assert_eq!(report.keys_processed, 10_001);
     assert_eq!(report.keys_matched, 1);
     assert_eq!(report.days.len(), 1);
@@ -102,23 +94,23 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     assert!(day.at_risk, "{day:?}");
     assert_eq!(day.closest, ProximityBand::Immediate);
     assert!(!day.tx_power_estimated);
-    assert_eq!(exposure_days(&store).unwrap(), report.days);
+    assert_eq!(phone.exposure_days().unwrap(), report.days);
+    assert_eq!(report.newly_at_risk, [DAY]);
 
     // The same batch again changes nothing.
-    let again = check_export(&store, &export, &risk, &ctx).unwrap();
+    let again = phone.process_export(export()).unwrap();
     assert!(again.already_processed);
-    assert_eq!(exposure_days(&store).unwrap(), report.days);
+    assert_eq!(phone.exposure_days().unwrap(), report.days);
 
-    let nothing = check_export(&stranger, &export, &risk, &ctx).unwrap();
+    let nothing = stranger.process_export(export()).unwrap();
     assert_eq!((nothing.keys_processed, nothing.keys_matched), (10_001, 0));
     assert!(nothing.days.is_empty());
-    assert!(exposure_days(&stranger).unwrap().is_empty());
+    assert!(stranger.exposure_days().unwrap().is_empty());
 
     // A tampered copy never gets as far as matching.
     let mut tampered = zip.clone();
     let at = tampered.len() / 2;
     tampered[at] ^= 0x01;
-    let verified =
-        Export::from_zip_bytes(&tampered).and_then(|e| e.verify(&[signer.verification_key()]));
+    let verified = Export::from_zip_bytes(&tampered).and_then(|e| phone.process_export(e));
     assert!(verified.is_err());
 }

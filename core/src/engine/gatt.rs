@@ -29,7 +29,7 @@ pub struct GattPolicy {
 impl Default for GattPolicy {
     fn default() -> Self {
         Self {
-            timeout_secs: 10,
+            timeout_secs: crate::units::GATT_READ_TIMEOUT_SECS,
             max_reads_per_window: 6,
             backoff_initial_secs: 60,
             backoff_max_secs: 1_800,

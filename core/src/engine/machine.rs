@@ -8,8 +8,9 @@ use ring::rand::SystemRandom;
 
 use super::gatt::{GattReads, Heard};
 use super::rotation::{OnAir, Rotation};
-use super::{EngineConfig, EngineListener, EngineStats, EngineStatus, Now};
+use super::{EngineConfig, EngineStats, EngineStatus, Now};
 use crate::error::Error;
+use crate::phone::PhoneListener;
 use crate::platform::{
     Advertising, BlePlatform, PeerId, Permission, PlatformError, ScanFilter, SeenAdvertisement,
 };
@@ -23,6 +24,23 @@ use crate::store::Store;
 use crate::time::day_of_ms;
 
 use super::schedule::ScanMode;
+
+/// Runs a checkpoint of an engine's store outside the engine, reporting a failure to its listener.
+pub struct Checkpointer {
+    store: Arc<Store>,
+    listener: Option<Arc<dyn PhoneListener>>,
+}
+
+impl Checkpointer {
+    /// Writes what was recorded and flushes it to disk.
+    pub fn run(&self, wall_ms: u64) {
+        if let Err(e) = self.store.checkpoint(wall_ms) {
+            if let Some(l) = &self.listener {
+                l.error(&e);
+            }
+        }
+    }
+}
 
 /// A wall clock that moved by more than this against the monotonic clock was set by someone.
 const CLOCK_JUMP_MS: i64 = 2_000;
@@ -41,7 +59,7 @@ pub struct EngineCore {
     config: EngineConfig,
     store: Arc<Store>,
     platform: Arc<dyn BlePlatform>,
-    listener: Option<Arc<dyn EngineListener>>,
+    listener: Option<Arc<dyn PhoneListener>>,
     rng: SystemRandom,
     jitter: SplitMix64,
     rotation: Rotation,
@@ -60,6 +78,8 @@ pub struct EngineCore {
     next_rotation_wall: Option<(u64, u64)>,
     scan: Scan,
     next_checkpoint_mono: u64,
+    /// A checkpoint came due in [`poll`](Self::poll); the driver runs it outside the machine's lock.
+    checkpoint_due: bool,
     /// `wall - mono` at the last call: a change means the wall clock was set.
     clock_offset: Option<i64>,
     stats: EngineStats,
@@ -82,7 +102,7 @@ impl EngineCore {
         config: EngineConfig,
         store: Arc<Store>,
         platform: Arc<dyn BlePlatform>,
-        listener: Option<Arc<dyn EngineListener>>,
+        listener: Option<Arc<dyn PhoneListener>>,
     ) -> Result<Self, Error> {
         config.check()?;
         let rng = SystemRandom::new();
@@ -119,6 +139,7 @@ impl EngineCore {
             next_rotation_wall: None,
             scan: Scan::Idle { next_mono: 0 },
             next_checkpoint_mono: 0,
+            checkpoint_due: false,
             clock_offset: None,
             stats: EngineStats::default(),
             sightings_day: 0,
@@ -245,7 +266,7 @@ impl EngineCore {
         if self.status != status {
             self.status = status.clone();
             if let Some(l) = &self.listener {
-                l.status_changed(&status);
+                l.radio_status_changed(&status);
             }
         }
     }
@@ -359,7 +380,7 @@ impl EngineCore {
             }
         }
         if now.mono_ms >= self.next_checkpoint_mono {
-            self.checkpoint(now);
+            self.checkpoint_due = true;
             self.next_checkpoint_mono =
                 now.mono_ms + u64::from(self.config.checkpoint_every_secs) * 1000;
         }
@@ -435,16 +456,25 @@ impl EngineCore {
     }
 
     fn checkpoint(&mut self, now: Now) {
-        if let Err(e) = self.store.checkpoint(now.wall_ms) {
-            self.report(&e);
+        self.checkpoint_due = false;
+        self.checkpointer().run(now.wall_ms);
+    }
+
+    /// Whether [`poll`](Self::poll) found a checkpoint due (and forgets it): the driver then runs
+    /// [`checkpointer`](Self::checkpointer)'s checkpoint once it has released the machine.
+    pub fn take_checkpoint(&mut self) -> bool {
+        std::mem::take(&mut self.checkpoint_due)
+    }
+
+    /// What runs a checkpoint of this engine's store without the engine.
+    pub fn checkpointer(&self) -> Checkpointer {
+        Checkpointer {
+            store: Arc::clone(&self.store),
+            listener: self.listener.clone(),
         }
     }
 
     fn record(&mut self, payload: Payload, heard: Heard, source: Source) {
-        if self.on_air.is_some_and(|o| o.payload == payload) {
-            // Our own advertisement, reflected or looped back by a test radio.
-            return;
-        }
         let sighting = Sighting {
             payload,
             rssi: heard.rssi,
@@ -452,18 +482,33 @@ impl EngineCore {
             time_ms: heard.wall_ms,
             source,
         };
-        match self.store.record(&[sighting]) {
-            Ok(()) => {
-                let day = day_of_ms(heard.wall_ms);
-                if day != self.sightings_day {
-                    self.sightings_day = day;
-                    self.stats.sightings_today = 0;
-                }
-                self.stats.sightings += 1;
-                self.stats.sightings_today += 1;
-            }
-            Err(e) => self.report(&e),
+        if let Err(e) = self.record_sightings(&[sighting]) {
+            self.report(&e);
         }
+    }
+
+    /// Where every sighting enters the phone, from the radio or from a file of recorded sightings: own
+    /// advertisements are dropped, the RSSI rule applied ([`Sighting::admitted`]), the rest stored and
+    /// counted. Returns how many were stored.
+    pub fn record_sightings(&mut self, sightings: &[Sighting]) -> Result<usize, Error> {
+        let on_air = self.on_air.map(|o| o.payload);
+        // Our own advertisement, reflected or looped back by a test radio, is not a peer.
+        let admitted: Vec<Sighting> = sightings
+            .iter()
+            .filter(|s| Some(s.payload) != on_air)
+            .map(Sighting::admitted)
+            .collect();
+        self.store.record(&admitted)?;
+        for s in &admitted {
+            let day = day_of_ms(s.time_ms);
+            if day != self.sightings_day {
+                self.sightings_day = day;
+                self.stats.sightings_today = 0;
+            }
+            self.stats.sightings += 1;
+            self.stats.sightings_today += 1;
+        }
+        Ok(admitted.len())
     }
 
     /// An advertisement was received.

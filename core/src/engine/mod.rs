@@ -71,7 +71,7 @@ impl Default for EngineConfig {
             rotation_min_secs: 600,
             rotation_max_secs: 1_200,
             gatt: GattPolicy::default(),
-            checkpoint_every_secs: 300,
+            checkpoint_every_secs: crate::units::CHECKPOINT_PERIOD_SECS,
             bluezone_slots_per_day: crate::protocol::bluezone_v3::DEFAULT_SLOTS_PER_DAY,
             jitter_seed: None,
         }
@@ -142,20 +142,11 @@ pub struct EngineStats {
     pub mode: Option<ScanMode>,
 }
 
-/// What the UI hears from the engine. Called from the engine's thread: hand work to the UI thread.
-pub trait EngineListener: Send + Sync {
-    /// The status changed.
-    fn status_changed(&self, status: &EngineStatus);
-    /// A scan window ended; `today` sightings were recorded so far today.
-    fn sightings_recorded(&self, today: u64);
-    /// Something went wrong that the user may need to act on (a full disk, a damaged store).
-    fn error(&self, error: &Error);
-}
-
 struct Shared {
     core: Mutex<EngineCore>,
     wake: tokio::sync::Notify,
     clock: Arc<dyn Clock>,
+    /// tokio's clock, so that tests on paused time drive the engine too.
     origin: tokio::time::Instant,
 }
 
@@ -163,8 +154,26 @@ impl Shared {
     fn now(&self) -> Now {
         Now {
             wall_ms: self.clock.now_ms(),
-            mono_ms: self.origin.elapsed().as_millis() as u64,
+            mono_ms: self
+                .clock
+                .monotonic_ms()
+                .unwrap_or_else(|| self.origin.elapsed().as_millis() as u64),
         }
+    }
+
+    /// One step of the machine at the current time; a due checkpoint runs after the machine's lock is
+    /// released, so that the store's flush to disk never holds up the radio's callbacks.
+    fn step(&self) -> (Now, Option<u64>) {
+        let now = self.now();
+        let (next, checkpoint) = {
+            let mut core = self.core();
+            let next = core.poll(now);
+            (next, core.take_checkpoint().then(|| core.checkpointer()))
+        };
+        if let Some(checkpointer) = checkpoint {
+            checkpointer.run(now.wall_ms);
+        }
+        (now, next)
     }
 
     fn core(&self) -> MutexGuard<'_, EngineCore> {
@@ -181,7 +190,8 @@ impl Shared {
     }
 }
 
-/// The engine on tokio. Dropping it stops the radio and its task.
+/// The engine on tokio, or stepped by its caller on virtual time. Dropping it stops the radio and its
+/// task.
 pub struct Engine {
     shared: Arc<Shared>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -217,8 +227,7 @@ impl Engine {
         let shared = Arc::clone(&self.shared);
         *task = Some(runtime.spawn(async move {
             loop {
-                let now = shared.now();
-                let next = shared.core().poll(now);
+                let (now, next) = shared.step();
                 match next {
                     Some(at) => {
                         let delay =
@@ -232,6 +241,18 @@ impl Engine {
                 }
             }
         }));
+    }
+
+    /// Starts advertising and scanning without a task: the caller runs [`step`](Self::step) when the
+    /// last step asked (a simulation on virtual time, through [`Clock::monotonic_ms`]).
+    pub fn start_stepped(&self) {
+        self.shared.apply(|core, now| core.start(now));
+    }
+
+    /// Runs whatever is due now; returns the monotonic time the engine next needs to run, or `None` while
+    /// it is idle. Only for engines started with [`start_stepped`](Self::start_stepped).
+    pub fn step(&self) -> Option<u64> {
+        self.shared.step().1
     }
 
     /// Stops the radio and the task, and writes what was recorded.

@@ -75,11 +75,13 @@ struct Events {
     statuses: Mutex<Vec<EngineStatus>>,
 }
 
-impl EngineListener for Events {
-    fn status_changed(&self, status: &EngineStatus) {
+impl crate::phone::PhoneListener for Events {
+    fn radio_status_changed(&self, status: &EngineStatus) {
         self.statuses.lock().unwrap().push(status.clone());
     }
     fn sightings_recorded(&self, _today: u64) {}
+    fn day_at_risk(&self, _day: &crate::risk::DayRisk) {}
+    fn sync_progress(&self, _progress: crate::phone::SyncProgress) {}
     fn error(&self, error: &Error) {
         panic!("unexpected engine error: {error}");
     }
@@ -147,6 +149,9 @@ impl Rig {
         loop {
             *self.platform.now.lock().unwrap() = self.mono;
             let next = self.core.poll(self.now());
+            if self.core.take_checkpoint() {
+                self.core.checkpointer().run(self.wall);
+            }
             let Some(next) = next else {
                 let step = end - self.mono;
                 self.advance(step);

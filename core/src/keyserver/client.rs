@@ -11,7 +11,6 @@ use reqwest::{StatusCode, Url};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::Error;
-use crate::export::signing::VerificationKey;
 use crate::export::MAX_ZIP_BYTES;
 
 use super::seal::{seal, SealingPublicKey};
@@ -35,9 +34,6 @@ pub struct ClientConfig {
     pub initial_backoff: Duration,
     /// Longest wait between tries.
     pub max_backoff: Duration,
-    /// Export-signing keys the app was built with. When empty, [`crate::keyserver::sync`] refuses to
-    /// trust anything unless told to take the keys `/v1/config` announces.
-    pub pinned_export_keys: Vec<VerificationKey>,
     /// The upload sealing key the app was built with; without it, the key `/v1/config` announces.
     pub pinned_sealing_key: Option<SealingPublicKey>,
 }
@@ -53,10 +49,22 @@ impl ClientConfig {
             max_attempts: 4,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
-            pinned_export_keys: Vec::new(),
             pinned_sealing_key: None,
         }
     }
+}
+
+/// TLS as the key server's client speaks it: rustls on ring (the crypto the core uses throughout), given
+/// explicitly rather than installed as the process's default, and the platform's certificate verifier
+/// (the operating system's roots on Android and iOS, the system store on Linux).
+pub fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| Error::InvalidConfig(format!("cannot set up TLS: {e}")))?
+        .with_no_client_auth())
 }
 
 /// A client of one key server.
@@ -96,10 +104,8 @@ impl KeyServerClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        // rustls needs a crypto provider; the core uses ring throughout. Installing fails harmlessly when
-        // the process already has one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .user_agent(concat!("openzone/", env!("CARGO_PKG_VERSION")))

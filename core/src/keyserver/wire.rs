@@ -10,11 +10,7 @@ use crate::risk::RiskConfig;
 
 use super::seal::SealingPublicKey;
 
-/// The most keys one upload may carry: 14 days plus the key of the day of the report.
-pub const MAX_KEYS_PER_UPLOAD: usize = 15;
-
-/// Keys whose validity ended more than this many days ago are refused and deleted.
-pub const KEY_RETENTION_DAYS: u32 = 14;
+pub use crate::units::{MAX_KEYS_PER_UPLOAD, RETENTION_DAYS as KEY_RETENTION_DAYS};
 
 /// The plaintext of a sealed upload.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,7 +23,9 @@ use crate::protocol::{Identifier, Payload, Scheme};
 use crate::risk::calibration::DeviceCalibration;
 use crate::risk::{Exposure, KeyWeighting, ScoredInstance};
 use crate::store::ScanInstance;
-use crate::time::MS_PER_DAY;
+use crate::units::{
+    BLUEZONE_MATCH_TOLERANCE_SLOTS, EN_MATCH_TOLERANCE_SECS, MS_PER_DAY, RETENTION_DAYS,
+};
 
 /// Fingerprints per bucket of the table in front of the en-v1 index: eight 16-bit fingerprints fill
 /// 16 bytes, so a probe is one load and one vector compare.
@@ -233,9 +235,9 @@ impl MatchContext {
     pub fn new(now_ms: u64, receiver: DeviceCalibration, fallback_tx_power_dbm: i8) -> Self {
         Self {
             now_ms,
-            retention_days: 14,
-            en_tolerance_secs: 2 * 3_600,
-            bluezone_tolerance_slots: 1,
+            retention_days: RETENTION_DAYS,
+            en_tolerance_secs: EN_MATCH_TOLERANCE_SECS,
+            bluezone_tolerance_slots: BLUEZONE_MATCH_TOLERANCE_SLOTS,
             receiver,
             fallback_tx_power_dbm,
         }
@@ -246,13 +248,16 @@ impl MatchContext {
             .saturating_sub(u64::from(self.retention_days) * MS_PER_DAY)
     }
 
-    fn attenuations(&self, tx_power_dbm: i8, instance: &ScanInstance) -> (f64, f64) {
+    /// The typical (from the mean RSSI) and minimum (from the strongest) attenuation of an instance, or
+    /// `None` when the radio measured no RSSI in it.
+    fn attenuations(&self, tx_power_dbm: i8, instance: &ScanInstance) -> Option<(f64, f64)> {
         let correction = f64::from(self.receiver.rssi_correction_db);
         let tx = f64::from(tx_power_dbm);
-        (
-            tx - (instance.mean_rssi() + correction),
+        let mean = instance.mean_rssi()?;
+        Some((
+            tx - (mean + correction),
             tx - (f64::from(instance.max_rssi) + correction),
-        )
+        ))
     }
 }
 
@@ -267,6 +272,9 @@ pub struct MatchOutcome {
     pub skipped: BTreeMap<KeySkip, u64>,
     /// The matched keys' scan instances, ready for risk scoring.
     pub exposures: Vec<Exposure>,
+    /// When each matched scan instance began (its first sighting, UTC ms), with or without a measured
+    /// RSSI: every sighting of a published identifier, whatever risk scoring makes of it.
+    pub heard_ms: Vec<u64>,
 }
 
 impl MatchOutcome {
@@ -281,6 +289,7 @@ impl MatchOutcome {
             *self.skipped.entry(reason).or_default() += n;
         }
         self.exposures.extend(other.exposures);
+        self.heard_ms.extend(other.heard_ms);
         self
     }
 }
@@ -376,6 +385,10 @@ fn match_en_key(
     if hits.is_empty() {
         return None;
     }
+    outcome.heard_ms.extend(
+        hits.iter()
+            .map(|&(i, _)| index.instances[i as usize].first_seen_ms),
+    );
     let aemk = k.tek.aemk();
     let mut estimated = false;
     let instances = hits
@@ -405,16 +418,10 @@ fn match_en_key(
     })
 }
 
-/// RSSI 127 is HCI's "not available" (BlueZ's virtual controllers report it): such a sighting proves
+/// The scan instance with its attenuations, or `None` when the radio measured no RSSI in it: it proves
 /// presence but says nothing of distance.
-pub const RSSI_UNKNOWN: i8 = 127;
-
-/// The scan instance with its attenuations, or `None` when the radio reported no RSSI for it.
 fn scored(instance: &ScanInstance, tx_power_dbm: i8, ctx: &MatchContext) -> Option<ScoredInstance> {
-    if instance.max_rssi == RSSI_UNKNOWN {
-        return None;
-    }
-    let (typical, min) = ctx.attenuations(tx_power_dbm, instance);
+    let (typical, min) = ctx.attenuations(tx_power_dbm, instance)?;
     Some(ScoredInstance {
         time_ms: instance.first_seen_ms,
         seconds_since_previous_scan: instance.seconds_since_previous_scan,
@@ -451,6 +458,7 @@ pub fn match_bluezone(index: &HeardIndex, keys: &[DailyKey], ctx: &MatchContext)
                     let heard = instance.first_seen_ms;
                     if heard + margin >= s.start_secs * 1000 && heard < s.end_secs() * 1000 + margin
                     {
+                        outcome.heard_ms.push(heard);
                         instances.extend(scored(instance, ctx.fallback_tx_power_dbm, ctx));
                     }
                 }

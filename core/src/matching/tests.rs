@@ -35,6 +35,7 @@ fn heard(
         first_seen_ms: heard_ms,
         last_seen_ms: heard_ms + 2_000,
         count: 4,
+        rssi_count: 4,
         max_rssi: rssi + 3,
         min_rssi: rssi - 3,
         rssi_sum: 4 * i64::from(rssi),

@@ -12,6 +12,7 @@
 
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
 pub mod bluez;
+#[cfg(any(test, feature = "test-support"))]
 pub mod simulated;
 
 use crate::protocol::payload::AdvertisementData;
@@ -76,6 +77,29 @@ pub trait BlePlatform: Send + Sync {
     fn stop_scanning(&self);
     /// Starts reading `peer`'s GATT characteristic; the result goes to [`EngineInput::gatt_read_done`].
     fn read_gatt(&self, peer: &PeerId) -> Result<(), PlatformError>;
+}
+
+/// A phone without a radio: the command line's store, match, sync and report commands, which never start
+/// it. Asked to advertise or scan anyway, it refuses, and the phone's status says so.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRadio;
+
+impl BlePlatform for NoRadio {
+    fn start_advertising(&self, _: &Advertising) -> Result<(), PlatformError> {
+        Err(PlatformError("this phone has no radio".into()))
+    }
+
+    fn stop_advertising(&self) {}
+
+    fn start_scanning(&self, _: &ScanFilter) -> Result<(), PlatformError> {
+        Err(PlatformError("this phone has no radio".into()))
+    }
+
+    fn stop_scanning(&self) {}
+
+    fn read_gatt(&self, _: &PeerId) -> Result<(), PlatformError> {
+        Err(PlatformError("this phone has no radio".into()))
+    }
 }
 
 /// An advertisement as the platform hands it over: raw bytes (Android's `ScanRecord`) or maps (btleplug,

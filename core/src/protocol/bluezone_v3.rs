@@ -22,11 +22,8 @@ use super::hex_bytes::hex_bytes;
 use super::{Payload, Scheme, SchemeId, Slot};
 use crate::error::Error;
 
-/// Seconds in a UTC day; Bluezone's slots divide the day from UTC midnight.
-pub const SECS_PER_DAY: u64 = 86_400;
-
-/// Bluezone's default number of identifier slots per day (15 minutes each).
-pub const DEFAULT_SLOTS_PER_DAY: u32 = 96;
+// Bluezone's slots divide the UTC day from midnight.
+pub use crate::units::{BLUEZONE_SLOTS_PER_DAY as DEFAULT_SLOTS_PER_DAY, SECS_PER_DAY};
 
 /// The most slots per day accepted: one a minute. Bluezone's server could change the count; more would
 /// make matching needlessly slow and no Bluezone release used it.
@@ -46,10 +43,7 @@ hex_bytes!(
     hex::encode_upper
 );
 
-/// The UTC day number (days since 1970-01-01) of unix time `unix_secs`.
-pub const fn utc_day(unix_secs: u64) -> u32 {
-    (unix_secs / SECS_PER_DAY) as u32
-}
+pub use crate::units::day_of_secs as utc_day;
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = Context::new(&SHA256);

@@ -24,11 +24,10 @@ use super::hex_bytes::hex_bytes;
 use super::{Payload, Scheme, SchemeId, Slot};
 use crate::error::Error;
 
-/// Length of an ENIntervalNumber interval: 10 minutes.
-pub const EN_INTERVAL_SECS: u64 = 600;
+pub use crate::units::{en_interval_number, EN_INTERVAL_SECS};
 
-/// `EKRollingPeriod`: a TEK is valid for 144 intervals (24 hours).
-pub const EK_ROLLING_PERIOD: u32 = 144;
+/// `EKRollingPeriod`: the intervals a TEK is valid for, a UTC day's.
+pub const EK_ROLLING_PERIOD: u32 = crate::units::EN_INTERVALS_PER_DAY;
 
 /// HKDF info string for the Rolling Proximity Identifier Key.
 const INFO_RPIK: &[u8] = b"EN-RPIK";
@@ -37,17 +36,6 @@ const INFO_AEMK: &[u8] = b"EN-AEMK";
 
 /// Metadata version byte: major 01, minor 00 (bits 7-6 and 5-4), reserved bits 0.
 pub const METADATA_VERSION_1_0: u8 = 0x40;
-
-/// `ENIntervalNumber(t) = floor(t / 600)` for unix seconds `t`.
-pub const fn en_interval_number(unix_secs: u64) -> u32 {
-    // u32 intervals last until the year 83,000: saturate rather than wrap for absurd clocks.
-    let interval = unix_secs / EN_INTERVAL_SECS;
-    if interval > u32::MAX as u64 {
-        u32::MAX
-    } else {
-        interval as u32
-    }
-}
 
 /// The first interval of the TEK in force at `unix_secs`: the ENIN rounded down to a multiple of 144.
 pub const fn rolling_start_interval(unix_secs: u64) -> u32 {
@@ -266,7 +254,7 @@ impl ExposureKey {
     ) -> Result<Self, Error> {
         if !(1..=EK_ROLLING_PERIOD).contains(&rolling_period) {
             return Err(Error::InvalidKey(format!(
-                "rolling period {rolling_period} is outside 1..=144 intervals"
+                "rolling period {rolling_period} is outside 1..={EK_ROLLING_PERIOD} intervals"
             )));
         }
         if rolling_start_interval.checked_add(rolling_period).is_none() {

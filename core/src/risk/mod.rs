@@ -113,6 +113,14 @@ pub struct Infectiousness {
     pub when_missing_is_high: bool,
 }
 
+impl Default for RiskConfig {
+    /// The configuration a phone uses unless the health authority publishes another:
+    /// [`corona_warn_app_2021`](Self::corona_warn_app_2021) (docs/radio.md says why).
+    fn default() -> Self {
+        Self::corona_warn_app_2021()
+    }
+}
+
 impl RiskConfig {
     /// The Corona-Warn-App production configuration of 2021 (`cwa-server`,
     /// `main-config/v2/risk-calculation-parameters.yaml` and `daily-summaries-config.yaml`): minute weights

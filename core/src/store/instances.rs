@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::protocol::bluezone_v3::BluezoneId;
 use crate::protocol::en_v1::{Aem, Rpi};
 use crate::protocol::{Identifier, Payload};
-use crate::sighting::{Sighting, Source};
+use crate::sighting::{Sighting, Source, RSSI_UNKNOWN};
 
 /// One identifier heard during one scan window: what matching and risk scoring read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +39,15 @@ pub struct ScanInstance {
     pub last_seen_ms: u64,
     /// How many sightings were aggregated.
     pub count: u32,
-    /// The strongest signal, dBm as reported (the minimum attenuation).
+    /// How many of them carried a measured RSSI (the radio reports [`RSSI_UNKNOWN`] for the others);
+    /// the RSSI fields below aggregate only these.
+    pub rssi_count: u32,
+    /// The strongest signal, dBm as reported (the minimum attenuation); [`RSSI_UNKNOWN`] without a
+    /// measured one.
     pub max_rssi: i8,
-    /// The weakest signal, dBm as reported.
+    /// The weakest signal, dBm as reported; [`RSSI_UNKNOWN`] without a measured one.
     pub min_rssi: i8,
-    /// Sum of the RSSI values, for the mean.
+    /// Sum of the measured RSSI values, for the mean.
     pub rssi_sum: i64,
     /// The TX power level the radio reported, if any.
     pub tx_power: Option<i8>,
@@ -55,29 +59,36 @@ pub struct ScanInstance {
 
 impl ScanInstance {
     fn new(s: &Sighting, window: &Window) -> Self {
-        Self {
+        let mut instance = Self {
             payload: s.payload,
             window_start_ms: window.start_ms,
             seconds_since_previous_scan: window.seconds_since_previous,
             first_seen_ms: s.time_ms,
             last_seen_ms: s.time_ms,
-            count: 1,
-            max_rssi: s.rssi,
-            min_rssi: s.rssi,
-            rssi_sum: i64::from(s.rssi),
-            tx_power: s.tx_power,
-            via_advertisement: s.source == Source::Advertisement,
-            via_gatt: s.source == Source::GattRead,
-        }
+            count: 0,
+            rssi_count: 0,
+            max_rssi: RSSI_UNKNOWN,
+            min_rssi: RSSI_UNKNOWN,
+            rssi_sum: 0,
+            tx_power: None,
+            via_advertisement: false,
+            via_gatt: false,
+        };
+        instance.add(s);
+        instance
     }
 
     fn add(&mut self, s: &Sighting) {
-        self.first_seen_ms = self.first_seen_ms.min(s.time_ms);
-        self.last_seen_ms = self.last_seen_ms.max(s.time_ms);
-        self.count = self.count.saturating_add(1);
-        self.max_rssi = self.max_rssi.max(s.rssi);
-        self.min_rssi = self.min_rssi.min(s.rssi);
-        self.rssi_sum += i64::from(s.rssi);
+        let rssi = s.rssi_known().then_some(s.rssi);
+        self.fold(RssiAggregate {
+            first_seen_ms: s.time_ms,
+            last_seen_ms: s.time_ms,
+            count: 1,
+            rssi_count: u32::from(rssi.is_some()),
+            max_rssi: rssi.unwrap_or(RSSI_UNKNOWN),
+            min_rssi: rssi.unwrap_or(RSSI_UNKNOWN),
+            rssi_sum: rssi.map_or(0, i64::from),
+        });
         self.tx_power = self.tx_power.or(s.tx_power);
         self.via_advertisement |= s.source == Source::Advertisement;
         self.via_gatt |= s.source == Source::GattRead;
@@ -85,20 +96,39 @@ impl ScanInstance {
 
     /// Folds in another instance of the same identifier and window (one written before a restart).
     fn merge(&mut self, other: &ScanInstance) {
-        self.first_seen_ms = self.first_seen_ms.min(other.first_seen_ms);
-        self.last_seen_ms = self.last_seen_ms.max(other.last_seen_ms);
-        self.count = self.count.saturating_add(other.count);
-        self.max_rssi = self.max_rssi.max(other.max_rssi);
-        self.min_rssi = self.min_rssi.min(other.min_rssi);
-        self.rssi_sum += other.rssi_sum;
+        self.fold(RssiAggregate {
+            first_seen_ms: other.first_seen_ms,
+            last_seen_ms: other.last_seen_ms,
+            count: other.count,
+            rssi_count: other.rssi_count,
+            max_rssi: other.max_rssi,
+            min_rssi: other.min_rssi,
+            rssi_sum: other.rssi_sum,
+        });
         self.tx_power = self.tx_power.or(other.tx_power);
         self.via_advertisement |= other.via_advertisement;
         self.via_gatt |= other.via_gatt;
     }
 
-    /// The mean RSSI in dBm.
-    pub fn mean_rssi(&self) -> f64 {
-        self.rssi_sum as f64 / f64::from(self.count.max(1))
+    fn fold(&mut self, other: RssiAggregate) {
+        self.first_seen_ms = self.first_seen_ms.min(other.first_seen_ms);
+        self.last_seen_ms = self.last_seen_ms.max(other.last_seen_ms);
+        self.count = self.count.saturating_add(other.count);
+        if other.rssi_count > 0 {
+            if self.rssi_count == 0 {
+                (self.max_rssi, self.min_rssi) = (other.max_rssi, other.min_rssi);
+            } else {
+                self.max_rssi = self.max_rssi.max(other.max_rssi);
+                self.min_rssi = self.min_rssi.min(other.min_rssi);
+            }
+            self.rssi_count = self.rssi_count.saturating_add(other.rssi_count);
+            self.rssi_sum += other.rssi_sum;
+        }
+    }
+
+    /// The mean of the measured RSSI values in dBm, or `None` when the radio measured none.
+    pub fn mean_rssi(&self) -> Option<f64> {
+        (self.rssi_count > 0).then(|| self.rssi_sum as f64 / f64::from(self.rssi_count))
     }
 
     /// The identifier heard.
@@ -107,15 +137,30 @@ impl ScanInstance {
     }
 }
 
-/// The window record's layout version.
-const RECORD_VERSION: u8 = 1;
+/// The times, count and RSSI aggregate of some sightings, folded into a scan instance.
+struct RssiAggregate {
+    first_seen_ms: u64,
+    last_seen_ms: u64,
+    count: u32,
+    rssi_count: u32,
+    max_rssi: i8,
+    min_rssi: i8,
+    rssi_sum: i64,
+}
+
+/// The window record's layout version: 2 added the count of sightings with a measured RSSI. Version 1
+/// records are still read.
+const RECORD_VERSION: u8 = 2;
+const RECORD_VERSION_1: u8 = 1;
 const SCHEME_EN_V1: u8 = 0;
 const SCHEME_BLUEZONE_V3: u8 = 1;
 /// Header: version, flags (bit 0: gap known), gap in seconds.
 const HEADER_LEN: usize = 1 + 1 + 4;
-/// Per instance: scheme, identifier (16, Bluezone IDs zero-padded), AEM, flags, TX power, first and last
-/// sighting as offsets from the window start, count, strongest and weakest RSSI, RSSI sum.
-pub(crate) const INSTANCE_LEN: usize = 1 + 16 + 4 + 1 + 1 + 4 + 4 + 4 + 1 + 1 + 4;
+/// Per instance in version 1: scheme, identifier (16, Bluezone IDs zero-padded), AEM, flags, TX power,
+/// first and last sighting as offsets from the window start, count, strongest and weakest RSSI, RSSI sum.
+const INSTANCE_LEN_1: usize = 1 + 16 + 4 + 1 + 1 + 4 + 4 + 4 + 1 + 1 + 4;
+/// Per instance: version 1's fields, then the count of sightings with a measured RSSI.
+pub(crate) const INSTANCE_LEN: usize = INSTANCE_LEN_1 + 4;
 
 /// All instances of one scan window: the unit the store writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +205,7 @@ impl WindowRecord {
                 i32::MAX
             });
             out.extend_from_slice(&sum.to_be_bytes());
+            out.extend_from_slice(&i.rssi_count.to_be_bytes());
         }
         out
     }
@@ -168,13 +214,18 @@ impl WindowRecord {
     pub(crate) fn decode(start_ms: u64, bytes: &[u8]) -> Result<Self, Error> {
         let corrupt = || Error::StoreCorrupt("a scan window record has an unknown layout".into());
         let (header, body) = bytes.split_at_checked(HEADER_LEN).ok_or_else(corrupt)?;
-        if header[0] != RECORD_VERSION || header[1] > 1 || body.len() % INSTANCE_LEN != 0 {
+        let instance_len = match header[0] {
+            RECORD_VERSION => INSTANCE_LEN,
+            RECORD_VERSION_1 => INSTANCE_LEN_1,
+            _ => return Err(corrupt()),
+        };
+        if header[1] > 1 || body.len() % instance_len != 0 {
             return Err(corrupt());
         }
         let gap = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
         let seconds_since_previous = (header[1] == 1).then_some(gap);
-        let mut instances = Vec::with_capacity(body.len() / INSTANCE_LEN);
-        for chunk in body.chunks_exact(INSTANCE_LEN) {
+        let mut instances = Vec::with_capacity(body.len() / instance_len);
+        for chunk in body.chunks_exact(instance_len) {
             let mut r = Reader(chunk);
             let scheme = r.byte();
             let id: [u8; 16] = r.take();
@@ -192,16 +243,28 @@ impl WindowRecord {
             let (flags, tx) = (r.byte(), r.byte());
             let first = i32::from_be_bytes(r.take());
             let last = i32::from_be_bytes(r.take());
+            let count = u32::from_be_bytes(r.take());
+            let (max_rssi, min_rssi) = (r.byte() as i8, r.byte() as i8);
+            let rssi_sum = i64::from(i32::from_be_bytes(r.take()));
+            let rssi_count = match r.0.len() {
+                4 => u32::from_be_bytes(r.take()),
+                // Version 1 kept unknown readings in the aggregate; one made its strongest RSSI unknown,
+                // and scoring then ignored the whole instance, as it still does.
+                _ if max_rssi == RSSI_UNKNOWN => 0,
+                _ => count,
+            };
+            let known = rssi_count > 0;
             instances.push(ScanInstance {
                 payload,
                 window_start_ms: start_ms,
                 seconds_since_previous_scan: seconds_since_previous,
                 first_seen_ms: start_ms.saturating_add_signed(i64::from(first)),
                 last_seen_ms: start_ms.saturating_add_signed(i64::from(last)),
-                count: u32::from_be_bytes(r.take()),
-                max_rssi: r.byte() as i8,
-                min_rssi: r.byte() as i8,
-                rssi_sum: i64::from(i32::from_be_bytes(r.take())),
+                count,
+                rssi_count,
+                max_rssi: if known { max_rssi } else { RSSI_UNKNOWN },
+                min_rssi: if known { min_rssi } else { RSSI_UNKNOWN },
+                rssi_sum: if known { rssi_sum } else { 0 },
                 tx_power: (flags & 4 != 0).then_some(tx as i8),
                 via_advertisement: flags & 1 != 0,
                 via_gatt: flags & 2 != 0,
@@ -453,7 +516,7 @@ mod tests {
             .unwrap();
         assert_eq!((a.count, a.max_rssi, a.min_rssi), (4, -60, -63));
         assert_eq!((a.first_seen_ms, a.last_seen_ms), (10_000, 13_500));
-        assert_eq!(a.mean_rssi(), -61.5);
+        assert_eq!(a.mean_rssi(), Some(-61.5));
         assert_eq!(a.seconds_since_previous_scan, None);
         assert_eq!(agg.pending(), 0);
     }
@@ -557,6 +620,7 @@ mod tests {
         rewritten.instances.iter_mut().for_each(|i| {
             if i.payload.identifier().as_bytes()[0] == 3 {
                 i.count -= 1;
+                i.rssi_count -= 1;
                 i.rssi_sum += 50;
                 i.last_seen_ms = 0;
             }

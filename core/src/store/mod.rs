@@ -15,23 +15,23 @@
 //! Record keys, per tree: `windows` — the scan window's start (u64 BE ms); `keys` — see [`keys`];
 //! `batches` — the batch's digest; `exposures` — the UTC day (u32 BE).
 
+mod bookkeeping;
 mod instances;
 mod keys;
+mod own_keys;
 mod seal;
+mod windows;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 pub use instances::ScanInstance;
 pub use keys::{ReportKeys, UserConsent};
 pub use seal::DataKey;
 
 use crate::error::Error;
-use crate::protocol::bluezone_v3::{self, RootKey};
-use crate::protocol::en_v1::{ExposureKey, EN_INTERVAL_SECS};
-use crate::sighting::{Sighting, SightingSink};
-use instances::{Aggregator, Change, WindowRecord};
+use instances::Aggregator;
 use seal::Sealer;
 
 /// The schema version this build writes and reads.
@@ -40,7 +40,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The file that marks a directory as an OpenZone store and names its schema version.
 pub const MARKER_FILE: &str = "OPENZONE-STORE";
 
-const MS_PER_DAY: u64 = 86_400_000;
+use crate::units::{MS_PER_DAY, RETENTION_DAYS};
 
 /// The smallest size cap accepted: room for a day of a busy phone's scan windows.
 const MIN_MAX_BYTES: u64 = 1 << 20;
@@ -58,6 +58,7 @@ const TREE_EXPOSURES: u8 = 4;
 const META_SCHEMA: &[u8] = b"schema";
 const META_KEY_CHECK: &[u8] = b"key-check";
 const META_CHECKPOINT: &[u8] = b"checkpoint";
+const META_NOTIFIED: &[u8] = b"notified";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"openzone data key check";
 
 /// How a store is sized and how it aggregates.
@@ -83,7 +84,7 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            retention_days: 14,
+            retention_days: RETENTION_DAYS,
             max_bytes: 12 << 20,
             cache_bytes: 2 << 20,
             merge_gap_ms: 5_000,
@@ -165,8 +166,8 @@ struct State {
     aggregator: Aggregator,
     /// Bytes of the scan window records: keys and sealed values.
     record_bytes: u64,
-    /// The newest window start that was already in the store when it opened; a window starting later
-    /// cannot collide with an older record.
+    /// The newest window start already in the store (found at opening or written since); a window
+    /// starting later cannot collide with an older record.
     persisted_until_ms: Option<u64>,
     /// Completed checkpoints over the store's life.
     checkpoints: u64,
@@ -186,7 +187,8 @@ struct Sled {
 pub struct Store {
     dir: PathBuf,
     sled: Arc<Sled>,
-    sealer: Sealer,
+    /// Replaced only by [`clear`](Store::clear), under a new data key.
+    sealer: RwLock<Sealer>,
     config: StoreConfig,
     state: Mutex<State>,
     /// sled reported an I/O error; it then hangs for ever in the flush its handles make when they
@@ -240,7 +242,7 @@ impl Store {
             sled: Arc::new(sled),
             io_failed: AtomicBool::new(false),
             dir: dir.to_path_buf(),
-            sealer: Sealer::new(data_key),
+            sealer: RwLock::new(Sealer::new(data_key)),
             state: Mutex::new(State {
                 aggregator: Aggregator::new(config.merge_gap_ms, config.max_window_ms, None),
                 record_bytes: 0,
@@ -283,7 +285,7 @@ impl Store {
         match schema {
             None if marker.is_none() => {
                 // A fresh store (or one whose creation was interrupted before anything was recorded).
-                let check = self.sealer.seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
+                let check = self.sealer().seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
                 self.sled.meta
                     .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
                     .map_err(|e| self.io(e))?;
@@ -312,7 +314,7 @@ impl Store {
                     .get(META_KEY_CHECK)
                     .map_err(|e| self.io(e))?
                     .ok_or_else(|| Error::StoreCorrupt("the data key check record is missing".into()))?;
-                if self.sealer.open(TREE_META, META_KEY_CHECK, &check).as_deref()
+                if self.sealer().open(TREE_META, META_KEY_CHECK, &check).as_deref()
                     != Some(KEY_CHECK_PLAINTEXT)
                 {
                     return Err(Error::WrongDataKey);
@@ -340,6 +342,13 @@ impl Store {
                 Ok(checkpoint)
             }
         }
+    }
+
+    fn sealer(&self) -> RwLockReadGuard<'_, Sealer> {
+        // Sealing cannot leave the sealer half-changed; a panic elsewhere does not poison its use.
+        self.sealer
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -387,425 +396,9 @@ impl Store {
         &self.config
     }
 
-    /// Accepts sightings into memory; they are durable after the next [`checkpoint`](Self::checkpoint).
-    ///
-    /// Once enough changes wait, they are written here already; if that write fails (a full disk), they
-    /// stay in memory and the error comes from the next checkpoint, so a caller never records twice.
-    pub fn record(&self, sightings: &[Sighting]) -> Result<(), Error> {
-        let mut state = self.lock();
-        for s in sightings {
-            state.aggregator.add(s);
-        }
-        if state.aggregator.pending() >= self.config.write_batch {
-            // Nothing is lost on failure: write_changes puts the changes back.
-            let _ = self.write_changes(&mut state);
-        }
-        Ok(())
-    }
-
-    /// Writes every accepted sighting and flushes sled to disk, then purges what expired by `now_ms`.
-    /// When it returns `Ok`, everything accepted so far survives a crash.
-    pub fn checkpoint(&self, now_ms: u64) -> Result<(), Error> {
-        {
-            let mut state = self.lock();
-            self.write_changes(&mut state)?;
-        }
-        self.purge(now_ms, None)?;
-        let mut state = self.lock();
-        let next = state.checkpoints + 1;
-        self.sled
-            .meta
-            .insert(META_CHECKPOINT, &next.to_be_bytes())
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        write_marker(&self.dir, next)?;
-        state.checkpoints = next;
-        Ok(())
-    }
-
-    /// Writes the aggregator's changed windows; on failure the unwritten ones go back to the aggregator.
-    fn write_changes(&self, state: &mut State) -> Result<(), Error> {
-        if state.aggregator.pending() == 0 {
-            return Ok(());
-        }
-        self.check_space()?;
-        let mut changes = state.aggregator.take_changes().into_iter();
-        while let Some(change) = changes.next() {
-            if let Err(e) = self.write_window(state, &change) {
-                state
-                    .aggregator
-                    .restore(std::iter::once(change).chain(changes).collect());
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    fn write_window(&self, state: &mut State, change: &Change) -> Result<(), Error> {
-        let key = change.record.start_ms.to_be_bytes();
-        let mut record = change.record.clone();
-        // Only a window no later than the newest one found at opening can already have a record (the
-        // store reopened within a window, or the clock went back): merge rather than overwrite.
-        let may_exist = change.new
-            && state
-                .persisted_until_ms
-                .is_some_and(|until| record.start_ms <= until);
-        if may_exist {
-            if let Some(sealed) = self.sled.windows.get(key).map_err(|e| self.io(e))? {
-                let older = self.open_window(&key, &sealed)?;
-                state.aggregator.absorb(&older);
-                record.merge(older);
-            }
-        }
-        let sealed = self.sealer.seal(TREE_WINDOWS, &key, &record.encode())?;
-        let new_len = (key.len() + sealed.len()) as u64;
-        let previous = self
-            .sled
-            .windows
-            .insert(key, sealed)
-            .map_err(|e| self.io(e))?;
-        let old_len = previous.map_or(0, |v| (key.len() + v.len()) as u64);
-        state.record_bytes = (state.record_bytes + new_len).saturating_sub(old_len);
-        Ok(())
-    }
-
-    fn open_window(&self, key: &[u8], sealed: &[u8]) -> Result<WindowRecord, Error> {
-        let corrupt = || Error::StoreCorrupt("a scan window record does not authenticate".into());
-        let start_ms = <[u8; 8]>::try_from(key)
-            .map(u64::from_be_bytes)
-            .map_err(|_| corrupt())?;
-        let plain = self
-            .sealer
-            .open(TREE_WINDOWS, key, sealed)
-            .ok_or_else(corrupt)?;
-        WindowRecord::decode(start_ms, &plain)
-    }
-
-    /// Every scan instance whose window started in `[from_ms, to_ms)`, oldest first, including those not
-    /// yet written. Records that fail to open are reported, not skipped.
-    pub fn scan_instances(&self, from_ms: u64, to_ms: u64) -> Result<Vec<ScanInstance>, Error> {
-        let mut out = Vec::new();
-        self.for_each_instance(from_ms, to_ms, |instance| out.push(instance))?;
-        Ok(out)
-    }
-
-    /// Calls `f` for every scan instance whose window started in `[from_ms, to_ms)`, in key order, after
-    /// writing pending changes (without flushing) so that readers see everything recorded.
-    pub fn for_each_instance(
-        &self,
-        from_ms: u64,
-        to_ms: u64,
-        mut f: impl FnMut(ScanInstance),
-    ) -> Result<(), Error> {
-        {
-            let mut state = self.lock();
-            self.write_changes(&mut state)?;
-        }
-        for entry in self
-            .sled
-            .windows
-            .range(from_ms.to_be_bytes()..to_ms.to_be_bytes())
-        {
-            let (key, sealed) = entry.map_err(|e| self.io(e))?;
-            self.open_window(&key, &sealed)?
-                .instances
-                .into_iter()
-                .for_each(&mut f);
-        }
-        Ok(())
-    }
-
-    /// Removes records older than `older_than_days` (default: the retention period) before `now_ms`, then
-    /// the oldest scan instances beyond the size cap. A clock set backwards only makes it remove less.
-    pub fn purge(&self, now_ms: u64, older_than_days: Option<u32>) -> Result<PurgeReport, Error> {
-        let days = older_than_days.unwrap_or(self.config.retention_days);
-        let cutoff_ms = self.config.cutoff_ms(now_ms, days);
-        let mut report = PurgeReport::default();
-        let mut state = self.lock();
-        self.write_changes(&mut state)?;
-
-        let expired: Vec<sled::IVec> = self
-            .sled
-            .windows
-            .range(..cutoff_ms.to_be_bytes())
-            .keys()
-            .collect::<sled::Result<_>>()
-            .map_err(|e| self.io(e))?;
-        report.expired_instances = self.remove_windows(&mut state, expired)?;
-        if state.record_bytes > self.config.max_bytes {
-            let mut excess = state.record_bytes - self.config.max_bytes;
-            let mut oldest = Vec::new();
-            for entry in self.sled.windows.iter() {
-                let (key, value) = entry.map_err(|e| self.io(e))?;
-                let len = (key.len() + value.len()) as u64;
-                oldest.push(key);
-                if len >= excess {
-                    break;
-                }
-                excess -= len;
-            }
-            report.evicted_instances = self.remove_windows(&mut state, oldest)?;
-        }
-        drop(state);
-
-        let cutoff_interval =
-            u32::try_from(cutoff_ms / 1000 / EN_INTERVAL_SECS).unwrap_or(u32::MAX);
-        let old_keys = self
-            .own_en_keys()?
-            .into_iter()
-            .filter(|k| k.end_interval() <= cutoff_interval)
-            .map(|k| {
-                Ok(sled::IVec::from(
-                    &keys::en_record_key(k.rolling_start_interval)[..],
-                ))
-            });
-        report.other_records += self.remove_keys(&self.sled.keys, old_keys)?;
-        let cutoff_day = bluezone_v3::utc_day(cutoff_ms / 1000);
-        report.other_records += self.remove_keys(
-            &self.sled.exposures,
-            self.sled.exposures.range(..cutoff_day.to_be_bytes()).keys(),
-        )?;
-        Ok(report)
-    }
-
-    /// Removes whole scan window records; returns how many instances they held.
-    fn remove_windows(&self, state: &mut State, keys: Vec<sled::IVec>) -> Result<u64, Error> {
-        let mut instances = 0;
-        for key in keys {
-            if let Some(sealed) = self.sled.windows.remove(&key).map_err(|e| self.io(e))? {
-                state.record_bytes = state
-                    .record_bytes
-                    .saturating_sub((key.len() + sealed.len()) as u64);
-                // A record that no longer opens is removed all the same; it counts as no instances.
-                instances += self
-                    .open_window(&key, &sealed)
-                    .map_or(0, |w| w.instances.len() as u64);
-            }
-        }
-        Ok(instances)
-    }
-
-    fn remove_keys(
-        &self,
-        tree: &sled::Tree,
-        keys: impl Iterator<Item = sled::Result<sled::IVec>>,
-    ) -> Result<u64, Error> {
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        for key in keys {
-            batch.remove(key.map_err(|e| self.io(e))?);
-            n += 1;
-        }
-        if n > 0 {
-            tree.apply_batch(batch).map_err(|e| self.io(e))?;
-        }
-        Ok(n)
-    }
-
-    /// Counts per day and scheme, and sizes.
-    pub fn stats(&self) -> Result<StoreStats, Error> {
-        let mut days: Vec<DayCount> = Vec::new();
-        self.for_each_instance(0, u64::MAX, |instance| {
-            let day = bluezone_v3::utc_day(instance.window_start_ms / 1000);
-            let scheme = instance.payload.scheme();
-            match days.iter_mut().find(|d| d.day == day && d.scheme == scheme) {
-                Some(d) => {
-                    d.instances += 1;
-                    d.sightings += u64::from(instance.count);
-                }
-                None => days.push(DayCount {
-                    day,
-                    scheme,
-                    instances: 1,
-                    sightings: u64::from(instance.count),
-                }),
-            }
-        })?;
-        days.sort_by_key(|d| (d.day, d.scheme));
-        let record_bytes = self.lock().record_bytes;
-        Ok(StoreStats {
-            days,
-            own_en_keys: self.own_en_keys()?.len() as u64,
-            has_bluezone_root: self.bluezone_root()?.is_some(),
-            bytes_on_disk: dir_size(&self.dir),
-            record_bytes,
-        })
-    }
-
-    // ---- own keys ----
-
-    /// Every own en-v1 key, oldest first.
-    pub fn own_en_keys(&self) -> Result<Vec<ExposureKey>, Error> {
-        self.sled
-            .keys
-            .scan_prefix(keys::EN_PREFIX)
-            .map(|entry| {
-                let (key, sealed) = entry.map_err(|e| self.io(e))?;
-                let plain = self.sealer.open(TREE_KEYS, &key, &sealed).ok_or_else(|| {
-                    Error::StoreCorrupt("an own-key record does not authenticate".into())
-                })?;
-                keys::decode_en(&plain)
-            })
-            .collect()
-    }
-
-    /// Stores an own en-v1 key, or replaces the one with the same start (to end it early).
-    pub fn put_own_en_key(&self, key: &ExposureKey) -> Result<(), Error> {
-        self.check_space()?;
-        let record = keys::en_record_key(key.rolling_start_interval);
-        let sealed = self
-            .sealer
-            .seal(TREE_KEYS, &record, &keys::encode_en(key))?;
-        self.sled
-            .keys
-            .insert(record, sealed)
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(())
-    }
-
-    /// The bluezone-v3 root key, if this phone has one.
-    pub fn bluezone_root(&self) -> Result<Option<RootKey>, Error> {
-        let Some(sealed) = self
-            .sled
-            .keys
-            .get(keys::ROOT_RECORD_KEY)
-            .map_err(|e| self.io(e))?
-        else {
-            return Ok(None);
-        };
-        let plain = self
-            .sealer
-            .open(TREE_KEYS, &keys::ROOT_RECORD_KEY, &sealed)
-            .ok_or_else(|| {
-                Error::StoreCorrupt("the root key record does not authenticate".into())
-            })?;
-        keys::decode_root(&plain).map(Some)
-    }
-
-    /// Keeps `root` as the bluezone-v3 root key unless one exists; returns the root key in force.
-    pub fn ensure_bluezone_root(&self, root: RootKey) -> Result<RootKey, Error> {
-        if let Some(existing) = self.bluezone_root()? {
-            return Ok(existing);
-        }
-        self.check_space()?;
-        let sealed =
-            self.sealer
-                .seal(TREE_KEYS, &keys::ROOT_RECORD_KEY, &keys::encode_root(&root))?;
-        self.sled
-            .keys
-            .insert(keys::ROOT_RECORD_KEY, sealed)
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(root)
-    }
-
-    /// The keys to publish for a positive report: en-v1 keys overlapping UTC days `first_day..=last_day`
-    /// and the bluezone-v3 daily keys of those days. Requires the user's [`UserConsent`].
-    pub fn keys_for_report(
-        &self,
-        first_day: u32,
-        last_day: u32,
-        _consent: UserConsent,
-        slots_per_day: u32,
-    ) -> Result<ReportKeys, Error> {
-        if first_day > last_day {
-            return Err(Error::InvalidConfig(format!(
-                "the infectious window starts (day {first_day}) after it ends (day {last_day})"
-            )));
-        }
-        let first_interval = first_day.saturating_mul(144);
-        let end_interval = last_day.saturating_add(1).saturating_mul(144);
-        let en_v1 = self
-            .own_en_keys()?
-            .into_iter()
-            .filter(|k| {
-                k.rolling_start_interval < end_interval && k.end_interval() > first_interval
-            })
-            .collect();
-        let mut bluezone_v3 = Vec::new();
-        if let Some(root) = self.bluezone_root()? {
-            for day in first_day.max(root.day())..=last_day {
-                bluezone_v3.push(root.daily_key(day, slots_per_day)?);
-            }
-        }
-        Ok(ReportKeys { en_v1, bluezone_v3 })
-    }
-
-    // ---- bookkeeping of matching ----
-
-    /// Whether a published batch with this digest was processed already.
-    pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
-        self.sled
-            .batches
-            .contains_key(digest)
-            .map_err(|e| self.io(e))
-    }
-
-    /// Remembers that a published batch was processed at `now_ms`.
-    pub fn mark_batch_processed(&self, digest: &[u8; 32], now_ms: u64) -> Result<(), Error> {
-        self.check_space()?;
-        let sealed = self
-            .sealer
-            .seal(TREE_BATCHES, digest, &now_ms.to_be_bytes())?;
-        self.sled
-            .batches
-            .insert(digest, sealed)
-            .map_err(|e| self.io(e))?;
-        Ok(())
-    }
-
-    /// Whether the export the key server's index lists as `name` was checked already (see
-    /// [`mark_export_fetched`](Self::mark_export_fetched)).
-    pub fn export_fetched(&self, name: &str) -> Result<bool, Error> {
-        self.sled
-            .batches
-            .contains_key(export_name_key(name))
-            .map_err(|e| self.io(e))
-    }
-
-    /// Remembers that the export listed as `name` was checked at `now_ms`, so that a later sync does not
-    /// download it again. Kept with the batch digests (a hash of the name, so the 32-byte keys of that
-    /// tree stay uniform and names do not appear in clear).
-    pub fn mark_export_fetched(&self, name: &str, now_ms: u64) -> Result<(), Error> {
-        self.mark_batch_processed(&export_name_key(name), now_ms)
-    }
-
-    /// Stores the exposure result of a UTC day (an opaque record the risk module encodes).
-    pub fn put_exposure(&self, day: u32, record: &[u8]) -> Result<(), Error> {
-        self.check_space()?;
-        let key = day.to_be_bytes();
-        let sealed = self.sealer.seal(TREE_EXPOSURES, &key, record)?;
-        self.sled
-            .exposures
-            .insert(key, sealed)
-            .map_err(|e| self.io(e))?;
-        Ok(())
-    }
-
-    /// Every stored exposure record, by UTC day, oldest first.
-    pub fn exposures(&self) -> Result<Vec<(u32, Vec<u8>)>, Error> {
-        self.sled
-            .exposures
-            .iter()
-            .map(|entry| {
-                let (key, sealed) = entry.map_err(|e| self.io(e))?;
-                let day = <[u8; 4]>::try_from(key.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| Error::StoreCorrupt("an exposure record key is damaged".into()))?;
-                let plain = self
-                    .sealer
-                    .open(TREE_EXPOSURES, &key, &sealed)
-                    .ok_or_else(|| {
-                        Error::StoreCorrupt("an exposure record does not authenticate".into())
-                    })?;
-                Ok((day, plain))
-            })
-            .collect()
-    }
-
-    /// Deletes everything the store holds (the user's "delete my data"), keeping it usable.
-    pub fn clear(&self) -> Result<(), Error> {
+    /// Deletes everything the store holds (the user's "delete my data") and seals from now on under
+    /// `new_key`, keeping the store usable: the old data key opens nothing that is written afterwards.
+    pub fn clear(&self, new_key: &DataKey) -> Result<(), Error> {
         let mut state = self.lock();
         let _ = state.aggregator.take_changes();
         state.aggregator =
@@ -820,14 +413,19 @@ impl Store {
         }
         state.record_bytes = 0;
         state.persisted_until_ms = None;
+        let sealer = Sealer::new(new_key);
+        let check = sealer.seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
+        self.sled
+            .meta
+            .remove(META_NOTIFIED)
+            .map_err(|e| self.io(e))?;
+        self.sled
+            .meta
+            .insert(META_KEY_CHECK, check)
+            .map_err(|e| self.io(e))?;
+        *self.sealer.write().unwrap_or_else(|p| p.into_inner()) = sealer;
         self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())
-    }
-}
-
-impl SightingSink for Store {
-    fn record(&self, sightings: &[Sighting]) -> Result<(), Error> {
-        Store::record(self, sightings)
     }
 }
 
@@ -925,17 +523,6 @@ fn write_marker(dir: &Path, checkpoint: u64) -> Result<(), Error> {
     Ok(())
 }
 
-/// The `batches` record key of an export name: SHA-256 over a label and the name, which cannot collide
-/// with the digest of an `export.bin` (those start with the export header, not this label).
-fn export_name_key(name: &str) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(b"openzone export name\0");
-    ctx.update(name.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
-}
-
 fn open_sled(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Error> {
     let sled_config = sled::Config::new()
         .path(dir)
@@ -986,20 +573,6 @@ fn sled_error(dir: &Path, e: sled::Error) -> Error {
         )),
         other => Error::StoreCorrupt(format!("the database in {} failed: {other}", dir.display())),
     }
-}
-
-fn dir_size(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| match entry.metadata() {
-            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
-            Ok(meta) => meta.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Store behaviour through its public API, on real sled directories.
 
 use super::*;
-use crate::protocol::bluezone_v3::BluezoneId;
-use crate::protocol::en_v1::{Aem, Rpi, TemporaryExposureKey};
+use crate::protocol::bluezone_v3::{BluezoneId, RootKey};
+use crate::protocol::en_v1::{Aem, ExposureKey, Rpi, TemporaryExposureKey};
 use crate::protocol::{Identifier, Payload, SchemeId};
-use crate::sighting::Source;
+use crate::sighting::{Sighting, Source};
 
 const DAY_MS: u64 = 86_400_000;
 /// 2026-11-01T00:00:00Z.
@@ -54,15 +54,16 @@ fn sightings_survive_checkpoint_and_reopen() {
         .unwrap();
     assert_eq!(
         (one.count, one.max_rssi, one.min_rssi, one.mean_rssi()),
-        (2, -60, -70, -65.0)
+        (2, -60, -70, Some(-65.0))
     );
     let stats = store.stats().unwrap();
     assert_eq!(stats.days.len(), 1);
     assert_eq!((stats.days[0].instances, stats.days[0].sightings), (2, 3));
     assert_eq!(stats.days[0].scheme, SchemeId::EnV1);
     assert!(stats.bytes_on_disk > 0);
-    // One window record: key, sealed header and two instances.
-    assert_eq!(stats.record_bytes, 8 + 12 + 6 + 2 * 41 + 16);
+    // One window record: key, sealed header and two instances (41 bytes each, and the count of measured
+    // RSSI values).
+    assert_eq!(stats.record_bytes, 8 + 12 + 6 + 2 * (41 + 4) + 16);
 }
 
 #[test]
@@ -372,11 +373,18 @@ fn bookkeeping_round_trips() {
     store.mark_batch_processed(&digest, T0).unwrap();
     assert!(store.batch_processed(&digest).unwrap());
     let day = (T0 / DAY_MS) as u32;
-    store.put_exposure(day, b"result").unwrap();
+    let other = [4u8; 32];
+    store
+        .record_check(&[(day, b"result".to_vec())], &other, T0)
+        .unwrap();
     assert_eq!(store.exposures().unwrap(), vec![(day, b"result".to_vec())]);
-    store.clear().unwrap();
+    assert!(store.batch_processed(&other).unwrap());
+    store.set_notified_days(&[day - 1, day]).unwrap();
+    assert_eq!(store.notified_days().unwrap(), [day - 1, day]);
+    store.clear(&key()).unwrap();
     assert!(store.exposures().unwrap().is_empty());
     assert!(!store.batch_processed(&digest).unwrap());
+    assert!(store.notified_days().unwrap().is_empty());
 }
 
 #[test]

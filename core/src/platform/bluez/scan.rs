@@ -13,9 +13,8 @@ use super::{BluezAdapter, BluezError};
 use crate::platform::PeerId;
 use crate::protocol::payload::AdvertisementData;
 
-/// The RSSI value that means "not measured" (HCI's convention, which BlueZ passes on). Virtual
-/// controllers report it; a sighting carrying it has no usable distance estimate.
-pub const RSSI_UNKNOWN: i8 = 127;
+// BlueZ passes on HCI's "not measured"; virtual controllers report nothing else.
+pub use crate::units::RSSI_UNKNOWN;
 
 /// How often a peer is reported at most: about one advertising interval (the exposure-notification
 /// specification asks for 200 to 270 ms). BlueZ signals RSSI, service data and manufacturer data of one

@@ -1,4 +1,4 @@
-"""The engine through the generated Python bindings: two phones on the simulated air exchange payloads, one
+"""The phone through the generated Python bindings: two phones on the simulated air exchange payloads, one
 reports positive, a signed export is built, and the other finds the exposed day; plus error cases.
 
 Run by scripts/test-bindings-python, which generates the bindings into OPENZONE_PY_BINDINGS.
@@ -28,13 +28,14 @@ class ShiftedClock(oz.WallClock):
         return int(time.time() * 1000) + self.offset_ms
 
 
-class Recorder(oz.EngineListener):
-    """Collects what the engine tells the UI, from the engine's own threads."""
+class Recorder(oz.PhoneListener):
+    """Collects what the phone tells the UI, from the core's own threads."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.states = []
         self.errors = []
+        self.days_at_risk = []
 
     def state_changed(self, state):
         with self.lock:
@@ -43,13 +44,20 @@ class Recorder(oz.EngineListener):
     def sightings_recorded(self, today):
         pass
 
+    def day_at_risk(self, day):
+        with self.lock:
+            self.days_at_risk.append(day.date)
+
+    def sync_progress(self, done, total):
+        pass
+
     def error(self, message):
         with self.lock:
             self.errors.append(message)
 
 
 def settings(directory, key=b"\x11" * 32, export_keys=()):
-    return oz.EngineSettings(
+    return oz.PhoneSettings(
         data_dir=directory,
         data_key=key,
         scheme=oz.IdentifierScheme.EN_V1,
@@ -57,6 +65,7 @@ def settings(directory, key=b"\x11" * 32, export_keys=()):
         risk_config_json=None,
         key_server_url=None,
         export_keys=list(export_keys),
+        upload_sealing_keys=[],
     )
 
 
@@ -71,16 +80,17 @@ def test_two_phones_exchange_and_the_exposure_is_found(tmp):
     export_key = oz.ExportPublicKey(key_id="310", version="v1", pem=signing.public_pem)
     clock = ShiftedClock()
     air = oz.SimulatedAir(7)
-    alice_phone = air.add_phone(0.0, 0.0, False)
-    bob_phone = air.add_phone(1.0, 0.0, True)  # an iPhone in the background: read over GATT
+    alice_radio = air.add_phone(0.0, 0.0, False)
+    bob_radio = air.add_phone(1.0, 0.0, True)  # an iPhone in the background: read over GATT
     listener = Recorder()
-    alice = oz.OpenZoneEngine(settings(os.path.join(tmp, "alice")), alice_phone.platform(), listener, clock)
-    bob = oz.OpenZoneEngine(settings(os.path.join(tmp, "bob"), export_keys=[export_key]), bob_phone.platform(), None, clock)
-    air.connect(alice_phone, alice)
-    air.connect(bob_phone, bob)
-    for engine in (alice, bob):
-        engine.set_qa_mode(True)
-        engine.start()
+    alice = oz.OpenZonePhone(settings(os.path.join(tmp, "alice")), alice_radio.platform(), listener, clock)
+    bob_listener = Recorder()
+    bob = oz.OpenZonePhone(settings(os.path.join(tmp, "bob"), export_keys=[export_key]), bob_radio.platform(), bob_listener, clock)
+    air.connect(alice_radio, alice)
+    air.connect(bob_radio, bob)
+    for phone in (alice, bob):
+        phone.set_qa_mode(True)
+        phone.start()
     deadline = time.time() + 20
     while time.time() < deadline:
         air.step(1)
@@ -113,58 +123,61 @@ def test_two_phones_exchange_and_the_exposure_is_found(tmp):
     assert len(summary.days) == 1
     today = time.strftime("%Y-%m-%d", time.gmtime())
     assert summary.days[0].date == today
+    assert summary.newly_at_risk == [today]
+    assert bob_listener.days_at_risk == [today], "the listener is told once"
     assert [d.date for d in bob.exposure_days()] == [today]
     again = asyncio.run(bob.process_export(zip_bytes))
     assert again.already_processed
+    assert bob_listener.days_at_risk == [today], "and not again"
     # Alice never heard her own key: nothing for her.
     assert alice.exposure_days() == []
-    for engine in (alice, bob):
-        engine.stop()
+    for phone in (alice, bob):
+        phone.stop()
 
 
 def test_bad_inputs_are_clear_errors(tmp):
     air = oz.SimulatedAir(1)
-    phone = air.add_phone(0.0, 0.0, False)
+    radio = air.add_phone(0.0, 0.0, False)
     with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
-        oz.OpenZoneEngine(settings(os.path.join(tmp, "a"), key=b"short"), phone.platform(), None, None)
+        oz.OpenZonePhone(settings(os.path.join(tmp, "a"), key=b"short"), radio.platform(), None, None)
     assert "32 raw bytes" in str(e.value)
-    engine = oz.OpenZoneEngine(settings(os.path.join(tmp, "b")), phone.platform(), None, None)
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "b")), radio.platform(), None, None)
     with pytest.raises(oz.OpenZoneError.UntrustedData):
-        asyncio.run(engine.process_export(b"not a zip"))
+        asyncio.run(phone.process_export(b"not a zip"))
     with pytest.raises(oz.OpenZoneError.UntrustedData):
-        asyncio.run(engine.process_export(b""))
+        asyncio.run(phone.process_export(b""))
     other = oz.generate_signing_key()
     unknown = oz.build_signed_export([], other.private_pem, "999", "v1")
     with pytest.raises(oz.OpenZoneError.UntrustedData) as e:
-        asyncio.run(engine.process_export(unknown))
+        asyncio.run(phone.process_export(unknown))
     assert "signature" in str(e.value)
     with pytest.raises(oz.OpenZoneError.InvalidInput):
-        engine.release_keys(True, "2026-13-40")
+        phone.release_keys(True, "2026-13-40")
     with pytest.raises(oz.OpenZoneError.InvalidInput):
         oz.build_signed_export([oz.ReportKey(key_data="zz", rolling_start_interval=2_900_000, rolling_period=144, days_since_onset=None)], other.private_pem, "1", "v1")
     with pytest.raises(oz.OpenZoneError.InvalidInput):
-        asyncio.run(engine.report_positive("12345678", None, True))
-    engine.stop()
+        asyncio.run(phone.report_positive("12345678", None, True))
+    phone.stop()
 
 
 def test_a_wrong_data_key_is_refused_and_destroys_nothing(tmp):
     air = oz.SimulatedAir(1)
-    phone = air.add_phone(0.0, 0.0, False)
-    engine = oz.OpenZoneEngine(settings(os.path.join(tmp, "d")), phone.platform(), None, None)
-    assert engine.release_keys(True, None) == [], "no key was ever used"
-    engine.start()
+    radio = air.add_phone(0.0, 0.0, False)
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "d")), radio.platform(), None, None)
+    assert phone.release_keys(True, None) == [], "no key was ever used"
+    phone.start()
     deadline = time.time() + 5
-    while engine.current_gatt_value() is None and time.time() < deadline:
+    while phone.current_gatt_value() is None and time.time() < deadline:
         time.sleep(0.01)
-    released = engine.release_keys(True, None)
+    released = phone.release_keys(True, None)
     assert len(released) == 1
-    engine.stop()
+    phone.stop()
     # Dropping the last reference closes the store.
-    del engine
+    del phone
     gc.collect()
     with pytest.raises(oz.OpenZoneError.WrongDataKey):
-        oz.OpenZoneEngine(settings(os.path.join(tmp, "d"), key=b"\x22" * 32), phone.platform(), None, None)
-    reopened = oz.OpenZoneEngine(settings(os.path.join(tmp, "d")), phone.platform(), None, None)
+        oz.OpenZonePhone(settings(os.path.join(tmp, "d"), key=b"\x22" * 32), radio.platform(), None, None)
+    reopened = oz.OpenZonePhone(settings(os.path.join(tmp, "d")), radio.platform(), None, None)
     assert reopened.release_keys(True, None)[0] == released[0], "the released key is still there"
 
 
@@ -185,14 +198,42 @@ def test_a_failing_platform_is_reported_not_fatal(tmp):
         def read_gatt(self, peer):
             pass
 
-    engine = oz.OpenZoneEngine(settings(os.path.join(tmp, "c")), Broken(), None, None)
-    engine.start()
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "c")), Broken(), None, None)
+    phone.start()
     deadline = time.time() + 5
-    while time.time() < deadline and not isinstance(engine.state(), oz.EngineState.FAILING):
+    while time.time() < deadline and not isinstance(phone.state(), oz.EngineState.FAILING):
         time.sleep(0.05)
-    state = engine.state()
+    state = phone.state()
     assert isinstance(state, oz.EngineState.FAILING), state
     assert "not supported" in state.message
-    engine.set_bluetooth_enabled(False)
-    assert isinstance(engine.state(), oz.EngineState.BLUETOOTH_OFF)
-    engine.stop()
+    phone.set_bluetooth_enabled(False)
+    assert isinstance(phone.state(), oz.EngineState.BLUETOOTH_OFF)
+    phone.stop()
+
+
+def test_the_protocol_constants_come_from_the_core():
+    c = oz.protocol_constants()
+    assert (c.retention_days, c.code_digits, c.en_intervals_per_day) == (14, 8, 144)
+    assert c.en_interval_secs * c.en_intervals_per_day == 86400
+    assert c.rssi_unknown == 127
+
+
+def test_deleting_the_data_seals_under_a_new_key(tmp):
+    air = oz.SimulatedAir(1)
+    radio = air.add_phone(0.0, 0.0, False)
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "e")), radio.platform(), None, None)
+    phone.start()
+    deadline = time.time() + 5
+    while phone.current_gatt_value() is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert phone.storage().own_keys == 1
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.delete_all_data(b"short")
+    phone.delete_all_data(b"\x33" * 32)
+    phone.stop()
+    assert phone.storage().own_keys <= 1, "only the fresh key the rotation took"
+    del phone
+    gc.collect()
+    with pytest.raises(oz.OpenZoneError.WrongDataKey):
+        oz.OpenZonePhone(settings(os.path.join(tmp, "e")), radio.platform(), None, None)
+    oz.OpenZonePhone(settings(os.path.join(tmp, "e"), key=b"\x33" * 32), radio.platform(), None, None)

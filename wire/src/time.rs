@@ -4,14 +4,18 @@
 //! simulation run on virtual time; the real clock is [`SystemClock`].
 
 use crate::error::Error;
-
-/// Milliseconds in a UTC day.
-pub const MS_PER_DAY: u64 = 86_400_000;
+pub use crate::units::{day_of_ms, MS_PER_DAY};
 
 /// Where the current time comes from.
 pub trait Clock: Send + Sync {
     /// Wall-clock time, UTC unix milliseconds. It may jump (the user changes the clock).
     fn now_ms(&self) -> u64;
+
+    /// Milliseconds on a clock that never jumps, from any fixed origin, when this clock has one of its
+    /// own (a simulation's virtual time); `None` lets the caller measure real elapsed time.
+    fn monotonic_ms(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The operating system's clock.
@@ -26,11 +30,6 @@ impl Clock for SystemClock {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
     }
-}
-
-/// The UTC day number (days since 1970-01-01) of `unix_ms`.
-pub const fn day_of_ms(unix_ms: u64) -> u32 {
-    (unix_ms / MS_PER_DAY) as u32
 }
 
 /// The civil date (year, month 1-12, day 1-31) of a UTC day number (Howard Hinnant's algorithm).

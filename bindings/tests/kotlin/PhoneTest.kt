@@ -1,4 +1,4 @@
-// The engine through the generated Kotlin bindings on the host JVM: two phones on the simulated air exchange
+// The phone through the generated Kotlin bindings on the host JVM: two phones on the simulated air exchange
 // payloads, one reports positive, a signed export is built, the other finds the exposed day (awaited from a
 // coroutine); listener callbacks arrive from the core's threads; errors are typed.
 //
@@ -24,10 +24,11 @@ class ShiftedClock : WallClock {
     override fun nowMs(): ULong = (System.currentTimeMillis() + offsetMs).toULong()
 }
 
-class Recorder : EngineListener {
+class Recorder : PhoneListener {
     val states = CopyOnWriteArrayList<EngineState>()
     val threads = CopyOnWriteArrayList<String>()
     val errors = CopyOnWriteArrayList<String>()
+    val daysAtRisk = CopyOnWriteArrayList<String>()
     override fun stateChanged(state: EngineState) {
         threads.add(Thread.currentThread().name)
         states.add(state)
@@ -35,13 +36,17 @@ class Recorder : EngineListener {
     override fun sightingsRecorded(today: ULong) {
         threads.add(Thread.currentThread().name)
     }
+    override fun dayAtRisk(day: DayExposure) {
+        daysAtRisk.add(day.date)
+    }
+    override fun syncProgress(done: UInt, total: UInt) {}
     override fun error(message: String) {
         errors.add(message)
     }
 }
 
 fun settings(dir: File, key: ByteArray = ByteArray(32) { 0x11 }, exportKeys: List<ExportPublicKey> = listOf()) =
-    EngineSettings(
+    PhoneSettings(
         dataDir = dir.path,
         dataKey = key,
         scheme = IdentifierScheme.EN_V1,
@@ -49,6 +54,7 @@ fun settings(dir: File, key: ByteArray = ByteArray(32) { 0x11 }, exportKeys: Lis
         riskConfigJson = null,
         keyServerUrl = null,
         exportKeys = exportKeys,
+        uploadSealingKeys = listOf(),
     )
 
 fun tempDir(): File = Files.createTempDirectory("openzone-kotlin").toFile().also { it.deleteOnExit() }
@@ -58,19 +64,20 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
     val signing = generateSigningKey()
     val clock = ShiftedClock()
     val air = SimulatedAir(7uL)
-    val alicePhone = air.addPhone(0.0, 0.0, false)
-    val bobPhone = air.addPhone(1.0, 0.0, true)
+    val aliceRadio = air.addPhone(0.0, 0.0, false)
+    val bobRadio = air.addPhone(1.0, 0.0, true)
     val listener = Recorder()
-    val alice = OpenZoneEngine(settings(File(dir, "alice")), alicePhone.platform(), listener, clock)
-    val bob = OpenZoneEngine(
+    val alice = OpenZonePhone(settings(File(dir, "alice")), aliceRadio.platform(), listener, clock)
+    val bobListener = Recorder()
+    val bob = OpenZonePhone(
         settings(File(dir, "bob"), exportKeys = listOf(ExportPublicKey("310", "v1", signing.publicPem))),
-        bobPhone.platform(), null, clock,
+        bobRadio.platform(), bobListener, clock,
     )
-    air.connect(alicePhone, alice)
-    air.connect(bobPhone, bob)
-    for (engine in listOf(alice, bob)) {
-        engine.setQaMode(true)
-        engine.start()
+    air.connect(aliceRadio, alice)
+    air.connect(bobRadio, bob)
+    for (phone in listOf(alice, bob)) {
+        phone.setQaMode(true)
+        phone.start()
     }
     val deadline = System.currentTimeMillis() + 20_000
     while (System.currentTimeMillis() < deadline) {
@@ -102,7 +109,10 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
     val today = Instant.now().atZone(ZoneOffset.UTC).toLocalDate().toString()
     assertEquals(listOf(today), summary.days.map { it.date })
     assertEquals(listOf(today), bob.exposureDays().map { it.date })
+    assertEquals(listOf(today), summary.newlyAtRisk)
     assertTrue(runBlocking { bob.processExport(zip) }.alreadyProcessed)
+    // The notification policy is the core's: one call for the day, however many exports add to it.
+    assertEquals(listOf(today), bobListener.daysAtRisk.toList())
     assertEquals(listOf(), alice.exposureDays())
     alice.stop()
     bob.stop()
@@ -111,12 +121,12 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
 fun callbacksComeFromTheCoresThreads() {
     val dir = tempDir()
     val air = SimulatedAir(3uL)
-    val phone = air.addPhone(0.0, 0.0, false)
+    val radio = air.addPhone(0.0, 0.0, false)
     val listener = Recorder()
     // Background mode: the first 4-second scan window ends on the core's engine task.
-    val engine = OpenZoneEngine(settings(File(dir, "e")), phone.platform(), listener, null)
-    air.connect(phone, engine)
-    engine.start()
+    val phone = OpenZonePhone(settings(File(dir, "e")), radio.platform(), listener, null)
+    air.connect(radio, phone)
+    phone.start()
     val deadline = System.currentTimeMillis() + 8_000
     val caller = Thread.currentThread().name
     // JNA names the native threads it attaches "Thread-N".
@@ -124,36 +134,36 @@ fun callbacksComeFromTheCoresThreads() {
         Thread.sleep(50)
     }
     assertTrue(listener.threads.any { it != caller }, "callback threads: ${listener.threads.toSet()}")
-    engine.stop()
+    phone.stop()
 }
 
 fun badInputsAreTypedErrors() {
     val dir = tempDir()
     val air = SimulatedAir(1uL)
-    val phone = air.addPhone(0.0, 0.0, false)
+    val radio = air.addPhone(0.0, 0.0, false)
     val short = assertFailsWith<OpenZoneException.InvalidInput> {
-        OpenZoneEngine(settings(File(dir, "a"), key = ByteArray(5)), phone.platform(), null, null)
+        OpenZonePhone(settings(File(dir, "a"), key = ByteArray(5)), radio.platform(), null, null)
     }
     assertTrue(short.message!!.contains("32 raw bytes"), short.message)
-    val engine = OpenZoneEngine(settings(File(dir, "b")), phone.platform(), null, null)
-    assertFailsWith<OpenZoneException.UntrustedData> { runBlocking { engine.processExport(byteArrayOf(1, 2, 3)) } }
+    val phone = OpenZonePhone(settings(File(dir, "b")), radio.platform(), null, null)
+    assertFailsWith<OpenZoneException.UntrustedData> { runBlocking { phone.processExport(byteArrayOf(1, 2, 3)) } }
     val stranger = generateSigningKey()
     val unknown = buildSignedExport(listOf(), stranger.privatePem, "999", "v1")
-    val err = assertFailsWith<OpenZoneException.UntrustedData> { runBlocking { engine.processExport(unknown) } }
+    val err = assertFailsWith<OpenZoneException.UntrustedData> { runBlocking { phone.processExport(unknown) } }
     assertTrue(err.message!!.contains("signature"), err.message)
-    assertFailsWith<OpenZoneException.InvalidInput> { engine.releaseKeys(true, "yesterday") }
-    engine.stop()
+    assertFailsWith<OpenZoneException.InvalidInput> { phone.releaseKeys(true, "yesterday") }
+    phone.stop()
 }
 
 fun aWrongDataKeyIsRefused() {
     val dir = tempDir()
     val air = SimulatedAir(1uL)
-    val phone = air.addPhone(0.0, 0.0, false)
-    val engine = OpenZoneEngine(settings(File(dir, "c")), phone.platform(), null, null)
-    engine.stop()
-    engine.destroy()
+    val radio = air.addPhone(0.0, 0.0, false)
+    val phone = OpenZonePhone(settings(File(dir, "c")), radio.platform(), null, null)
+    phone.stop()
+    phone.destroy()
     assertFailsWith<OpenZoneException.WrongDataKey> {
-        OpenZoneEngine(settings(File(dir, "c"), key = ByteArray(32) { 0x22 }), phone.platform(), null, null)
+        OpenZonePhone(settings(File(dir, "c"), key = ByteArray(32) { 0x22 }), radio.platform(), null, null)
     }
 }
 
@@ -168,15 +178,22 @@ fun aRefusingRadioIsReported() {
         override fun stopScanning() {}
         override fun readGatt(peer: String) {}
     }
-    val engine = OpenZoneEngine(settings(File(dir, "d")), radio, null, null)
-    engine.start()
+    val phone = OpenZonePhone(settings(File(dir, "d")), radio, null, null)
+    phone.start()
     val deadline = System.currentTimeMillis() + 5_000
-    while (System.currentTimeMillis() < deadline && engine.state() !is EngineState.Failing) Thread.sleep(20)
-    val state = engine.state()
+    while (System.currentTimeMillis() < deadline && phone.state() !is EngineState.Failing) Thread.sleep(20)
+    val state = phone.state()
     assertTrue(state is EngineState.Failing && state.message.contains("not supported"), "$state")
-    engine.setBluetoothEnabled(false)
-    assertEquals(EngineState.BluetoothOff, engine.state())
-    engine.stop()
+    phone.setBluetoothEnabled(false)
+    assertEquals(EngineState.BluetoothOff, phone.state())
+    phone.stop()
+}
+
+fun theConstantsComeFromTheCore() {
+    val c = protocolConstants()
+    assertEquals(14u, c.retentionDays)
+    assertEquals(8u, c.codeDigits)
+    assertEquals(86_400u, c.enIntervalSecs * c.enIntervalsPerDay)
 }
 
 fun main() {
@@ -186,6 +203,7 @@ fun main() {
         "bad inputs are typed errors" to ::badInputsAreTypedErrors,
         "a wrong data key is refused" to ::aWrongDataKeyIsRefused,
         "a refusing radio is reported" to ::aRefusingRadioIsReported,
+        "the constants come from the core" to ::theConstantsComeFromTheCore,
     )
     var failed = 0
     for ((name, test) in tests) {

@@ -1,0 +1,408 @@
+//! [`Phone`]: the one object an app (or the command line, or the simulation) holds. It owns the phone's
+//! encrypted store, the engine that runs the radio, the risk configuration, the pinned export keys, the
+//! calibration and the key-server client, and offers what a phone does: run the radio, take sightings in,
+//! check published keys (a file or a sync), report a positive test, say which days are at risk, and keep
+//! or delete its data. Every rule of a phone's life lives behind these methods once.
+//!
+//! - `exposure.rs`: checking one batch of published keys, and the once-per-day notification policy;
+//! - `report.rs`: which keys a positive report publishes, the same-day release, the sealed upload;
+//! - `sync.rs`: downloading and checking new exports;
+//! - `listener.rs`: what the app hears ([`PhoneListener`]).
+
+mod exposure;
+mod listener;
+mod report;
+mod sync;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use exposure::CheckReport;
+pub use listener::{PhoneListener, SyncProgress};
+pub use report::{PositiveReport, ReleasedKeys, ReportOutcome};
+pub use sync::SyncReport;
+
+// The plain records and settings a phone's callers see, so that they speak to the phone alone.
+pub use crate::keyserver::seal::SealingPublicKey;
+pub use crate::keyserver::{ClientConfig, KeyServerClient};
+pub use crate::risk::calibration::{CalibrationTable, Confidence, DeviceCalibration};
+pub use crate::risk::{DayRisk, ProximityBand, RiskConfig};
+pub use crate::store::{DataKey, PurgeReport, ScanInstance, StoreConfig, StoreStats, UserConsent};
+
+use crate::engine::{
+    Engine, EngineConfig, EngineCore, EngineHandle, EngineStats, EngineStatus, RadioDuty,
+};
+use crate::error::Error;
+use crate::export::bluezone;
+use crate::export::signing::VerificationKey;
+use crate::export::Export;
+use crate::matching::MatchContext;
+use crate::platform::{Advertising, BlePlatform};
+use crate::protocol::{Payload, SchemeId};
+use crate::sighting::Sighting;
+use crate::store::Store;
+use crate::time::Clock;
+use exposure::{exposure_days, Batch};
+
+/// How a phone is set up: what the app was built with and what the platform gives it.
+#[derive(Clone)]
+pub struct PhoneConfig {
+    /// A directory private to the app; the store lives in it (created if missing).
+    pub data_dir: PathBuf,
+    /// The key that seals everything stored, from the platform's keystore.
+    pub data_key: DataKey,
+    /// The identifier scheme spoken (en-v1 by default).
+    pub scheme: SchemeId,
+    /// This phone model's calibration (its TX power and RSSI correction), from
+    /// [`CalibrationTable::lookup`].
+    pub calibration: DeviceCalibration,
+    /// How matches are scored, as the health authority publishes it.
+    pub risk: RiskConfig,
+    /// The keys that sign published exports and key lists, pinned in the app.
+    pub export_keys: Vec<VerificationKey>,
+    /// With no export key pinned, trust the keys the key server's `/v1/config` announces. Only for tests
+    /// and the QA command line: an app pins its keys.
+    pub trust_announced_export_keys: bool,
+    /// The key server, for syncs and positive reports.
+    pub key_server: Option<KeyServerClient>,
+    /// How the engine runs the radio (its TX power comes from [`calibration`](Self::calibration)).
+    pub engine: EngineConfig,
+    /// How the store is sized.
+    pub store: StoreConfig,
+}
+
+impl PhoneConfig {
+    /// Defaults for a phone storing in `data_dir` under `data_key`: en-v1, the calibration fleet average,
+    /// the default risk configuration, no export key and no key server.
+    pub fn new(data_dir: impl Into<PathBuf>, data_key: DataKey) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            data_key,
+            scheme: SchemeId::EnV1,
+            calibration: CalibrationTable::builtin().fleet(),
+            risk: RiskConfig::default(),
+            export_keys: Vec::new(),
+            trust_announced_export_keys: false,
+            key_server: None,
+            engine: EngineConfig::default(),
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PhoneConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneConfig")
+            .field("data_dir", &self.data_dir)
+            .field("scheme", &self.scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One phone: cheap to clone (the clones share everything), safe to use from any thread.
+#[derive(Clone)]
+pub struct Phone {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    engine: Engine,
+    clock: Arc<dyn Clock>,
+    listener: Option<Arc<dyn PhoneListener>>,
+    risk: RiskConfig,
+    calibration: DeviceCalibration,
+    export_keys: Vec<VerificationKey>,
+    trust_announced_export_keys: bool,
+    key_server: Option<KeyServerClient>,
+    bluezone_slots_per_day: u32,
+}
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Phone")
+            .field("store", &self.inner.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Phone {
+    /// Opens the phone's store (creating it on first use) and prepares the engine on `platform`'s radio;
+    /// nothing is broadcast until [`start`](Self::start). `clock` gives the time (the system clock in an
+    /// app, a virtual one in tests and the simulation).
+    pub fn open(
+        config: PhoneConfig,
+        platform: Arc<dyn BlePlatform>,
+        listener: Option<Arc<dyn PhoneListener>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        config.risk.check()?;
+        let store = Arc::new(Store::open(
+            &config.data_dir,
+            &config.data_key,
+            config.store,
+            clock.now_ms(),
+        )?);
+        let engine_config = EngineConfig {
+            scheme: config.scheme,
+            tx_power_dbm: config.calibration.tx_power_dbm,
+            ..config.engine
+        };
+        let bluezone_slots_per_day = engine_config.bluezone_slots_per_day;
+        let core = EngineCore::new(
+            engine_config,
+            Arc::clone(&store),
+            platform,
+            listener.clone(),
+        )?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine: Engine::new(core, Arc::clone(&clock)),
+                store,
+                clock,
+                listener,
+                risk: config.risk,
+                calibration: config.calibration,
+                export_keys: config.export_keys,
+                trust_announced_export_keys: config.trust_announced_export_keys,
+                key_server: config.key_server,
+                bluezone_slots_per_day,
+            }),
+        })
+    }
+
+    // ---- the radio ----
+
+    /// Starts advertising and scanning, driven by a task on `runtime`.
+    pub fn start(&self, runtime: &tokio::runtime::Handle) {
+        self.inner.engine.start(runtime);
+    }
+
+    /// Starts advertising and scanning without a task: the caller runs [`step`](Self::step) when the last
+    /// step asked, on the time of the phone's clock (a simulation on virtual time).
+    pub fn start_stepped(&self) {
+        self.inner.engine.start_stepped();
+    }
+
+    /// Runs whatever is due now; returns the monotonic time the radio next needs to run, or `None` while
+    /// it is idle. Only for phones started with [`start_stepped`](Self::start_stepped).
+    pub fn step(&self) -> Option<u64> {
+        self.inner.engine.step()
+    }
+
+    /// Stops the radio and writes what was recorded.
+    pub fn stop(&self) {
+        self.inner.engine.stop();
+    }
+
+    /// Where the platform reports what the radio heard and how the phone's state changed (Bluetooth,
+    /// permissions, foreground, failures). A weak handle: holding it does not keep the phone alive.
+    pub fn input(&self) -> EngineHandle {
+        self.inner.engine.handle()
+    }
+
+    /// Starts a new identifier at once.
+    pub fn rotate_now(&self) {
+        self.inner.engine.rotate_now();
+    }
+
+    /// Continuous scanning for testers, on or off.
+    pub fn set_qa_mode(&self, on: bool) {
+        self.inner.engine.set_qa(on);
+    }
+
+    /// What the radio is doing, and what to fix when it is not working.
+    pub fn radio_status(&self) -> EngineStatus {
+        self.inner.engine.status()
+    }
+
+    /// The radio's counters.
+    pub fn radio_stats(&self) -> EngineStats {
+        self.inner.engine.stats()
+    }
+
+    /// What the phone advertises now, if it advertises (the shells serve its GATT value).
+    pub fn advertising(&self) -> Option<Advertising> {
+        self.inner
+            .engine
+            .with_core(|core, _| core.advertising().cloned())
+    }
+
+    /// The payload on air now, if any.
+    pub fn payload_on_air(&self) -> Option<Payload> {
+        self.inner.engine.with_core(|core, _| core.payload())
+    }
+
+    /// The radio duty of each mode (background, foreground, QA).
+    pub fn radio_duties(&self) -> [RadioDuty; 3] {
+        self.inner
+            .engine
+            .with_core(|core, _| core.config().duties())
+    }
+
+    /// The engine's configuration (what the phone was opened with, its TX power from the calibration).
+    pub fn engine_config(&self) -> EngineConfig {
+        self.inner.engine.with_core(|core, _| core.config().clone())
+    }
+
+    // ---- what was heard ----
+
+    /// Takes in sightings recorded elsewhere (a QA file, a test) through the same entry as the radio's:
+    /// the same RSSI rule, the same store. Returns how many were stored; they are durable after the next
+    /// checkpoint ([`checkpoint`](Self::checkpoint)).
+    pub fn record_sightings(&self, sightings: &[Sighting]) -> Result<usize, Error> {
+        self.inner
+            .engine
+            .with_core(|core, _| core.record_sightings(sightings))
+    }
+
+    /// What this phone heard in the retention period, oldest first (QA screens and tests).
+    pub fn heard(&self) -> Result<Vec<ScanInstance>, Error> {
+        self.inner.store.scan_instances(0, u64::MAX)
+    }
+
+    // ---- published keys ----
+
+    /// Checks a published export (read with [`Export::from_zip_bytes`] or [`Export::from_zip_file`])
+    /// against what this phone heard, verified against the pinned export keys, and records the result.
+    pub fn process_export(&self, export: Export) -> Result<CheckReport, Error> {
+        let verified = export.verify(&self.inner.export_keys)?;
+        self.check(&Batch::Export(&verified))
+    }
+
+    /// Checks a signed Bluezone key list (its JSON and detached signature), verified against the pinned
+    /// keys, and records the result.
+    pub fn process_bluezone_list(
+        &self,
+        json: &[u8],
+        signature: &[u8],
+    ) -> Result<CheckReport, Error> {
+        let keys = bluezone::parse_signed(json, signature, &self.inner.export_keys)?;
+        let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, json)
+            .as_ref()
+            .try_into()
+            .map_err(|_| Error::InvalidConfig("SHA-256 gave no 32-byte digest".into()))?;
+        self.check(&Batch::Bluezone(&keys, digest))
+    }
+
+    /// Every day with a recorded exposure, oldest first.
+    pub fn exposure_days(&self) -> Result<Vec<DayRisk>, Error> {
+        exposure_days(&self.inner.store)
+    }
+
+    /// Downloads the exports the key server published since the last sync and checks each.
+    pub async fn sync(&self) -> Result<SyncReport, Error> {
+        sync::sync(self, self.key_server()?).await
+    }
+
+    fn check(&self, batch: &Batch<'_>) -> Result<CheckReport, Error> {
+        exposure::check(
+            &self.inner.store,
+            batch,
+            &self.inner.risk,
+            &self.match_context(),
+            self.inner.listener.as_deref(),
+        )
+    }
+
+    /// What matching needs to know: now, this phone's calibration, the retention period.
+    fn match_context(&self) -> MatchContext {
+        MatchContext {
+            retention_days: self.inner.store.config().retention_days,
+            ..MatchContext::new(
+                self.now_ms(),
+                self.inner.calibration,
+                CalibrationTable::builtin().fleet().tx_power_dbm,
+            )
+        }
+    }
+
+    // ---- a positive test ----
+
+    /// Releases the keys of the infectious window without uploading them (for QA, and for a health
+    /// authority that collects keys another way): ends the key in use, rotates to a fresh one, and returns
+    /// the keys a report would publish. Only with the user's `consent`.
+    pub fn release_keys(
+        &self,
+        onset_day: Option<u32>,
+        test_day: Option<u32>,
+        consent: UserConsent,
+    ) -> Result<ReleasedKeys, Error> {
+        let released = report::release_keys(
+            &self.inner.store,
+            onset_day,
+            test_day,
+            self.inner.bluezone_slots_per_day,
+            self.now_ms(),
+            consent,
+        )?;
+        self.rotate_now();
+        Ok(released)
+    }
+
+    /// Reports a positive test: checks the code, releases the keys of the infectious window (the phone
+    /// advertises a fresh key from now on, whatever the upload's result) and uploads them sealed to the
+    /// key server with the officer's one-time code.
+    pub async fn report_positive(&self, report: PositiveReport) -> Result<ReportOutcome, Error> {
+        let client = self.key_server()?;
+        let code = report::check_code(&report.code)?;
+        let released = self.release_keys(report.onset_day, report.test_day, report.consent)?;
+        let payload = released.upload(code)?;
+        let sealing_key = client.sealing_key().await?;
+        let response = client.publish(&sealing_key, &payload).await?;
+        Ok(ReportOutcome {
+            keys_uploaded: payload.keys.len(),
+            response,
+            first_day: released.first_day,
+            last_day: released.last_day,
+            ended_key_end_interval: released.ended_key_end_interval,
+            next_key_start_interval: released.next_key_start_interval,
+        })
+    }
+
+    // ---- the store ----
+
+    /// What the store holds, per day and scheme, and its size.
+    pub fn storage_stats(&self) -> Result<StoreStats, Error> {
+        self.inner.store.stats()
+    }
+
+    /// Removes data older than `older_than_days` (default: the retention period).
+    pub fn purge(&self, older_than_days: Option<u32>) -> Result<PurgeReport, Error> {
+        self.inner.store.purge(self.now_ms(), older_than_days)
+    }
+
+    /// Writes everything recorded so far to disk.
+    pub fn checkpoint(&self) -> Result<(), Error> {
+        self.inner.store.checkpoint(self.now_ms())
+    }
+
+    /// Deletes everything the phone recorded and its keys ("delete my data"), and seals what it records
+    /// from now on under `new_data_key` (the platform's fresh keystore key), so that a copy of the old
+    /// files cannot be read with the key that remains. The phone rotates to a fresh identifier.
+    pub fn delete_all_data(&self, new_data_key: &DataKey) -> Result<(), Error> {
+        self.inner.store.clear(new_data_key)?;
+        self.rotate_now();
+        Ok(())
+    }
+
+    // ---- internals ----
+
+    fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    fn key_server(&self) -> Result<&KeyServerClient, Error> {
+        self.inner.key_server.as_ref().ok_or_else(|| {
+            Error::InvalidConfig("no key server is configured for this phone".into())
+        })
+    }
+
+    fn sync_progress(&self, progress: SyncProgress) {
+        if let Some(listener) = &self.inner.listener {
+            listener.sync_progress(progress);
+        }
+    }
+}

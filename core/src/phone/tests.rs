@@ -1,0 +1,479 @@
+//! The phone's rules: the keys a positive report publishes, the notification policy, the entry of
+//! sightings, and deleting the data.
+
+use std::sync::{Arc, Mutex};
+
+use super::report::{check_code, release_keys};
+use super::*;
+use crate::engine::EngineStatus;
+use crate::keyserver::wire::UploadPayload;
+use crate::platform::NoRadio;
+use crate::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
+use crate::store::{DataKey, Store, StoreConfig, UserConsent};
+use crate::units::{BLUEZONE_SLOTS_PER_DAY, MAX_KEYS_PER_UPLOAD, MS_PER_DAY};
+
+/// What a report would upload: the code checked, the keys released.
+#[derive(Debug)]
+struct Prepared {
+    payload: UploadPayload,
+    first_day: u32,
+    ended_key_end_interval: Option<u32>,
+    next_key_start_interval: Option<u32>,
+}
+
+fn prepare(
+    store: &Store,
+    code: &str,
+    onset_day: Option<u32>,
+    test_day: Option<u32>,
+    now_ms: u64,
+) -> Result<Prepared, Error> {
+    let code = check_code(code)?;
+    let released = release_keys(
+        store,
+        onset_day,
+        test_day,
+        BLUEZONE_SLOTS_PER_DAY,
+        now_ms,
+        UserConsent::given(),
+    )?;
+    Ok(Prepared {
+        payload: released.upload(code)?,
+        first_day: released.first_day,
+        ended_key_end_interval: released.ended_key_end_interval,
+        next_key_start_interval: released.next_key_start_interval,
+    })
+}
+
+/// 2026-11-20.
+const DAY: u32 = 20_777;
+
+fn store(now_ms: u64) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path(),
+        &DataKey::from_bytes([7; 32]),
+        StoreConfig::default(),
+        now_ms,
+    )
+    .unwrap();
+    (dir, store)
+}
+
+fn daily_key(day: u32, byte: u8) -> ExposureKey {
+    ExposureKey::new(TemporaryExposureKey::from_bytes([byte; 16]), day * 144, 144).unwrap()
+}
+
+#[test]
+fn the_key_in_use_ends_now_and_a_fresh_one_takes_over() {
+    // 10:05 UTC: interval 60 of the day.
+    let now = u64::from(DAY) * MS_PER_DAY + 10 * 3_600_000 + 5 * 60_000;
+    let (_dir, store) = store(now);
+    for (i, day) in (DAY - 20..=DAY).enumerate() {
+        store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
+    }
+    let current = DAY * 144 + 60;
+    let prepared = prepare(&store, " 12345678 ", Some(DAY - 1), None, now).unwrap();
+    assert_eq!(prepared.payload.code, "12345678");
+    assert_eq!(prepared.ended_key_end_interval, Some(current + 1));
+    // The fresh key is in force from this very interval: the phone switches at the report.
+    assert_eq!(prepared.next_key_start_interval, Some(current));
+    // Onset yesterday: from 3 days ago to today, four keys, oldest first, today's shortened.
+    assert_eq!(prepared.first_day, DAY - 3);
+    let keys: Vec<ExposureKey> = prepared
+        .payload
+        .keys
+        .iter()
+        .map(|k| k.exposure_key().unwrap())
+        .collect();
+    assert_eq!(
+        keys.iter()
+            .map(|k| k.rolling_start_interval)
+            .collect::<Vec<_>>(),
+        [DAY - 3, DAY - 2, DAY - 1, DAY].map(|d| d * 144)
+    );
+    assert_eq!(keys[3].rolling_period, 61);
+    assert_eq!(keys[3].end_interval(), current + 1);
+    assert_eq!(
+        prepared
+            .payload
+            .keys
+            .iter()
+            .map(|k| k.days_since_onset)
+            .collect::<Vec<_>>(),
+        [Some(-2), Some(-1), Some(0), Some(1)]
+    );
+    // The store now holds the shortened key and a fresh one to the end of the day, not uploaded.
+    let own = store.own_en_keys().unwrap();
+    let fresh = own.last().unwrap();
+    assert_eq!(fresh.rolling_start_interval, current);
+    assert_eq!(fresh.end_interval(), (DAY + 1) * 144);
+    assert!(keys.iter().all(|k| k.tek != fresh.tek));
+    assert_eq!(
+        own.iter()
+            .find(|k| k.rolling_start_interval == DAY * 144)
+            .unwrap(),
+        &keys[3]
+    );
+}
+
+#[test]
+fn without_onset_the_window_starts_two_days_before_the_test() {
+    let now = u64::from(DAY) * MS_PER_DAY + 3_600_000;
+    let (_dir, store) = store(now);
+    for (i, day) in (DAY - 6..=DAY).enumerate() {
+        store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
+    }
+    let prepared = prepare(&store, "00000001", None, Some(DAY - 3), now).unwrap();
+    assert_eq!(prepared.first_day, DAY - 5);
+    assert_eq!(prepared.payload.keys.len(), 6);
+    assert!(prepared
+        .payload
+        .keys
+        .iter()
+        .all(|k| k.days_since_onset.is_none()));
+    // Without a test day, today is the test day.
+    let (_dir2, store) = self::store(now);
+    for (i, day) in (DAY - 6..=DAY).enumerate() {
+        store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
+    }
+    let prepared = prepare(&store, "00000001", None, None, now).unwrap();
+    assert_eq!(prepared.first_day, DAY - 2);
+    assert_eq!(prepared.payload.keys.len(), 3);
+}
+
+#[test]
+fn at_most_fifteen_keys_none_older_than_fourteen_days() {
+    let now = u64::from(DAY) * MS_PER_DAY + 12 * 3_600_000;
+    let (_dir, store) = store(now);
+    // Three keys a day (the phone restarted twice a day) for 14 days.
+    for day in DAY - 13..=DAY {
+        for part in 0..3u32 {
+            let key = ExposureKey::new(
+                TemporaryExposureKey::from_bytes([(day % 200) as u8 + part as u8; 16]),
+                day * 144 + part * 48,
+                48,
+            )
+            .unwrap();
+            store.put_own_en_key(&key).unwrap();
+        }
+    }
+    let prepared = prepare(&store, "11111111", Some(DAY - 13), None, now).unwrap();
+    let keys = &prepared.payload.keys;
+    assert_eq!(keys.len(), MAX_KEYS_PER_UPLOAD);
+    // The newest fifteen: today's 12:00 key is the last one (it covers the current interval).
+    let last = keys.last().unwrap();
+    assert_eq!(last.rolling_start_interval, DAY * 144 + 48);
+    assert_eq!(last.rolling_period, 72 - 48 + 1);
+    assert!(keys
+        .windows(2)
+        .all(|w| w[0].rolling_start_interval < w[1].rolling_start_interval));
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let now = u64::from(DAY) * MS_PER_DAY + 3_600_000;
+    let (_dir, store) = store(now);
+    store.put_own_en_key(&daily_key(DAY, 1)).unwrap();
+    for code in ["", "1234567", "123456789", "1234567a", "１２３４５６７８"] {
+        assert!(
+            matches!(
+                prepare(&store, code, None, None, now),
+                Err(Error::InvalidCode)
+            ),
+            "{code:?}"
+        );
+    }
+    assert!(matches!(
+        prepare(&store, "12345678", Some(DAY + 1), None, now),
+        Err(Error::InvalidConfig(_))
+    ));
+    assert_eq!(store.own_en_keys().unwrap(), vec![daily_key(DAY, 1)]);
+    // A phone without keys in the window has nothing to report (after rotating, harmlessly).
+    let (_dir, empty) = self::store(now);
+    assert!(matches!(
+        prepare(&empty, "12345678", None, None, now),
+        Err(Error::NoKeysToReport)
+    ));
+}
+
+#[test]
+fn in_the_last_interval_of_the_day_the_fresh_key_covers_that_interval() {
+    let now = u64::from(DAY + 1) * MS_PER_DAY - 60_000;
+    let (_dir, store) = store(now);
+    store.put_own_en_key(&daily_key(DAY, 1)).unwrap();
+    let prepared = prepare(&store, "12345678", None, None, now).unwrap();
+    let last = (DAY + 1) * 144 - 1;
+    assert_eq!(prepared.next_key_start_interval, Some(last));
+    assert_eq!(prepared.ended_key_end_interval, Some((DAY + 1) * 144));
+    assert_eq!(prepared.payload.keys.last().unwrap().rolling_period, 144);
+    let own = store.own_en_keys().unwrap();
+    assert_eq!(own.len(), 2);
+    assert_eq!(
+        (own[1].rolling_start_interval, own[1].rolling_period),
+        (last, 1)
+    );
+    assert_eq!(prepared.payload.keys.len(), 1, "never the fresh key");
+}
+
+// ---- the phone as a whole ----
+
+/// A clock the test sets.
+#[derive(Debug)]
+struct TestClock(Mutex<u64>);
+
+impl crate::time::Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// What the phone told the app.
+#[derive(Default)]
+struct Told {
+    days_at_risk: Mutex<Vec<u32>>,
+}
+
+impl PhoneListener for Told {
+    fn radio_status_changed(&self, _: &EngineStatus) {}
+    fn sightings_recorded(&self, _: u64) {}
+    fn day_at_risk(&self, day: &DayRisk) {
+        self.days_at_risk.lock().unwrap().push(day.day);
+    }
+    fn sync_progress(&self, _: SyncProgress) {}
+    fn error(&self, error: &Error) {
+        panic!("unexpected phone error: {error}");
+    }
+}
+
+struct Rig {
+    dir: tempfile::TempDir,
+    clock: Arc<TestClock>,
+    told: Arc<Told>,
+    signer: crate::export::signing::SigningKey,
+}
+
+impl Rig {
+    fn new(now_ms: u64) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            clock: Arc::new(TestClock(Mutex::new(now_ms))),
+            told: Arc::new(Told::default()),
+            signer: crate::export::signing::SigningKey::generate("310", "v1")
+                .unwrap()
+                .0,
+        }
+    }
+
+    fn open_with(&self, key: DataKey) -> Result<Phone, Error> {
+        let mut config = PhoneConfig::new(self.dir.path(), key);
+        config.export_keys = vec![self.signer.verification_key()];
+        Phone::open(
+            config,
+            Arc::new(NoRadio),
+            Some(Arc::clone(&self.told) as Arc<dyn PhoneListener>),
+            Arc::clone(&self.clock) as Arc<dyn crate::time::Clock>,
+        )
+    }
+
+    fn open(&self) -> Phone {
+        self.open_with(DataKey::from_bytes([3; 32])).unwrap()
+    }
+
+    /// A signed export of `keys`, numbered `batch` (so each is a distinct batch).
+    fn export(&self, keys: &[ExposureKey], batch: i32) -> Export {
+        let builder = crate::export::ExportBuilder {
+            region: "VN".into(),
+            batch_num: batch,
+            batch_size: batch,
+            keys: keys
+                .iter()
+                .map(|k| crate::export::ExportKey {
+                    key: k.clone(),
+                    transmission_risk_level: Some(6),
+                    report_type: crate::export::ReportType::ConfirmedTest,
+                    days_since_onset: Some(0),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        Export::from_zip_bytes(&builder.build_zip(&self.signer).unwrap()).unwrap()
+    }
+
+    fn told(&self) -> Vec<u32> {
+        self.told.days_at_risk.lock().unwrap().clone()
+    }
+}
+
+/// A 40-minute lesson next to `person` on UTC day `day` from 08:00: a scan every 5 minutes, 4 sightings
+/// per scan at `rssi`.
+fn lesson(person: &ExposureKey, day: u32, rssi: i8) -> Vec<Sighting> {
+    use crate::protocol::en_v1::EnV1;
+    use crate::protocol::Scheme;
+    let start_ms = u64::from(day) * MS_PER_DAY + 8 * 3_600_000;
+    (0..8u64)
+        .flat_map(|scan| {
+            let t = start_ms + scan * 300_000;
+            let index = EnV1::slot_at(person, t / 1000).unwrap().index;
+            let payload = EnV1::new(-25).payload(person, index);
+            (0..4u64).map(move |k| Sighting {
+                payload,
+                rssi,
+                tx_power: None,
+                time_ms: t + k * 700,
+                source: crate::sighting::Source::Advertisement,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
+    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let rig = Rig::new(now);
+    let (case_a, case_b) = (daily_key(DAY - 1, 0xA1), daily_key(DAY - 1, 0xB2));
+    let phone = rig.open();
+    let mut heard = lesson(&case_a, DAY - 1, -55);
+    // The file of a QA tester, say, need not be in time order.
+    heard.extend(lesson(&case_b, DAY - 1, -55));
+    phone.record_sightings(&heard).unwrap();
+    assert_eq!(phone.heard().unwrap().len(), 16);
+
+    let first = phone
+        .process_export(rig.export(std::slice::from_ref(&case_a), 1))
+        .unwrap();
+    assert_eq!(first.newly_at_risk, [DAY - 1]);
+    assert_eq!(rig.told(), [DAY - 1]);
+    // A second case the same day adds to the day: the user was told already.
+    let second = phone
+        .process_export(rig.export(std::slice::from_ref(&case_b), 2))
+        .unwrap();
+    assert_eq!(second.keys_matched, 1);
+    assert!(second.newly_at_risk.is_empty());
+    // The same batch again changes nothing.
+    assert!(
+        phone
+            .process_export(rig.export(std::slice::from_ref(&case_a), 1))
+            .unwrap()
+            .already_processed
+    );
+    phone.checkpoint().unwrap();
+    drop(phone);
+    let again = rig.open();
+    let third = again
+        .process_export(rig.export(&[case_a, case_b], 3))
+        .unwrap();
+    assert!(third.newly_at_risk.is_empty());
+    assert_eq!(rig.told(), [DAY - 1], "told once, across restarts");
+    assert!(again.exposure_days().unwrap()[0].at_risk);
+}
+
+#[test]
+fn an_unknown_rssi_proves_presence_but_gives_no_risk() {
+    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let rig = Rig::new(now);
+    let case = daily_key(DAY - 1, 0xC3);
+    let phone = rig.open();
+    // Android's clamp of "unavailable" to 126, and 127 itself: both are the one "unknown".
+    let mut heard = lesson(&case, DAY - 1, 126);
+    heard.extend(lesson(&case, DAY - 1, crate::units::RSSI_UNKNOWN));
+    assert_eq!(phone.record_sightings(&heard).unwrap(), heard.len());
+    let instances = phone.heard().unwrap();
+    assert!(instances
+        .iter()
+        .all(|i| i.rssi_count == 0 && i.mean_rssi().is_none() && i.count == 8));
+    let check = phone
+        .process_export(rig.export(std::slice::from_ref(&case), 1))
+        .unwrap();
+    assert_eq!(check.keys_matched, 1);
+    assert_eq!(check.days_heard, [DAY - 1]);
+    assert!(check.newly_at_risk.is_empty());
+    assert!(rig.told().is_empty());
+}
+
+#[test]
+fn known_readings_are_not_voided_by_an_unknown_one() {
+    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let rig = Rig::new(now);
+    let case = daily_key(DAY - 1, 0xD4);
+    let phone = rig.open();
+    let mut heard = lesson(&case, DAY - 1, -50);
+    heard.extend(lesson(&case, DAY - 1, crate::units::RSSI_UNKNOWN));
+    phone.record_sightings(&heard).unwrap();
+    for instance in phone.heard().unwrap() {
+        assert_eq!((instance.count, instance.rssi_count), (8, 4));
+        assert_eq!(instance.mean_rssi(), Some(-50.0));
+        assert_eq!((instance.max_rssi, instance.min_rssi), (-50, -50));
+    }
+    let check = phone
+        .process_export(rig.export(std::slice::from_ref(&case), 1))
+        .unwrap();
+    assert_eq!(check.newly_at_risk, [DAY - 1]);
+}
+
+#[test]
+fn deleting_the_data_reseals_under_the_new_key() {
+    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let rig = Rig::new(now);
+    let phone = rig.open();
+    phone
+        .record_sightings(&lesson(&daily_key(DAY, 9), DAY, -60))
+        .unwrap();
+    phone.checkpoint().unwrap();
+    let fresh = DataKey::from_bytes([4; 32]);
+    phone.delete_all_data(&fresh).unwrap();
+    assert!(phone.heard().unwrap().is_empty());
+    phone
+        .record_sightings(&lesson(&daily_key(DAY, 10), DAY, -60))
+        .unwrap();
+    phone.checkpoint().unwrap();
+    drop(phone);
+    assert!(matches!(
+        rig.open_with(DataKey::from_bytes([3; 32])),
+        Err(Error::WrongDataKey)
+    ));
+    let reopened = rig.open_with(fresh).unwrap();
+    assert_eq!(reopened.heard().unwrap().len(), 8);
+}
+
+#[test]
+fn a_report_without_a_key_server_or_with_a_bad_code_changes_nothing() {
+    let now = u64::from(DAY) * MS_PER_DAY + 3_600_000;
+    let rig = Rig::new(now);
+    let phone = rig.open();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let report = |code: &str| PositiveReport {
+        code: code.into(),
+        onset_day: None,
+        test_day: None,
+        consent: UserConsent::given(),
+    };
+    assert!(matches!(
+        runtime.block_on(phone.report_positive(report("12345678"))),
+        Err(Error::InvalidConfig(_))
+    ));
+    let mut config = PhoneConfig::new(rig.dir.path().join("other"), DataKey::from_bytes([5; 32]));
+    config.key_server = Some(
+        crate::keyserver::KeyServerClient::new(crate::keyserver::ClientConfig::new(
+            "http://127.0.0.1:9/",
+        ))
+        .unwrap(),
+    );
+    let other = Phone::open(
+        config,
+        Arc::new(NoRadio),
+        None,
+        Arc::clone(&rig.clock) as Arc<dyn crate::time::Clock>,
+    )
+    .unwrap();
+    assert!(matches!(
+        runtime.block_on(other.report_positive(report("1234"))),
+        Err(Error::InvalidCode)
+    ));
+    assert!(
+        other.storage_stats().unwrap().own_en_keys == 0,
+        "no key was released"
+    );
+}
