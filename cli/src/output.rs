@@ -6,44 +6,34 @@ use serde::Serialize;
 
 use crate::error::CliError;
 
-/// A table with a header row, printed with columns aligned.
-pub struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
+/// A table with a header row, printed with columns aligned and no borders (easy to read, and to cut
+/// with `awk`).
+pub struct Table(comfy_table::Table);
 
 impl Table {
     /// A table with these column titles.
     pub fn new<const N: usize>(header: [&str; N]) -> Self {
-        Self {
-            header: header.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::NOTHING)
+            .set_header(header);
+        // Two spaces between columns, none before the first.
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 2));
         }
+        Self(table)
     }
 
     /// Adds a row; it should have as many cells as the header.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.0.add_row(cells);
     }
 
     /// Writes the table to stdout.
     pub fn print(&self) -> Result<(), CliError> {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate() {
-                if let Some(w) = widths.get_mut(i) {
-                    *w = (*w).max(cell.chars().count());
-                }
-            }
-        }
         let mut out = std::io::stdout().lock();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            writeln!(out, "{}", line.join("  ").trim_end())?;
+        for line in self.0.lines() {
+            writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
     }

@@ -66,36 +66,52 @@ impl CalibrationTable {
     /// Parses a table in the `oem,device,model,tx_power_dbm,rssi_correction_db,calibration_confidence`
     /// layout (header line first).
     pub fn from_csv(text: &str) -> Result<Self, Error> {
-        let mut lines = text.lines();
-        let header = lines.next().unwrap_or_default();
-        if header.trim()
-            != "oem,device,model,tx_power_dbm,rssi_correction_db,calibration_confidence"
-        {
-            return Err(Error::InvalidConfig(
-                "the calibration table's header is not oem,device,model,tx_power_dbm,rssi_correction_db,calibration_confidence".into(),
-            ));
+        /// One line of the table; the confidence column is Google's and not used here.
+        #[derive(serde::Deserialize)]
+        struct Line {
+            oem: String,
+            device: String,
+            model: String,
+            tx_power_dbm: i8,
+            rssi_correction_db: i8,
+            #[serde(rename = "calibration_confidence")]
+            _confidence: String,
+        }
+        const HEADER: [&str; 6] = [
+            "oem",
+            "device",
+            "model",
+            "tx_power_dbm",
+            "rssi_correction_db",
+            "calibration_confidence",
+        ];
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let header_ok = reader
+            .headers()
+            .is_ok_and(|h| h.iter().eq(HEADER.iter().copied()));
+        if !header_ok {
+            return Err(Error::InvalidConfig(format!(
+                "the calibration table's header is not {}",
+                HEADER.join(",")
+            )));
         }
         let mut rows = Vec::new();
-        for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let bad = |what: &str| {
-                Error::InvalidConfig(format!("calibration table line {}: {what}", n + 2))
-            };
-            let fields: Vec<&str> = line.split(',').collect();
-            let [oem, device, model, tx, rssi, _confidence] = fields[..] else {
-                return Err(bad("expected 6 comma-separated fields"));
-            };
+        for record in reader.deserialize::<Line>() {
+            let line = record.map_err(|e| {
+                let at = e.position().map_or(0, |p| p.line());
+                Error::InvalidConfig(format!(
+                    "calibration table line {at}: expected 6 comma-separated fields, TX power and \
+                     RSSI correction numbers from -128 to 127 ({e})"
+                ))
+            })?;
             rows.push(Row {
-                oem: oem.to_lowercase(),
-                device: device.to_lowercase(),
-                model: model.to_lowercase(),
-                tx_power_dbm: tx
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad("tx_power_dbm is not a number from -128 to 127"))?,
-                rssi_correction_db: rssi
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad("rssi_correction_db is not a number from -128 to 127"))?,
+                oem: line.oem.to_lowercase(),
+                device: line.device.to_lowercase(),
+                model: line.model.to_lowercase(),
+                tx_power_dbm: line.tx_power_dbm,
+                rssi_correction_db: line.rssi_correction_db,
             });
         }
         if rows.is_empty() {
