@@ -22,9 +22,18 @@ use clap::{Parser, Subcommand};
 
 use crate::error::CliError;
 
+/// `openzone --version`: the release and the commit it was built from (`cli/build.rs`), so that a report
+/// names the exact source.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("OPENZONE_GIT_COMMIT"),
+    ")"
+);
+
 /// OpenZone: Bluetooth exposure notification for schools. QA and maintenance tools.
 #[derive(Debug, Parser)]
-#[command(name = "openzone", version, about, long_about = None, propagate_version = true)]
+#[command(name = "openzone", version = VERSION, about, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -46,9 +46,42 @@ fn json(text: &str) -> serde_json::Value {
 
 fn fixture(name: &str) -> String {
     format!(
-        "{}/../../shared/fixtures/{name}",
+        "{}/../core/tests/data/vectors/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = ok(&["--version"]);
+    let rest = out
+        .trim_end()
+        .strip_prefix(&format!("openzone {} (", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("`openzone VERSION (COMMIT)`: {out}"));
+    let commit = rest
+        .strip_suffix(')')
+        .unwrap_or_else(|| panic!("ends with the commit in brackets: {out}"));
+    if commit != "unknown" {
+        assert!(
+            (7..=40).contains(&commit.len())
+                && commit
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "a short commit: {out}"
+        );
+        // Built from this checkout: the commit must be the one checked out.
+        let head = Command::new("git")
+            .args([
+                "-C",
+                env!("CARGO_MANIFEST_DIR"),
+                "rev-parse",
+                "--short",
+                "HEAD",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(head.stdout).unwrap().trim(), commit);
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The radio between two phones: log-distance path loss, log-normal shadowing, walls, bodies, and phones
 //! that differ as real ones do. Every parameter and its source is in `docs/simulation.md`; none is fitted to
-//! the measurements in `../shared/rssi-data` (the report compares the model with them instead).
+//! the public phone-to-phone recordings of `docs/radio.md` (which compares the model with them instead).
 //!
 //! ```text
 //! RSSI = TX(sender) - PL(d) - walls - body(sender) - body(receiver) - crowd + X - RSSI_correction(receiver)

@@ -173,8 +173,7 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    const GOOGLE_PEM: &str =
-        include_str!("../../../../shared/fixtures/exports/google-sample-140keys.pub.pem");
+    const GOOGLE_PEM: &str = include_str!("../../tests/data/exports/google-sample-140keys.pub.pem");
 
     #[test]
     fn the_fixture_public_key_parses_and_round_trips() {

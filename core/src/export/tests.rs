@@ -3,14 +3,11 @@
 use super::*;
 use crate::export::signing::SigningKey;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/exports/"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/exports/");
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}{name}"))
-        .expect("the shared fixtures sit beside the project root")
+        .expect("the export fixtures are in core/tests/data/exports")
 }
 
 fn fixture_key(name: &str, key_id: &str) -> VerificationKey {

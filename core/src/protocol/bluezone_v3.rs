@@ -264,9 +264,9 @@ mod tests {
     fn vectors() -> (RootKey, Vec<Day>) {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/bluezone-v3-vectors.json"
+            "/tests/data/vectors/bluezone-v3-vectors.json"
         ))
-        .expect("the shared fixtures sit beside the project root");
+        .expect("the test vectors are in core/tests/data/vectors");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let bytes32 = |s: &serde_json::Value| {
             <[u8; 32]>::try_from(hex::decode(s.as_str().unwrap()).unwrap()).unwrap()

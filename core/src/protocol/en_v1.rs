@@ -345,7 +345,7 @@ impl Scheme for EnV1 {
 mod tests {
     use super::*;
 
-    /// The shared EN v1.2 test vectors (see `../shared/fixtures/README.md`).
+    /// The public EN v1.2 test vectors (`tests/data/vectors/README.md` gives their source).
     struct Vectors {
         tek: TemporaryExposureKey,
         rolling_start_interval: u32,
@@ -359,9 +359,9 @@ mod tests {
     fn vectors() -> Vectors {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/en-v1-vectors.json"
+            "/tests/data/vectors/en-v1-vectors.json"
         ))
-        .expect("the shared fixtures sit beside the project root");
+        .expect("the test vectors are in core/tests/data/vectors");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let bytes16 =
             |k: &str| <[u8; 16]>::try_from(hex::decode(v[k].as_str().unwrap()).unwrap()).unwrap();

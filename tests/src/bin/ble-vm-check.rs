@@ -1,4 +1,4 @@
-//! The engine on a real Linux Bluetooth stack: run inside `../shared/ble-vm/ble-vm run -- ...`, whose
+//! The engine on a real Linux Bluetooth stack: run inside `scripts/ble-vm run -- ...`, whose
 //! guest has two virtual controllers that hear each other (hci0, hci1) and BlueZ.
 //!
 //! Engine B scans on hci0 through btleplug, in QA mode, for the whole check. Engines A advertise on hci1
