@@ -19,6 +19,8 @@ import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
 import org.openzone.core.*
 
+const val DAY_MS = 86_400_000L
+
 class ShiftedClock : WallClock {
     @Volatile var offsetMs = 0L
     override fun nowMs(): ULong = (System.currentTimeMillis() + offsetMs).toULong()
@@ -63,6 +65,9 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
     val dir = tempDir()
     val signing = generateSigningKey()
     val clock = ShiftedClock()
+    // The lesson starts at 08:00 UTC today (virtual time), so that it never runs past midnight.
+    val now = System.currentTimeMillis()
+    clock.offsetMs = now / DAY_MS * DAY_MS + 8 * 3_600_000L - now
     val air = SimulatedAir(7uL)
     val aliceRadio = air.addPhone(0.0, 0.0, false)
     val bobRadio = air.addPhone(1.0, 0.0, true)
@@ -79,11 +84,19 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
         phone.setQaMode(true)
         phone.start()
     }
-    val deadline = System.currentTimeMillis() + 20_000
-    while (System.currentTimeMillis() < deadline) {
+    // A 50-minute lesson side by side: a few seconds of radio, then five minutes later, ten times.
+    val deadline = System.currentTimeMillis() + 60_000
+    repeat(10) {
+        val heard = bob.counters().sightings
+        while (System.currentTimeMillis() < deadline && bob.counters().sightings < heard + 2uL) {
+            air.step(1u)
+            Thread.sleep(20)
+        }
+        clock.offsetMs += 5 * 60_000L
+    }
+    while (System.currentTimeMillis() < deadline && alice.counters().gattReadsOk < 1uL) {
         air.step(1u)
         Thread.sleep(20)
-        if (alice.counters().gattReadsOk >= 1uL && bob.counters().sightings >= 20uL) break
     }
     assertTrue(bob.counters().sightings >= 20uL, "bob heard alice: ${bob.counters()}")
     assertTrue(alice.counters().gattReadsOk >= 1uL, "alice read bob's iPhone over GATT: ${alice.counters()}")
@@ -98,7 +111,7 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
     assertEquals(1, keys.size)
     assertNotEquals(before, alice.currentGattValue()!!.toList())
     val zip = buildSignedExport(keys, signing.privatePem, "310", "v1")
-    clock.offsetMs = 3 * 3600 * 1000L
+    clock.offsetMs += 3 * 3600 * 1000L
     // Two exports processed concurrently from coroutines: the core runs them off this thread.
     val other = buildSignedExport(listOf(), signing.privatePem, "310", "v1")
     val (summary, empty) = runBlocking {
@@ -106,8 +119,9 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
     }
     assertEquals(1uL, summary.keysMatched)
     assertEquals(0uL, empty.keysMatched)
-    val today = Instant.now().atZone(ZoneOffset.UTC).toLocalDate().toString()
+    val today = Instant.ofEpochMilli(clock.nowMs().toLong()).atZone(ZoneOffset.UTC).toLocalDate().toString()
     assertEquals(listOf(today), summary.days.map { it.date })
+    assertTrue(summary.days[0].atRisk, "${summary.days[0]}")
     assertEquals(listOf(today), bob.exposureDays().map { it.date })
     assertEquals(listOf(today), summary.newlyAtRisk)
     assertTrue(runBlocking { bob.processExport(zip) }.alreadyProcessed)

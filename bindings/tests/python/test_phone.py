@@ -18,6 +18,9 @@ sys.path.insert(0, os.environ["OPENZONE_PY_BINDINGS"])
 import openzone_ffi as oz  # noqa: E402
 
 
+DAY_MS = 86_400_000
+
+
 class ShiftedClock(oz.WallClock):
     """Real time plus an offset the test can move forward."""
 
@@ -79,6 +82,9 @@ def test_two_phones_exchange_and_the_exposure_is_found(tmp):
     signing = oz.generate_signing_key()
     export_key = oz.ExportPublicKey(key_id="310", version="v1", pem=signing.public_pem)
     clock = ShiftedClock()
+    # The lesson starts at 08:00 UTC today (virtual time), so that it never runs past midnight.
+    now_ms = int(time.time() * 1000)
+    clock.offset_ms = now_ms // DAY_MS * DAY_MS + 8 * 3600 * 1000 - now_ms
     air = oz.SimulatedAir(7)
     alice_radio = air.add_phone(0.0, 0.0, False)
     bob_radio = air.add_phone(1.0, 0.0, True)  # an iPhone in the background: read over GATT
@@ -91,12 +97,17 @@ def test_two_phones_exchange_and_the_exposure_is_found(tmp):
     for phone in (alice, bob):
         phone.set_qa_mode(True)
         phone.start()
-    deadline = time.time() + 20
-    while time.time() < deadline:
+    # A 50-minute lesson side by side: a few seconds of radio, then five minutes later, ten times.
+    deadline = time.time() + 60
+    for _ in range(10):
+        heard = bob.counters().sightings
+        while time.time() < deadline and bob.counters().sightings < heard + 2:
+            air.step(1)
+            time.sleep(0.02)
+        clock.offset_ms += 5 * 60 * 1000
+    while time.time() < deadline and alice.counters().gatt_reads_ok < 1:
         air.step(1)
         time.sleep(0.02)
-        if alice.counters().gatt_reads_ok >= 1 and bob.counters().sightings >= 20:
-            break
     assert bob.counters().sightings >= 20, bob.counters()
     assert alice.counters().gatt_reads_ok >= 1, alice.counters()
     assert isinstance(alice.state(), oz.EngineState.RUNNING)
@@ -117,12 +128,13 @@ def test_two_phones_exchange_and_the_exposure_is_found(tmp):
     assert alice.current_gatt_value() != before
     zip_bytes = oz.build_signed_export(keys, signing.private_pem, "310", "v1")
     # Three hours later (released keys are published once they expired), Bob checks the export.
-    clock.offset_ms = 3 * 3600 * 1000
+    clock.offset_ms += 3 * 3600 * 1000
     summary = asyncio.run(bob.process_export(zip_bytes))
     assert summary.keys_matched == 1
     assert len(summary.days) == 1
-    today = time.strftime("%Y-%m-%d", time.gmtime())
+    today = time.strftime("%Y-%m-%d", time.gmtime(clock.now_ms() / 1000))
     assert summary.days[0].date == today
+    assert summary.days[0].at_risk, summary.days[0]
     assert summary.newly_at_risk == [today]
     assert bob_listener.days_at_risk == [today], "the listener is told once"
     assert [d.date for d in bob.exposure_days()] == [today]

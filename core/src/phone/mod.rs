@@ -118,6 +118,10 @@ struct Inner {
     trust_announced_export_keys: bool,
     key_server: Option<KeyServerClient>,
     bluezone_slots_per_day: u32,
+    /// Held while a batch of published keys is checked: its days are read, merged and written back, and
+    /// the days told compared with the days at risk, so two checks at once would lose an update or tell
+    /// a day twice.
+    checking: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -169,6 +173,7 @@ impl Phone {
                 trust_announced_export_keys: config.trust_announced_export_keys,
                 key_server: config.key_server,
                 bluezone_slots_per_day,
+                checking: std::sync::Mutex::new(()),
             }),
         })
     }
@@ -298,6 +303,12 @@ impl Phone {
     }
 
     fn check(&self, batch: &Batch<'_>) -> Result<CheckReport, Error> {
+        // A panic in another check leaves nothing half-written that this one could not use.
+        let _one_at_a_time = self
+            .inner
+            .checking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         exposure::check(
             &self.inner.store,
             batch,

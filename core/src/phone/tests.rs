@@ -477,3 +477,51 @@ fn a_report_without_a_key_server_or_with_a_bad_code_changes_nothing() {
         "no key was released"
     );
 }
+
+#[test]
+fn checks_at_the_same_time_lose_nothing_and_tell_once() {
+    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let cases: Vec<ExposureKey> = (0..6).map(|i| daily_key(DAY - 1, 0x10 + i)).collect();
+    let single_case_minutes = {
+        let rig = Rig::new(now);
+        let alone = rig.open();
+        alone
+            .record_sightings(&lesson(&cases[0], DAY - 1, -55))
+            .unwrap();
+        alone
+            .process_export(rig.export(std::slice::from_ref(&cases[0]), 1))
+            .unwrap()
+            .days[0]
+            .weighted_minutes
+    };
+    // The race needs the threads to meet in a short stretch; a few rounds make it near certain to show.
+    for _ in 0..8 {
+        let rig = Rig::new(now);
+        let phone = rig.open();
+        for case in &cases {
+            phone.record_sightings(&lesson(case, DAY - 1, -55)).unwrap();
+        }
+        let exports: Vec<Export> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, case)| rig.export(std::slice::from_ref(case), i as i32 + 1))
+            .collect();
+        let start = std::sync::Barrier::new(exports.len());
+        std::thread::scope(|scope| {
+            for export in exports {
+                let (phone, start) = (phone.clone(), &start);
+                scope.spawn(move || {
+                    start.wait();
+                    phone.process_export(export).unwrap()
+                });
+            }
+        });
+        assert_eq!(rig.told(), [DAY - 1], "told once");
+        let day = &phone.exposure_days().unwrap()[0];
+        assert!(
+            (day.weighted_minutes - 6.0 * single_case_minutes).abs() < 1e-6,
+            "every case's minutes count: {} against 6 x {single_case_minutes}",
+            day.weighted_minutes
+        );
+    }
+}
