@@ -103,8 +103,7 @@ final class PhoneHost: ObservableObject, OnboardingActions {
     }
 
     /// Protection on or off (Settings, or the Status screen's button): the phone's radio and CoreBluetooth
-    /// together.
-    /// Off, nothing is advertised, scanned or connected, even in the background.
+    /// together. Off, nothing is advertised, scanned or connected, even in the background.
     func setProtection(_ on: Bool) {
         preferences.protectionPaused = !on
         session?.settings.protectionChanged(on: on)
