@@ -2,15 +2,20 @@
 """What can be checked of the iOS app without a Mac (Swift is not compiled here).
 
 - project.yml: the targets and Info.plist properties XcodeGen will generate, serialised with plistlib;
-  background modes, task identifiers (against SyncScheduler.swift) and the Bluetooth usage text.
+  background modes, task identifiers (against SyncScheduler.swift), the Bluetooth usage text, and the
+  pinned upload sealing keys (base64 of 32 bytes each).
 - Localizable.strings and InfoPlist.strings in vi.lproj and en.lproj: syntax (a strict parser), no
-  duplicates, the same keys in both languages, the same placeholders, and exactly the keys of L10nKey.
+  duplicates, the same keys in both languages, the same placeholders (printf ones, and the `{retention}`
+  and `{digits}` that L10n fills from the core's protocol constants, no other), and exactly the keys of
+  L10nKey.
 - Swift sources: every L10nKey case the code names exists; brackets balance outside strings and comments.
 - ExportKeys.json parses; build-xcframework.sh passes `bash -n`.
 
 Usage: python3 ios/check.py   (exit status 1 and a list of problems if anything is wrong)
 """
 
+import base64
+import binascii
 import json
 import plistlib
 import re
@@ -98,8 +103,14 @@ def parse_strings(path: Path) -> dict[str, str]:
 PLACEHOLDER = re.compile(r"%(?:\d+\$)?(?:lld|llu|ld|lu|d|u|@|f|\.\d+f|%)")
 
 
+# The protocol's numbers L10n's subscript fills from `protocolConstants()`.
+PROTOCOL_TOKEN = re.compile(r"\{(\w+)\}")
+PROTOCOL_TOKENS = {"retention", "digits"}
+
+
 def placeholders(text: str) -> list[str]:
-    return sorted(m.group(0) for m in PLACEHOLDER.finditer(text) if m.group(0) != "%%")
+    printf = [m.group(0) for m in PLACEHOLDER.finditer(text) if m.group(0) != "%%"]
+    return sorted(printf + [m.group(0) for m in PROTOCOL_TOKEN.finditer(text)])
 
 
 def l10n_keys() -> dict[str, str]:
@@ -129,6 +140,8 @@ def check_strings() -> None:
                         f"{placeholders(en[key])} in en")
             if not vi[key].strip() or not en[key].strip():
                 problem(f"{name}.strings: {key!r} is empty")
+            for token in sorted(set(PROTOCOL_TOKEN.findall(vi[key] + en[key])) - PROTOCOL_TOKENS):
+                problem(f"{name}.strings: {key!r} has {{{token}}}, which L10n does not fill")
     cases = l10n_keys()
     raw = set(cases.values())
     localizable = set(tables[("vi", "Localizable")])
@@ -265,6 +278,16 @@ def check_project() -> None:
                 f"vs SyncScheduler {sorted(identifiers)}")
     if not str(plist.get("NSBluetoothAlwaysUsageDescription", "")).strip():
         problem("Info.plist: NSBluetoothAlwaysUsageDescription is missing")
+    sealing = plist.get("OpenZoneUploadSealingKeys")
+    if not isinstance(sealing, list):
+        problem("Info.plist: OpenZoneUploadSealingKeys is a list (empty: the key the server announces)")
+    else:
+        for key in sealing:
+            try:
+                if len(base64.b64decode(str(key).strip(), validate=True)) != 32:
+                    problem(f"Info.plist: upload sealing key {key!r} is not 32 bytes")
+            except (binascii.Error, ValueError):
+                problem(f"Info.plist: upload sealing key {key!r} is not base64")
     if plist.get("CFBundleDevelopmentRegion") != "vi" or plist.get("CFBundleLocalizations") != ["vi", "en"]:
         problem("Info.plist: development region vi, localizations vi and en")
     for language in LANGUAGES:

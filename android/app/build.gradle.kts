@@ -32,6 +32,7 @@ android {
         buildConfigField("String", "EXPORT_KEY_ID", literal(prop("openzone.exportKeyId")))
         buildConfigField("String", "EXPORT_KEY_VERSION", literal(prop("openzone.exportKeyVersion")))
         buildConfigField("String", "EXPORT_KEY_PEM", literal(exportKeyPem))
+        buildConfigField("String", "UPLOAD_SEALING_KEYS", literal(prop("openzone.uploadSealingKeys")))
         buildConfigField("String", "SCHOOL_HEALTH_PHONE", literal(prop("openzone.schoolHealthPhone")))
     }
 

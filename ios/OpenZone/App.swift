@@ -25,7 +25,7 @@ struct OpenZoneApp: App {
 
 @MainActor
 final class AppDelegate: NSObject, UIApplicationDelegate, UNUserNotificationCenterDelegate {
-    private(set) lazy var host = EngineHost()
+    private(set) lazy var host = PhoneHost()
 
     func application(_ application: UIApplication,
                      didFinishLaunchingWithOptions launchOptions: [UIApplication.LaunchOptionsKey: Any]? = nil) -> Bool {

@@ -10,14 +10,14 @@ final class AdvertisementMappingTests: XCTestCase {
     private let gattService = CBUUID(string: OpenZoneUUIDs.gattService)
 
     func testAnAndroidPhoneAdvertisingItsPayloadMapsToServiceData() throws {
-        let fields = try XCTUnwrap(AdvertisementMapping.fields(
+        let fields = AdvertisementMapping.fields(
             advertisementData: [
                 CBAdvertisementDataServiceUUIDsKey: [service16],
                 CBAdvertisementDataServiceDataKey: [service16: payload(7)],
                 CBAdvertisementDataTxPowerLevelKey: NSNumber(value: -8),
                 CBAdvertisementDataIsConnectable: NSNumber(value: false),
             ],
-            rssi: NSNumber(value: -61)))
+            rssi: NSNumber(value: -61))
         XCTAssertEqual(fields, AdvertisementFields(
             serviceUuids: ["00004E56-0000-1000-8000-00805F9B34FB"],
             serviceData: ["00004E56-0000-1000-8000-00805F9B34FB": payload(7)],
@@ -25,29 +25,29 @@ final class AdvertisementMappingTests: XCTestCase {
     }
 
     func testAForegroundIPhoneShowsItsGattService() throws {
-        let fields = try XCTUnwrap(AdvertisementMapping.fields(
-            advertisementData: [CBAdvertisementDataServiceUUIDsKey: [gattService]], rssi: NSNumber(value: -70)))
+        let fields = AdvertisementMapping.fields(
+            advertisementData: [CBAdvertisementDataServiceUUIDsKey: [gattService]], rssi: NSNumber(value: -70))
         XCTAssertEqual(fields.serviceUuids, [OpenZoneUUIDs.gattService])
         XCTAssertTrue(fields.serviceData.isEmpty)
         XCTAssertNil(fields.txPower)
     }
 
     func testABackgroundIPhoneSeenThroughTheOverflowAreaListsItsServiceOnce() throws {
-        let fields = try XCTUnwrap(AdvertisementMapping.fields(
+        let fields = AdvertisementMapping.fields(
             advertisementData: [
                 CBAdvertisementDataServiceUUIDsKey: [gattService],
                 CBAdvertisementDataOverflowServiceUUIDsKey: [gattService, service16],
             ],
-            rssi: NSNumber(value: -80)))
+            rssi: NSNumber(value: -80))
         XCTAssertEqual(fields.serviceUuids, [OpenZoneUUIDs.gattService, OpenZoneUUIDs.service16])
     }
 
     func testManufacturerDataIsSplitIntoCompanyAndTheRest() throws {
         // Bluezone's company 0x22B5 goes on air little-endian: B5 22, then the 12-byte identifier.
         let identifier = Data((1...12).map { UInt8($0) })
-        let fields = try XCTUnwrap(AdvertisementMapping.fields(
+        let fields = AdvertisementMapping.fields(
             advertisementData: [CBAdvertisementDataManufacturerDataKey: Data([0xB5, 0x22]) + identifier],
-            rssi: NSNumber(value: -50)))
+            rssi: NSNumber(value: -50))
         XCTAssertEqual(fields.manufacturerData, [0x22B5: identifier])
 
         XCTAssertNil(AdvertisementMapping.splitManufacturerData(Data([0x4C])))
@@ -64,18 +64,21 @@ final class AdvertisementMappingTests: XCTestCase {
         XCTAssertEqual(rest, Data([0x01, 0x02]))
     }
 
-    func testAnUnavailableRssiIsNoSighting() {
-        XCTAssertNil(AdvertisementMapping.fields(
+    func testAnUnavailableRssiGoesToTheCoreAsReported() {
+        // CoreBluetooth's 127 ("not available"): the core's rule keeps the sighting without a signal strength.
+        let unknown = protocolConstants().rssiUnknown
+        XCTAssertEqual(AdvertisementMapping.fields(
             advertisementData: [CBAdvertisementDataServiceDataKey: [service16: payload(1)]],
-            rssi: NSNumber(value: 127)))
-        XCTAssertNil(AdvertisementMapping.keptPeer(rssi: NSNumber(value: 127)))
+            rssi: NSNumber(value: Int(unknown))).rssi, unknown)
+        XCTAssertEqual(AdvertisementMapping.keptPeer(rssi: NSNumber(value: Int(unknown))).rssi, unknown)
     }
 
-    func testSignalsOutOfRangeAreClamped() {
-        XCTAssertEqual(AdvertisementMapping.signal(NSNumber(value: -200)), -128)
+    func testSignalsPassThroughAndOnlyWhatNoByteCarriesIsUnknown() {
+        XCTAssertEqual(AdvertisementMapping.signal(NSNumber(value: -128)), -128)
+        XCTAssertEqual(AdvertisementMapping.signal(NSNumber(value: -200)), protocolConstants().rssiUnknown)
         XCTAssertEqual(AdvertisementMapping.fields(
             advertisementData: [CBAdvertisementDataTxPowerLevelKey: NSNumber(value: 300)],
-            rssi: NSNumber(value: -40))?.txPower, 127)
+            rssi: NSNumber(value: -40)).txPower, 127, "TX power is clamped to a byte")
     }
 
     func testAKeptPeerIsAnOpenZoneIPhoneWithoutPayload() {
@@ -156,7 +159,7 @@ final class AdvertisementMappingTests: XCTestCase {
         XCTAssertNil(PeerBook.identifier(of: "peer-1"))
 
         book.valueRead(payload(3), from: id)
-        XCTAssertEqual(book.peer(for: id), "\(id.uuidString)#1", "a value the engine read renames nothing")
+        XCTAssertEqual(book.peer(for: id), "\(id.uuidString)#1", "a value the phone read renames nothing")
         book.disconnected(id)
         XCTAssertFalse(book.valueSeen(payload(9), from: id))
         XCTAssertEqual(book.peer(for: id), "\(id.uuidString)#1", "the generation survives a reconnection")

@@ -8,7 +8,7 @@ import XCTest
 @testable import OpenZone
 
 final class CentralControllerTests: XCTestCase {
-    private var engine: RecordingEngine!
+    private var phone: RecordingRadioInput!
     private var manager: FakeCentralManager!
     private var scheduler: ManualScheduler!
     private var central: CentralController!
@@ -17,11 +17,11 @@ final class CentralControllerTests: XCTestCase {
 
     override func setUp() {
         super.setUp()
-        engine = RecordingEngine()
+        phone = RecordingRadioInput()
         manager = FakeCentralManager()
         scheduler = ManualScheduler()
         central = CentralController(scheduler: scheduler, status: RadioStatus(), policy: policy)
-        central.engine = engine
+        central.phone = phone
         central.activate(with: manager)
     }
 
@@ -32,7 +32,7 @@ final class CentralControllerTests: XCTestCase {
         central.didDiscover(
             link, advertisementData: [CBAdvertisementDataServiceUUIDsKey: [CBUUID(string: OpenZoneUUIDs.gattService)]],
             rssi: NSNumber(value: -58))
-        XCTAssertEqual(engine.seen, [RecordingEngine.Seen(
+        XCTAssertEqual(phone.seen, [RecordingRadioInput.Seen(
             peer: link.identifier.uuidString,
             fields: AdvertisementFields(serviceUuids: [OpenZoneUUIDs.gattService], serviceData: [:],
                                         manufacturerData: [:], rssi: -58, txPower: nil))])
@@ -47,9 +47,11 @@ final class CentralControllerTests: XCTestCase {
         XCTAssertEqual(central.live.snapshot().first?.kind, .en)
     }
 
-    func testADiscoveryWithoutRssiIsDropped() {
-        central.didDiscover(FakeLink(), advertisementData: [:], rssi: NSNumber(value: 127))
-        XCTAssertTrue(engine.seen.isEmpty)
+    func testADiscoveryWithoutRssiStillReachesThePhone() {
+        // The core's rule for RSSI 127 ("not available"): presence without a signal strength.
+        let unknown = protocolConstants().rssiUnknown
+        central.didDiscover(FakeLink(), advertisementData: [:], rssi: NSNumber(value: Int(unknown)))
+        XCTAssertEqual(phone.seen.map(\.fields.rssi), [unknown])
     }
 
     // MARK: The engine's reads
@@ -59,7 +61,7 @@ final class CentralControllerTests: XCTestCase {
         central.didDiscover(link, advertisementData: [:], rssi: NSNumber(value: -60))
         central.read(peer: link.identifier.uuidString)
         XCTAssertEqual(manager.calls, [.connect(link.identifier)])
-        XCTAssertTrue(engine.readsDone.isEmpty, "nothing is reported before CoreBluetooth answers")
+        XCTAssertTrue(phone.readsDone.isEmpty, "nothing is reported before CoreBluetooth answers")
 
         link.state = .connected
         central.didConnect(link)
@@ -71,7 +73,7 @@ final class CentralControllerTests: XCTestCase {
 
         link.characteristic.value = payload(9)
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
-        XCTAssertEqual(engine.readsDone, [RecordingEngine.ReadDone(
+        XCTAssertEqual(phone.readsDone, [RecordingRadioInput.ReadDone(
             peer: link.identifier.uuidString, value: payload(9), error: nil)])
         XCTAssertEqual(manager.calls.last, .cancel(link.identifier), "a phone that is not kept is let go")
         XCTAssertEqual(scheduler.count(delay: policy.connectTimeoutSeconds), 0, "the timeout was cancelled")
@@ -88,8 +90,8 @@ final class CentralControllerTests: XCTestCase {
         let id = UUID()
         central.read(peer: id.uuidString)
         central.read(peer: "not-a-uuid")
-        XCTAssertEqual(engine.readsDone.map(\.peer), [id.uuidString, "not-a-uuid"])
-        XCTAssertTrue(engine.readsDone.allSatisfy { $0.value == nil && $0.error != nil })
+        XCTAssertEqual(phone.readsDone.map(\.peer), [id.uuidString, "not-a-uuid"])
+        XCTAssertTrue(phone.readsDone.allSatisfy { $0.value == nil && $0.error != nil })
         XCTAssertTrue(manager.calls.isEmpty)
     }
 
@@ -98,8 +100,8 @@ final class CentralControllerTests: XCTestCase {
         let link = FakeLink()
         manager.known[link.identifier] = link
         central.read(peer: link.identifier.uuidString)
-        XCTAssertEqual(engine.readsDone.count, 1)
-        XCTAssertNil(engine.readsDone[0].value)
+        XCTAssertEqual(phone.readsDone.count, 1)
+        XCTAssertNil(phone.readsDone[0].value)
     }
 
     func testAFailedConnectionFailsTheRead() {
@@ -107,9 +109,9 @@ final class CentralControllerTests: XCTestCase {
         manager.known[link.identifier] = link
         central.read(peer: link.identifier.uuidString)
         central.didFailToConnect(link, error: nil)
-        XCTAssertEqual(engine.readsDone.count, 1)
-        XCTAssertNil(engine.readsDone[0].value)
-        XCTAssertNotNil(engine.readsDone[0].error)
+        XCTAssertEqual(phone.readsDone.count, 1)
+        XCTAssertNil(phone.readsDone[0].value)
+        XCTAssertNotNil(phone.readsDone[0].error)
     }
 
     func testAPhoneWithoutOurServiceFailsTheRead() {
@@ -120,8 +122,8 @@ final class CentralControllerTests: XCTestCase {
         link.state = .connected
         central.didConnect(link)
         central.didDiscoverServices(link, error: nil)
-        XCTAssertEqual(engine.readsDone.count, 1)
-        XCTAssertNil(engine.readsDone[0].value)
+        XCTAssertEqual(phone.readsDone.count, 1)
+        XCTAssertNil(phone.readsDone[0].value)
         XCTAssertEqual(manager.calls.last, .cancel(link.identifier))
     }
 
@@ -130,13 +132,13 @@ final class CentralControllerTests: XCTestCase {
         manager.known[link.identifier] = link
         central.read(peer: link.identifier.uuidString)
         scheduler.fire(delay: policy.connectTimeoutSeconds)
-        XCTAssertEqual(engine.readsDone.count, 1)
-        XCTAssertEqual(engine.readsDone[0].error, "the read timed out")
+        XCTAssertEqual(phone.readsDone.count, 1)
+        XCTAssertEqual(phone.readsDone[0].error, "the read timed out")
         XCTAssertEqual(manager.calls.last, .cancel(link.identifier))
         // A late answer after the timeout is not reported twice.
         link.characteristic.value = payload(1)
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
-        XCTAssertEqual(engine.readsDone.count, 1)
+        XCTAssertEqual(phone.readsDone.count, 1)
     }
 
     func testADisconnectionDuringAReadFailsIt() {
@@ -147,8 +149,8 @@ final class CentralControllerTests: XCTestCase {
         central.didConnect(link)
         link.state = .disconnected
         central.didDisconnect(link, error: nil)
-        XCTAssertEqual(engine.readsDone.count, 1)
-        XCTAssertNil(engine.readsDone[0].value)
+        XCTAssertEqual(phone.readsDone.count, 1)
+        XCTAssertNil(phone.readsDone[0].value)
     }
 
     func testBluetoothTurningOffFailsReadsAndTellsTheEngine() {
@@ -157,8 +159,8 @@ final class CentralControllerTests: XCTestCase {
         central.read(peer: link.identifier.uuidString)
         manager.state = .poweredOff
         central.didUpdateState(.poweredOff, authorization: .allowedAlways)
-        XCTAssertEqual(engine.readsDone.count, 1)
-        XCTAssertTrue(engine.events.contains(.bluetooth(on: false)))
+        XCTAssertEqual(phone.readsDone.count, 1)
+        XCTAssertTrue(phone.events.contains(.bluetooth(on: false)))
     }
 
     // MARK: Scanning
@@ -202,7 +204,7 @@ final class CentralControllerTests: XCTestCase {
         manager.state = .poweredOn
         central.didUpdateState(.poweredOn, authorization: .allowedAlways)
         XCTAssertEqual(manager.calls.last, .scan(["4E56", OpenZoneUUIDs.gattService], duplicates: false))
-        XCTAssertEqual(engine.events, [.permission(.scan, granted: true), .permission(.connect, granted: true),
+        XCTAssertEqual(phone.events, [.permission(.scan, granted: true), .permission(.connect, granted: true),
                                        .bluetooth(on: true)])
     }
 
@@ -226,7 +228,7 @@ final class CentralControllerTests: XCTestCase {
 
     func testAnIPhoneReadForTheEngineIsKeptConnected() {
         let link = keptIPhone()
-        XCTAssertEqual(engine.readsDone.map(\.value), [payload(1)])
+        XCTAssertEqual(phone.readsDone.map(\.value), [payload(1)])
         XCTAssertFalse(manager.calls.contains(.cancel(link.identifier)))
         XCTAssertEqual(central.kept, [link.identifier])
     }
@@ -240,7 +242,7 @@ final class CentralControllerTests: XCTestCase {
         // Its answer (which wakes this app) schedules the next one.
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
         XCTAssertEqual(scheduler.count(delay: policy.heartbeatSeconds), 1)
-        XCTAssertEqual(engine.readsDone.count, 1, "keep-alive answers are not the engine's reads")
+        XCTAssertEqual(phone.readsDone.count, 1, "keep-alive answers are not the phone's reads")
     }
 
     func testKeptPeersAreAnnouncedAtEachWindowWithTheConnectionsRssi() {
@@ -249,12 +251,12 @@ final class CentralControllerTests: XCTestCase {
         central.startScanning(services: services)
         XCTAssertEqual(link.calls, [.readRSSI])
         central.didReadRSSI(link, rssi: NSNumber(value: -55), error: nil)
-        XCTAssertEqual(engine.seen.last, RecordingEngine.Seen(
-            peer: link.identifier.uuidString, fields: AdvertisementMapping.keptPeer(rssi: NSNumber(value: -55))!))
+        XCTAssertEqual(phone.seen.last, RecordingRadioInput.Seen(
+            peer: link.identifier.uuidString, fields: AdvertisementMapping.keptPeer(rssi: NSNumber(value: -55))))
         // An RSSI nobody asked for is not a sighting.
-        let count = engine.seen.count
+        let count = phone.seen.count
         central.didReadRSSI(link, rssi: NSNumber(value: -50), error: nil)
-        XCTAssertEqual(engine.seen.count, count)
+        XCTAssertEqual(phone.seen.count, count)
     }
 
     func testAKeptPeerThatRotatedIsAnnouncedUnderANewName() {
@@ -264,7 +266,7 @@ final class CentralControllerTests: XCTestCase {
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
         XCTAssertEqual(link.calls, [.readRSSI])
         central.didReadRSSI(link, rssi: NSNumber(value: -57), error: nil)
-        XCTAssertEqual(engine.seen.last?.peer, "\(link.identifier.uuidString)#1")
+        XCTAssertEqual(phone.seen.last?.peer, "\(link.identifier.uuidString)#1")
 
         // The engine reads the new name over the kept connection, without connecting again.
         manager.clearCalls()
@@ -273,14 +275,15 @@ final class CentralControllerTests: XCTestCase {
         XCTAssertTrue(manager.calls.isEmpty)
         XCTAssertEqual(link.calls, [.read])
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
-        XCTAssertEqual(engine.readsDone.last, RecordingEngine.ReadDone(
+        XCTAssertEqual(phone.readsDone.last, RecordingRadioInput.ReadDone(
             peer: "\(link.identifier.uuidString)#1", value: payload(2), error: nil))
     }
 
     func testAtMostMaxKeptPeersAreKept() {
-        let small = KeepAlivePolicy(heartbeatSeconds: 8, maxKeptPeers: 1, connectTimeoutSeconds: 12)
+        let small = KeepAlivePolicy(
+            heartbeatSeconds: policy.heartbeatSeconds, maxKeptPeers: 1, connectTimeoutSeconds: policy.connectTimeoutSeconds)
         central = CentralController(scheduler: scheduler, status: RadioStatus(), policy: small)
-        central.engine = engine
+        central.phone = phone
         central.activate(with: manager)
         let first = keptIPhone()
         let second = FakeLink(notifies: true)
@@ -309,8 +312,8 @@ final class CentralControllerTests: XCTestCase {
         central.didUpdateNotificationState(link, notifying: true, error: nil)
         XCTAssertEqual(link.calls.last, .readRSSI)
         central.didReadRSSI(link, rssi: NSNumber(value: -62), error: nil)
-        XCTAssertEqual(engine.seen.last?.peer, link.identifier.uuidString)
-        XCTAssertEqual(engine.seen.last?.fields.serviceUuids, [OpenZoneUUIDs.gattService])
+        XCTAssertEqual(phone.seen.last?.peer, link.identifier.uuidString)
+        XCTAssertEqual(phone.seen.last?.fields.serviceUuids, [OpenZoneUUIDs.gattService])
     }
 
     func testAnAdoptionThatNeverConnectsIsCancelled() {

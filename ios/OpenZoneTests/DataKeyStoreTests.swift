@@ -26,6 +26,14 @@ final class DataKeyStoreTests: XCTestCase {
         XCTAssertNotEqual(try store.loadOrCreate(), first)
     }
 
+    func testReplacingTheKeyKeepsTheNewOne() throws {
+        let first = try store.loadOrCreate()
+        let second = try store.replace()
+        XCTAssertNotEqual(second, first)
+        XCTAssertEqual(second.count, 32)
+        XCTAssertEqual(try store.load(), second)
+    }
+
     func testRandomKeysDiffer() throws {
         XCTAssertNotEqual(try DataKeyStore.randomKey(), try DataKeyStore.randomKey())
     }

@@ -1,12 +1,12 @@
-// Stand-ins for the radio, the engine and the notification center, recording what they were asked.
+// Stand-ins for the radio, the phone and the notification center, recording what they were asked.
 
 import CoreBluetooth
 import Foundation
 import OpenZoneCore
 @testable import OpenZone
 
-/// The engine as the Bluetooth controllers see it.
-final class RecordingEngine: EngineRadioInput {
+/// The phone as the Bluetooth controllers see it.
+final class RecordingRadioInput: PhoneRadioInput {
     struct Seen: Equatable {
         let peer: String
         let fields: AdvertisementFields
@@ -224,8 +224,8 @@ final class ManualScheduler: Scheduling {
     }
 }
 
-/// The engine as the screens see it.
-final class FakeEngineControl: EngineControl {
+/// The phone as the screens see it.
+final class FakePhoneControl: PhoneControl {
     var engineState: EngineState = .running(mode: .foreground)
     var engineCounters = EngineCounters(
         scans: 3, rotations: 2, sightings: 40, sightingsToday: 12, gattReadsOk: 5, gattReadsFailed: 1)
@@ -233,12 +233,13 @@ final class FakeEngineControl: EngineControl {
     var gattValue: Data? = Data(repeating: 0xAB, count: 20)
     var days: [DayExposure] = []
     var daysError: Error?
-    var syncResult: Result<[DayExposure], Error> = .success([])
+    var syncResult: Result<SyncSummary, Error> = .success(summary())
     var reportResult: Result<UInt32, Error> = .success(14)
     var deleteError: Error?
     private(set) var qaModes: [Bool] = []
     private(set) var reports: [(code: String, onset: String?, consent: Bool)] = []
-    private(set) var deletions = 0
+    /// The data keys `deleteAllData` was given.
+    private(set) var newDataKeys: [Data] = []
     private(set) var syncs = 0
 
     func state() -> EngineState { engineState }
@@ -255,12 +256,12 @@ final class FakeEngineControl: EngineControl {
         qaModes.append(on)
     }
 
-    func deleteAllData() throws {
+    func deleteAllData(newDataKey: Data) throws {
         if let deleteError { throw deleteError }
-        deletions += 1
+        newDataKeys.append(newDataKey)
     }
 
-    func sync() async throws -> [DayExposure] {
+    func sync() async throws -> SyncSummary {
         syncs += 1
         return try syncResult.get()
     }
@@ -271,13 +272,16 @@ final class FakeEngineControl: EngineControl {
     }
 }
 
-@MainActor
-final class RecordingNotifier: RiskNotifying {
-    private(set) var notified: [[String]] = []
+/// Records the days it was asked to notify of (from the core's thread).
+final class RecordingNotifier: RiskNotifying, @unchecked Sendable {
+    private let lock = NSLock()
+    private var days: [String] = []
 
-    func notifyAtRisk(days: [String]) async {
-        notified.append(days)
+    func notifyAtRisk(day: DayExposure) {
+        lock.lock(); days.append(day.date); lock.unlock()
     }
+
+    var notified: [String] { lock.lock(); defer { lock.unlock() }; return days }
 }
 
 /// UserDefaults of their own, so tests do not see each other's preferences or the app's.
@@ -291,6 +295,12 @@ func freshPreferences(_ name: String = UUID().uuidString) -> AppPreferences {
 func day(_ date: String, atRisk: Bool, minutes: Double = 20, closest: Proximity = .near,
          estimated: Bool = false) -> DayExposure {
     DayExposure(date: date, atRisk: atRisk, weightedMinutes: minutes, closest: closest, estimated: estimated)
+}
+
+/// What a sync reports: `days` and those of them `newlyAtRisk`, one export checked.
+func summary(_ days: [DayExposure] = [], newlyAtRisk: [String] = []) -> SyncSummary {
+    SyncSummary(days: days, newlyAtRisk: newlyAtRisk, exportsChecked: 1, exportsRejected: 0, exportsFailed: 0,
+                bytesDownloaded: 1_024)
 }
 
 /// 20 bytes of en-v1 payload (RPI || AEM).

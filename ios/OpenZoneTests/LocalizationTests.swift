@@ -1,6 +1,7 @@
-// Both languages have every text the code uses, with the same placeholders; so does the Bluetooth
-// permission text.
+// Both languages have every text the code uses, with the same placeholders, the protocol's numbers filled
+// from the core; so does the Bluetooth permission text.
 
+import OpenZoneCore
 import XCTest
 @testable import OpenZone
 
@@ -42,6 +43,18 @@ final class LocalizationTests: XCTestCase {
         }
         for (key, text) in english {
             XCTAssertEqual(placeholders(vietnamese[key] ?? ""), placeholders(text), key)
+        }
+    }
+
+    func testTheProtocolsNumbersComeFromTheCore() {
+        let constants = protocolConstants()
+        for language in AppLanguage.allCases {
+            let l10n = L10n(language: language)
+            XCTAssertTrue(l10n[.positiveCode].contains(String(constants.codeDigits)), l10n[.positiveCode])
+            XCTAssertTrue(l10n[.exposureNoneDetail].contains(String(constants.retentionDays)), l10n[.exposureNoneDetail])
+            for key in L10nKey.allCases {
+                XCTAssertFalse(l10n[key].contains("{retention}") || l10n[key].contains("{digits}"), key.rawValue)
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import XCTest
 @testable import OpenZone
 
 final class PeripheralControllerTests: XCTestCase {
-    private var engine: RecordingEngine!
+    private var phone: RecordingRadioInput!
     private var manager: FakePeripheralManager!
     private var peripheral: PeripheralController!
     private let service = CBUUID(string: OpenZoneUUIDs.gattService)
@@ -15,10 +15,10 @@ final class PeripheralControllerTests: XCTestCase {
 
     override func setUp() {
         super.setUp()
-        engine = RecordingEngine()
+        phone = RecordingRadioInput()
         manager = FakePeripheralManager()
         peripheral = PeripheralController(status: RadioStatus())
-        peripheral.engine = engine
+        peripheral.phone = phone
         peripheral.activate(with: manager)
     }
 
@@ -30,7 +30,7 @@ final class PeripheralControllerTests: XCTestCase {
         let gatt = try XCTUnwrap(published.characteristics?.first)
         XCTAssertEqual(gatt.uuid, characteristic)
         XCTAssertEqual(gatt.properties, [.read, .notify])
-        XCTAssertNil(gatt.value, "a dynamic value: every read asks the engine")
+        XCTAssertNil(gatt.value, "a dynamic value: every read asks the phone")
         XCTAssertEqual(manager.advertised.count, 1)
         let advertised = try XCTUnwrap(manager.advertised.first)
         XCTAssertEqual(advertised[CBAdvertisementDataServiceUUIDsKey] as? [CBUUID], [service])
@@ -52,7 +52,7 @@ final class PeripheralControllerTests: XCTestCase {
         peripheral.didUpdateState(.poweredOn, authorization: .allowedAlways)
         XCTAssertEqual(manager.added.count, 1)
         XCTAssertEqual(manager.advertised.count, 1)
-        XCTAssertEqual(engine.events, [.permission(.advertise, granted: true), .bluetooth(on: true)])
+        XCTAssertEqual(phone.events, [.permission(.advertise, granted: true), .bluetooth(on: true)])
     }
 
     func testAfterBluetoothWasOffTheServiceIsPublishedAgain() {
@@ -67,7 +67,7 @@ final class PeripheralControllerTests: XCTestCase {
 
     func testReadsAreAnsweredWithTheEnginesCurrentValue() {
         peripheral.startAdvertising(service: service, characteristic: characteristic, value: payload(1))
-        engine.gattValue = payload(4)
+        phone.gattValue = payload(4)
         let request = FakeReadRequest()
         peripheral.didReceiveRead(request)
         XCTAssertEqual(request.value, payload(4))
@@ -80,7 +80,7 @@ final class PeripheralControllerTests: XCTestCase {
 
     func testReadsAreRefusedWhileTheEngineHasNothingOnAir() {
         peripheral.startAdvertising(service: service, characteristic: characteristic, value: payload(1))
-        engine.gattValue = nil
+        phone.gattValue = nil
         let request = FakeReadRequest()
         peripheral.didReceiveRead(request)
         XCTAssertNil(request.value)
@@ -127,7 +127,7 @@ final class PeripheralControllerTests: XCTestCase {
 
 final class IOSBlePlatformTests: XCTestCase {
     private var queue: DispatchQueue!
-    private var engine: RecordingEngine!
+    private var phone: RecordingRadioInput!
     private var centralManager: FakeCentralManager!
     private var peripheralManager: FakePeripheralManager!
     private var status: RadioStatus!
@@ -136,7 +136,7 @@ final class IOSBlePlatformTests: XCTestCase {
     override func setUp() {
         super.setUp()
         queue = DispatchQueue(label: "test.bluetooth")
-        engine = RecordingEngine()
+        phone = RecordingRadioInput()
         centralManager = FakeCentralManager()
         peripheralManager = FakePeripheralManager()
         status = RadioStatus()
@@ -145,7 +145,7 @@ final class IOSBlePlatformTests: XCTestCase {
         central.activate(on: queue) { _ in self.centralManager }
         peripheral.activate(on: queue) { _ in self.peripheralManager }
         platform = IOSBlePlatform(queue: queue, central: central, peripheral: peripheral, status: status)
-        platform.attach(engine: engine)
+        platform.attach(phone: phone)
     }
 
     /// Waits until the queue ran what was handed to it.
@@ -180,10 +180,10 @@ final class IOSBlePlatformTests: XCTestCase {
         // With the queue held, readGatt must still return: it only hands the work over.
         queue.suspend()
         try platform.readGatt(peer: unknown)
-        XCTAssertTrue(engine.readsDone.isEmpty, "readGatt returned before anything ran")
+        XCTAssertTrue(phone.readsDone.isEmpty, "readGatt returned before anything ran")
         queue.resume()
         drain()
-        XCTAssertEqual(engine.readsDone.map(\.peer), [unknown])
+        XCTAssertEqual(phone.readsDone.map(\.peer), [unknown])
     }
 
     func testAPlanWithBadUUIDsIsRefused() {

@@ -1,4 +1,4 @@
-// The screens' state over a fake engine, as the Android app's host tests check its screens: every engine
+// The screens' state over a fake phone, as the Android app's host tests check its screens: every radio
 // state on the Status screen, the exposure result and its next steps, settings (language, protection, QA
 // mode, deletion), the QA screen and its export, onboarding's order.
 
@@ -48,13 +48,13 @@ final class StatusDisplayTests: XCTestCase {
 final class StatusViewModelTests: XCTestCase {
     @MainActor
     func testTheStatusFollowsTheEngine() {
-        let engine = FakeEngineControl()
-        engine.engineState = .bluetoothOff
-        let sync = SyncCoordinator(engine: engine, notifier: RecordingNotifier(), preferences: freshPreferences())
-        let model = StatusViewModel(engine: engine, sync: sync)
+        let phone = FakePhoneControl()
+        phone.engineState = .bluetoothOff
+        let sync = SyncCoordinator(phone: phone, preferences: freshPreferences())
+        let model = StatusViewModel(phone: phone, sync: sync)
         XCTAssertEqual(model.display.detail, .statusBluetoothOffDetail)
 
-        engine.engineState = .running(mode: .background)
+        phone.engineState = .running(mode: .background)
         model.refresh()
         XCTAssertTrue(model.display.protected)
         XCTAssertEqual(model.display.count, 12)
@@ -66,15 +66,15 @@ final class StatusViewModelTests: XCTestCase {
 
     @MainActor
     func testTurningProtectionOnGoesToTheHost() {
-        let engine = FakeEngineControl()
-        engine.engineState = .stopped
+        let phone = FakePhoneControl()
+        phone.engineState = .stopped
         let model = StatusViewModel(
-            engine: engine,
-            sync: SyncCoordinator(engine: engine, notifier: RecordingNotifier(), preferences: freshPreferences()))
+            phone: phone,
+            sync: SyncCoordinator(phone: phone, preferences: freshPreferences()))
         var started = 0
         model.onStartProtection = {
             started += 1
-            engine.engineState = .running(mode: .foreground)
+            phone.engineState = .running(mode: .foreground)
         }
         model.startProtection()
         XCTAssertEqual(started, 1)
@@ -83,26 +83,25 @@ final class StatusViewModelTests: XCTestCase {
 
     @MainActor
     func testCheckingNowSyncsAndRemembersWhen() async {
-        let engine = FakeEngineControl()
-        engine.syncResult = .success([day("2024-05-02", atRisk: true)])
+        let phone = FakePhoneControl()
+        phone.syncResult = .success(summary([day("2024-05-02", atRisk: true)], newlyAtRisk: ["2024-05-02"]))
         let now = Date(timeIntervalSince1970: 1_714_700_000)
-        let sync = SyncCoordinator(
-            engine: engine, notifier: RecordingNotifier(), preferences: freshPreferences(), now: { now })
-        let model = StatusViewModel(engine: engine, sync: sync)
+        let sync = SyncCoordinator(phone: phone, preferences: freshPreferences(), now: { now })
+        let model = StatusViewModel(phone: phone, sync: sync)
         XCTAssertNil(model.lastSync)
         await model.checkNow()
-        XCTAssertEqual(engine.syncs, 1)
+        XCTAssertEqual(phone.syncs, 1)
         XCTAssertEqual(model.lastSync, now)
         XCTAssertFalse(model.syncing)
-        XCTAssertEqual(model.lastOutcome, .synced(atRisk: ["2024-05-02"], notified: ["2024-05-02"]))
+        XCTAssertEqual(model.lastOutcome, .synced(newlyAtRisk: ["2024-05-02"]))
     }
 
     @MainActor
     func testAFailedCheckSaysWhy() async {
-        let engine = FakeEngineControl()
-        engine.syncResult = .failure(OpenZoneError.Network(message: "the key server did not answer"))
-        let sync = SyncCoordinator(engine: engine, notifier: RecordingNotifier(), preferences: freshPreferences())
-        let model = StatusViewModel(engine: engine, sync: sync)
+        let phone = FakePhoneControl()
+        phone.syncResult = .failure(OpenZoneError.Network(message: "the key server did not answer"))
+        let sync = SyncCoordinator(phone: phone, preferences: freshPreferences())
+        let model = StatusViewModel(phone: phone, sync: sync)
         await model.checkNow()
         XCTAssertEqual(model.lastOutcome, .failed("the key server did not answer"))
         XCTAssertNil(model.lastSync)
@@ -130,7 +129,7 @@ final class ExposureDisplayTests: XCTestCase {
         XCTAssertNil(display.detailDay)
     }
 
-    func testAtRiskDaysSayUntilWhenToWatch() {
+    func testAtRiskDaysSayUntilWhenToWatch() throws {
         let display = ExposureDisplay.of(
             [
                 day("2024-05-01", atRisk: false, minutes: 4.4, closest: .far),
@@ -143,17 +142,18 @@ final class ExposureDisplayTests: XCTestCase {
         XCTAssertEqual(display.level, .atRisk)
         XCTAssertEqual(display.detailDay, "2024-05-06")
         XCTAssertEqual(display.rows.map(\.day), ["2024-05-06", "2024-05-03", "2024-05-01"],
-                       "newest first, only the last 14 days, nothing after today")
+                       "newest first, only the watch period, nothing after today")
         XCTAssertEqual(display.rows[0], DayRow(day: "2024-05-06", atRisk: true, minutes: 32,
                                                closeness: .proximityImmediate, estimated: true))
-        XCTAssertEqual(display.nextSteps, [.watch(until: "2024-05-20"), .tellSchool, .symptoms, .staysPrivate])
+        let watchEnds = try XCTUnwrap(CalendarDay.adding(ExposureDisplay.watchDays, to: "2024-05-06"))
+        XCTAssertEqual(display.nextSteps, [.watch(until: watchEnds), .tellSchool, .symptoms, .staysPrivate])
         XCTAssertEqual(display.contacts, [ContactRow(label: .contactSchool, phone: "0243 123 456"),
                                           ContactRow(label: .contactHotline, phone: "1900 9095")])
     }
 
     func testCalendarDays() {
-        XCTAssertEqual(CalendarDay.adding(14, to: "2024-12-25"), "2025-01-08")
-        XCTAssertEqual(CalendarDay.adding(-14, to: "2024-03-10"), "2024-02-25")
+        XCTAssertEqual(CalendarDay.adding(15, to: "2024-12-25"), "2025-01-09")
+        XCTAssertEqual(CalendarDay.adding(-15, to: "2024-03-10"), "2024-02-24", "across a leap day")
         XCTAssertNil(CalendarDay.adding(1, to: "yesterday"))
         var hanoi = Calendar(identifier: .gregorian)
         hanoi.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!
@@ -164,9 +164,9 @@ final class ExposureDisplayTests: XCTestCase {
 final class ExposureViewModelTests: XCTestCase {
     @MainActor
     func testTheResultIsLoadedFromTheEngine() {
-        let engine = FakeEngineControl()
-        engine.days = [day("2024-05-09", atRisk: true)]
-        let model = ExposureViewModel(engine: engine, today: { "2024-05-10" })
+        let phone = FakePhoneControl()
+        phone.days = [day("2024-05-09", atRisk: true)]
+        let model = ExposureViewModel(phone: phone, today: { "2024-05-10" })
         XCTAssertFalse(model.atRisk)
         model.load()
         XCTAssertTrue(model.atRisk)
@@ -175,9 +175,9 @@ final class ExposureViewModelTests: XCTestCase {
 
     @MainActor
     func testAStoreErrorIsShown() {
-        let engine = FakeEngineControl()
-        engine.daysError = OpenZoneError.Storage(message: "the disk is full")
-        let model = ExposureViewModel(engine: engine, today: { "2024-05-10" })
+        let phone = FakePhoneControl()
+        phone.daysError = OpenZoneError.Storage(message: "the disk is full")
+        let model = ExposureViewModel(phone: phone, today: { "2024-05-10" })
         model.load()
         XCTAssertEqual(model.error, "the disk is full")
         XCTAssertEqual(model.display.level, .noContact)
@@ -186,9 +186,10 @@ final class ExposureViewModelTests: XCTestCase {
 
 final class SettingsViewModelTests: XCTestCase {
     @MainActor
-    private func model(_ engine: FakeEngineControl, _ preferences: AppPreferences,
+    private func model(_ phone: FakePhoneControl, _ preferences: AppPreferences,
                        _ strings: Strings = Strings(language: .vietnamese)) -> SettingsViewModel {
-        SettingsViewModel(engine: engine, preferences: preferences, strings: strings)
+        SettingsViewModel(phone: phone, preferences: preferences, strings: strings,
+                          replaceDataKey: { Data(repeating: 0x5A, count: 32) })
     }
 
     @MainActor
@@ -196,7 +197,7 @@ final class SettingsViewModelTests: XCTestCase {
         let preferences = freshPreferences()
         XCTAssertEqual(preferences.language, .vietnamese, "Vietnamese by default")
         let strings = Strings(language: preferences.language)
-        let settings = model(FakeEngineControl(), preferences, strings)
+        let settings = model(FakePhoneControl(), preferences, strings)
         settings.language = .english
         XCTAssertEqual(preferences.language, .english)
         XCTAssertEqual(strings.l10n.language, .english)
@@ -206,7 +207,7 @@ final class SettingsViewModelTests: XCTestCase {
     @MainActor
     func testProtectionIsAppliedOnceAndReflectedWithoutLoops() {
         let preferences = freshPreferences()
-        let settings = model(FakeEngineControl(), preferences)
+        let settings = model(FakePhoneControl(), preferences)
         XCTAssertTrue(settings.protectionOn)
         var applied: [Bool] = []
         settings.onProtectionChanged = { applied.append($0) }
@@ -219,47 +220,41 @@ final class SettingsViewModelTests: XCTestCase {
 
     @MainActor
     func testQAModeIsRememberedAndGoesToTheEngine() {
-        let engine = FakeEngineControl()
+        let phone = FakePhoneControl()
         let preferences = freshPreferences()
-        let settings = model(engine, preferences)
+        let settings = model(phone, preferences)
         settings.qaMode = true
         XCTAssertTrue(preferences.qaMode)
-        XCTAssertEqual(engine.qaModes, [true])
+        XCTAssertEqual(phone.qaModes, [true])
     }
 
     @MainActor
-    func testDeletionAsksFirst() {
-        let engine = FakeEngineControl()
-        let preferences = freshPreferences()
-        preferences.notifiedDays = ["2024-05-01"]
-        let settings = model(engine, preferences)
+    func testDeletionAsksFirstAndHandsTheCoreTheNewKey() {
+        let phone = FakePhoneControl()
+        let settings = model(phone, freshPreferences())
         var reloaded = false
         settings.onDeletedData = { reloaded = true }
 
         settings.confirmDeletion()
-        XCTAssertEqual(engine.deletions, 0, "nothing is deleted without the question")
+        XCTAssertEqual(phone.newDataKeys, [], "nothing is deleted without the question")
         settings.requestDeletion()
         settings.cancelDeletion()
         XCTAssertEqual(settings.deletion, .idle)
         settings.requestDeletion()
         settings.confirmDeletion()
-        XCTAssertEqual(engine.deletions, 1)
+        XCTAssertEqual(phone.newDataKeys, [Data(repeating: 0x5A, count: 32)], "the key just put in the Keychain")
         XCTAssertEqual(settings.deletion, .done)
-        XCTAssertTrue(preferences.notifiedDays.isEmpty)
         XCTAssertTrue(reloaded)
     }
 
     @MainActor
     func testAFailedDeletionSaysWhy() {
-        let engine = FakeEngineControl()
-        engine.deleteError = OpenZoneError.Storage(message: "the store is locked")
-        let preferences = freshPreferences()
-        preferences.notifiedDays = ["2024-05-01"]
-        let settings = model(engine, preferences)
+        let phone = FakePhoneControl()
+        phone.deleteError = OpenZoneError.Storage(message: "the store is locked")
+        let settings = model(phone, freshPreferences())
         settings.requestDeletion()
         settings.confirmDeletion()
         XCTAssertEqual(settings.deletion, .failed("the store is locked"))
-        XCTAssertEqual(preferences.notifiedDays, ["2024-05-01"])
     }
 }
 
@@ -271,10 +266,10 @@ final class QAViewModelTests: XCTestCase {
     private let now = Date(timeIntervalSince1970: 1_715_310_000)
 
     @MainActor
-    private func model(_ engine: FakeEngineControl, live: [LiveSighting] = []) -> QAViewModel {
+    private func model(_ phone: FakePhoneControl, live: [LiveSighting] = []) -> QAViewModel {
         let diagnostics = self.diagnostics
         return QAViewModel(
-            engine: engine, bluetooth: { diagnostics }, live: { live },
+            phone: phone, bluetooth: { diagnostics }, live: { live },
             device: DeviceModel(manufacturer: "Apple", device: "iPhone14,5", model: "iPhone14,5"),
             appVersion: "0.1.0", systemVersion: "17.5")
     }
@@ -291,7 +286,7 @@ final class QAViewModelTests: XCTestCase {
         let peer = UUID()
         let sighting = LiveSighting(peer: peer, kind: .iphone, rssi: -61, txPower: nil, count: 3,
                                     lastSeen: now.addingTimeInterval(-12))
-        let qa = model(FakeEngineControl(), live: [sighting])
+        let qa = model(FakePhoneControl(), live: [sighting])
         qa.refresh(now: now)
         XCTAssertEqual(qa.rows, [QARow(id: peer, kind: .iphone, rssi: -61, txPower: nil, count: 3, age: 12)])
         XCTAssertNotNil(qa.identifier)
@@ -299,11 +294,11 @@ final class QAViewModelTests: XCTestCase {
 
     @MainActor
     func testTheExportHoldsStatesAndCountsOnly() throws {
-        let engine = FakeEngineControl()
-        engine.engineState = .running(mode: .background)
-        engine.days = [day("2024-05-03", atRisk: true)]
+        let phone = FakePhoneControl()
+        phone.engineState = .running(mode: .background)
+        phone.days = [day("2024-05-03", atRisk: true)]
         let peer = UUID()
-        let qa = model(engine, live: [LiveSighting(peer: peer, kind: .en, rssi: -70, txPower: -8, count: 1, lastSeen: now)])
+        let qa = model(phone, live: [LiveSighting(peer: peer, kind: .en, rssi: -70, txPower: -8, count: 1, lastSeen: now)])
         let text = qa.diagnosticsReport(now: now)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         XCTAssertEqual(json["format"] as? String, "openzone-diagnostics-1")
@@ -329,7 +324,7 @@ final class LiveSightingsTests: XCTestCase {
             manufacturerData: [:], rssi: -60, txPower: -8)
         live.add(peer: a, fields: android, at: start)
         live.add(peer: a, fields: android, at: start.addingTimeInterval(5))
-        live.add(peer: b, fields: AdvertisementMapping.keptPeer(rssi: NSNumber(value: -70))!, at: start.addingTimeInterval(6))
+        live.add(peer: b, fields: AdvertisementMapping.keptPeer(rssi: NSNumber(value: -70)), at: start.addingTimeInterval(6))
         let snapshot = live.snapshot(now: start.addingTimeInterval(10))
         XCTAssertEqual(snapshot.map(\.peer), [b, a])
         XCTAssertEqual(snapshot.map(\.kind), [.iphone, .en])

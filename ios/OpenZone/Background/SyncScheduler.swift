@@ -1,21 +1,20 @@
-// Syncing with the key server in the background, and telling the user when a day becomes at risk.
+// Syncing with the key server in the background.
 //
-// - SyncCoordinator runs one sync (`engine.sync()`: download new exports, check them on the core's runtime)
-//   and decides which days to notify of: at-risk days not notified before (RiskNotificationPolicy).
+// - SyncCoordinator runs one sync (`phone.sync()`: download new exports, check them on the core's runtime).
+//   The core tells the phone's listener of each day that becomes at risk, once per day, while it checks
+//   (PhoneEvents posts the notification through RiskNotifier): nothing here decides what to notify.
 // - SyncScheduler registers two BGTaskScheduler tasks: an app refresh every 6 hours at the earliest (about
 //   30 s of running time: enough for a day's exports), and a processing task iOS runs when it suits it
 //   (often at night, minutes of running time: catches up after days offline). iOS decides when either runs, and runs
 //   neither after the user swiped the app away.
-// - LocalRiskNotifier posts the notification, in the app's language, saying nothing about who or where.
 
 import BackgroundTasks
 import Foundation
 import OpenZoneCore
-import UserNotifications
 
 enum SyncOutcome: Equatable {
-    /// Synced: the days at risk now, and those the user was just notified of.
-    case synced(atRisk: [String], notified: [String])
+    /// Synced: the days that became at risk in this sync (the listener was told of each, and notified).
+    case synced(newlyAtRisk: [String])
     case failed(String)
 
     var succeeded: Bool {
@@ -24,49 +23,18 @@ enum SyncOutcome: Equatable {
     }
 }
 
-/// When to notify, as on Android: once per day that becomes at risk within the watch period (the last 14
-/// days), never again for the same day.
-enum RiskNotificationPolicy {
-    static let watchDays = 14
-
-    /// The at-risk days of the watch period the user has not been notified of yet, oldest first. `today`:
-    /// the user's calendar day, `YYYY-MM-DD` (such days sort as text).
-    static func daysToNotify(_ days: [DayExposure], alreadyNotified: Set<String>, today: String) -> [String] {
-        let first = CalendarDay.adding(-watchDays, to: today) ?? today
-        return Set(days.filter { $0.atRisk && $0.date >= first && $0.date <= today }.map(\.date))
-            .subtracting(alreadyNotified).sorted()
-    }
-
-    /// The notified days after notifying `new`, without those out of the watch period (the set stays small).
-    static func remember(_ new: [String], in notified: Set<String>, today: String) -> Set<String> {
-        let first = CalendarDay.adding(-watchDays, to: today) ?? today
-        return notified.union(new).filter { $0 >= first }
-    }
-}
-
-/// Posts the at-risk notification.
-@MainActor
-protocol RiskNotifying: AnyObject {
-    func notifyAtRisk(days: [String]) async
-}
-
 @MainActor
 final class SyncCoordinator {
-    private let engine: EngineControl
-    private let notifier: RiskNotifying
+    private let phone: PhoneControl
     private let preferences: AppPreferences
     private let now: () -> Date
-    private let calendar: Calendar
     /// Called after a successful sync (the Exposure screen reloads).
     var onSynced: (() -> Void)?
 
-    init(engine: EngineControl, notifier: RiskNotifying, preferences: AppPreferences,
-         now: @escaping () -> Date = { Date() }, calendar: Calendar = .current) {
-        self.engine = engine
-        self.notifier = notifier
+    init(phone: PhoneControl, preferences: AppPreferences, now: @escaping () -> Date = { Date() }) {
+        self.phone = phone
         self.preferences = preferences
         self.now = now
-        self.calendar = calendar
     }
 
     var lastSync: Date? {
@@ -75,17 +43,10 @@ final class SyncCoordinator {
 
     func run() async -> SyncOutcome {
         do {
-            let days = try await engine.sync()
-            let moment = now()
-            preferences.lastSync = moment
-            let today = CalendarDay.of(moment, in: calendar)
-            let fresh = RiskNotificationPolicy.daysToNotify(days, alreadyNotified: preferences.notifiedDays, today: today)
-            if !fresh.isEmpty {
-                await notifier.notifyAtRisk(days: fresh)
-            }
-            preferences.notifiedDays = RiskNotificationPolicy.remember(fresh, in: preferences.notifiedDays, today: today)
+            let summary = try await phone.sync()
+            preferences.lastSync = now()
             onSynced?()
-            return .synced(atRisk: days.filter(\.atRisk).map(\.date).sorted(), notified: fresh)
+            return .synced(newlyAtRisk: summary.newlyAtRisk)
         } catch {
             return .failed(ErrorText.message(error))
         }
@@ -168,31 +129,5 @@ final class TaskCompletion: @unchecked Sendable {
         self.task = nil
         lock.unlock()
         task?.setTaskCompleted(success: success)
-    }
-}
-
-@MainActor
-final class LocalRiskNotifier: RiskNotifying {
-    static let identifier = "org.openzone.app.at-risk"
-    private let strings: @MainActor () -> L10n
-
-    init(strings: @escaping @MainActor () -> L10n) {
-        self.strings = strings
-    }
-
-    func notifyAtRisk(days: [String]) async {
-        let l10n = strings()
-        let content = UNMutableNotificationContent()
-        content.title = l10n[.notificationAtRiskTitle]
-        content.body = l10n[.notificationAtRiskBody]
-        content.sound = .default
-        // One notification, replaced by the next: the lock screen never lists days.
-        let request = UNNotificationRequest(identifier: Self.identifier, content: content, trigger: nil)
-        try? await UNUserNotificationCenter.current().add(request)
-    }
-
-    static func requestAuthorization() async -> Bool {
-        (try? await UNUserNotificationCenter.current().requestAuthorization(options: [.alert, .sound, .badge]))
-            ?? false
     }
 }

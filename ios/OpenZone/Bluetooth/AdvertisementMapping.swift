@@ -1,6 +1,6 @@
 // The pure translation between CoreBluetooth's shapes and the core's: advertisement dictionaries into the
-// arguments of `OpenZoneEngine.advertisementSeenFields`, CBUUIDs into the UUID strings the core parses (and
-// back), manager states into the engine's Bluetooth and permission inputs. No radio, no state: tested in
+// arguments of `OpenZonePhone.advertisementSeenFields`, CBUUIDs into the UUID strings the core parses (and
+// back), manager states into the phone's Bluetooth and permission inputs. No radio, no state: tested in
 // AdvertisementMappingTests without Bluetooth hardware.
 //
 // Deciding what an advertisement means (a payload, an iPhone to read over GATT, or nothing) is the core's job
@@ -11,7 +11,7 @@ import Foundation
 import OpenZoneCore
 
 /// The UUIDs of OpenZone's Bluetooth protocol as `core/src/protocol/payload.rs` names them. The GATT ones
-/// also arrive in every `AdvertisementPlan`; EngineIntegrationTests checks both agree.
+/// also arrive in every `AdvertisementPlan`; PhoneIntegrationTests checks both agree.
 enum OpenZoneUUIDs {
     /// 0x4E56, the 16-bit service whose service data carries en-v1 payloads (Android, and any phone
     /// advertising the full payload).
@@ -22,7 +22,7 @@ enum OpenZoneUUIDs {
     static let gattCharacteristic = "00004E56-73F5-4BC4-A12F-17D1AD07A689"
 }
 
-/// The arguments of `OpenZoneEngine.advertisementSeenFields`, minus the peer.
+/// The arguments of `OpenZonePhone.advertisementSeenFields`, minus the peer.
 struct AdvertisementFields: Equatable {
     var serviceUuids: [String]
     var serviceData: [String: Data]
@@ -69,17 +69,16 @@ enum BluetoothUUIDs {
 }
 
 enum AdvertisementMapping {
-    /// What `centralManager(_:didDiscover:advertisementData:rssi:)` delivered, as the core's arguments;
-    /// `nil` when the RSSI is unavailable (CoreBluetooth reports 127), since a sighting without a signal
-    /// strength says nothing about distance.
+    /// What `centralManager(_:didDiscover:advertisementData:rssi:)` delivered, as the core's arguments.
+    /// The RSSI goes as CoreBluetooth reported it, 127 ("not available") included: the core's rule keeps
+    /// such a sighting as proof of presence without a signal strength.
     ///
     /// - Service UUIDs: the advertised ones, then those CoreBluetooth decoded from another iPhone's overflow
     ///   area (`CBAdvertisementDataOverflowServiceUUIDsKey`: how a backgrounded iPhone shows its GATT service
     ///   to an iPhone scanning in the foreground).
     /// - Manufacturer data: CoreBluetooth hands over the whole field, company id first (little-endian); the
     ///   core keys it by company id without those two bytes.
-    static func fields(advertisementData: [String: Any], rssi: NSNumber) -> AdvertisementFields? {
-        guard let rssi = signal(rssi) else { return nil }
+    static func fields(advertisementData: [String: Any], rssi: NSNumber) -> AdvertisementFields {
         var uuids: [String] = []
         let advertised = advertisementData[CBAdvertisementDataServiceUUIDsKey] as? [CBUUID] ?? []
         let overflow = advertisementData[CBAdvertisementDataOverflowServiceUUIDsKey] as? [CBUUID] ?? []
@@ -104,16 +103,15 @@ enum AdvertisementMapping {
             .map { Int8(clamping: $0.intValue) }
         return AdvertisementFields(
             serviceUuids: uuids, serviceData: serviceData, manufacturerData: manufacturer,
-            rssi: rssi, txPower: txPower)
+            rssi: signal(rssi), txPower: txPower)
     }
 
     /// A connected iPhone kept for the keep-alive, heard at `rssi` over its connection: an OpenZone phone
     /// without a payload on air, which is what the core reads over GATT (or answers from its cache).
-    static func keptPeer(rssi: NSNumber) -> AdvertisementFields? {
-        guard let rssi = signal(rssi) else { return nil }
-        return AdvertisementFields(
+    static func keptPeer(rssi: NSNumber) -> AdvertisementFields {
+        AdvertisementFields(
             serviceUuids: [OpenZoneUUIDs.gattService], serviceData: [:], manufacturerData: [:],
-            rssi: rssi, txPower: nil)
+            rssi: signal(rssi), txPower: nil)
     }
 
     /// Manufacturer data as company id (little-endian on air) and the bytes after it; `nil` if shorter
@@ -125,11 +123,10 @@ enum AdvertisementMapping {
         return (company, Data(bytes[2...]))
     }
 
-    /// CoreBluetooth's RSSI in dBm, or `nil` for 127 ("not available").
-    static func signal(_ rssi: NSNumber) -> Int8? {
-        let value = rssi.intValue
-        guard value != 127 else { return nil }
-        return Int8(clamping: value)
+    /// CoreBluetooth's RSSI in dBm as it reported it: the core decides what is a measurement. Only a value
+    /// no signed byte can carry becomes the core's "unknown".
+    static func signal(_ rssi: NSNumber) -> Int8 {
+        Int8(exactly: rssi.intValue) ?? protocolConstants().rssiUnknown
     }
 
     /// The services to scan for, in CoreBluetooth's form, from the engine's filter. iOS can filter only by

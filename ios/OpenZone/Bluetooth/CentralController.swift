@@ -45,8 +45,8 @@ final class CentralController: NSObject {
     private let gattService = CBUUID(string: OpenZoneUUIDs.gattService)
     private let gattCharacteristic = CBUUID(string: OpenZoneUUIDs.gattCharacteristic)
 
-    /// The engine, held weakly: the engine holds the platform, which holds this controller.
-    weak var engine: EngineRadioInput?
+    /// The phone, held weakly: the phone holds the platform, which holds this controller.
+    weak var phone: PhoneRadioInput?
     private(set) var manager: CentralManaging?
 
     private var links: [UUID: PeripheralLink] = [:]
@@ -220,7 +220,7 @@ final class CentralController: NSObject {
 
     func didUpdateState(_ state: CBManagerState, authorization: CBManagerAuthorization) {
         status.update(role: .central, state: state)
-        engine?.apply(BluetoothStateMapping.events(role: .central, state: state, authorization: authorization))
+        phone?.apply(BluetoothStateMapping.events(role: .central, state: state, authorization: authorization))
         switch state {
         case .poweredOn:
             if let services = systemScan {
@@ -261,7 +261,7 @@ final class CentralController: NSObject {
             return
         }
         live.add(peer: link.identifier, fields: fields)
-        engine?.seen(fields, peer: peers.peer(for: link.identifier))
+        phone?.seen(fields, peer: peers.peer(for: link.identifier))
     }
 
     func didConnect(_ link: PeripheralLink) {
@@ -334,7 +334,7 @@ final class CentralController: NSObject {
             if let value {
                 peers.valueRead(value, from: id)
             }
-            engine?.gattReadDone(
+            phone?.gattReadDone(
                 peer: pending.peer, value: value,
                 error: value == nil ? (error?.localizedDescription ?? "the phone returned no value") : nil)
             if keeping.contains(id) {
@@ -357,7 +357,7 @@ final class CentralController: NSObject {
         guard rssiWanted.remove(id) != nil, error == nil,
               let fields = AdvertisementMapping.keptPeer(rssi: rssi) else { return }
         live.add(peer: id, fields: fields)
-        engine?.seen(fields, peer: peers.peer(for: id))
+        phone?.seen(fields, peer: peers.peer(for: id))
     }
 
     func didModifyServices(_ link: PeripheralLink, invalidated: [CBService]) {
@@ -379,7 +379,7 @@ final class CentralController: NSObject {
     }
 
     private func fail(_ peer: String, _ reason: String) {
-        engine?.gattReadDone(peer: peer, value: nil, error: reason)
+        phone?.gattReadDone(peer: peer, value: nil, error: reason)
     }
 
     private func runSystemScan(_ services: [CBUUID]) {

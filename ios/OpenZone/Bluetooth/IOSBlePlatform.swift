@@ -37,11 +37,11 @@ final class IOSBlePlatform: BlePlatform, @unchecked Sendable {
             status: status)
     }
 
-    /// Hands the controllers the engine (held weakly: the engine holds this platform).
-    func attach(engine: EngineRadioInput) {
+    /// Hands the controllers the phone (held weakly: the phone holds this platform).
+    func attach(phone: PhoneRadioInput) {
         queue.async { [central, peripheral] in
-            central.engine = engine
-            peripheral.engine = engine
+            central.phone = phone
+            peripheral.phone = phone
         }
     }
 
@@ -72,7 +72,7 @@ final class IOSBlePlatform: BlePlatform, @unchecked Sendable {
         queue.async { [central] in central.setForeground(foreground) }
     }
 
-    /// The user turned protection off (true) or on again (with the engine: EngineHost.setProtection).
+    /// The user turned protection off (true) or on again (with the phone: PhoneHost.setProtection).
     func setPaused(_ paused: Bool) {
         queue.async { [central] in central.setPaused(paused) }
     }

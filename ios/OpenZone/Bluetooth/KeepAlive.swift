@@ -9,6 +9,7 @@
 // peer gets a new name (`<identifier>#<n>`), which the engine treats as a new phone to read.
 
 import Foundation
+import OpenZoneCore
 
 struct KeepAlivePolicy: Equatable {
     /// Seconds between keep-alive reads of a kept peer. Under the ~10 s iOS lets a woken app run, so that
@@ -18,8 +19,8 @@ struct KeepAlivePolicy: Equatable {
     /// iPhones kept connected at most (each costs a connection on both phones).
     var maxKeptPeers = 8
     /// A connection attempt for a read is abandoned after this: CoreBluetooth never times out a connect.
-    /// Longer than the engine's own 10 s read timeout, which decides the read's fate.
-    var connectTimeoutSeconds: TimeInterval = 12
+    /// A little longer than the core's own read timeout, which decides the read's fate.
+    var connectTimeoutSeconds = TimeInterval(protocolConstants().gattReadTimeoutSecs) + 2
 }
 
 /// The engine's names for CoreBluetooth peripherals.

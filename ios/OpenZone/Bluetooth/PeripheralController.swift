@@ -24,8 +24,8 @@ final class PeripheralController: NSObject {
     static let restoreIdentifier = "org.openzone.app.peripheral"
 
     private let status: RadioStatus
-    /// The engine, held weakly (see CentralController.engine). Reads are answered with its current value.
-    weak var engine: EngineRadioInput?
+    /// The phone, held weakly (see CentralController.phone). Reads are answered with its current value.
+    weak var phone: PhoneRadioInput?
     /// Called with the identifier of each central that subscribes (CentralController.adopt).
     var onSubscribe: ((UUID) -> Void)?
     private(set) var manager: PeripheralManaging?
@@ -103,7 +103,7 @@ final class PeripheralController: NSObject {
 
     func didUpdateState(_ state: CBManagerState, authorization: CBManagerAuthorization) {
         status.update(role: .peripheral, state: state)
-        engine?.apply(BluetoothStateMapping.events(role: .peripheral, state: state, authorization: authorization))
+        phone?.apply(BluetoothStateMapping.events(role: .peripheral, state: state, authorization: authorization))
         switch state {
         case .poweredOn:
             apply()
@@ -157,7 +157,7 @@ final class PeripheralController: NSObject {
         guard let characteristicUUID, request.characteristicUUID == characteristicUUID else {
             return manager.respond(to: request, withResult: .attributeNotFound)
         }
-        let (value, result) = GattServing.answer(value: engine?.currentGattValue(), offset: request.offset)
+        let (value, result) = GattServing.answer(value: phone?.currentGattValue(), offset: request.offset)
         request.value = value
         manager.respond(to: request, withResult: result)
     }

@@ -1,5 +1,6 @@
-// What the app is built with (the key server and the keys that sign its exports), what it remembers
-// between launches (preferences), and which phone it is (for the core's BLE calibration).
+// What the app is built with (the key server, the keys that sign its exports and those that seal uploads to
+// it), what it remembers between launches (preferences), and which phone it is (for the core's BLE
+// calibration).
 
 import Foundation
 import OpenZoneCore
@@ -27,6 +28,15 @@ enum AppConfig {
               let data = try? Data(contentsOf: url),
               let keys = try? JSONDecoder().decode([PinnedKey].self, from: data) else { return [] }
         return keys.map { ExportPublicKey(keyId: $0.keyId, version: $0.version, pem: $0.pem) }
+    }
+
+    /// The key server's X25519 upload sealing keys (base64), pinned in the app (`OpenZoneUploadSealingKeys`
+    /// in Info.plist, set in project.yml): the current one, then the next during a rotation. None: the key
+    /// the server's `/v1/config` announces is used.
+    static func uploadSealingKeys(bundle: Bundle = .main) -> [String] {
+        (bundle.object(forInfoDictionaryKey: "OpenZoneUploadSealingKeys") as? [String] ?? [])
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
     }
 
     private struct PinnedKey: Decodable {
@@ -88,7 +98,6 @@ final class AppPreferences {
     private enum Key {
         static let onboarded = "onboardingDone"
         static let language = "language"
-        static let notifiedDays = "notifiedAtRiskDays"
         static let lastSync = "lastSync"
         static let protectionPaused = "protectionPaused"
         static let qaMode = "qaMode"
@@ -103,12 +112,6 @@ final class AppPreferences {
     var language: AppLanguage {
         get { defaults.string(forKey: Key.language).flatMap(AppLanguage.init(rawValue:)) ?? .vietnamese }
         set { defaults.set(newValue.rawValue, forKey: Key.language) }
-    }
-
-    /// The at-risk days the user was already notified of (`YYYY-MM-DD`).
-    var notifiedDays: Set<String> {
-        get { Set(defaults.stringArray(forKey: Key.notifiedDays) ?? []) }
-        set { defaults.set(newValue.sorted(), forKey: Key.notifiedDays) }
     }
 
     /// The user turned protection off in Settings.

@@ -67,6 +67,13 @@ struct DataKeyStore {
         }
     }
 
+    /// A new key in place of the old one ("delete my data"): the caller hands it to
+    /// `OpenZonePhone.deleteAllData`, which reseals the emptied store under it.
+    func replace() throws -> Data {
+        try delete()
+        return try loadOrCreate()
+    }
+
     /// Deletes the key (with the store it opens: "start over" after the key was lost or changed).
     func delete() throws {
         let status = SecItemDelete(baseQuery as CFDictionary)

@@ -4,6 +4,7 @@
 // phone's language.
 
 import Foundation
+import OpenZoneCore
 import SwiftUI
 
 enum L10nKey: String, CaseIterable {
@@ -156,7 +157,9 @@ enum L10nKey: String, CaseIterable {
 }
 
 /// Looks texts up in one language's Localizable.strings, and writes dates and shares as that language does
-/// (as the Android app does: `dd/MM/yyyy` in Vietnamese, `d MMM yyyy` in English).
+/// (as the Android app does: `dd/MM/yyyy` in Vietnamese, `d MMM yyyy` in English). The protocol's numbers a
+/// text states, `{retention}` (days the phone keeps encounters) and `{digits}` (of a one-time code), come
+/// from the core.
 struct L10n {
     let language: AppLanguage
     private let bundle: Bundle
@@ -168,8 +171,14 @@ struct L10n {
     }
 
     subscript(_ key: L10nKey) -> String {
-        bundle.localizedString(forKey: key.rawValue, value: key.rawValue, table: "Localizable")
+        let text = bundle.localizedString(forKey: key.rawValue, value: key.rawValue, table: "Localizable")
+        return Self.protocolNumbers.reduce(text) { $0.replacingOccurrences(of: $1.token, with: $1.value) }
     }
+
+    private static let protocolNumbers: [(token: String, value: String)] = {
+        let constants = protocolConstants()
+        return [("{retention}", String(constants.retentionDays)), ("{digits}", String(constants.codeDigits))]
+    }()
 
     /// A text with `%@` and `%lld` placeholders filled in.
     func format(_ key: L10nKey, _ arguments: CVarArg...) -> String {

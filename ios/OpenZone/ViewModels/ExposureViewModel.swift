@@ -1,6 +1,7 @@
 // The exposure result screen, as on Android: per day at risk or not, for how long and how close, what to do
 // next and whom to call. The core decides which days are at risk (the health authority's risk
-// configuration); this only words it, and counts the 14 days of watchfulness from the last risky day.
+// configuration); this only words it, and counts the days of watchfulness (the core's retention period)
+// from the last risky day.
 // Never who or where: the core's DayExposure carries nothing more (docs/privacy.md).
 
 import Foundation
@@ -63,8 +64,9 @@ struct ExposureDisplay: Equatable {
     let nextSteps: [NextStep]
     let contacts: [ContactRow]
 
-    /// Days a contact is watched for, and the days the screen looks back.
-    static let watchDays = 14
+    /// Days a contact is watched for, and the days the screen looks back: the days the phone keeps what
+    /// it heard.
+    static let watchDays = Int(protocolConstants().retentionDays)
 
     /// `today`: the user's calendar day, `YYYY-MM-DD`.
     static func of(_ days: [DayExposure], today: String, contacts: HealthContacts) -> ExposureDisplay {
@@ -117,13 +119,13 @@ final class ExposureViewModel: ObservableObject {
     @Published private(set) var display: ExposureDisplay
     @Published private(set) var error: String? = nil
 
-    private let engine: EngineControl
+    private let phone: PhoneControl
     private let contacts: HealthContacts
     private let today: () -> String
 
-    init(engine: EngineControl, contacts: HealthContacts = HealthContacts(),
+    init(phone: PhoneControl, contacts: HealthContacts = HealthContacts(),
          today: @escaping () -> String = { CalendarDay.of(Date()) }) {
-        self.engine = engine
+        self.phone = phone
         self.contacts = contacts
         self.today = today
         display = ExposureDisplay.of([], today: today(), contacts: contacts)
@@ -135,7 +137,7 @@ final class ExposureViewModel: ObservableObject {
 
     func load() {
         do {
-            display = ExposureDisplay.of(try engine.exposureDays(), today: today(), contacts: contacts)
+            display = ExposureDisplay.of(try phone.exposureDays(), today: today(), contacts: contacts)
             error = nil
         } catch {
             self.error = ErrorText.message(error)

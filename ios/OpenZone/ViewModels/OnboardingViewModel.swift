@@ -5,10 +5,10 @@
 
 import Foundation
 
-/// What onboarding asks of the app (EngineHost).
+/// What onboarding asks of the app (PhoneHost).
 @MainActor
 protocol OnboardingActions: AnyObject {
-    /// The user agreed: create the Bluetooth managers (iOS asks for the permission) and start the engine.
+    /// The user agreed: create the Bluetooth managers (iOS asks for the permission) and start the radio.
     func startRadio()
     /// Asks for permission to post notifications.
     func requestNotifications() async

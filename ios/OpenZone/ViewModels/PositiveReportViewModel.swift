@@ -1,4 +1,4 @@
-// "I tested positive", as on Android: the health officer's 8-digit code, the day symptoms started or "no
+// "I tested positive", as on Android: the health officer's one-time code, the day symptoms started or "no
 // symptoms", the user's consent, then `reportPositive`; the core's errors become what the user can do about
 // them. The form's checks say what can be sent; the core checks the code and the dates again and alone
 // decides what is uploaded.
@@ -30,7 +30,7 @@ enum ReportProblem: Equatable {
     }
 }
 
-/// A checked report, ready for `OpenZoneEngine.reportPositive`.
+/// A checked report, ready for `OpenZonePhone.reportPositive`.
 struct ReportSubmission: Equatable {
     let code: String
     let onsetDate: String?
@@ -38,9 +38,10 @@ struct ReportSubmission: Equatable {
 }
 
 enum PositiveReportForm {
-    static let codeLength = 8
+    /// Digits of a code (the key server issues them).
+    static let codeLength = Int(protocolConstants().codeDigits)
     /// The onset may be at most this many days back (the keys the phone keeps).
-    static let maxOnsetDays = 14
+    static let maxOnsetDays = Int(protocolConstants().retentionDays)
 
     /// The code without the spaces and dashes people type when reading it aloud.
     static func normalizeCode(_ code: String) -> String {
@@ -95,21 +96,21 @@ final class PositiveReportViewModel: ObservableObject {
     @Published private(set) var problems: [ReportField: ReportProblem] = [:]
     @Published private(set) var phase: Phase = .editing
 
-    private let engine: EngineControl
+    private let phone: PhoneControl
     private let keyServerConfigured: Bool
     private let now: () -> Date
     private let calendar: Calendar
 
-    init(engine: EngineControl, keyServerConfigured: Bool, now: @escaping () -> Date = { Date() },
+    init(phone: PhoneControl, keyServerConfigured: Bool, now: @escaping () -> Date = { Date() },
          calendar: Calendar = .current) {
-        self.engine = engine
+        self.phone = phone
         self.keyServerConfigured = keyServerConfigured
         self.now = now
         self.calendar = calendar
         onsetDate = now()
     }
 
-    /// The dates the onset picker offers: the last 14 days.
+    /// The dates the onset picker offers: the days the phone keeps keys for.
     var onsetRange: ClosedRange<Date> {
         let today = calendar.startOfDay(for: now())
         let first = calendar.date(byAdding: .day, value: -PositiveReportForm.maxOnsetDays, to: today) ?? today
@@ -141,7 +142,7 @@ final class PositiveReportViewModel: ObservableObject {
         }
         phase = .sending
         do {
-            let keys = try await engine.reportPositive(
+            let keys = try await phone.reportPositive(
                 code: submission.code, onsetDate: submission.onsetDate, consent: submission.consent)
             phase = .sent(keys: keys)
             code = ""

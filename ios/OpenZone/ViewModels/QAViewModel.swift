@@ -27,32 +27,32 @@ final class QAViewModel: ObservableObject {
     @Published private(set) var duty: [RadioDutyInfo]
     @Published private(set) var bluetooth: BluetoothDiagnostics? = nil
 
-    private let engine: EngineControl
+    private let phone: PhoneControl
     private let bluetoothDiagnostics: () -> BluetoothDiagnostics?
     private let live: () -> [LiveSighting]
     private let device: DeviceModel
     private let appVersion: String
     private let systemVersion: String
 
-    init(engine: EngineControl, bluetooth: @escaping () -> BluetoothDiagnostics?,
+    init(phone: PhoneControl, bluetooth: @escaping () -> BluetoothDiagnostics?,
          live: @escaping () -> [LiveSighting], device: DeviceModel, appVersion: String, systemVersion: String) {
-        self.engine = engine
+        self.phone = phone
         self.bluetoothDiagnostics = bluetooth
         self.live = live
         self.device = device
         self.appVersion = appVersion
         self.systemVersion = systemVersion
-        state = engine.state()
-        counters = engine.counters()
-        duty = engine.radioDuty()
-        identifier = engine.currentGattValue().map(QAViewModel.identifierText)
+        state = phone.state()
+        counters = phone.counters()
+        duty = phone.radioDuty()
+        identifier = phone.currentGattValue().map(QAViewModel.identifierText)
     }
 
     func refresh(now: Date = Date()) {
-        identifier = engine.currentGattValue().map(QAViewModel.identifierText)
-        state = engine.state()
-        counters = engine.counters()
-        duty = engine.radioDuty()
+        identifier = phone.currentGattValue().map(QAViewModel.identifierText)
+        state = phone.state()
+        counters = phone.counters()
+        duty = phone.radioDuty()
         bluetooth = bluetoothDiagnostics()
         rows = live().map { sighting in
             QARow(

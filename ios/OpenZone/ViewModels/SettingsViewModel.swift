@@ -29,25 +29,29 @@ final class SettingsViewModel: ObservableObject {
     @Published var qaMode: Bool {
         didSet {
             preferences.qaMode = qaMode
-            engine.setQaMode(on: qaMode)
+            phone.setQaMode(on: qaMode)
         }
     }
     @Published private(set) var deletion: Deletion = .idle
 
-    private let engine: EngineControl
+    private let phone: PhoneControl
     private let preferences: AppPreferences
     private let strings: Strings
+    /// Puts a new data key in the Keychain in place of the old one, and returns it.
+    private let replaceDataKey: () throws -> Data
     /// Set while the switch reflects a change made elsewhere (which must not be applied again).
     private var reflecting = false
-    /// Applies protection on or off (EngineHost.setProtection: the engine and the radio).
+    /// Applies protection on or off (PhoneHost.setProtection: the phone's radio and CoreBluetooth).
     var onProtectionChanged: ((Bool) -> Void)?
     /// Called after the data was deleted (the other screens reload).
     var onDeletedData: (() -> Void)?
 
-    init(engine: EngineControl, preferences: AppPreferences, strings: Strings) {
-        self.engine = engine
+    init(phone: PhoneControl, preferences: AppPreferences, strings: Strings,
+         replaceDataKey: @escaping () throws -> Data) {
+        self.phone = phone
         self.preferences = preferences
         self.strings = strings
+        self.replaceDataKey = replaceDataKey
         language = preferences.language
         protectionOn = !preferences.protectionPaused
         qaMode = preferences.qaMode
@@ -68,13 +72,13 @@ final class SettingsViewModel: ObservableObject {
         deletion = .idle
     }
 
-    /// Deletes everything the phone recorded and its keys (the core rotates to a fresh identifier), and
-    /// forgets which days the user was notified of.
+    /// Deletes everything the phone recorded and its keys (the core rotates to a fresh identifier); the
+    /// emptied store is sealed from now on under a new data key. Should the deletion fail after the key
+    /// was replaced, the store no longer opens with it and the next launch offers to start afresh.
     func confirmDeletion() {
         guard deletion == .confirming else { return }
         do {
-            try engine.deleteAllData()
-            preferences.notifiedDays = []
+            try phone.deleteAllData(newDataKey: try replaceDataKey())
             deletion = .done
             onDeletedData?()
         } catch {

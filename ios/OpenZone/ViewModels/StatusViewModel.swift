@@ -5,7 +5,7 @@
 import Foundation
 import OpenZoneCore
 
-/// How an engine state is shown.
+/// How a radio state is shown.
 struct StatusDisplay: Equatable {
     /// What the user can do about it, a button.
     enum Fix: Equatable {
@@ -71,29 +71,29 @@ final class StatusViewModel: ObservableObject {
     @Published private(set) var syncing = false
     @Published private(set) var lastOutcome: SyncOutcome? = nil
 
-    private let engine: EngineControl
+    private let phone: PhoneControl
     private let sync: SyncCoordinator
     private var sightingsToday: UInt64
     private var notificationsAllowed = true
-    /// "Turn on protection" (EngineHost.setProtection).
+    /// "Turn on protection" (PhoneHost.setProtection).
     var onStartProtection: (() -> Void)?
 
-    init(engine: EngineControl, sync: SyncCoordinator) {
-        self.engine = engine
+    init(phone: PhoneControl, sync: SyncCoordinator) {
+        self.phone = phone
         self.sync = sync
-        sightingsToday = engine.counters().sightingsToday
-        display = StatusDisplay.of(engine.state(), sightingsToday: sightingsToday, notificationsAllowed: true)
+        sightingsToday = phone.counters().sightingsToday
+        display = StatusDisplay.of(phone.state(), sightingsToday: sightingsToday, notificationsAllowed: true)
         lastSync = sync.lastSync
     }
 
-    /// Reads the engine again (the app came to the foreground, or the engine said something changed).
+    /// Reads the phone again (the app came to the foreground, or its listener said something changed).
     func refresh() {
-        sightingsToday = engine.counters().sightingsToday
+        sightingsToday = phone.counters().sightingsToday
         lastSync = sync.lastSync
         update()
     }
 
-    /// The engine's listener reported a finished scan window.
+    /// The phone's listener reported a finished scan window.
     func sightingsRecorded(today: UInt64) {
         sightingsToday = today
         update()
@@ -121,6 +121,6 @@ final class StatusViewModel: ObservableObject {
 
     private func update() {
         display = StatusDisplay.of(
-            engine.state(), sightingsToday: sightingsToday, notificationsAllowed: notificationsAllowed)
+            phone.state(), sightingsToday: sightingsToday, notificationsAllowed: notificationsAllowed)
     }
 }

@@ -6,10 +6,10 @@ import SwiftUI
 @MainActor
 struct OnboardingView: View {
     @StateObject private var model: OnboardingViewModel
-    @EnvironmentObject private var host: EngineHost
+    @EnvironmentObject private var host: PhoneHost
     @EnvironmentObject private var strings: Strings
 
-    init(host: EngineHost) {
+    init(host: PhoneHost) {
         _model = StateObject(wrappedValue: OnboardingViewModel(actions: host))
     }
 

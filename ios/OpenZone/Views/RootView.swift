@@ -5,7 +5,7 @@ import SwiftUI
 
 @MainActor
 struct RootView: View {
-    @EnvironmentObject private var host: EngineHost
+    @EnvironmentObject private var host: PhoneHost
     @EnvironmentObject private var strings: Strings
 
     var body: some View {

@@ -238,7 +238,7 @@ class MainActivity : ComponentActivity() {
                     sending = true
                     scope.launch {
                         val outcome = withContext(Dispatchers.Default) {
-                            PositiveReporter.send(app.engine, v.submission, texts, AppConfig.keyServerUrl != null)
+                            PositiveReporter.send(app.phone, v.submission, texts, AppConfig.keyServerUrl != null)
                         }
                         sending = false
                         message = when (outcome) {
@@ -274,14 +274,14 @@ class MainActivity : ComponentActivity() {
             },
             onQa = { on ->
                 scope.launch {
-                    withContext(Dispatchers.Default) { settings.setQaMode(app.engine, on) }
+                    withContext(Dispatchers.Default) { settings.setQaMode(app.phone, on) }
                     update()
                 }
             },
             onDeleteRequest = { settings.requestDeletion(); update() },
             onDeleteConfirm = {
                 scope.launch {
-                    withContext(Dispatchers.Default) { settings.confirmDeletion(app.engine) }
+                    withContext(Dispatchers.Default) { settings.confirmDeletion(app.phone, app.dataKeys) }
                     update()
                 }
             },

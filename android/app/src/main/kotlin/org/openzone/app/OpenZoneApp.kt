@@ -1,5 +1,6 @@
-// The process: one engine (the store admits one), shared by the foreground service, the UI and the sync
-// worker, opened on first use with the data key from the Android Keystore.
+// The process: one phone (the store admits one), shared by the foreground service, the UI and the sync
+// worker, opened on first use with the data key from the Android Keystore. Its listener posts the at-risk
+// notification when the core announces a day.
 package org.openzone.app
 
 import android.app.Application
@@ -9,8 +10,9 @@ import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
 import java.io.File
 import java.util.concurrent.Executors
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
+import org.openzone.app.events.PhoneEvents
+import org.openzone.app.i18n.Language
+import org.openzone.app.i18n.Texts
 import org.openzone.app.keys.DataKey
 import org.openzone.app.keys.DataKeyStore
 import org.openzone.app.keys.StoreOpener
@@ -20,30 +22,34 @@ import org.openzone.app.service.Notifications
 import org.openzone.app.system.KeystoreKeyWrapper
 import org.openzone.app.system.LanguageSync
 import org.openzone.app.system.SharedPreferencesStore
-import org.openzone.core.EngineListener
-import org.openzone.core.EngineState
-import org.openzone.core.OpenZoneEngine
+import org.openzone.core.OpenZonePhone
 
 class OpenZoneApp : Application() {
     lateinit var prefs: AppPreferences
         private set
 
-    /** The radio the engine drives. */
+    /** The radio the phone drives. */
     val radio: AndroidBlePlatform by lazy { AndroidBlePlatform(this) }
 
-    /** What the engine reports, for the UI. */
-    val events = EngineEvents()
+    /** The data key's file, wrapped by the Keystore ("delete my data" replaces the key). */
+    val dataKeys: DataKeyStore by lazy { DataKeyStore(File(noBackupFilesDir, "data-key.bin"), KeystoreKeyWrapper()) }
 
-    /** Work off the main thread that must run in order (engine start/stop, inputs). */
+    /** What the phone reports: the at-risk notification (in the app's language), errors to the log. */
+    private val events = PhoneEvents(
+        notifyAtRisk = { Notifications.atRisk(this, Texts(Language.fromTag(prefs.languageTag))) },
+        log = { Log.w(TAG, "core: $it") },
+    )
+
+    /** Work off the main thread that must run in order (radio start/stop, inputs). */
     val background = Executors.newSingleThreadExecutor { r -> Thread(r, "openzone-app") }
 
-    private val engineLazy = lazy { openEngine() }
+    private val phoneLazy = lazy { openPhone() }
 
-    /** The engine; opening it reads the store, so call it off the main thread the first time. */
-    val engine: OpenZoneEngine by engineLazy
+    /** The phone; opening it reads the store, so call it off the main thread the first time. */
+    val phone: OpenZonePhone by phoneLazy
 
-    /** The engine if it was opened already (never opens it). */
-    fun engineIfOpen(): OpenZoneEngine? = if (engineLazy.isInitialized()) engine else null
+    /** The phone if it was opened already (never opens it). */
+    fun phoneIfOpen(): OpenZonePhone? = if (phoneLazy.isInitialized()) phone else null
 
     override fun onCreate() {
         super.onCreate()
@@ -58,46 +64,20 @@ class OpenZoneApp : Application() {
     }
 
     private fun setForeground(foreground: Boolean) {
-        background.execute { engineIfOpen()?.setForeground(foreground) }
+        background.execute { phoneIfOpen()?.setForeground(foreground) }
     }
 
-    private fun openEngine(): OpenZoneEngine {
+    private fun openPhone(): OpenZonePhone {
         val storeDir = File(noBackupFilesDir, "store")
-        val keys = DataKeyStore(File(noBackupFilesDir, "data-key.bin"), KeystoreKeyWrapper())
-        val (engine, key) = StoreOpener.open(keys, wipe = { storeDir.deleteRecursively() }) { bytes ->
-            OpenZoneEngine(AppConfig.engineSettings(storeDir, bytes), radio, events, null)
+        val (phone, key) = StoreOpener.open(dataKeys, wipe = { storeDir.deleteRecursively() }) { bytes ->
+            OpenZonePhone(AppConfig.phoneSettings(storeDir, bytes), radio, events, null)
         }
         if (key is DataKey.Replaced) Log.w(TAG, "started over with a new data key: ${key.reason}")
-        radio.attach(engine)
-        return engine
+        radio.attach(phone)
+        return phone
     }
 
     companion object {
         const val TAG = "OpenZone"
-    }
-}
-
-/** The engine's callbacks (on the core's threads) as state flows the UI collects. */
-class EngineEvents : EngineListener {
-    private val stateFlow = MutableStateFlow<EngineState>(EngineState.Stopped)
-    private val sightingsFlow = MutableStateFlow(0uL)
-    private val errorFlow = MutableStateFlow<String?>(null)
-
-    val state: StateFlow<EngineState> = stateFlow
-    val sightingsToday: StateFlow<ULong> = sightingsFlow
-    /** The last error the core reported (full disk, damaged store), for the QA screen and logs. */
-    val lastError: StateFlow<String?> = errorFlow
-
-    override fun stateChanged(state: EngineState) {
-        stateFlow.value = state
-    }
-
-    override fun sightingsRecorded(today: ULong) {
-        sightingsFlow.value = today
-    }
-
-    override fun error(message: String) {
-        Log.w(OpenZoneApp.TAG, "core: $message")
-        errorFlow.value = message
     }
 }

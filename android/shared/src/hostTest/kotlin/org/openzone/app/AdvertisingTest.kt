@@ -17,7 +17,7 @@ private fun spec(n: Int) = AdvertiseSpec(listOf(UUID(0, n.toLong())), emptyList(
 val advertisingTests: List<HostTest> = listOf(
     "the core's en-v1 plan fits a legacy advertisement exactly, Flags included" to {
         val platform = RecordingPlatform()
-        val e = engine(tempDir(), platform)
+        val e = phone(tempDir(), platform)
         e.start()
         val plan = e.currentAdvertisement()!!
         val s = AdvertisePlanMapper.toSpec(plan)
@@ -34,7 +34,7 @@ val advertisingTests: List<HostTest> = listOf(
         e.destroy()
     },
     "the Bluezone plan puts its ID in manufacturer data 0x22B5" to {
-        val e = engine(tempDir(), RecordingPlatform(), scheme = IdentifierScheme.BLUEZONE_V3)
+        val e = phone(tempDir(), RecordingPlatform(), scheme = IdentifierScheme.BLUEZONE_V3)
         e.start()
         val plan = e.currentAdvertisement()!!
         val s = AdvertisePlanMapper.toSpec(plan)
@@ -51,7 +51,7 @@ val advertisingTests: List<HostTest> = listOf(
     },
     "each rotation stops the old advertisement and starts the new one (a new address)" to {
         val platform = RecordingPlatform()
-        val e = engine(tempDir(), platform)
+        val e = phone(tempDir(), platform)
         e.start()
         val c = AdvertiserController()
         val first = c.onStartRequested(AdvertisePlanMapper.toSpec(platform.plans.last()))

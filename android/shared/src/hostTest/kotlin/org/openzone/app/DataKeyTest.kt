@@ -1,35 +1,13 @@
 package org.openzone.app
 
 import java.io.File
-import java.security.SecureRandom
-import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
-import javax.crypto.SecretKey
-import javax.crypto.spec.GCMParameterSpec
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
 import org.openzone.app.keys.DataKey
 import org.openzone.app.keys.DataKeyStore
-import org.openzone.app.keys.KeyWrapper
 import org.openzone.app.keys.StoreOpener
-import org.openzone.core.OpenZoneEngine
-
-/** The Android Keystore wrapper's format with a software AES-GCM key: IV (12) || ciphertext || tag. */
-private class SoftwareWrapper : KeyWrapper {
-    var key: SecretKey = newKey()
-    var resets = 0
-    private fun newKey() = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
-    override fun wrap(plain: ByteArray): ByteArray {
-        val cipher = Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, key) }
-        return cipher.iv + cipher.doFinal(plain)
-    }
-    override fun unwrap(wrapped: ByteArray): ByteArray {
-        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
-        cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(128, wrapped, 0, 12))
-        return cipher.doFinal(wrapped, 12, wrapped.size - 12)
-    }
-    override fun reset() { resets++; key = newKey() }
-}
+import org.openzone.core.OpenZonePhone
 
 val dataKeyTests: List<HostTest> = listOf(
     "the key is made once, kept wrapped, and read back" to {
@@ -63,13 +41,28 @@ val dataKeyTests: List<HostTest> = listOf(
         file.writeBytes(bytes)
         assertTrue(DataKeyStore(file, wrapper).load() is DataKey.Replaced)
     },
+    "replacing the key (delete my data) makes a new one under a new wrapping key" to {
+        val file = File(tempDir(), "data-key.bin")
+        val wrapper = SoftwareWrapper()
+        val keys = DataKeyStore(file, wrapper)
+        val old = keys.load().bytes
+        val oldFile = file.readBytes()
+        val new = keys.replace()
+        assertTrue(!new.contentEquals(old))
+        assertEquals(1, wrapper.resets)
+        val again = DataKeyStore(file, wrapper).load()
+        assertTrue(again is DataKey.Existing && again.bytes.contentEquals(new), "$again")
+        // A copy of the old file opens nothing: its wrapping key is gone.
+        file.writeBytes(oldFile)
+        assertTrue(DataKeyStore(file, wrapper).load() is DataKey.Replaced)
+    },
     "a store the key does not open is wiped and opened with a fresh key" to {
         val dir = tempDir()
         val storeDir = File(dir, "store")
         val keyFile = File(dir, "data-key.bin")
         val wrapper = SoftwareWrapper()
         val platform = RecordingPlatform()
-        fun open(key: ByteArray) = OpenZoneEngine(settings(storeDir, key = key), platform, null, null)
+        fun open(key: ByteArray) = OpenZonePhone(settings(storeDir, key = key), platform, null, null)
         var wipes = 0
         val wipe = { wipes++; storeDir.deleteRecursively(); Unit }
         val (first, key1) = StoreOpener.open(DataKeyStore(keyFile, wrapper), wipe, ::open)

@@ -16,7 +16,7 @@ import org.openzone.app.i18n.T
 import org.openzone.app.i18n.Texts
 import org.openzone.core.DayExposure
 import org.openzone.core.ExportPublicKey
-import org.openzone.core.OpenZoneEngine
+import org.openzone.core.OpenZonePhone
 import org.openzone.core.Proximity
 import org.openzone.core.SimulatedAir
 import org.openzone.core.buildSignedExport
@@ -40,12 +40,12 @@ val exposureTests: List<HostTest> = listOf(
         assertEquals("About 4 minutes", ui.days.single().minutesText)
         assertEquals("Low risk", ui.days.single().riskText)
     },
-    "an at-risk day says what to do until 14 days after it, and whom to call" to {
+    "an at-risk day says what to do until the watch period after it ends, and whom to call" to {
         val texts = Texts(Language.VI)
         val days = listOf(
             day(today.minusDays(5), true, 31.6, Proximity.IMMEDIATE),
             day(today.minusDays(3), false, 2.0, Proximity.FAR, estimated = true),
-            day(today.minusDays(20), true), // older than the watch period: dropped
+            day(today.minusDays(ExposureState.WATCH_DAYS + 1), true), // older than the watch period: dropped
         )
         val ui = ExposureState.of(days, today, HealthContacts(schoolHealthOfficer = "0912 345 678"), texts)
         assertEquals(RiskLevel.AT_RISK, ui.level)
@@ -54,7 +54,8 @@ val exposureTests: List<HostTest> = listOf(
         assertEquals(texts(T.PROX_IMMEDIATE), ui.days[1].closenessText)
         assertEquals(texts(T.EXP_DAY_ESTIMATED), ui.days[0].estimatedNote)
         assertNull(ui.days[1].estimatedNote)
-        assertEquals(texts(T.EXP_STEP_WATCH, "date" to texts.date(today.plusDays(9))), ui.nextSteps.first())
+        val watchEnds = today.minusDays(5).plusDays(ExposureState.WATCH_DAYS)
+        assertEquals(texts(T.EXP_STEP_WATCH, "date" to texts.date(watchEnds)), ui.nextSteps.first())
         assertTrue(ui.detail.contains(texts.date(today.minusDays(5))))
         assertEquals(listOf("0912 345 678", "1900 9095"), ui.contacts.map { it.phone })
     },
@@ -70,8 +71,8 @@ val exposureTests: List<HostTest> = listOf(
         val air = SimulatedAir(11uL)
         val alicePhone = air.addPhone(0.0, 0.0, false)
         val bobPhone = air.addPhone(0.5, 0.0, false)
-        val alice = OpenZoneEngine(settings(File(dir, "alice")), alicePhone.platform(), null, clock)
-        val bob = OpenZoneEngine(
+        val alice = OpenZonePhone(settings(File(dir, "alice")), alicePhone.platform(), null, clock)
+        val bob = OpenZonePhone(
             settings(File(dir, "bob"), exportKeys = listOf(ExportPublicKey("310", "v1", signing.publicPem))),
             bobPhone.platform(), null, clock,
         )

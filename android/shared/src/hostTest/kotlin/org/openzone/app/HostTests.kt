@@ -24,6 +24,7 @@ fun main(args: Array<String>) {
         "gatt" to gattTests,
         "qa and diagnostics" to qaTests,
         "sync" to syncTests,
+        "phone events" to phoneEventsTests,
         "data key" to dataKeyTests,
     )
     val filter = args.firstOrNull()

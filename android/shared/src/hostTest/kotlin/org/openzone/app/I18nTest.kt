@@ -9,6 +9,7 @@ import org.openzone.app.i18n.Language
 import org.openzone.app.i18n.Strings
 import org.openzone.app.i18n.T
 import org.openzone.app.i18n.Texts
+import org.openzone.core.protocolConstants
 
 private val placeholder = Regex("\\{([a-z]+)\\}")
 
@@ -38,6 +39,18 @@ val i18nTests: List<HostTest> = listOf(
         }
         assertEquals(T.entries.size, Strings.table(Language.VI).size, "no stray vi entries")
         assertEquals(T.entries.size, Strings.table(Language.EN).size, "no stray en entries")
+    },
+    "the protocol's numbers in the texts come from the core" to {
+        val c = protocolConstants()
+        for (lang in Language.entries) {
+            val texts = Texts(lang)
+            assertTrue(texts(T.POS_CODE_LABEL).contains("${c.codeDigits}"), texts(T.POS_CODE_LABEL))
+            assertTrue(texts(T.EXP_NONE_DETAIL).contains("${c.retentionDays}"), texts(T.EXP_NONE_DETAIL))
+            for (key in T.entries) {
+                val text = texts(key)
+                assertTrue("{retention}" !in text && "{digits}" !in text, "$lang $key: $text")
+            }
+        }
     },
     "Vietnamese is the default and unknown tags fall back to it" to {
         assertEquals(Language.VI, Language.DEFAULT)

@@ -3,8 +3,8 @@ package org.openzone.app
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
-import org.openzone.app.platform.EngineInputs
 import org.openzone.app.platform.Permissions
+import org.openzone.app.platform.PhoneInputs
 import org.openzone.app.platform.PlatformFacts
 import org.openzone.core.EngineState
 import org.openzone.core.PermissionKind
@@ -25,19 +25,19 @@ val platformFactsTests: List<HostTest> = listOf(
         assertTrue(none.copy(granted = setOf(Permissions.ACCESS_FINE_LOCATION)).radioPermissionsGranted)
         assertEquals(listOf(Permissions.ACCESS_FINE_LOCATION, Permissions.ACCESS_COARSE_LOCATION), Permissions.radio(23))
     },
-    "the engine hears Bluetooth and permissions and says what is missing" to {
+    "the phone hears Bluetooth and permissions and says what is missing" to {
         val platform = RecordingPlatform()
-        val e = engine(tempDir(), platform)
+        val e = phone(tempDir(), platform)
         e.start()
         val granted = PlatformFacts(sdkInt = 34, bluetoothOn = true, granted = Permissions.radio(34).toSet())
-        EngineInputs.apply(e, granted)
+        PhoneInputs.apply(e, granted)
         assertTrue(e.state() is EngineState.Running, "${e.state()}")
-        EngineInputs.apply(e, granted.copy(granted = granted.granted - Permissions.BLUETOOTH_ADVERTISE))
+        PhoneInputs.apply(e, granted.copy(granted = granted.granted - Permissions.BLUETOOTH_ADVERTISE))
         assertEquals(EngineState.PermissionMissing(PermissionKind.ADVERTISE), e.state())
         assertTrue("stopAdvertising" in platform.calls, "the radio stops without the permission")
-        EngineInputs.apply(e, granted.copy(bluetoothOn = false))
+        PhoneInputs.apply(e, granted.copy(bluetoothOn = false))
         assertEquals(EngineState.BluetoothOff, e.state())
-        EngineInputs.apply(e, granted)
+        PhoneInputs.apply(e, granted)
         assertTrue(e.state() is EngineState.Running, "${e.state()}")
         e.stop()
         e.destroy()

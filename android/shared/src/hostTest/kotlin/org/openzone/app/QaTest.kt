@@ -55,7 +55,7 @@ val qaTests: List<HostTest> = listOf(
     },
     "the QA screen shows the identifier, live rows, counters and duty of every mode" to {
         val platform = RecordingPlatform()
-        val e = engine(tempDir(), platform)
+        val e = phone(tempDir(), platform)
         e.start()
         val texts = Texts(Language.EN)
         val live = LiveSightings()
@@ -76,10 +76,10 @@ val qaTests: List<HostTest> = listOf(
     },
     "the diagnostics file holds no key, identifier or address" to {
         val platform = RecordingPlatform()
-        val e = engine(tempDir(), platform)
+        val e = phone(tempDir(), platform)
         e.start()
         val peer = "5A:AB:CD:EF:01:23"
-        val other = engine(tempDir(), RecordingPlatform())
+        val other = phone(tempDir(), RecordingPlatform())
         other.start()
         ScanRecordMapper(e).onScanResult(PlatformScanResult(peer, other.currentAdvertisement()!!.raw, -60, null))
         assertEquals(1uL, e.counters().sightings)

@@ -13,6 +13,7 @@ import org.openzone.app.ble.ScanFilterPlan
 import org.openzone.app.ble.ScanRecordMapper
 import org.openzone.app.qa.LiveSightings
 import org.openzone.app.qa.SightingKind
+import org.openzone.core.protocolConstants
 
 /** Android pads ScanRecord.getBytes() to 62 bytes (advertisement and scan response). */
 private fun padded(raw: ByteArray) = raw + ByteArray(62 - raw.size)
@@ -23,12 +24,12 @@ private val iphoneOverflow = byteArrayOf(0x02, 0x01, 0x1A, 0x14, 0xFF.toByte(), 
 val scanMapperTests: List<HostTest> = listOf(
     "a scan result of another phone's advertisement becomes a sighting in the core" to {
         val alicePlatform = RecordingPlatform()
-        val alice = engine(tempDir(), alicePlatform)
+        val alice = phone(tempDir(), alicePlatform)
         alice.start()
         val plan = alicePlatform.plans.last()
         assertEquals(31, plan.raw.size)
         val bobPlatform = RecordingPlatform()
-        val bob = engine(tempDir(), bobPlatform)
+        val bob = phone(tempDir(), bobPlatform)
         bob.start()
         val live = LiveSightings()
         val mapper = ScanRecordMapper(bob, live::add)
@@ -48,8 +49,20 @@ val scanMapperTests: List<HostTest> = listOf(
         assertEquals(0uL, alice.counters().sightings)
         for (e in listOf(alice, bob)) { e.stop(); e.destroy() }
     },
+    "an unknown RSSI still records a sighting: the core's rule, not the shell's" to {
+        val alicePlatform = RecordingPlatform()
+        val alice = phone(tempDir(), alicePlatform)
+        alice.start()
+        val bob = phone(tempDir(), RecordingPlatform())
+        bob.start()
+        val unknown = protocolConstants().rssiUnknown.toInt()
+        val result = PlatformScanResult("5A:11:22:33:44:55", padded(alicePlatform.plans.last().raw), unknown, null)
+        assertTrue(ScanRecordMapper(bob).onScanResult(result))
+        assertEquals(1uL, bob.counters().sightings)
+        for (e in listOf(alice, bob)) { e.stop(); e.destroy() }
+    },
     "results that are not OpenZone's or have no bytes record nothing" to {
-        val bob = engine(tempDir(), RecordingPlatform())
+        val bob = phone(tempDir(), RecordingPlatform())
         bob.start()
         val mapper = ScanRecordMapper(bob)
         assertFalse(mapper.onScanResult(PlatformScanResult("AA", null, -50, null)))
@@ -61,28 +74,33 @@ val scanMapperTests: List<HostTest> = listOf(
         bob.stop()
         bob.destroy()
     },
-    "RSSI and TX power are clamped to what the core takes" to {
-        assertEquals((-127).toByte(), ScanRecordMapper.rssi(-200))
-        assertEquals(126.toByte(), ScanRecordMapper.rssi(300))
+    "RSSI passes through as Android reports it; TX power comes from the record, else the radio" to {
+        val unknown = protocolConstants().rssiUnknown
         assertEquals((-60).toByte(), ScanRecordMapper.rssi(-60))
+        assertEquals(unknown, ScanRecordMapper.rssi(unknown.toInt()))
+        assertEquals((-128).toByte(), ScanRecordMapper.rssi(-128))
+        // Only what no signed byte carries is the core's "unknown" without asking it.
+        assertEquals(unknown, ScanRecordMapper.rssi(300))
+        assertEquals(unknown, ScanRecordMapper.rssi(-200))
+        val absent = ScanRecordMapper.TX_POWER_NOT_PRESENT
         fun tx(level: Int?, radio: Int?) = ScanRecordMapper.txPower(PlatformScanResult("a", null, 0, level, radio))
-        assertEquals((-8).toByte(), tx(-8, 127))
+        assertEquals((-8).toByte(), tx(-8, absent))
         assertEquals(5.toByte(), tx(null, 5))
-        assertNull(tx(null, 127))
+        assertNull(tx(null, absent))
         assertNull(tx(Int.MIN_VALUE, null))
         assertEquals(3.toByte(), tx(Int.MIN_VALUE, 3))
     },
     "an iPhone in the background is read over GATT through the read queue" to {
-        val alice = engine(tempDir(), RecordingPlatform())
+        val alice = phone(tempDir(), RecordingPlatform())
         alice.start()
         val bobPlatform = RecordingPlatform()
-        val bob = engine(tempDir(), bobPlatform)
+        val bob = phone(tempDir(), bobPlatform)
         bob.start()
         val peer = "4C:00:00:00:00:01"
         ScanRecordMapper(bob).onScanResult(PlatformScanResult(peer, padded(iphoneOverflow), -55, null,
             manufacturerIds = listOf(0x004C)))
         assertEquals(0uL, bob.counters().sightings, "nothing to record before the read")
-        assertTrue(waitUntil { bobPlatform.gattRequests.contains(peer) }, "the engine asked for a read")
+        assertTrue(waitUntil { bobPlatform.gattRequests.contains(peer) }, "the phone asked for a read")
         val queue = GattReadQueue(bob)
         val (session, stale) = queue.begin(peer, System.currentTimeMillis())
         assertTrue(stale.isEmpty())
@@ -98,7 +116,7 @@ val scanMapperTests: List<HostTest> = listOf(
     },
     "the core's scan filter becomes Android filters, Apple's on the overflow type byte" to {
         val platform = RecordingPlatform()
-        val e = engine(tempDir(), platform)
+        val e = phone(tempDir(), platform)
         e.start()
         assertTrue(waitUntil { platform.filters.isNotEmpty() }, "the engine's task starts the first scan")
         val filters = ScanFilterPlan.filters(platform.filters.first())

@@ -8,8 +8,8 @@ import kotlin.test.assertTrue
 import org.openzone.app.i18n.Language
 import org.openzone.app.i18n.T
 import org.openzone.app.i18n.Texts
-import org.openzone.app.platform.EngineInputs
 import org.openzone.app.platform.Permissions
+import org.openzone.app.platform.PhoneInputs
 import org.openzone.app.platform.PlatformFacts
 import org.openzone.app.status.Fix
 import org.openzone.app.status.StatusState
@@ -26,7 +26,7 @@ private val facts12 = PlatformFacts(
 private val facts11 = facts12.copy(sdkInt = 30, granted = Permissions.radio(30).toSet())
 
 val statusTests: List<HostTest> = listOf(
-    "each engine state gives its one thing to fix" to {
+    "each radio state gives its one thing to fix" to {
         val cases = listOf(
             EngineState.Stopped to Fix.START_PROTECTION,
             EngineState.BluetoothOff to Fix.TURN_ON_BLUETOOTH,
@@ -46,7 +46,7 @@ val statusTests: List<HostTest> = listOf(
             assertTrue(ui.headline.isNotBlank() && ui.detail.isNotBlank())
         }
     },
-    "a stopped engine asks first for what would keep the service from starting" to {
+    "a stopped radio asks first for what would keep the service from starting" to {
         val stopped = EngineState.Stopped
         assertEquals(Fix.GRANT_NEARBY_DEVICES, StatusState.of(stopped, facts12.copy(granted = emptySet()), 0uL, null, vi).fix)
         assertEquals(Fix.GRANT_LOCATION, StatusState.of(stopped, facts11.copy(granted = emptySet()), 0uL, null, vi).fix)
@@ -99,16 +99,16 @@ val statusTests: List<HostTest> = listOf(
         assertTrue(ui.detail.contains(en(T.STATUS_NO_BLE_DETAIL)))
     },
     "the real engine's states map through the status screen" to {
-        val e = engine(tempDir(), RecordingPlatform())
+        val e = phone(tempDir(), RecordingPlatform())
         assertEquals(Fix.START_PROTECTION, StatusState.of(e.state(), facts12, 0uL, null, vi).fix)
         e.start()
-        EngineInputs.apply(e, facts12.copy(granted = emptySet()))
+        PhoneInputs.apply(e, facts12.copy(granted = emptySet()))
         assertEquals(Fix.GRANT_NEARBY_DEVICES, StatusState.of(e.state(), facts12, 0uL, null, vi).fix)
-        EngineInputs.apply(e, facts12)
+        PhoneInputs.apply(e, facts12)
         assertTrue(StatusState.of(e.state(), facts12, e.counters().sightingsToday, null, vi).protected)
         e.stop()
         e.destroy()
-        val refusing = engine(tempDir(), RecordingPlatform(refuseAdvertising = "advertising is not supported"))
+        val refusing = phone(tempDir(), RecordingPlatform(refuseAdvertising = "advertising is not supported"))
         refusing.start()
         assertTrue(waitUntil { refusing.state() is EngineState.Failing }, "${refusing.state()}")
         assertEquals(Fix.OPEN_BLUETOOTH_SETTINGS, StatusState.of(refusing.state(), facts12, 0uL, null, vi).fix)

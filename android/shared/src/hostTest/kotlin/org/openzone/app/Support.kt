@@ -1,17 +1,23 @@
-// What the tests share: engine settings, temporary directories, a BlePlatform implemented in Kotlin that
-// records what the engine asks of the radio, and waiting for the engine's threads.
+// What the tests share: phone settings, temporary directories, a BlePlatform implemented in Kotlin that
+// records what the core asks of the radio, the Keystore wrapper's format in software, and waiting for the
+// core's threads.
 package org.openzone.app
 
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.CopyOnWriteArrayList
+import javax.crypto.Cipher
+import javax.crypto.KeyGenerator
+import javax.crypto.SecretKey
+import javax.crypto.spec.GCMParameterSpec
+import org.openzone.app.keys.KeyWrapper
 import org.openzone.core.AdvertisementPlan
 import org.openzone.core.BlePlatform
 import org.openzone.core.DeviceModel
-import org.openzone.core.EngineSettings
 import org.openzone.core.ExportPublicKey
 import org.openzone.core.IdentifierScheme
-import org.openzone.core.OpenZoneEngine
+import org.openzone.core.OpenZonePhone
+import org.openzone.core.PhoneSettings
 import org.openzone.core.RadioException
 import org.openzone.core.ScanFilterSpec
 import org.openzone.core.WallClock
@@ -24,7 +30,7 @@ fun settings(
     scheme: IdentifierScheme = IdentifierScheme.EN_V1,
     keyServerUrl: String? = null,
     exportKeys: List<ExportPublicKey> = listOf(),
-) = EngineSettings(
+) = PhoneSettings(
     dataDir = dir.path,
     dataKey = key,
     scheme = scheme,
@@ -32,9 +38,10 @@ fun settings(
     riskConfigJson = null,
     keyServerUrl = keyServerUrl,
     exportKeys = exportKeys,
+    uploadSealingKeys = listOf(),
 )
 
-/** A radio in Kotlin: records the engine's requests; refuses when told to. */
+/** A radio in Kotlin: records the core's requests; refuses when told to. */
 class RecordingPlatform(private val refuseAdvertising: String? = null) : BlePlatform {
     val calls = CopyOnWriteArrayList<String>()
     val plans = CopyOnWriteArrayList<AdvertisementPlan>()
@@ -61,10 +68,27 @@ class RecordingPlatform(private val refuseAdvertising: String? = null) : BlePlat
     }
 
     override fun readGatt(peer: String) {
-        // Answered later by the test, never from inside this call (the engine is mid-step).
+        // Answered later by the test, never from inside this call (the core is mid-step).
         calls.add("readGatt")
         gattRequests.add(peer)
     }
+}
+
+/** The Android Keystore wrapper's format with a software AES-GCM key: IV (12) || ciphertext || tag. */
+class SoftwareWrapper : KeyWrapper {
+    var key: SecretKey = newKey()
+    var resets = 0
+    private fun newKey() = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+    override fun wrap(plain: ByteArray): ByteArray {
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, key) }
+        return cipher.iv + cipher.doFinal(plain)
+    }
+    override fun unwrap(wrapped: ByteArray): ByteArray {
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
+        cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(128, wrapped, 0, 12))
+        return cipher.doFinal(wrapped, 12, wrapped.size - 12)
+    }
+    override fun reset() { resets++; key = newKey() }
 }
 
 class ShiftedClock : WallClock {
@@ -72,9 +96,9 @@ class ShiftedClock : WallClock {
     override fun nowMs(): ULong = (System.currentTimeMillis() + offsetMs).toULong()
 }
 
-fun engine(dir: File, platform: BlePlatform, keyServerUrl: String? = null, clock: WallClock? = null,
-           scheme: IdentifierScheme = IdentifierScheme.EN_V1): OpenZoneEngine =
-    OpenZoneEngine(settings(dir, keyServerUrl = keyServerUrl, scheme = scheme), platform, null, clock)
+fun phone(dir: File, platform: BlePlatform, keyServerUrl: String? = null, clock: WallClock? = null,
+          scheme: IdentifierScheme = IdentifierScheme.EN_V1): OpenZonePhone =
+    OpenZonePhone(settings(dir, keyServerUrl = keyServerUrl, scheme = scheme), platform, null, clock)
 
 /** Waits up to [timeoutMs] for [condition]; returns whether it came true. */
 fun waitUntil(timeoutMs: Long = 5_000, condition: () -> Boolean): Boolean {

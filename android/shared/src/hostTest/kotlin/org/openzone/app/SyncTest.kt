@@ -7,17 +7,12 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.openzone.app.prefs.AppPreferences
 import org.openzone.app.prefs.InMemoryKeyValueStore
-import org.openzone.app.sync.AtRiskNotifier
 import org.openzone.app.sync.SyncDecision
 import org.openzone.app.sync.SyncPolicy
 import org.openzone.app.sync.SyncRunner
-import org.openzone.core.DayExposure
 import org.openzone.core.OpenZoneException
-import org.openzone.core.Proximity
 
 private val today = LocalDate.of(2025, 11, 20)
-private fun day(offset: Long, atRisk: Boolean) =
-    DayExposure(today.minusDays(offset).toString(), atRisk, 20.0, Proximity.NEAR, false)
 
 val syncTests: List<HostTest> = listOf(
     "sync runs every 6 hours on a network, not on a low battery, spread over the period" to {
@@ -39,21 +34,9 @@ val syncTests: List<HostTest> = listOf(
         assertEquals(SyncDecision.FAILURE, SyncPolicy.decide(OpenZoneException.Storage("disk full"), 0))
         assertEquals(SyncDecision.FAILURE, SyncPolicy.decide(OpenZoneException.InvalidInput("no server"), 0))
     },
-    "a day is notified once, when it becomes at risk, and not if it was before" to {
-        val prefs = AppPreferences(InMemoryKeyValueStore())
-        val n = AtRiskNotifier(prefs)
-        assertEquals(emptyList(), n.newlyAtRisk(listOf(day(2, false)), today))
-        assertEquals(listOf(today.minusDays(2)), n.newlyAtRisk(listOf(day(2, true), day(3, false)), today))
-        assertEquals(emptyList(), n.newlyAtRisk(listOf(day(2, true)), today), "already notified")
-        assertEquals(listOf(today.minusDays(1)), n.newlyAtRisk(listOf(day(2, true), day(1, true)), today))
-        assertEquals(emptyList(), n.newlyAtRisk(listOf(day(20, true)), today), "outside the watch period")
-        // Notified days leave the memory once outside the watch period.
-        AtRiskNotifier(prefs).newlyAtRisk(emptyList(), today.plusDays(30))
-        assertEquals(emptySet(), prefs.notifiedAtRiskDays)
-    },
     "a sync without a key server fails for good; a refusing server is retried" to {
         val prefs = AppPreferences(InMemoryKeyValueStore())
-        val alone = engine(tempDir(), RecordingPlatform())
+        val alone = phone(tempDir(), RecordingPlatform())
         val failed = runBlocking { SyncRunner(alone, prefs).run(today, 0) }
         assertEquals(SyncDecision.FAILURE, failed.decision)
         assertTrue(failed.reason!!.startsWith("InvalidInput"), failed.reason)
@@ -61,10 +44,10 @@ val syncTests: List<HostTest> = listOf(
         alone.destroy()
         val refusing = refusingKeyServer(403)
         try {
-            val e = engine(tempDir(), RecordingPlatform(), keyServerUrl = "http://127.0.0.1:${refusing.address.port}")
+            val e = phone(tempDir(), RecordingPlatform(), keyServerUrl = "http://127.0.0.1:${refusing.address.port}")
             val result = runBlocking { SyncRunner(e, prefs).run(today, 0) }
             assertEquals(SyncDecision.RETRY, result.decision, result.reason)
-            assertTrue(result.newlyAtRisk.isEmpty())
+            assertEquals(null, result.summary)
             e.destroy()
         } finally {
             refusing.stop(0)

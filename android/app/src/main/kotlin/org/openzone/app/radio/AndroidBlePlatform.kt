@@ -1,7 +1,7 @@
 // The core's BlePlatform on Android: BluetoothLeAdvertiser, BluetoothLeScanner, a GATT server and GATT
 // client reads. Decisions live in the shared module (ScanController, AdvertiserController, GattReadSession,
 // ScanRecordMapper, ScanFilterPlan, GattServerResponder, all tested on the host JVM); this file only calls
-// Android. Every Android call runs on one HandlerThread, so the controllers see one thread, and the engine
+// Android. Every Android call runs on one HandlerThread, so the controllers see one thread, and the phone
 // is never called back from inside one of its own calls (its methods return at once).
 package org.openzone.app.radio
 
@@ -52,7 +52,7 @@ import org.openzone.app.qa.RadioGlueStats
 import org.openzone.app.system.PlatformFactsReader
 import org.openzone.core.AdvertisementPlan
 import org.openzone.core.BlePlatform
-import org.openzone.core.OpenZoneEngine
+import org.openzone.core.OpenZonePhone
 import org.openzone.core.RadioException
 import org.openzone.core.ScanFilterSpec
 
@@ -64,7 +64,7 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
     private val manager = context.getSystemService(BluetoothManager::class.java)
     private val adapter get() = manager?.adapter
 
-    @Volatile private var engine: OpenZoneEngine? = null
+    @Volatile private var phone: OpenZonePhone? = null
     private var mapper: ScanRecordMapper? = null
     private var gattReads: GattReadQueue? = null
 
@@ -88,11 +88,11 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
         override fun removeEldestEntry(eldest: MutableMap.MutableEntry<String, BluetoothDevice>?) = size > 256
     }
 
-    /** Called once the engine exists (the engine is created with this platform). */
-    fun attach(engine: OpenZoneEngine) {
-        this.engine = engine
-        mapper = ScanRecordMapper(engine, live::add)
-        gattReads = GattReadQueue(engine)
+    /** Called once the phone exists (the phone is created with this platform). */
+    fun attach(phone: OpenZonePhone) {
+        this.phone = phone
+        mapper = ScanRecordMapper(phone, live::add)
+        gattReads = GattReadQueue(phone)
     }
 
     fun stats(): RadioGlueStats = RadioGlueStats(
@@ -212,14 +212,14 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
             handler.post {
                 advertiser.onStarted(generation)
                 // Clears a failure reported earlier, so the status screen says protection works again.
-                engine?.radioFailed(null)
+                phone?.radioFailed(null)
             }
         }
 
         override fun onStartFailure(errorCode: Int) {
             handler.post {
-                // Android answers startAdvertising later, here: tell the engine, so its status shows it.
-                engine?.radioFailed("advertising failed: ${AdvertiseFailure.name(errorCode)}")
+                // Android answers startAdvertising later, here: tell the phone, so its status shows it.
+                phone?.radioFailed("advertising failed: ${AdvertiseFailure.name(errorCode)}")
                 advertise(advertiser.onFailed(generation, errorCode))
             }
         }
@@ -287,7 +287,7 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
             override fun onScanFailed(errorCode: Int) {
                 Log.w(OpenZoneApp.TAG, "scan failed: $errorCode")
                 handler.post {
-                    engine?.radioFailed("scanning failed: error $errorCode")
+                    phone?.radioFailed("scanning failed: error $errorCode")
                     scans.onStartFailed()
                 }
             }
@@ -451,7 +451,7 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
         ) {
             val expected = servedCharacteristic?.toString().orEmpty()
             val response = GattServerResponder.respond(
-                characteristic.uuid.toString(), expected, offset, engine?.currentGattValue(),
+                characteristic.uuid.toString(), expected, offset, phone?.currentGattValue(),
             )
             runCatching { gattServer?.sendResponse(device, requestId, response.status, offset, response.value) }
         }

@@ -1,7 +1,7 @@
-// The foreground service that keeps the engine running: type connectedDevice, a quiet persistent
+// The foreground service that keeps the phone's radio running: type connectedDevice, a quiet persistent
 // notification, restarted by Android if the process dies (START_STICKY), after boot and after updates
-// (StartReceiver). It starts the engine, tells it about Bluetooth and permissions, and stops it on the
-// way out. Why a foreground service, and why these types: docs/android.md.
+// (StartReceiver). It starts the radio, tells the phone about Bluetooth and permissions, and stops the
+// radio on the way out. Why a foreground service, and why these types: docs/android.md.
 package org.openzone.app.service
 
 import android.app.Service
@@ -20,8 +20,8 @@ import androidx.core.content.ContextCompat
 import org.openzone.app.OpenZoneApp
 import org.openzone.app.i18n.Language
 import org.openzone.app.i18n.Texts
-import org.openzone.app.platform.EngineInputs
 import org.openzone.app.platform.Permissions
+import org.openzone.app.platform.PhoneInputs
 import org.openzone.app.system.PlatformFactsReader
 
 class OpenZoneService : Service() {
@@ -48,10 +48,10 @@ class OpenZoneService : Service() {
         }
         ContextCompat.registerReceiver(this, receiver, filter, ContextCompat.RECEIVER_NOT_EXPORTED)
         app.background.execute {
-            val engine = app.engine
-            EngineInputs.apply(engine, PlatformFactsReader.read(this))
-            engine.setQaMode(app.prefs.qaMode)
-            engine.start()
+            val phone = app.phone
+            PhoneInputs.apply(phone, PlatformFactsReader.read(this))
+            phone.setQaMode(app.prefs.qaMode)
+            phone.start()
         }
     }
 
@@ -63,7 +63,7 @@ class OpenZoneService : Service() {
     override fun onDestroy() {
         runCatching { unregisterReceiver(receiver) }
         app.background.execute {
-            app.engineIfOpen()?.stop()
+            app.phoneIfOpen()?.stop()
             app.radio.shutdown()
         }
         super.onDestroy()
@@ -72,7 +72,7 @@ class OpenZoneService : Service() {
     override fun onBind(intent: Intent?): IBinder? = null
 
     private fun refreshInputs() {
-        app.background.execute { app.engineIfOpen()?.let { EngineInputs.apply(it, PlatformFactsReader.read(this)) } }
+        app.background.execute { app.phoneIfOpen()?.let { PhoneInputs.apply(it, PlatformFactsReader.read(this)) } }
     }
 
     /** startForeground with this version's type; false when Android refuses (a permission is missing). */

@@ -1,5 +1,5 @@
 // The screens, each a function of a plain state object from the shared module and callbacks: they hold no
-// logic (the states are tested on the host JVM) and render the same in Compose UI tests without an engine.
+// logic (the states are tested on the host JVM) and render the same in Compose UI tests without a phone.
 package org.openzone.app.ui
 
 import androidx.compose.foundation.layout.Arrangement
@@ -200,7 +200,7 @@ fun PositiveReportScreen(
         Text(texts(T.POS_INTRO))
         OutlinedTextField(
             value = input.code,
-            onValueChange = { onChange(input.copy(code = it.take(12))) },
+            onValueChange = { onChange(input.copy(code = it.take(PositiveReportForm.MAX_INPUT_LENGTH))) },
             label = { Text(texts(T.POS_CODE_LABEL)) },
             isError = Field.CODE in problems,
             supportingText = codeProblem?.let { p -> @Composable { Text(PositiveReportForm.message(p, texts)) } },

@@ -1,4 +1,4 @@
-// What the screens show, read from the engine and the phone off the main thread once a second while the
+// What the screens show, read from the core's phone and the device off the main thread once a second while the
 // app is visible (and at once after an action).
 package org.openzone.app.ui
 
@@ -13,7 +13,7 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.openzone.app.OpenZoneApp
 import org.openzone.app.i18n.Language
-import org.openzone.app.platform.EngineInputs
+import org.openzone.app.platform.PhoneInputs
 import org.openzone.app.platform.PlatformFacts
 import org.openzone.app.qa.LiveSighting
 import org.openzone.app.qa.RadioGlueStats
@@ -64,11 +64,11 @@ class UiModel(private val app: OpenZoneApp, private val scope: CoroutineScope) {
     private fun read(): Snapshot {
         val prefs = app.prefs
         val facts = PlatformFactsReader.read(app)
-        val engine = app.engine
-        // Permissions granted in the app (or in Settings) reach the engine without waiting for the service.
-        EngineInputs.apply(engine, facts)
+        val phone = app.phone
+        // Permissions granted in the app (or in Settings) reach the phone without waiting for the service.
+        PhoneInputs.apply(phone, facts)
         val days = try {
-            engine.exposureDays()
+            phone.exposureDays()
         } catch (e: OpenZoneException) {
             emptyList()
         }
@@ -78,12 +78,12 @@ class UiModel(private val app: OpenZoneApp, private val scope: CoroutineScope) {
             protectionOn = !prefs.protectionPaused,
             qaMode = prefs.qaMode,
             facts = facts,
-            state = engine.state(),
-            counters = engine.counters(),
+            state = phone.state(),
+            counters = phone.counters(),
             days = days,
             lastSync = prefs.lastSyncDate?.let { runCatching { LocalDate.parse(it) }.getOrNull() },
-            gattValue = if (prefs.qaMode) engine.currentGattValue() else null,
-            duty = engine.radioDuty(),
+            gattValue = if (prefs.qaMode) phone.currentGattValue() else null,
+            duty = phone.radioDuty(),
             radio = app.radio.stats(),
             live = app.radio.live.snapshot(System.currentTimeMillis()),
         )

@@ -1,5 +1,6 @@
-// The periodic download of published keys (WorkManager): the core syncs and checks the exports; the shared
-// SyncRunner decides success, retry or failure, and which days are newly at risk (one notification).
+// The periodic download of published keys (WorkManager): the core syncs and checks the exports, and its
+// listener (PhoneEvents, in OpenZoneApp) posts the notification of each day newly at risk while it does;
+// the shared SyncRunner decides success, retry or failure.
 package org.openzone.app.work
 
 import android.content.Context
@@ -19,9 +20,6 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.openzone.app.AppConfig
 import org.openzone.app.OpenZoneApp
-import org.openzone.app.i18n.Language
-import org.openzone.app.i18n.Texts
-import org.openzone.app.service.Notifications
 import org.openzone.app.sync.SyncDecision
 import org.openzone.app.sync.SyncPolicy
 import org.openzone.app.sync.SyncRunner
@@ -31,11 +29,13 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         val app = applicationContext as OpenZoneApp
         if (!app.prefs.consentGiven || AppConfig.keyServerUrl == null) return Result.success()
         // Opening the store reads the disk: not on the worker's default dispatcher's caller.
-        val engine = withContext(Dispatchers.IO) { app.engine }
+        val phone = withContext(Dispatchers.IO) { app.phone }
         // The core's days are UTC days, as its exposure windows are.
-        val result = SyncRunner(engine, app.prefs).run(LocalDate.now(ZoneOffset.UTC), runAttemptCount)
-        if (result.newlyAtRisk.isNotEmpty()) {
-            Notifications.atRisk(app, Texts(Language.fromTag(app.prefs.languageTag)))
+        val result = SyncRunner(phone, app.prefs).run(LocalDate.now(ZoneOffset.UTC), runAttemptCount)
+        // Counts only: whether the user is at risk stays out of the log.
+        result.summary?.let {
+            Log.i(OpenZoneApp.TAG, "sync: ${it.exportsChecked} exports checked, ${it.exportsRejected} rejected, " +
+                "${it.exportsFailed} to retry")
         }
         result.reason?.let { Log.w(OpenZoneApp.TAG, "sync: $it") }
         return when (result.decision) {

@@ -1,11 +1,12 @@
-// GATT, both sides. Client: the engine asks to read an iPhone's characteristic (one at a time, rationed by
-// the core's GATT policy); a session walks Android's callbacks (connect, discover services, read) and
-// reports exactly once to `engine.gattReadDone`, and always closes the BluetoothGatt (Android has few
-// client slots, and a leaked one blocks later connections until Bluetooth restarts). Server: peers read
-// the characteristic, answered with `engine.currentGattValue()`.
+// GATT, both sides. Client: the core asks to read an iPhone's characteristic (one at a time, rationed by
+// its GATT policy); a session walks Android's callbacks (connect, discover services, read) and reports
+// exactly once to `phone.gattReadDone`, and always closes the BluetoothGatt (Android has few client slots,
+// and a leaked one blocks later connections until Bluetooth restarts). Server: peers read the
+// characteristic, answered with `phone.currentGattValue()`.
 package org.openzone.app.ble
 
-import org.openzone.core.OpenZoneEngineInterface
+import org.openzone.core.OpenZonePhoneInterface
+import org.openzone.core.protocolConstants
 
 /** Android's BluetoothGatt status codes used here. */
 object GattStatus {
@@ -26,7 +27,7 @@ sealed interface GattCommand {
 /** One read of one peer. Not thread-safe: Android's GATT callbacks for one connection are serialised. */
 class GattReadSession(
     val peer: String,
-    private val engine: OpenZoneEngineInterface,
+    private val phone: OpenZonePhoneInterface,
     val startedMs: Long,
 ) {
     private enum class Step { CONNECTING, DISCOVERING, READING, DONE }
@@ -73,16 +74,17 @@ class GattReadSession(
     private fun finish(value: ByteArray?, error: String?): List<GattCommand> {
         if (step == Step.DONE) return emptyList()
         step = Step.DONE
-        engine.gattReadDone(peer, value, error)
+        phone.gattReadDone(peer, value, error)
         return listOf(GattCommand.Close)
     }
 }
 
-/** Hands the engine's read requests to sessions: one at a time, a late session closed when a new one
- *  starts, and each given [timeoutMs] (a little more than the core's 10 s). */
+/** Hands the core's read requests to sessions: one at a time, a late session closed when a new one
+ *  starts, and each given [timeoutMs] (a little more than the core's own read timeout, which decides the
+ *  read's fate). */
 class GattReadQueue(
-    private val engine: OpenZoneEngineInterface,
-    val timeoutMs: Long = 12_000,
+    private val phone: OpenZonePhoneInterface,
+    val timeoutMs: Long = (protocolConstants().gattReadTimeoutSecs.toLong() + MARGIN_SECS) * 1_000,
 ) {
     @Volatile var current: GattReadSession? = null
         private set
@@ -91,7 +93,7 @@ class GattReadQueue(
     @Synchronized
     fun begin(peer: String, nowMs: Long): Pair<GattReadSession, List<GattCommand>> {
         val stale = current?.takeUnless { it.done }?.onTimeout().orEmpty()
-        val session = GattReadSession(peer, engine, nowMs)
+        val session = GattReadSession(peer, phone, nowMs)
         current = session
         return session to stale
     }
@@ -100,6 +102,11 @@ class GattReadQueue(
     @Synchronized
     fun onDeadline(session: GattReadSession): List<GattCommand> =
         if (current === session && !session.done) session.onTimeout() else emptyList()
+
+    private companion object {
+        /** Lets the core's timeout fire first, so its record of the read is the one that counts. */
+        const val MARGIN_SECS = 2L
+    }
 }
 
 /** The GATT server's answer to a read request. */

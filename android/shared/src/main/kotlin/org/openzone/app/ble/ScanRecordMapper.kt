@@ -1,9 +1,11 @@
 // From Android's ScanResult to the core: the Android layer copies what it needs into a PlatformScanResult
 // (no Android type crosses into this file) and the mapper makes the one core call,
-// `advertisementSeen(peer, raw, rssi, txPower)`. The core decodes the bytes; nothing is decoded here.
+// `advertisementSeen(peer, raw, rssi, txPower)`. The core decodes the bytes and applies the one rule for an
+// RSSI that is no measurement; nothing is decoded or judged here.
 package org.openzone.app.ble
 
-import org.openzone.core.OpenZoneEngineInterface
+import org.openzone.core.OpenZonePhoneInterface
+import org.openzone.core.protocolConstants
 
 /** One scan result as Android reported it. */
 class PlatformScanResult(
@@ -11,7 +13,7 @@ class PlatformScanResult(
     val address: String,
     /** `ScanRecord.getBytes()`: the advertisement and scan response, zero-padded to 62 bytes on most phones. */
     val bytes: ByteArray?,
-    /** `ScanResult.getRssi()`, dBm. */
+    /** `ScanResult.getRssi()`, dBm (-127 to 126 as Android documents it). */
     val rssi: Int,
     /** `ScanRecord.getTxPowerLevel()` (Int.MIN_VALUE when absent on Android). */
     val txPowerLevel: Int?,
@@ -25,9 +27,9 @@ class PlatformScanResult(
     val timeMs: Long = System.currentTimeMillis(),
 )
 
-/** Feeds scan results to the engine; [observer] (the QA screen's live list) sees what was fed. */
+/** Feeds scan results to the phone; [observer] (the QA screen's live list) sees what was fed. */
 class ScanRecordMapper(
-    private val engine: OpenZoneEngineInterface,
+    private val phone: OpenZonePhoneInterface,
     private val observer: ((PlatformScanResult) -> Unit)? = null,
 ) {
     @Volatile var fed: Long = 0L
@@ -36,14 +38,14 @@ class ScanRecordMapper(
     @Volatile var dropped: Long = 0L
         private set
 
-    /** One result; returns whether it went to the engine. */
+    /** One result; returns whether it went to the phone. */
     fun onScanResult(result: PlatformScanResult): Boolean {
         val bytes = result.bytes
         if (bytes == null || bytes.isEmpty() || bytes.size > MAX_RECORD_BYTES) {
             dropped++
             return false
         }
-        engine.advertisementSeen(result.address, bytes, rssi(result.rssi), txPower(result))
+        phone.advertisementSeen(result.address, bytes, rssi(result.rssi), txPower(result))
         fed++
         observer?.invoke(result)
         return true
@@ -59,8 +61,10 @@ class ScanRecordMapper(
         /** Android's `ScanResult.TX_POWER_NOT_PRESENT`. */
         const val TX_POWER_NOT_PRESENT = 127
 
-        /** Android reports RSSI in -127..126; the core takes a signed byte. */
-        fun rssi(value: Int): Byte = value.coerceIn(-127, 126).toByte()
+        /** The RSSI as Android reported it: the core decides what is a measurement. Only a value no signed
+         *  byte can carry (Android documents none) becomes the core's "unknown". */
+        fun rssi(value: Int): Byte =
+            if (value in Byte.MIN_VALUE..Byte.MAX_VALUE) value.toByte() else protocolConstants().rssiUnknown
 
         /** The TX power of the advertisement's TX Power Level field, else the radio's, when plausible
          *  (the Bluetooth specification's range is -127 to +20 dBm). */

@@ -1,6 +1,6 @@
 // The exposure result screen: per day, at risk or not, and what to do next and whom to call. The core
 // decides which days are at risk (the health authority's risk configuration); this only words it and
-// counts the 14 days of watchfulness from the last risky day.
+// counts the days of watchfulness (the core's retention period) from the last risky day.
 package org.openzone.app.exposure
 
 import java.time.LocalDate
@@ -9,6 +9,7 @@ import org.openzone.app.i18n.T
 import org.openzone.app.i18n.Texts
 import org.openzone.core.DayExposure
 import org.openzone.core.Proximity
+import org.openzone.core.protocolConstants
 
 /** Whom to call, set for each deployment (the school's health officer is configured by the school). */
 data class HealthContacts(
@@ -51,8 +52,9 @@ data class ExposureUi(
 
 /** Builds [ExposureUi]. */
 object ExposureState {
-    /** Days a contact is watched for, and the days the result screen looks back. */
-    const val WATCH_DAYS = 14L
+    /** Days a contact is watched for, and the days the result screen looks back: the days the phone keeps
+     *  what it heard. */
+    val WATCH_DAYS = protocolConstants().retentionDays.toLong()
 
     fun of(days: List<DayExposure>, today: LocalDate, contacts: HealthContacts, texts: Texts): ExposureUi {
         val recent = days

@@ -5,6 +5,7 @@ package org.openzone.app.i18n
 import java.time.LocalDate
 import java.time.format.DateTimeFormatter
 import java.util.Locale
+import org.openzone.core.protocolConstants
 
 /** A language the app speaks; [tag] is the BCP 47 tag stored in the preferences. */
 enum class Language(val tag: String, val locale: Locale, private val datePattern: String) {
@@ -28,14 +29,22 @@ enum class Language(val tag: String, val locale: Locale, private val datePattern
     }
 }
 
-/** The texts of one language: `texts(T.KEY, "name" to value)` fills `{name}` placeholders. */
+/** The texts of one language: `texts(T.KEY, "name" to value)` fills `{name}` placeholders, and every text's
+ *  `{retention}` (days the phone keeps encounters) and `{digits}` (of a one-time code) come from the core. */
 class Texts(val language: Language) {
     operator fun invoke(key: T, vararg args: Pair<String, Any>): String {
         var text = Strings.table(language).getValue(key)
-        for ((name, value) in args) text = text.replace("{$name}", value.toString())
+        for ((name, value) in args.asList() + protocolNumbers) text = text.replace("{$name}", value.toString())
         return text
     }
 
     /** A date in this language. */
     fun date(date: LocalDate): String = language.date(date)
+
+    private companion object {
+        val protocolNumbers: List<Pair<String, Any>> by lazy {
+            val c = protocolConstants()
+            listOf("retention" to c.retentionDays, "digits" to c.codeDigits)
+        }
+    }
 }

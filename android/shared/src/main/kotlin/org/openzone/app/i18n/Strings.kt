@@ -91,7 +91,7 @@ object Strings {
         T.ONB_PRIVACY_TITLE to "Dữ liệu của bạn",
         T.ONB_COLLECTS_TITLE to "Ứng dụng ghi lại",
         T.ONB_COLLECTS_ENCOUNTERS to "Mã ngẫu nhiên của các điện thoại ở gần, cường độ tín hiệu và thời điểm: chỉ " +
-            "lưu trên máy bạn, được mã hóa, tự xóa sau 14 ngày.",
+            "lưu trên máy bạn, được mã hóa, tự xóa sau {retention} ngày.",
         T.ONB_COLLECTS_KEYS to "Khóa ngẫu nhiên của chính bạn: chỉ được gửi đi nếu bạn dương tính, có mã của cán " +
             "bộ y tế và bạn đồng ý.",
         T.ONB_NOT_COLLECTED_TITLE to "Ứng dụng không bao giờ thu thập",
@@ -162,7 +162,7 @@ object Strings {
 
         T.EXP_TITLE to "Kết quả phơi nhiễm",
         T.EXP_NONE_HEADLINE to "Không có tiếp xúc nguy cơ",
-        T.EXP_NONE_DETAIL to "Trong 14 ngày qua, bạn không ở gần ai đã báo kết quả dương tính.",
+        T.EXP_NONE_DETAIL to "Trong {retention} ngày qua, bạn không ở gần ai đã báo kết quả dương tính.",
         T.EXP_LOW_HEADLINE to "Có tiếp xúc, nguy cơ thấp",
         T.EXP_LOW_DETAIL to "Bạn đã ở gần một người dương tính, nhưng trong thời gian ngắn hoặc ở xa. Không cần " +
             "làm gì thêm.",
@@ -187,14 +187,14 @@ object Strings {
         T.CONTACT_SCHOOL to "Cán bộ y tế trường",
 
         T.POS_TITLE to "Tôi có kết quả dương tính",
-        T.POS_INTRO to "Nhập mã 8 chữ số do cán bộ y tế đưa. Các khóa ngẫu nhiên của những ngày bạn có thể lây " +
+        T.POS_INTRO to "Nhập mã {digits} chữ số do cán bộ y tế đưa. Các khóa ngẫu nhiên của những ngày bạn có thể lây " +
             "(không có tên hay vị trí) sẽ được gửi để báo cho những người đã ở gần bạn.",
-        T.POS_CODE_LABEL to "Mã xác nhận (8 chữ số)",
+        T.POS_CODE_LABEL to "Mã xác nhận ({digits} chữ số)",
         T.POS_ONSET_LABEL to "Ngày bắt đầu có triệu chứng",
         T.POS_NO_SYMPTOMS to "Tôi không có triệu chứng",
         T.POS_CONSENT to "Tôi đồng ý chia sẻ các khóa ngẫu nhiên của mình",
         T.POS_SUBMIT to "Gửi",
-        T.ERR_CODE_FORMAT to "Mã gồm đúng 8 chữ số.",
+        T.ERR_CODE_FORMAT to "Mã gồm đúng {digits} chữ số.",
         T.ERR_DATE_MISSING to "Chọn ngày bắt đầu có triệu chứng, hoặc đánh dấu “không có triệu chứng”.",
         T.ERR_DATE_FUTURE to "Ngày này ở tương lai.",
         T.ERR_DATE_TOO_OLD to "Ngày này đã quá {days} ngày; hãy hỏi lại cán bộ y tế.",
@@ -268,7 +268,7 @@ object Strings {
         T.ONB_PRIVACY_TITLE to "Your data",
         T.ONB_COLLECTS_TITLE to "What the app records",
         T.ONB_COLLECTS_ENCOUNTERS to "Random codes of nearby phones, signal strength and time: kept only on your " +
-            "phone, encrypted, deleted after 14 days.",
+            "phone, encrypted, deleted after {retention} days.",
         T.ONB_COLLECTS_KEYS to "Your own random keys: sent only if you test positive, with a code from a health " +
             "officer, and you agree.",
         T.ONB_NOT_COLLECTED_TITLE to "What it never collects",
@@ -343,7 +343,7 @@ object Strings {
 
         T.EXP_TITLE to "Exposure result",
         T.EXP_NONE_HEADLINE to "No risky contact",
-        T.EXP_NONE_DETAIL to "In the last 14 days you were not near anyone who reported a positive test.",
+        T.EXP_NONE_DETAIL to "In the last {retention} days you were not near anyone who reported a positive test.",
         T.EXP_LOW_HEADLINE to "Contact found, low risk",
         T.EXP_LOW_DETAIL to "You were near someone who tested positive, but briefly or far away. Nothing more to do.",
         T.EXP_AT_RISK_HEADLINE to "You may be at risk",
@@ -368,14 +368,14 @@ object Strings {
         T.CONTACT_SCHOOL to "School health officer",
 
         T.POS_TITLE to "I tested positive",
-        T.POS_INTRO to "Enter the 8-digit code the health officer gave you. The random keys of the days you may " +
-            "have been contagious (no name, no location) are sent so that people who were near you are told.",
-        T.POS_CODE_LABEL to "Verification code (8 digits)",
+        T.POS_INTRO to "Enter the {digits}-digit code the health officer gave you. The random keys of the days you " +
+            "may have been contagious (no name, no location) are sent so that people who were near you are told.",
+        T.POS_CODE_LABEL to "Verification code ({digits} digits)",
         T.POS_ONSET_LABEL to "Date symptoms started",
         T.POS_NO_SYMPTOMS to "I have no symptoms",
         T.POS_CONSENT to "I agree to share my random keys",
         T.POS_SUBMIT to "Send",
-        T.ERR_CODE_FORMAT to "The code is exactly 8 digits.",
+        T.ERR_CODE_FORMAT to "The code is exactly {digits} digits.",
         T.ERR_DATE_MISSING to "Choose the date symptoms started, or tick “no symptoms”.",
         T.ERR_DATE_FUTURE to "That date is in the future.",
         T.ERR_DATE_TOO_OLD to "That date is more than {days} days ago; ask the health officer again.",

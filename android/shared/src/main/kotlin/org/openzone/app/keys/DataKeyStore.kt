@@ -4,7 +4,7 @@
 // a Keystore key directly, is needed because the core takes the key's bytes: a Keystore key cannot be
 // exported. A lost wrapping key (app data restored to another phone, Keystore reset by some OEM updates)
 // makes the store unreadable: the app then starts over with a fresh key and an empty store, which loses
-// at most 14 days of encounters and nothing else.
+// at most the retention period's encounters and nothing else.
 //
 // File: "OZK1" || wrapped, where wrapped is what the KeyWrapper returns (Android: 12-byte IV || ciphertext
 // || 16-byte tag).
@@ -59,6 +59,17 @@ class DataKeyStore(
         return DataKey.Replaced(create(), problem)
     }
 
+    /**
+     * A new key under a new wrapping key, in place of the old ("delete my data"): the caller hands it to
+     * `OpenZonePhone.deleteAllData`, which reseals the emptied store under it. The old wrapping key is
+     * deleted, so a copy of the old key file left in flash opens nothing. Should the deletion fail after
+     * this, the store no longer opens with the key on file and the next start wipes it (StoreOpener).
+     */
+    fun replace(): ByteArray {
+        wrapper.reset()
+        return create()
+    }
+
     /** A new key, written atomically (a temporary file renamed over the old one). */
     fun create(): ByteArray {
         val key = ByteArray(KEY_BYTES).also(random::nextBytes)
@@ -78,10 +89,10 @@ class DataKeyStore(
     }
 }
 
-/** Opens the engine's store, starting over when the data key cannot open it. */
+/** Opens the phone's store, starting over when the data key cannot open it. */
 object StoreOpener {
     /**
-     * [open] creates the engine from a key; [wipe] deletes the store's directory. A replaced key wipes
+     * [open] creates the phone from a key; [wipe] deletes the store's directory. A replaced key wipes
      * first; a key that the store refuses (`WrongDataKey`: the key file was lost or restored apart from the
      * store) wipes and opens with a new key once.
      */

@@ -1,9 +1,9 @@
-// What the Android shell knows about the phone and tells the engine: Bluetooth on or off, and which of the
-// engine's permissions it holds, translated per Android version (12+ has the Nearby devices permissions;
+// What the Android shell knows about the device and tells the core: Bluetooth on or off, and which of the
+// radio's permissions it holds, translated per Android version (12+ has the Nearby devices permissions;
 // 11 and older scan under the location permission, and advertise and connect under install-time ones).
 package org.openzone.app.platform
 
-import org.openzone.core.OpenZoneEngineInterface
+import org.openzone.core.OpenZonePhoneInterface
 import org.openzone.core.PermissionKind
 
 /** Android API levels the shell branches on. */
@@ -67,13 +67,13 @@ data class PlatformFacts(
     val radioPermissionsGranted: Boolean get() = canScan && canAdvertise && canConnect
 }
 
-/** Tells the engine what the shell knows, each time it may have changed (service start, app resume,
- *  Bluetooth broadcast). The engine ignores calls that change nothing. */
-object EngineInputs {
-    fun apply(engine: OpenZoneEngineInterface, facts: PlatformFacts) {
-        engine.setBluetoothEnabled(facts.bluetoothOn)
-        engine.setPermission(PermissionKind.SCAN, facts.canScan)
-        engine.setPermission(PermissionKind.ADVERTISE, facts.canAdvertise)
-        engine.setPermission(PermissionKind.CONNECT, facts.canConnect)
+/** Tells the phone what the shell knows, each time it may have changed (service start, app resume,
+ *  Bluetooth broadcast). Its radio engine ignores calls that change nothing. */
+object PhoneInputs {
+    fun apply(phone: OpenZonePhoneInterface, facts: PlatformFacts) {
+        phone.setBluetoothEnabled(facts.bluetoothOn)
+        phone.setPermission(PermissionKind.SCAN, facts.canScan)
+        phone.setPermission(PermissionKind.ADVERTISE, facts.canAdvertise)
+        phone.setPermission(PermissionKind.CONNECT, facts.canConnect)
     }
 }

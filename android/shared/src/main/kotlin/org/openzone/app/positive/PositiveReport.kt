@@ -1,12 +1,13 @@
-// "I tested positive": the form (the health officer's 8-digit code, the onset date or "no symptoms", the
+// "I tested positive": the form (the health officer's one-time code, the onset date or "no symptoms", the
 // user's consent) and the report through the core, whose errors become what the user can do about them.
 package org.openzone.app.positive
 
 import java.time.LocalDate
 import org.openzone.app.i18n.T
 import org.openzone.app.i18n.Texts
-import org.openzone.core.OpenZoneEngineInterface
 import org.openzone.core.OpenZoneException
+import org.openzone.core.OpenZonePhoneInterface
+import org.openzone.core.protocolConstants
 
 /** What the user typed and ticked. */
 data class PositiveReportInput(
@@ -28,7 +29,7 @@ enum class Problem(val text: T) {
     CONSENT_MISSING(T.ERR_CONSENT),
 }
 
-/** A checked report, ready for `OpenZoneEngine.reportPositive`. */
+/** A checked report, ready for `OpenZonePhone.reportPositive`. */
 data class Submission(val code: String, val onsetDate: String?, val consent: Boolean)
 
 /** The result of checking the form. */
@@ -39,11 +40,14 @@ sealed interface Validation {
 
 /** Checks the form against today's date. */
 object PositiveReportForm {
-    /** Digits of a code. */
-    const val CODE_LENGTH = 8
+    /** Digits of a code (the key server issues them). */
+    val CODE_LENGTH = protocolConstants().codeDigits.toInt()
+
+    /** What the code field takes: the digits, and room for a space or dash between pairs of them. */
+    val MAX_INPUT_LENGTH = CODE_LENGTH * 3 / 2
 
     /** The onset date may be at most this many days back (the keys the phone keeps). */
-    const val MAX_ONSET_DAYS = 14L
+    val MAX_ONSET_DAYS = protocolConstants().retentionDays.toLong()
 
     /** The code without the spaces and dashes people type when reading it aloud. */
     fun normalizeCode(code: String): String = code.filterNot { it == ' ' || it == '-' }
@@ -82,7 +86,7 @@ sealed interface ReportOutcome {
 object PositiveReporter {
     /** [keyServerConfigured]: whether this build has a key server (a build without one cannot report). */
     suspend fun send(
-        engine: OpenZoneEngineInterface,
+        phone: OpenZonePhoneInterface,
         submission: Submission,
         texts: Texts,
         keyServerConfigured: Boolean,
@@ -90,7 +94,7 @@ object PositiveReporter {
         if (!keyServerConfigured) {
             ReportOutcome.Failed(texts(T.POS_ERR_NOT_CONFIGURED), retry = false)
         } else try {
-            val keys = engine.reportPositive(submission.code, submission.onsetDate, submission.consent)
+            val keys = phone.reportPositive(submission.code, submission.onsetDate, submission.consent)
             ReportOutcome.Sent(keys, texts(T.POS_SENT, "count" to keys))
         } catch (e: OpenZoneException) {
             outcome(e, texts)

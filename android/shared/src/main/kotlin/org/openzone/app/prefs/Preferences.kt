@@ -1,6 +1,6 @@
 // The few values the shell keeps outside the core's store: onboarding and consent, the language, QA mode,
-// the last sync, and which at-risk days were already notified. Android keeps them in SharedPreferences;
-// tests in memory.
+// and the last sync (which at-risk days were notified is the core's to remember). Android keeps them in
+// SharedPreferences; tests in memory.
 package org.openzone.app.prefs
 
 import java.util.concurrent.ConcurrentHashMap
@@ -49,15 +49,9 @@ class AppPreferences(private val store: KeyValueStore) {
         get() = store.getString(LAST_SYNC)
         set(v) = store.putString(LAST_SYNC, v)
 
-    /** At-risk days already notified (`YYYY-MM-DD`). */
-    var notifiedAtRiskDays: Set<String>
-        get() = store.getString(NOTIFIED)?.split(',')?.filter { it.isNotEmpty() }?.toSet() ?: emptySet()
-        set(v) = store.putString(NOTIFIED, v.sorted().joinToString(",").ifEmpty { null })
-
     /** Forgets what describes the user's exposure (after "delete my data"). */
     fun forgetExposure() {
         lastSyncDate = null
-        notifiedAtRiskDays = emptySet()
     }
 
     private companion object {
@@ -67,6 +61,5 @@ class AppPreferences(private val store: KeyValueStore) {
         const val PAUSED = "protection_paused"
         const val QA = "qa_mode"
         const val LAST_SYNC = "last_sync"
-        const val NOTIFIED = "notified_at_risk_days"
     }
 }

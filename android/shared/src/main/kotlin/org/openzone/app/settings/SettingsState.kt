@@ -4,9 +4,9 @@ package org.openzone.app.settings
 import org.openzone.app.i18n.Language
 import org.openzone.app.i18n.T
 import org.openzone.app.i18n.Texts
+import org.openzone.app.keys.DataKeyStore
 import org.openzone.app.prefs.AppPreferences
-import org.openzone.core.OpenZoneEngineInterface
-import org.openzone.core.OpenZoneException
+import org.openzone.core.OpenZonePhoneInterface
 
 /** Where the deletion stands. */
 sealed interface Deletion {
@@ -42,9 +42,9 @@ class SettingsState(private val prefs: AppPreferences) {
         prefs.protectionPaused = !on
     }
 
-    fun setQaMode(engine: OpenZoneEngineInterface, on: Boolean) {
+    fun setQaMode(phone: OpenZonePhoneInterface, on: Boolean) {
         prefs.qaMode = on
-        engine.setQaMode(on)
+        phone.setQaMode(on)
     }
 
     fun requestDeletion() {
@@ -55,15 +55,17 @@ class SettingsState(private val prefs: AppPreferences) {
         deletion = Deletion.Idle
     }
 
-    /** Deletes the core's store (encounters, keys, results) and the shell's record of the user's exposure. */
-    fun confirmDeletion(engine: OpenZoneEngineInterface) {
+    /** Deletes the core's store (encounters, keys, results) and the shell's record of the user's exposure;
+     *  the store is sealed from now on under a new data key from [keys]. */
+    fun confirmDeletion(phone: OpenZonePhoneInterface, keys: DataKeyStore) {
         if (deletion != Deletion.Confirming) return
         deletion = try {
-            engine.deleteAllData()
+            phone.deleteAllData(keys.replace())
             prefs.forgetExposure()
             Deletion.Done
-        } catch (e: OpenZoneException) {
-            Deletion.Failed(e.message.orEmpty())
+        } catch (e: Exception) {
+            // The core's errors, and the Keystore's (a new key could not be made or written).
+            Deletion.Failed(e.message ?: e::class.simpleName.orEmpty())
         }
     }
 

@@ -1,14 +1,14 @@
-// Downloading published keys: when (WorkManager's periodic work and its constraints), what a result means
-// for WorkManager (success, retry with backoff, failure), and when to notify: once per day that becomes at
-// risk, never again for the same day, never for a day that was already at risk before.
+// Downloading published keys: when (WorkManager's periodic work and its constraints) and what a result
+// means for WorkManager (success, retry with backoff, failure). Which days to notify of is the core's
+// decision: it calls `PhoneListener.dayAtRisk` once per day during the sync (PhoneEvents posts it).
 package org.openzone.app.sync
 
 import java.time.LocalDate
 import kotlin.random.Random
 import org.openzone.app.prefs.AppPreferences
-import org.openzone.core.DayExposure
-import org.openzone.core.OpenZoneEngineInterface
 import org.openzone.core.OpenZoneException
+import org.openzone.core.OpenZonePhoneInterface
+import org.openzone.core.SyncSummary
 
 /** The periodic work request, described without WorkManager types. */
 data class SyncSchedule(
@@ -29,8 +29,9 @@ enum class SyncDecision { SUCCESS, RETRY, FAILURE }
 /** The outcome of one run. */
 data class SyncResult(
     val decision: SyncDecision,
-    /** Days newly at risk: notify the user (empty: stay quiet). */
-    val newlyAtRisk: List<LocalDate>,
+    /** What the core did, when the sync ran (its days newly at risk were already announced to the
+     *  listener). */
+    val summary: SyncSummary? = null,
     /** The reason of a retry or failure, for logs (no personal data: the core's messages carry none). */
     val reason: String? = null,
 )
@@ -71,40 +72,17 @@ object SyncPolicy {
     }
 }
 
-/** Which at-risk days are new to the user; remembers the notified ones in the preferences. */
-class AtRiskNotifier(private val prefs: AppPreferences) {
-    /** The at-risk days of [days] within the watch period not notified before; marks them notified. */
-    fun newlyAtRisk(days: List<DayExposure>, today: LocalDate): List<LocalDate> {
-        val window = today.minusDays(WATCH_DAYS)
-        val atRisk = days.filter { it.atRisk }
-            .mapNotNull { runCatching { LocalDate.parse(it.date) }.getOrNull() }
-            .filter { !it.isBefore(window) && !it.isAfter(today) }
-        val notified = prefs.notifiedAtRiskDays
-        val fresh = atRisk.filter { it.toString() !in notified }.distinct().sorted()
-        // Forget days out of the window, so the set stays small.
-        prefs.notifiedAtRiskDays = (notified.filter { runCatching { !LocalDate.parse(it).isBefore(window) }
-            .getOrDefault(false) } + fresh.map { it.toString() }).toSet()
-        return fresh
-    }
-
-    private companion object {
-        const val WATCH_DAYS = 14L
-    }
-}
-
-/** One sync run: the core downloads and checks the exports; this decides what WorkManager and the user
- *  hear. */
+/** One sync run: the core downloads and checks the exports (and tells the listener of days newly at
+ *  risk); this decides what WorkManager hears. */
 class SyncRunner(
-    private val engine: OpenZoneEngineInterface,
+    private val phone: OpenZonePhoneInterface,
     private val prefs: AppPreferences,
 ) {
-    private val notifier = AtRiskNotifier(prefs)
-
     suspend fun run(today: LocalDate, attempt: Int): SyncResult = try {
-        val days = engine.sync()
+        val summary = phone.sync()
         prefs.lastSyncDate = today.toString()
-        SyncResult(SyncDecision.SUCCESS, notifier.newlyAtRisk(days, today))
+        SyncResult(SyncDecision.SUCCESS, summary)
     } catch (e: OpenZoneException) {
-        SyncResult(SyncPolicy.decide(e, attempt), emptyList(), "${e::class.simpleName}: ${e.message}")
+        SyncResult(SyncPolicy.decide(e, attempt), reason = "${e::class.simpleName}: ${e.message}")
     }
 }

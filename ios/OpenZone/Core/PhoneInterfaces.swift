@@ -1,11 +1,11 @@
-// What the shell asks of the engine, as protocols, so that tests can stand in for it. OpenZoneEngine (the
+// What the shell asks of the phone, as protocols, so that tests can stand in for it. OpenZonePhone (the
 // generated binding) conforms as it is: each requirement repeats one of its methods' signatures.
 
 import Foundation
 import OpenZoneCore
 
-/// The engine as the radio controllers see it: what they report, and the value they serve.
-protocol EngineRadioInput: AnyObject {
+/// The phone as the radio controllers see it: what they report, and the value they serve.
+protocol PhoneRadioInput: AnyObject {
     func advertisementSeenFields(peer: String, serviceUuids: [String], serviceData: [String: Data],
                                  manufacturerData: [UInt16: Data], rssi: Int8, txPower: Int8?)
     func gattReadDone(peer: String, value: Data?, error: String?)
@@ -14,23 +14,23 @@ protocol EngineRadioInput: AnyObject {
     func currentGattValue() -> Data?
 }
 
-/// The engine as the screens and the background sync see it.
-protocol EngineControl: AnyObject {
+/// The phone as the screens and the background sync see it.
+protocol PhoneControl: AnyObject {
     func state() -> EngineState
     func counters() -> EngineCounters
     func radioDuty() -> [RadioDutyInfo]
     func currentGattValue() -> Data?
     func exposureDays() throws -> [DayExposure]
     func setQaMode(on: Bool)
-    func deleteAllData() throws
-    func sync() async throws -> [DayExposure]
+    func deleteAllData(newDataKey: Data) throws
+    func sync() async throws -> SyncSummary
     func reportPositive(code: String, onsetDate: String?, consent: Bool) async throws -> UInt32
 }
 
-extension OpenZoneEngine: EngineRadioInput {}
-extension OpenZoneEngine: EngineControl {}
+extension OpenZonePhone: PhoneRadioInput {}
+extension OpenZonePhone: PhoneControl {}
 
-extension EngineRadioInput {
+extension PhoneRadioInput {
     /// Reports an advertisement (or a kept peer) under `peer`.
     func seen(_ fields: AdvertisementFields, peer: String) {
         advertisementSeenFields(

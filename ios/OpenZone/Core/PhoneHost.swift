@@ -1,14 +1,14 @@
-// Owns the engine for the app's lifetime: opens it with the data key from the Keychain, wires it to the
-// CoreBluetooth platform and to the screens, starts the radio after onboarding (and at every launch after
-// that, which is also how iOS's Bluetooth state restoration finds its managers again), and tells it when
-// the app comes and goes from the screen.
+// Owns the phone for the app's lifetime: opens it with the data key from the Keychain, wires it to the
+// CoreBluetooth platform, to the screens and to the at-risk notification, starts the radio after onboarding
+// (and at every launch after that, which is also how iOS's Bluetooth state restoration finds its managers
+// again), and tells it when the app comes and goes from the screen.
 
 import Foundation
 import OpenZoneCore
 import UIKit
 import UserNotifications
 
-/// The screens' view models, for one opened engine.
+/// The screens' view models, for one opened phone.
 @MainActor
 final class AppSession {
     let status: StatusViewModel
@@ -18,18 +18,18 @@ final class AppSession {
     let qa: QAViewModel
     let sync: SyncCoordinator
 
-    init(engine: EngineControl, host: EngineHost) {
-        sync = SyncCoordinator(
-            engine: engine,
-            notifier: LocalRiskNotifier(strings: { [weak host] in host?.strings.l10n ?? L10n(language: .vietnamese) }),
-            preferences: host.preferences)
-        status = StatusViewModel(engine: engine, sync: sync)
-        exposure = ExposureViewModel(engine: engine, contacts: AppConfig.healthContacts())
-        report = PositiveReportViewModel(engine: engine, keyServerConfigured: AppConfig.keyServerURL() != nil)
-        settings = SettingsViewModel(engine: engine, preferences: host.preferences, strings: host.strings)
+    init(phone: PhoneControl, host: PhoneHost) {
+        sync = SyncCoordinator(phone: phone, preferences: host.preferences)
+        status = StatusViewModel(phone: phone, sync: sync)
+        exposure = ExposureViewModel(phone: phone, contacts: AppConfig.healthContacts())
+        report = PositiveReportViewModel(phone: phone, keyServerConfigured: AppConfig.keyServerURL() != nil)
+        let keyStore = host.keyStore
+        settings = SettingsViewModel(
+            phone: phone, preferences: host.preferences, strings: host.strings,
+            replaceDataKey: { try keyStore.replace() })
         let platform = host.platform
         qa = QAViewModel(
-            engine: engine, bluetooth: { platform.diagnostics() }, live: { platform.liveSightings() },
+            phone: phone, bluetooth: { platform.diagnostics() }, live: { platform.liveSightings() },
             device: AppConfig.deviceModel(),
             appVersion: Bundle.main.object(forInfoDictionaryKey: "CFBundleShortVersionString") as? String ?? "?",
             systemVersion: UIDevice.current.systemVersion)
@@ -44,7 +44,7 @@ final class AppSession {
         status.onStartProtection = { [weak host] in host?.setProtection(true) }
     }
 
-    /// Reads the engine again (the app came to the foreground).
+    /// Reads the phone again (the app came to the foreground).
     func refresh() {
         status.refresh()
         exposure.load()
@@ -52,9 +52,9 @@ final class AppSession {
 }
 
 @MainActor
-final class EngineHost: ObservableObject, OnboardingActions {
+final class PhoneHost: ObservableObject, OnboardingActions {
     @Published private(set) var session: AppSession? = nil
-    /// Why the engine could not be opened (the Keychain is locked, the store is damaged or its key lost).
+    /// Why the phone could not be opened (the Keychain is locked, the store is damaged or its key lost).
     @Published private(set) var startupError: String? = nil
     /// Whether starting afresh can help: the store's key is wrong or the store is damaged (not when the
     /// Keychain is merely locked before the first unlock, when waiting is the fix).
@@ -65,8 +65,9 @@ final class EngineHost: ObservableObject, OnboardingActions {
     let preferences: AppPreferences
     let platform: IOSBlePlatform
     private(set) lazy var syncScheduler = SyncScheduler(coordinator: { [weak self] in self?.session?.sync })
-    private let keyStore = DataKeyStore()
-    private var engine: OpenZoneEngine?
+    /// The store's data key ("delete my data" replaces it).
+    let keyStore = DataKeyStore()
+    private var phone: OpenZonePhone?
     private var radioStarted = false
     private var foreground = false
 
@@ -78,12 +79,12 @@ final class EngineHost: ObservableObject, OnboardingActions {
     }
 
     /// At launch (also when iOS relaunches the app in the background for a Bluetooth event or a
-    /// background task): opens the engine, and starts the radio if the user already went through
+    /// background task): opens the phone, and starts the radio if the user already went through
     /// onboarding, recreating the Bluetooth managers with their restore identifiers. `foreground`: the
     /// app opens on screen (SwiftUI reports only later changes of the scene phase).
     func launch(foreground isForeground: Bool) {
         foreground = isForeground
-        openEngine()
+        openPhone()
         if onboardingDone {
             startRadio()
         }
@@ -93,7 +94,7 @@ final class EngineHost: ObservableObject, OnboardingActions {
     /// The app came to the screen (true) or left it.
     func setForeground(_ isForeground: Bool) {
         foreground = isForeground
-        engine?.setForeground(foreground: isForeground)
+        phone?.setForeground(foreground: isForeground)
         platform.setForeground(isForeground)
         if isForeground {
             session?.refresh()
@@ -101,8 +102,8 @@ final class EngineHost: ObservableObject, OnboardingActions {
         }
     }
 
-    /// Protection on or off (Settings, or the Status screen's button): the engine and the radio together.
-    /// Off, nothing is advertised, scanned or connected, even in the background.
+    /// Protection on or off (Settings, or the Status screen's button): the phone's radio and CoreBluetooth
+    /// together. Off, nothing is advertised, scanned or connected, even in the background.
     func setProtection(_ on: Bool) {
         preferences.protectionPaused = !on
         session?.settings.protectionChanged(on: on)
@@ -113,7 +114,7 @@ final class EngineHost: ObservableObject, OnboardingActions {
             }
         } else {
             if radioStarted {
-                engine?.stop()
+                phone?.stop()
                 radioStarted = false
             }
             platform.setPaused(true)
@@ -131,13 +132,12 @@ final class EngineHost: ObservableObject, OnboardingActions {
     /// After a failed start (the store's key was lost with a restored backup, or the store is damaged):
     /// deletes the store and its key, and starts afresh.
     func resetStore() {
-        guard engine == nil else { return }
+        guard phone == nil else { return }
         if let directory = try? AppConfig.dataDirectory() {
             try? FileManager.default.removeItem(at: directory)
         }
         try? keyStore.delete()
-        preferences.notifiedDays = []
-        openEngine()
+        openPhone()
         if onboardingDone {
             startRadio()
         }
@@ -155,12 +155,12 @@ final class EngineHost: ObservableObject, OnboardingActions {
     // MARK: OnboardingActions
 
     func startRadio() {
-        guard let engine, !radioStarted, !preferences.protectionPaused else { return }
+        guard let phone, !radioStarted, !preferences.protectionPaused else { return }
         radioStarted = true
         platform.activateRadio()
-        engine.setQaMode(on: preferences.qaMode)
-        engine.start()
-        engine.setForeground(foreground: foreground)
+        phone.setQaMode(on: preferences.qaMode)
+        phone.start()
+        phone.setForeground(foreground: foreground)
         platform.setForeground(foreground)
     }
 
@@ -175,27 +175,28 @@ final class EngineHost: ObservableObject, OnboardingActions {
         Task { await refreshNotificationSetting() }
     }
 
-    // MARK: Engine
+    // MARK: Phone
 
-    private func openEngine() {
+    private func openPhone() {
         do {
-            let settings = EngineSettings(
+            let settings = PhoneSettings(
                 dataDir: try AppConfig.dataDirectory().path,
                 dataKey: try keyStore.loadOrCreate(),
                 scheme: .enV1,
                 device: AppConfig.deviceModel(),
                 riskConfigJson: nil,
                 keyServerUrl: AppConfig.keyServerURL(),
-                exportKeys: AppConfig.exportKeys())
-            let engine = try OpenZoneEngine(
-                settings: settings, platform: platform, listener: EngineEvents(host: self), clock: nil)
-            platform.attach(engine: engine)
-            self.engine = engine
-            session = AppSession(engine: engine, host: self)
+                exportKeys: AppConfig.exportKeys(),
+                uploadSealingKeys: AppConfig.uploadSealingKeys())
+            let events = PhoneEvents(host: self, notifier: LocalRiskNotifier(preferences: preferences))
+            let phone = try OpenZonePhone(settings: settings, platform: platform, listener: events, clock: nil)
+            platform.attach(phone: phone)
+            self.phone = phone
+            session = AppSession(phone: phone, host: self)
             startupError = nil
             canResetStore = false
         } catch {
-            engine = nil
+            phone = nil
             session = nil
             startupError = ErrorText.message(error)
             switch error as? OpenZoneError {
@@ -207,7 +208,7 @@ final class EngineHost: ObservableObject, OnboardingActions {
         }
     }
 
-    fileprivate func engineChanged() {
+    fileprivate func radioStateChanged() {
         session?.status.refresh()
     }
 
@@ -216,17 +217,28 @@ final class EngineHost: ObservableObject, OnboardingActions {
     }
 }
 
-/// The engine's listener: called on the core's threads, handed to the main actor. The state is read again
-/// there rather than passed along, so that reports arriving out of order cannot leave a stale state shown.
-private final class EngineEvents: EngineListener, @unchecked Sendable {
-    private weak var host: EngineHost?
+/// The phone's listener: called on the core's threads. Screen updates are handed to the main actor, where
+/// the state is read again rather than passed along, so that reports arriving out of order cannot leave a
+/// stale state shown. A day at risk is notified at once, on the core's thread (RiskNotifying says why).
+final class PhoneEvents: PhoneListener, @unchecked Sendable {
+    private weak var host: PhoneHost?
+    private let notifier: RiskNotifying
 
-    init(host: EngineHost) {
+    init(host: PhoneHost?, notifier: RiskNotifying) {
         self.host = host
+        self.notifier = notifier
+    }
+
+    func dayAtRisk(day: DayExposure) {
+        notifier.notifyAtRisk(day: day)
+    }
+
+    func syncProgress(done: UInt32, total: UInt32) {
+        // A sync runs in a background task, or behind the Status screen's "checking" spinner: no progress bar.
     }
 
     func stateChanged(state: EngineState) {
-        Task { @MainActor [weak host = self.host] in host?.engineChanged() }
+        Task { @MainActor [weak host = self.host] in host?.radioStateChanged() }
     }
 
     func sightingsRecorded(today: UInt64) {
@@ -236,6 +248,6 @@ private final class EngineEvents: EngineListener, @unchecked Sendable {
     func error(message: String) {
         // Errors the user can act on (a full disk, a damaged store) show through the state; kept for the
         // debugger, without personal data (the core's messages carry none).
-        NSLog("OpenZone engine: %@", message)
+        NSLog("OpenZone phone: %@", message)
     }
 }
