@@ -51,6 +51,12 @@ pub struct RadioParams {
     pub calibration_error_db: f64,
     /// Weakest signal a phone receives, dBm.
     pub sensitivity_dbm: f64,
+    /// Standard deviation of the slow loss of a pair in one situation, dB: posture, orientation, the
+    /// bodies and furniture between two phones, which hold for minutes and do not average out within a
+    /// scan or a lesson. Drawn once per pair and situation ([`RadioParams::situation`]).
+    pub situation_db: f64,
+    /// Minutes one situation lasts before the next is drawn.
+    pub situation_minutes: f64,
 }
 
 impl Default for RadioParams {
@@ -69,6 +75,8 @@ impl Default for RadioParams {
             crowd_db: 6.0,
             calibration_error_db: 2.0,
             sensitivity_dbm: -100.0,
+            situation_db: 0.0,
+            situation_minutes: 15.0,
         }
     }
 }
@@ -83,12 +91,14 @@ impl RadioParams {
             && self.wall_db >= 0.0
             && self.pocket_share + self.bag_share <= 1.0
             && (0.0..=1.0).contains(&self.crowd_chance)
-            && self.sensitivity_dbm < 0.0;
+            && self.sensitivity_dbm < 0.0
+            && self.situation_db >= 0.0
+            && self.situation_minutes >= 1.0;
         if ok {
             Ok(())
         } else {
             Err(SimError::Scenario(
-                "radio parameters out of range (exponent 0.5-6, shares 0-1, sensitivity below 0 dBm)".into(),
+                "radio parameters out of range (exponent 0.5-6, shares 0-1, sensitivity below 0 dBm, situations of a minute or more)".into(),
             ))
         }
     }
@@ -162,9 +172,27 @@ pub struct Link {
 }
 
 impl RadioParams {
-    /// One draw of the slow shadowing for a pair's scan window.
+    /// One draw of the shadowing for a pair's scan window.
     pub fn shadowing(&self, rng: &mut SplitMix64) -> f64 {
         self.shadowing_db * rng.normal()
+    }
+
+    /// The situation loss of phones `a` and `b` (in either order) at `minute` of `day`: the same for the
+    /// whole situation (`situation_minutes`), a pure function of its arguments so that both directions of
+    /// a pair and every scan within the situation share it.
+    pub fn situation(&self, seed: u64, a: usize, b: usize, day: u32, minute: u32) -> f64 {
+        if self.situation_db == 0.0 {
+            return 0.0;
+        }
+        let block = (f64::from(minute) / self.situation_minutes) as u64;
+        let (lo, hi) = (a.min(b) as u64, a.max(b) as u64);
+        let mut rng = SplitMix64::new(
+            seed ^ lo.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ hi.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+                ^ (u64::from(day) << 48)
+                ^ block.wrapping_mul(0x1656_67B1_9E37_79F9),
+        );
+        self.situation_db * rng.normal()
     }
 }
 
@@ -230,6 +258,25 @@ mod tests {
         let through_a_wall = rssi(&params, &a, &b, &link(2.0, 1), &mut rng).unwrap();
         assert!((r - through_a_wall - 10.0).abs() < 1e-9);
         assert!(rssi(&params, &a, &b, &link(10_000.0, 2), &mut rng).is_none());
+    }
+
+    #[test]
+    fn a_situation_holds_for_its_minutes_and_both_directions() {
+        let params = RadioParams {
+            situation_db: 6.0,
+            situation_minutes: 15.0,
+            ..RadioParams::default()
+        };
+        let s = params.situation(7, 3, 9, 2, 480);
+        assert_eq!(s, params.situation(7, 9, 3, 2, 494));
+        assert_ne!(s, params.situation(7, 3, 9, 2, 495));
+        assert_ne!(s, params.situation(7, 3, 10, 2, 480));
+        let draws: Vec<f64> = (0..2_000)
+            .map(|m| params.situation(1, 0, 1, 0, m * 15))
+            .collect();
+        let sd = (draws.iter().map(|x| x * x).sum::<f64>() / draws.len() as f64).sqrt();
+        assert!((sd - 6.0).abs() < 0.5, "{sd}");
+        assert_eq!(RadioParams::default().situation(1, 0, 1, 0, 0), 0.0);
     }
 
     #[test]

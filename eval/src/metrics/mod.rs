@@ -1,0 +1,203 @@
+//! The numbers: ROC AUC, precision, recall and F1, bootstrap intervals over independent clusters, and the
+//! leave-one-dataset-out split.
+
+use openzone_core::seeded::SplitMix64;
+use serde::Serialize;
+
+/// One scored contact.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// The day's score (weighted minutes; 0 when nothing counted).
+    pub score: f64,
+    /// Whether the configuration put the day at risk.
+    pub at_risk: bool,
+    /// Within 2 m (the truth).
+    pub near: bool,
+    /// Which cluster it belongs to (index into the caller's list of clusters).
+    pub cluster: usize,
+}
+
+/// ROC AUC of `score` for "near": the chance that a random near contact scores above a random far one,
+/// ties counting half (the Mann-Whitney statistic). `None` without both classes.
+pub fn auc(points: &[(f64, bool)]) -> Option<f64> {
+    let mut sorted: Vec<(f64, bool)> = points.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let near = sorted.iter().filter(|p| p.1).count() as f64;
+    let far = sorted.len() as f64 - near;
+    if near == 0.0 || far == 0.0 {
+        return None;
+    }
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < sorted.len() {
+        let j = i + sorted[i..].iter().take_while(|p| p.0 == sorted[i].0).count();
+        let mid_rank = (i + 1 + j) as f64 / 2.0;
+        rank_sum += mid_rank * sorted[i..j].iter().filter(|p| p.1).count() as f64;
+        i = j;
+    }
+    Some((rank_sum - near * (near + 1.0) / 2.0) / (near * far))
+}
+
+/// The ROC curve: (false positive rate, true positive rate) at every threshold, from (0, 0) to (1, 1).
+pub fn roc(points: &[(f64, bool)]) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, bool)> = points.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let near = sorted.iter().filter(|p| p.1).count().max(1) as f64;
+    let far = (sorted.len() as f64 - sorted.iter().filter(|p| p.1).count() as f64).max(1.0);
+    let mut out = vec![(0.0, 0.0)];
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut i = 0;
+    while i < sorted.len() {
+        let j = i + sorted[i..].iter().take_while(|p| p.0 == sorted[i].0).count();
+        for p in &sorted[i..j] {
+            if p.1 {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+        }
+        out.push((fp / far, tp / near));
+        i = j;
+    }
+    out
+}
+
+/// Precision, recall and F1 of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Decision {
+    /// Notified and near / notified; 0 when nobody was notified.
+    pub precision: f64,
+    /// Notified and near / near.
+    pub recall: f64,
+    /// Their harmonic mean; 0 when both are 0.
+    pub f1: f64,
+}
+
+/// The decision's precision, recall and F1 (`at_risk` against `near`).
+pub fn decision(points: &[Scored]) -> Decision {
+    let tp = points.iter().filter(|p| p.at_risk && p.near).count() as f64;
+    let fp = points.iter().filter(|p| p.at_risk && !p.near).count() as f64;
+    let fn_ = points.iter().filter(|p| !p.at_risk && p.near).count() as f64;
+    let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+    let recall = if tp + fn_ > 0.0 { tp / (tp + fn_) } else { 0.0 };
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    Decision {
+        precision,
+        recall,
+        f1,
+    }
+}
+
+/// A point estimate with its 95 % bootstrap interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// On all the data.
+    pub value: f64,
+    /// 2.5th percentile of the bootstrap replicates.
+    pub low: f64,
+    /// 97.5th percentile.
+    pub high: f64,
+}
+
+/// AUC, precision, recall and F1 of scored contacts, each with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    /// Contacts within 2 m.
+    pub near: usize,
+    /// Contacts beyond 2 m.
+    pub far: usize,
+    /// Independent clusters (sessions and distances).
+    pub clusters: usize,
+    /// ROC AUC of the day's score; `None` without both classes.
+    pub auc: Option<Estimate>,
+    /// Precision at the configuration's threshold.
+    pub precision: Estimate,
+    /// Recall at the configuration's threshold.
+    pub recall: Estimate,
+    /// F1 at the configuration's threshold.
+    pub f1: Estimate,
+}
+
+/// The summary, with 95 % intervals from `replicates` bootstrap resamples of whole clusters, near and far
+/// clusters resampled separately (every cluster holds one class) so that each replicate has both. Contacts
+/// of one cluster share a session, a posture and a distance: resampling contacts instead would make the
+/// intervals far too narrow. Deterministic for a seed.
+pub fn summarise(points: &[Scored], replicates: usize, seed: u64) -> Summary {
+    let clusters = clusters_of(points);
+    let (near_clusters, far_clusters): (Vec<&Vec<usize>>, Vec<&Vec<usize>>) = clusters
+        .iter()
+        .filter(|c| !c.is_empty())
+        .partition(|c| points[c[0]].near);
+    let stats = |sample: &[Scored]| {
+        let pairs: Vec<(f64, bool)> = sample.iter().map(|p| (p.score, p.near)).collect();
+        (auc(&pairs), decision(sample))
+    };
+    let (auc_all, decision_all) = stats(points);
+    let mut rng = SplitMix64::new(seed);
+    let mut draws: [Vec<f64>; 4] = Default::default();
+    let mut sample = Vec::with_capacity(points.len());
+    for _ in 0..replicates {
+        sample.clear();
+        for set in [&near_clusters, &far_clusters] {
+            for _ in 0..set.len() {
+                let c = set[rng.between(0, set.len() as u64 - 1) as usize];
+                sample.extend(c.iter().map(|&i| points[i]));
+            }
+        }
+        let (a, d) = stats(&sample);
+        if let Some(a) = a {
+            draws[0].push(a);
+        }
+        draws[1].push(d.precision);
+        draws[2].push(d.recall);
+        draws[3].push(d.f1);
+    }
+    let estimate = |value: f64, draws: &mut Vec<f64>| {
+        draws.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            draws
+                .get(((draws.len().max(1) - 1) as f64 * q).round() as usize)
+                .copied()
+                .unwrap_or(value)
+        };
+        Estimate {
+            value,
+            low: at(0.025),
+            high: at(0.975),
+        }
+    };
+    let [a, p, r, f] = &mut draws;
+    Summary {
+        near: points.iter().filter(|p| p.near).count(),
+        far: points.iter().filter(|p| !p.near).count(),
+        clusters: near_clusters.len() + far_clusters.len(),
+        auc: auc_all.map(|v| estimate(v, a)),
+        precision: estimate(decision_all.precision, p),
+        recall: estimate(decision_all.recall, r),
+        f1: estimate(decision_all.f1, f),
+    }
+}
+
+/// Indices of the points of each cluster, by cluster number.
+fn clusters_of(points: &[Scored]) -> Vec<Vec<usize>> {
+    let n = points.iter().map(|p| p.cluster + 1).max().unwrap_or(0);
+    let mut out = vec![Vec::new(); n];
+    for (i, p) in points.iter().enumerate() {
+        out[p.cluster].push(i);
+    }
+    out
+}
+
+/// The leave-one-dataset-out folds of `n` datasets: for each, the held-out dataset and the others.
+pub fn lodo_folds(n: usize) -> Vec<(usize, Vec<usize>)> {
+    (0..n)
+        .map(|held_out| (held_out, (0..n).filter(|d| *d != held_out).collect()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
