@@ -95,7 +95,7 @@ impl OpenZoneEngine {
         let receiver = CalibrationTable::builtin().lookup(&d.manufacturer, &d.device, &d.model);
         let risk = match &settings.risk_config_json {
             Some(json) => RiskConfig::from_json(json.as_bytes())?,
-            None => RiskConfig::corona_warn_app_2021(),
+            None => RiskConfig::default(),
         };
         let export_keys = settings
             .export_keys

@@ -9,12 +9,12 @@
 //! say what happened.
 //!
 //! ```text
-//! cargo run --release -p openzone-sim --example rssi_eval -- ../shared/rssi-data
+//! cargo run --release -p openzone-sim --example rssi_eval -- DATA
 //! ```
 //!
 //! The argument is the folder described by its `README.md` (`pc-ng-rss_smartphone/` and
-//! `herald-analysis/reference-data/rssi-raw-edison/`); without one, `../shared/rssi-data` relative to the
-//! workspace root. The output is markdown, ready for `docs/radio.md`.
+//! `herald-analysis/reference-data/rssi-raw-edison/`). The output is markdown, ready for `docs/radio.md`.
+//! The contact-level evaluation of risk configurations is `openzone evaluate` (crate `eval/`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -156,7 +156,7 @@ struct ReadLog {
 
 /// Reads the recordings, evaluates them and prints the report as markdown.
 fn main() -> Result<(), EvalError> {
-    let root = data_root();
+    let root = data_root()?;
     let table = CalibrationTable::builtin();
     let cwa = RiskConfig::corona_warn_app_2021();
     let google = RiskConfig::google_sample();
@@ -197,17 +197,12 @@ fn main() -> Result<(), EvalError> {
     Ok(())
 }
 
-/// The data folder: the first argument, else `../shared/rssi-data` from the workspace root (this crate's
-/// parent), wherever cargo was started.
-fn data_root() -> PathBuf {
-    match std::env::args_os().nth(1) {
-        Some(arg) => PathBuf::from(arg),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("..")
-            .join("shared")
-            .join("rssi-data"),
-    }
+/// The data folder: the first argument.
+fn data_root() -> Result<PathBuf, EvalError> {
+    std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .ok_or_else(|| EvalError("give the folder of the recordings: rssi_eval DATA".into()))
 }
 
 // ---------------------------------------------------------------------------------------------------------

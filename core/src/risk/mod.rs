@@ -7,12 +7,14 @@
 //!    ([`calibration`]). A *typical* attenuation from the mean RSSI and a *minimum* from the strongest.
 //! 2. A key's scan instances are grouped into exposure windows of at most 30 minutes per UTC day; each
 //!    instance is credited with the seconds since the phone's previous scan (capped).
-//! 3. Minutes per attenuation bucket (by typical attenuation) are weighted; a window is dropped unless it
-//!    has enough minutes below an attenuation; the window's weighted minutes are multiplied by the report
+//! 3. Minutes per attenuation bucket (by typical attenuation) are weighted, or weighed by another proximity
+//!    model ([`models`]: the NHS app's Kalman smoother, a 2 m likelihood ratio); a window is dropped unless
+//!    it has enough minutes below an attenuation; the window's weighted minutes are multiplied by the report
 //!    type's weight, the infectiousness weight (from days since onset) and the transmission risk factor.
 //! 4. A day is at risk when the sum of its windows reaches a threshold.
 //!
-//! [`RiskConfig::corona_warn_app_2021`] is the default; every parameter is data a health authority can
+//! [`RiskConfig::default`] ([`RiskConfig::corona_warn_app_2021`], chosen by leave-one-dataset-out validation
+//! on real recordings, `docs/radio.md`) is what a phone uses; every parameter is data a health authority can
 //! publish as signed JSON ([`RiskConfig::from_signed_json`]). The result ([`DayRisk`]) says per day
 //! whether the user is at risk, for how many weighted minutes and how close, never which key, person or
 //! place.

@@ -84,6 +84,7 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
         source: "mitll/H0H1 @ 49abe75b276e1772f03a0a5372f513ace89fbc69 (CC BY 4.0, © 2020 MIT): MIT Lincoln Laboratory PACT situational test".into(),
         recordings,
         files,
+        synthetic: false,
     })
 }
 

@@ -74,6 +74,7 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
         source: "theheraldproject/herald-analysis @ fb668bec0fdf6a9c3f1fa99f6ff8e29eff8c2108, reference-data/rssi-raw-edison (Apache-2.0)".into(),
         recordings,
         files,
+        synthetic: false,
     })
 }
 

@@ -163,6 +163,9 @@ pub struct Dataset {
     pub recordings: Vec<Recording>,
     /// Files read.
     pub files: Vec<FileLog>,
+    /// Made by a model, not recorded: evaluated like the others, but kept out of the pooled figures and
+    /// of the choice of the default.
+    pub synthetic: bool,
 }
 
 /// Reads every campaign found at `path`: a campaign's own folder, or a folder holding campaign folders.

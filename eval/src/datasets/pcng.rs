@@ -69,6 +69,7 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
         source: "pc-ng/rss_smartphone @ c6dd9d2b871546a2bcd802362fa2791cfd5e4241 (MIT): Ng, Spachos and Plataniotis, IEEE Systems Journal 2021".into(),
         recordings,
         files,
+        synthetic: false,
     })
 }
 

@@ -104,6 +104,7 @@ pub fn generate(params: &RadioParams, seed: u64) -> Result<Dataset, EvalError> {
         source: "the simulation's radio model (sim/src/radio.rs), pc-ng's design".into(),
         recordings,
         files,
+        synthetic: true,
     })
 }
 

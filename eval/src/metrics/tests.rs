@@ -43,6 +43,12 @@ fn precision_recall_and_f1_by_hand() {
     assert!((d.precision - 2.0 / 3.0).abs() < 1e-12);
     assert!((d.recall - 2.0 / 3.0).abs() < 1e-12);
     assert!((d.f1 - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!(d.false_positive_rate, 0.5);
+    // At one near in five: TP 2/3 · 0.2, FP 0.5 · 0.8: precision 0.1333 / 0.5333 = 0.25.
+    assert!((d.precision_at(0.2) - 0.25).abs() < 1e-12);
+    let p = 0.25;
+    let r = 2.0 / 3.0;
+    assert!((d.reference_f1() - 2.0 * p * r / (p + r)).abs() < 1e-12);
     // Nobody notified: precision and F1 are 0, not NaN.
     let none = decision(&[point(0.0, true, 0, false)]);
     assert_eq!((none.precision, none.recall, none.f1), (0.0, 0.0, 0.0));
