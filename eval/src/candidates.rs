@@ -111,7 +111,11 @@ pub fn fitted(points: &[PathLossPoint]) -> Option<RiskConfig> {
     };
     let model = LikelihoodRatio {
         attenuation_at_1m_db: a1,
-        path_loss_exponent: if n > 0.1 { n } else { published.path_loss_exponent },
+        path_loss_exponent: if n > 0.1 {
+            n
+        } else {
+            published.path_loss_exponent
+        },
         shadowing_db: sigma.max(1.0),
         ..published
     };

@@ -101,7 +101,8 @@ fn segments(recording: &Recording) -> Vec<Segment> {
                 cluster: recording.session.clone(),
                 near,
                 distance_cm: None,
-                distance_m: (!noted.is_empty()).then(|| noted.iter().sum::<f64>() / noted.len() as f64),
+                distance_m: (!noted.is_empty())
+                    .then(|| noted.iter().sum::<f64>() / noted.len() as f64),
                 readings,
             }]
         }
@@ -138,7 +139,11 @@ fn contact_sightings(
     let length_ms = i64::from(plan.minutes) * 60_000;
     let (lo, hi) = (
         i64::from(plan.schedule.period_min_secs) * 1_000,
-        i64::from(plan.schedule.period_max_secs.max(plan.schedule.period_min_secs)) * 1_000,
+        i64::from(
+            plan.schedule
+                .period_max_secs
+                .max(plan.schedule.period_min_secs),
+        ) * 1_000,
     );
     let mut out = Vec::new();
     let mut scan = rng.between(0, hi as u64 - 1) as i64;
@@ -174,7 +179,11 @@ fn window_at(readings: &[Reading], t: i64) -> Vec<(i64, i8)> {
 
 /// A 4 s window drawn at random from a sweep's readings at one distance: from a random reading, the
 /// readings that follow it within 4 s (or, on a coarse clock, the next `readings_per_window`).
-fn random_window(readings: &[Reading], recording: &Recording, rng: &mut SplitMix64) -> Vec<(i64, i8)> {
+fn random_window(
+    readings: &[Reading],
+    recording: &Recording,
+    rng: &mut SplitMix64,
+) -> Vec<(i64, i8)> {
     if readings.is_empty() {
         return Vec::new();
     }
@@ -200,4 +209,99 @@ fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::Phone;
+
+    fn reading(t_ms: i64, rssi: i8, dist_cm: Option<u32>) -> Reading {
+        Reading {
+            t_ms,
+            rssi,
+            dist_cm,
+            noted_m: None,
+        }
+    }
+
+    fn recording(label: Label, readings: Vec<Reading>) -> Recording {
+        Recording {
+            name: "r".into(),
+            session: "s".into(),
+            carriage: "HH".into(),
+            receiver: Phone::named("HTC One M9"),
+            sender: Phone::named("gryphonelab"),
+            readings,
+            label,
+            readings_per_window: None,
+            bin_cm: 1,
+        }
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            minutes: 15,
+            replicates: 4,
+            seed: 5,
+            schedule: openzone_core::engine::Schedules::default().background,
+        }
+    }
+
+    #[test]
+    fn a_contact_recording_repeats_and_scans_hear_its_four_seconds() {
+        // One reading a second for 60 s; the scan at 61 s hears 1 s to 5 s of it again.
+        let readings: Vec<Reading> = (0..60)
+            .map(|s| reading(s * 1_000, -60 - s as i8, None))
+            .collect();
+        let heard = window_at(&readings, 61_000);
+        assert_eq!(heard.len(), 4);
+        assert_eq!(heard[0], (0, -61));
+        assert!(window_at(&[], 0).is_empty());
+        let dataset = Dataset {
+            name: "d".into(),
+            source: String::new(),
+            recordings: vec![recording(Label::Contact { near: true }, readings)],
+            files: Vec::new(),
+            synthetic: false,
+        };
+        let contacts = build(&dataset, &plan());
+        assert_eq!(contacts.len(), 4);
+        assert!(contacts.iter().all(|c| c.near && c.cluster == "s"));
+        // 15 minutes, a scan every 240-300 s: 3 or 4 scans of 4 readings.
+        for c in &contacts {
+            assert!(
+                [12, 16].contains(&c.sightings.len()),
+                "{}",
+                c.sightings.len()
+            );
+            assert!(c.sightings.iter().all(|(t, _)| *t < 15 * 60_000 + 4_000));
+        }
+        assert_eq!(contacts, build(&dataset, &plan()));
+    }
+
+    #[test]
+    fn sweeps_make_one_segment_per_distance_labelled_by_two_metres() {
+        let readings: Vec<Reading> = (0..200)
+            .map(|k| reading(k * 250, -50, Some(if k < 100 { 200 } else { 300 })))
+            .collect();
+        let dataset = Dataset {
+            name: "d".into(),
+            source: String::new(),
+            recordings: vec![recording(Label::ByDistance, readings)],
+            files: Vec::new(),
+            synthetic: false,
+        };
+        let contacts = build(&dataset, &plan());
+        assert_eq!(contacts.len(), 8);
+        let near: Vec<_> = contacts.iter().filter(|c| c.near).collect();
+        assert_eq!(near.len(), 4);
+        assert!(near
+            .iter()
+            .all(|c| c.distance_cm == Some(200) && c.cluster == "s @ 200"));
+        // A 4 s window of readings 250 ms apart holds at most 16 of them.
+        assert!(contacts
+            .iter()
+            .all(|c| !c.sightings.is_empty() && c.sightings.len() <= 4 * 16));
+    }
 }

@@ -244,7 +244,11 @@ pub fn evaluate(replayed: &[Replayed], options: &Options) -> Evaluation {
     }
 }
 
-fn candidate_result(replayed: &[Replayed], config: &RiskConfig, options: &Options) -> CandidateResult {
+fn candidate_result(
+    replayed: &[Replayed],
+    config: &RiskConfig,
+    options: &Options,
+) -> CandidateResult {
     let mut pooled = Vec::new();
     let mut datasets = Vec::new();
     let mut roc = Vec::new();
@@ -321,13 +325,16 @@ pub fn choose(folds: &[Fold]) -> Choice {
         .into_iter()
         .filter(|n| *n != incumbent)
         .filter(|n| {
-            folds.iter().all(|fold| match (f1(fold, n), f1(fold, &incumbent)) {
-                (Some(a), Some(b)) => a > b,
-                _ => false,
-            })
+            folds
+                .iter()
+                .all(|fold| match (f1(fold, n), f1(fold, &incumbent)) {
+                    (Some(a), Some(b)) => a > b,
+                    _ => false,
+                })
         })
         .collect();
-    let mean = |n: &str| folds.iter().filter_map(|f| f1(f, n)).sum::<f64>() / folds.len().max(1) as f64;
+    let mean =
+        |n: &str| folds.iter().filter_map(|f| f1(f, n)).sum::<f64>() / folds.len().max(1) as f64;
     let chosen = better_everywhere
         .iter()
         .max_by(|a, b| mean(a).total_cmp(&mean(b)))

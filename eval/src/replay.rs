@@ -125,7 +125,11 @@ fn replay_batch(
     }
     .build_zip(signer)?;
     let export = Export::from_zip_bytes(&zip)?.verify(&[signer.verification_key()])?;
-    let ctx = MatchContext::new(now_ms, receiver, CalibrationTable::builtin().fleet().tx_power_dbm);
+    let ctx = MatchContext::new(
+        now_ms,
+        receiver,
+        CalibrationTable::builtin().fleet().tx_power_dbm,
+    );
     let index = HeardIndex::new(store.scan_instances(0, u64::MAX)?);
     let outcome = match_export(&index, &export, &ctx);
     // Each exposure is one key, hence one contact: its day says which.

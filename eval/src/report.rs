@@ -31,7 +31,10 @@ pub fn datasets_markdown(replayed: &[Replayed]) -> String {
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "| recording | receiver (TX dBm, correction dB, confidence) | sender (TX dBm) | readings |");
+    let _ = writeln!(
+        out,
+        "| recording | receiver (TX dBm, correction dB, confidence) | sender (TX dBm) | readings |"
+    );
     let _ = writeln!(out, "|---|---|---|---:|");
     for r in replayed {
         for rec in &r.recordings {
@@ -100,19 +103,31 @@ pub fn lodo_markdown(evaluation: &Evaluation) -> String {
     if evaluation.folds.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "| held out | fitted on | fitted path loss: A(1 m) dB, n, σ dB |");
+    let _ = writeln!(
+        out,
+        "| held out | fitted on | fitted path loss: A(1 m) dB, n, σ dB |"
+    );
     let _ = writeln!(out, "|---|---|---|");
     for f in &evaluation.folds {
         let fit = f
             .fitted_path_loss
             .map_or_else(|| "-".into(), |(a, n, s)| format!("{a:.1}, {n:.2}, {s:.1}"));
-        let _ = writeln!(out, "| {} | {} | {fit} |", f.held_out, f.trained_on.join(", "));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {fit} |",
+            f.held_out,
+            f.trained_on.join(", ")
+        );
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{HEADER}");
     for f in &evaluation.folds {
         for (name, s) in &f.results {
-            let _ = writeln!(out, "{}", row(name, &format!("{} (held out)", f.held_out), s));
+            let _ = writeln!(
+                out,
+                "{}",
+                row(name, &format!("{} (held out)", f.held_out), s)
+            );
         }
     }
     if let Some(choice) = &evaluation.choice {
@@ -155,7 +170,10 @@ fn draw_roc(evaluation: &Evaluation, d: usize, name: &str, path: &Path) -> Resul
     let root = SVGBackend::new(path, (720, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("ROC, 15-minute contacts within 2 m: {name}"), ("sans-serif", 18))
+        .caption(
+            format!("ROC, 15-minute contacts within 2 m: {name}"),
+            ("sans-serif", 18),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(48)
@@ -174,7 +192,10 @@ fn draw_roc(evaluation: &Evaluation, d: usize, name: &str, path: &Path) -> Resul
         let color = Palette99::pick(i).to_rgba();
         let auc = c.datasets[d].auc.map_or(f64::NAN, |a| a.value);
         chart
-            .draw_series(LineSeries::new(c.roc[d].iter().copied(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                c.roc[d].iter().copied(),
+                color.stroke_width(2),
+            ))
             .map_err(|e| e.to_string())?
             .label(format!("{} (AUC {auc:.2})", c.name))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));

@@ -22,7 +22,10 @@ fn options() -> Options {
 fn the_excerpts_go_through_the_real_path_and_every_candidate_is_summarised() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let loaded = datasets::load(&data).unwrap();
-    let replayed: Vec<_> = loaded.iter().map(|d| prepare(d, &options()).unwrap()).collect();
+    let replayed: Vec<_> = loaded
+        .iter()
+        .map(|d| prepare(d, &options()).unwrap())
+        .collect();
 
     for r in &replayed {
         // Every contact that heard something was matched: one exposure, the sender's key, on its day.
@@ -49,8 +52,17 @@ fn the_excerpts_go_through_the_real_path_and_every_candidate_is_summarised() {
 
     let evaluation = evaluate(&replayed, &options());
     assert_eq!(evaluation.datasets, ["h0h1", "herald", "pc-ng"]);
-    let names: Vec<&str> = evaluation.candidates.iter().map(|c| c.name.as_str()).collect();
-    for expected in ["corona-warn-app-2021", "swisscovid-2020", "nhs-uks-2020", "likelihood-2m"] {
+    let names: Vec<&str> = evaluation
+        .candidates
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    for expected in [
+        "corona-warn-app-2021",
+        "swisscovid-2020",
+        "nhs-uks-2020",
+        "likelihood-2m",
+    ] {
         assert!(names.contains(&expected), "{names:?}");
     }
     for c in &evaluation.candidates {
@@ -70,7 +82,10 @@ fn the_excerpts_go_through_the_real_path_and_every_candidate_is_summarised() {
     assert!(evaluation.choice.is_some());
 
     // Deterministic for a seed.
-    let again: Vec<_> = loaded.iter().map(|d| prepare(d, &options()).unwrap()).collect();
+    let again: Vec<_> = loaded
+        .iter()
+        .map(|d| prepare(d, &options()).unwrap())
+        .collect();
     let json = |e: &openzone_eval::evaluate::Evaluation| serde_json::to_string(e).unwrap();
     assert_eq!(json(&evaluate(&again, &options())), json(&evaluation));
 }
@@ -80,7 +95,14 @@ fn the_simulated_radio_is_a_dataset_like_the_others() {
     let params = openzone_sim::radio::RadioParams::default();
     let d = datasets::simulated::generate(&params, 3).unwrap();
     assert_eq!(d.recordings.len(), 12);
-    let replayed = prepare(&d, &Options { replicates: 1, ..options() }).unwrap();
+    let replayed = prepare(
+        &d,
+        &Options {
+            replicates: 1,
+            ..options()
+        },
+    )
+    .unwrap();
     assert_eq!(replayed.contacts.len(), 12 * 13);
     let evaluation = evaluate(&[replayed], &options());
     assert!(evaluation.folds.is_empty());

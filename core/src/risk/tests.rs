@@ -267,24 +267,34 @@ fn every_named_configuration_checks_round_trips_and_is_found_by_name() {
     assert_eq!(all[0], RiskConfig::default());
     for config in &all {
         config.check().unwrap();
-        assert_eq!(&RiskConfig::from_json(config.to_json().as_bytes()).unwrap(), config);
+        assert_eq!(
+            &RiskConfig::from_json(config.to_json().as_bytes()).unwrap(),
+            config
+        );
         assert_eq!(&RiskConfig::named(&config.name).unwrap(), config);
     }
     // Bucket configurations keep the layout they had before models existed: no `proximity` field.
-    assert!(!RiskConfig::corona_warn_app_2021().to_json().contains("proximity"));
-    assert!(RiskConfig::nhs_uks_2020().to_json().contains("\"model\": \"nhs_uks\""));
+    assert!(!RiskConfig::corona_warn_app_2021()
+        .to_json()
+        .contains("proximity"));
+    assert!(RiskConfig::nhs_uks_2020()
+        .to_json()
+        .contains("\"model\": \"nhs_uks\""));
 }
 
 #[test]
 fn model_configurations_are_checked_as_json() {
-    let mut json: serde_json::Value = serde_json::from_str(&RiskConfig::likelihood_2m().to_json()).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&RiskConfig::likelihood_2m().to_json()).unwrap();
     json["proximity"]["shadowing_db"] = 0.0.into();
     assert!(RiskConfig::from_json(json.to_string().as_bytes()).is_err());
     json["proximity"] = serde_json::json!({"model": "telepathy"});
     assert!(RiskConfig::from_json(json.to_string().as_bytes()).is_err());
     json["proximity"] = serde_json::json!({"model": "buckets"});
     assert_eq!(
-        RiskConfig::from_json(json.to_string().as_bytes()).unwrap().proximity,
+        RiskConfig::from_json(json.to_string().as_bytes())
+            .unwrap()
+            .proximity,
         Proximity::Buckets
     );
 }
@@ -316,6 +326,9 @@ fn the_likelihood_configuration_counts_expected_minutes_within_two_metres() {
     let days = score(&[exposure(Some(7), instances(3, 300, 60.0))], &config);
     assert!((days[0].weighted_minutes - 15.0 * model.weight(60.0)).abs() < 1e-9);
     assert!(days[0].at_risk);
-    let days = score(&[exposure(Some(7), instances(3, 300, boundary + 10.0))], &config);
+    let days = score(
+        &[exposure(Some(7), instances(3, 300, boundary + 10.0))],
+        &config,
+    );
     assert!(!days[0].at_risk);
 }

@@ -61,7 +61,10 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
         }
     }
     if recordings.is_empty() {
-        return Err(EvalError::data(dir, "no log_*.txt file with partner readings under Close/ or Far/"));
+        return Err(EvalError::data(
+            dir,
+            "no log_*.txt file with partner readings under Close/ or Far/",
+        ));
     }
     // The two phones of one test recorded at the same time: files whose partner readings overlap in time
     // are one session.
@@ -72,7 +75,10 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
             if a.0 == b.0 && a.1 <= b.2 && b.1 <= a.2 {
                 let root = session[j];
                 let old = session[i];
-                session.iter_mut().filter(|s| **s == old).for_each(|s| *s = root);
+                session
+                    .iter_mut()
+                    .filter(|s| **s == old)
+                    .for_each(|s| *s = root);
             }
         }
     }
@@ -134,7 +140,11 @@ pub(crate) fn read_file(path: &Path, label: &str) -> Result<Option<Log>, EvalErr
                         partners.insert(peer.clone());
                     }
                     // 127: the radio reported no RSSI; the advertisement proves presence, not distance.
-                    let rssi = if rssi_field == "127" { None } else { Some(parse_rssi(rssi_field)?) };
+                    let rssi = if rssi_field == "127" {
+                        None
+                    } else {
+                        Some(parse_rssi(rssi_field)?)
+                    };
                     Some((t, peer, rssi))
                 })();
                 match parsed {

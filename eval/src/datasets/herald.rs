@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{
-    columns, csv_reader, file_name, files_under, parse_cm, parse_rssi, parse_timestamp_ms, relative,
-    Dataset, FileLog, Label, Phone, Reading, Recording,
+    columns, csv_reader, file_name, files_under, parse_cm, parse_rssi, parse_timestamp_ms,
+    relative, Dataset, FileLog, Label, Phone, Reading, Recording,
 };
 use crate::EvalError;
 
@@ -56,7 +56,10 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
         let test = name.trim_end_matches(".csv");
         recordings.push(Recording {
             name: format!("herald {test}: {} <- {}", receiver.name, sender.name),
-            session: format!("herald {}", test.trim_end_matches(['A', 'B']).trim_end_matches('-')),
+            session: format!(
+                "herald {}",
+                test.trim_end_matches(['A', 'B']).trim_end_matches('-')
+            ),
             carriage: "rig".into(),
             receiver,
             sender,
@@ -67,7 +70,10 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
         });
     }
     if recordings.is_empty() {
-        return Err(EvalError::data(dir, "no recording named in metadata.csv was found"));
+        return Err(EvalError::data(
+            dir,
+            "no recording named in metadata.csv was found",
+        ));
     }
     Ok(Dataset {
         name: "herald".into(),

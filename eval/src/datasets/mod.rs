@@ -12,7 +12,7 @@ pub mod simulated;
 
 use std::path::{Path, PathBuf};
 
-use openzone_core::risk::calibration::{CalibrationTable, DeviceCalibration};
+use openzone_core::risk::calibration::CalibrationTable;
 use serde::Serialize;
 
 use crate::EvalError;
@@ -59,7 +59,11 @@ impl Phone {
             .unwrap_or_else(|| {
                 let lower = name.to_lowercase();
                 if lower.starts_with("apple ") || lower.starts_with("iphone") {
-                    ["Apple".into(), String::new(), name.trim_start_matches("Apple ").into()]
+                    [
+                        "Apple".into(),
+                        String::new(),
+                        name.trim_start_matches("Apple ").into(),
+                    ]
                 } else {
                     Default::default()
                 }
@@ -77,15 +81,6 @@ impl Phone {
             rssi_correction_db: c.rssi_correction_db,
             confidence: c.confidence as u8,
         }
-    }
-
-    /// The calibration the core would use for this phone.
-    pub fn calibration(&self) -> DeviceCalibration {
-        let table = CalibrationTable::builtin();
-        let mut c = table.fleet();
-        c.tx_power_dbm = self.tx_power_dbm;
-        c.rssi_correction_db = self.rssi_correction_db;
-        c
     }
 }
 
@@ -171,7 +166,10 @@ pub struct Dataset {
 /// Reads every campaign found at `path`: a campaign's own folder, or a folder holding campaign folders.
 pub fn load(path: &Path) -> Result<Vec<Dataset>, EvalError> {
     if !path.is_dir() {
-        return Err(EvalError::data(path, "not a folder: give a dataset's folder"));
+        return Err(EvalError::data(
+            path,
+            "not a folder: give a dataset's folder",
+        ));
     }
     if let Some(kind) = kind_of(path)? {
         return Ok(vec![kind.load(path)?]);
@@ -287,8 +285,8 @@ pub(crate) fn csv_reader(
     path: &Path,
     has_headers: bool,
 ) -> Result<csv::Reader<std::fs::File>, EvalError> {
-    let file =
-        std::fs::File::open(path).map_err(|e| EvalError::data(path, format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| EvalError::data(path, format!("cannot read: {e}")))?;
     Ok(csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(has_headers)

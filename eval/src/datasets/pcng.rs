@@ -84,7 +84,10 @@ pub(crate) fn read_file(
         .map_err(|e| EvalError::data(path, format!("no header row: {e}")))?
         .clone();
     let cols = columns(&headers, &["device", "elapsed", "rss", "dist"]).ok_or_else(|| {
-        EvalError::data(path, "the header lacks device, elapsed, rss and dist columns")
+        EvalError::data(
+            path,
+            "the header lacks device, elapsed, rss and dist columns",
+        )
     })?;
     let mut by_device: BTreeMap<String, Vec<Reading>> = BTreeMap::new();
     let mut log = FileLog {
@@ -143,10 +146,9 @@ fn set_window_sizes(recordings: &mut [Recording]) {
 
 /// Mean readings per 4 s over a recording's span.
 fn readings_per_window(r: &Recording) -> f64 {
-    let (lo, hi) = r
-        .readings
-        .iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), x| (lo.min(x.t_ms), hi.max(x.t_ms)));
+    let (lo, hi) = r.readings.iter().fold((i64::MAX, i64::MIN), |(lo, hi), x| {
+        (lo.min(x.t_ms), hi.max(x.t_ms))
+    });
     let span = (hi - lo).max(WINDOW_MS) as f64;
     r.readings.len() as f64 / span * WINDOW_MS as f64
 }

@@ -61,7 +61,8 @@ pub fn generate(params: &RadioParams, seed: u64) -> Result<Dataset, EvalError> {
                         day: 0,
                         shadowing_db: shadowing + situation,
                     };
-                    if let Some(r) = radio::rssi(params, &phones[tx], &phones[rx], &link, &mut rng) {
+                    if let Some(r) = radio::rssi(params, &phones[tx], &phones[rx], &link, &mut rng)
+                    {
                         readings.push(Reading {
                             t_ms: t,
                             rssi: r.round().clamp(-127.0, -1.0) as i8,
@@ -79,7 +80,10 @@ pub fn generate(params: &RadioParams, seed: u64) -> Result<Dataset, EvalError> {
                 confidence: 3,
             };
             recordings.push(Recording {
-                name: format!("simulated {carriage}: phone {} <- phone {}", ids[rx], ids[tx]),
+                name: format!(
+                    "simulated {carriage}: phone {} <- phone {}",
+                    ids[rx], ids[tx]
+                ),
                 session: format!("simulated {carriage}"),
                 carriage: (*carriage).into(),
                 receiver: phone(rx),

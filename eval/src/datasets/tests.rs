@@ -27,9 +27,15 @@ fn pcng_files_hold_two_recordings_one_per_logging_phone() {
     assert_eq!(htc.readings.len(), 120);
     assert_eq!(htc.session, "pc-ng HH");
     // The HTC is calibrated by its maker's average, gryphonelab (unknown model) by the fleet's.
-    assert_eq!((htc.receiver.tx_power_dbm, htc.receiver.rssi_correction_db), (-28, 2));
+    assert_eq!(
+        (htc.receiver.tx_power_dbm, htc.receiver.rssi_correction_db),
+        (-28, 2)
+    );
     assert_eq!(htc.sender.tx_power_dbm, -25);
-    assert!(htc.readings.iter().all(|r| matches!(r.dist_cm, Some(20 | 300))));
+    assert!(htc
+        .readings
+        .iter()
+        .all(|r| matches!(r.dist_cm, Some(20 | 300))));
 }
 
 #[test]
@@ -134,7 +140,14 @@ fn timestamps_parse_only_when_plausible() {
         parse_timestamp_ms("1970-01-02 00:00:01.5"),
         Some(86_401_500)
     );
-    for bad in ["", "2021-01-07", "2021-02-30 00:00:00", "2021-01-07 24:00:00", "x y", "2021-01-07 1:2:3:4"] {
+    for bad in [
+        "",
+        "2021-01-07",
+        "2021-02-30 00:00:00",
+        "2021-01-07 24:00:00",
+        "x y",
+        "2021-01-07 1:2:3:4",
+    ] {
         assert_eq!(parse_timestamp_ms(bad), None, "{bad}");
     }
     assert_eq!(parse_rssi("-60.0"), Some(-60));

@@ -30,7 +30,10 @@ pub fn auc(points: &[(f64, bool)]) -> Option<f64> {
     let mut rank_sum = 0.0;
     let mut i = 0;
     while i < sorted.len() {
-        let j = i + sorted[i..].iter().take_while(|p| p.0 == sorted[i].0).count();
+        let j = i + sorted[i..]
+            .iter()
+            .take_while(|p| p.0 == sorted[i].0)
+            .count();
         let mid_rank = (i + 1 + j) as f64 / 2.0;
         rank_sum += mid_rank * sorted[i..j].iter().filter(|p| p.1).count() as f64;
         i = j;
@@ -48,7 +51,10 @@ pub fn roc(points: &[(f64, bool)]) -> Vec<(f64, f64)> {
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut i = 0;
     while i < sorted.len() {
-        let j = i + sorted[i..].iter().take_while(|p| p.0 == sorted[i].0).count();
+        let j = i + sorted[i..]
+            .iter()
+            .take_while(|p| p.0 == sorted[i].0)
+            .count();
         for p in &sorted[i..j] {
             if p.1 {
                 tp += 1.0;

@@ -57,7 +57,11 @@ impl LikelihoodRatio {
             -50.0,
             200.0,
         ) && within(&[self.shadowing_db], 0.1, 50.0)
-            && within(&[self.near_from_m, self.boundary_m, self.far_to_m], 0.01, 100.0)
+            && within(
+                &[self.near_from_m, self.boundary_m, self.far_to_m],
+                0.01,
+                100.0,
+            )
             && self.near_from_m < self.boundary_m
             && self.boundary_m < self.far_to_m
             && self.path_loss_exponent > 0.0

@@ -64,5 +64,7 @@ pub struct WindowInstance {
 
 /// `true` when every value is finite and within `lo..=hi`.
 pub(crate) fn within(values: &[f64], lo: f64, hi: f64) -> bool {
-    values.iter().all(|v| v.is_finite() && (lo..=hi).contains(v))
+    values
+        .iter()
+        .all(|v| v.is_finite() && (lo..=hi).contains(v))
 }

@@ -85,14 +85,21 @@ impl UksParams {
             return Err("the smoother's resolution (at most 60 s), distances, variances and alpha must be positive".into());
         }
         if !within(
-            &[self.weight_coefficient, self.intercept, self.beta, self.kappa],
+            &[
+                self.weight_coefficient,
+                self.intercept,
+                self.beta,
+                self.kappa,
+            ],
             -100.0,
             100.0,
         ) {
             return Err("the smoother's coefficients must be finite and within ±100".into());
         }
         if self.alpha * self.alpha * (AUGMENTED + self.kappa) <= 0.0 {
-            return Err("the smoother's alpha and kappa leave no spread for the sigma points".into());
+            return Err(
+                "the smoother's alpha and kappa leave no spread for the sigma points".into(),
+            );
         }
         Ok(())
     }
