@@ -250,11 +250,11 @@ mod tests {
 
     #[test]
     fn a_contact_recording_repeats_and_scans_hear_its_four_seconds() {
-        // One reading a second for 60 s; the scan at 61 s hears 1 s to 5 s of it again.
+        // One reading a second for 60 s (59.001 s long): 1 s after its end a scan hears 1-5 s again.
         let readings: Vec<Reading> = (0..60)
             .map(|s| reading(s * 1_000, -60 - s as i8, None))
             .collect();
-        let heard = window_at(&readings, 61_000);
+        let heard = window_at(&readings, 60_001);
         assert_eq!(heard.len(), 4);
         assert_eq!(heard[0], (0, -61));
         assert!(window_at(&[], 0).is_empty());

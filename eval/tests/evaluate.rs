@@ -103,7 +103,10 @@ fn the_simulated_radio_is_a_dataset_like_the_others() {
         },
     )
     .unwrap();
-    assert_eq!(replayed.contacts.len(), 12 * 13);
+    // 12 recordings of 13 distances, one contact each, less any distance where the model's receiver heard
+    // nothing at all (below its sensitivity: a pocket-to-backpack pair at 5 m in a quiet situation).
+    let contacts = replayed.contacts.len();
+    assert!((140..=12 * 13).contains(&contacts), "{contacts}");
     let evaluation = evaluate(&[replayed], &options());
     assert!(evaluation.folds.is_empty());
     let bad = openzone_sim::radio::RadioParams {
