@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::{
-    csv_reader, files_under, parse_rssi, parse_timestamp_ms, relative, Dataset, FileLog, Label,
-    Phone, Reading, Recording,
+    csv_reader, file_log, files_under, parse_rssi, parse_timestamp_ms, relative, Dataset, FileLog,
+    Label, Phone, Reading, Recording,
 };
 use crate::EvalError;
 
@@ -111,11 +111,7 @@ pub(crate) fn read_file(path: &Path, label: &str) -> Result<Option<Log>, EvalErr
     // (time, peer, rssi, noted range) of every advertisement; the partner is known only once its name
     // was seen, which may come after its first readings.
     let mut heard: Vec<(i64, String, i8, Option<f64>)> = Vec::new();
-    let mut file = FileLog {
-        file: label.into(),
-        rows: 0,
-        skipped: 0,
-    };
+    let mut file = file_log(label);
     for record in reader.records() {
         let Ok(r) = record else {
             file.skipped += 1;

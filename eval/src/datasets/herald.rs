@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{
-    columns, csv_reader, file_name, files_under, parse_cm, parse_rssi, parse_timestamp_ms,
-    relative, Dataset, FileLog, Label, Phone, Reading, Recording,
+    csv_reader, file_log, file_name, files_under, header_columns, parse_cm, parse_rssi,
+    parse_timestamp_ms, relative, Dataset, FileLog, Label, Phone, Reading, Recording,
 };
 use crate::EvalError;
 
@@ -87,18 +87,9 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
 /// One rig file's readings.
 pub(crate) fn read_file(path: &Path, label: &str) -> Result<(Vec<Reading>, FileLog), EvalError> {
     let mut reader = csv_reader(path, true)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| EvalError::data(path, format!("no header row: {e}")))?
-        .clone();
-    let cols = columns(&headers, &["time", "rssi", "distance"])
-        .ok_or_else(|| EvalError::data(path, "the header lacks time, rssi and distance columns"))?;
+    let cols = header_columns(&mut reader, path, &["time", "rssi", "distance"])?;
     let mut readings = Vec::new();
-    let mut log = FileLog {
-        file: label.into(),
-        rows: 0,
-        skipped: 0,
-    };
+    let mut log = file_log(label);
     for record in reader.records() {
         let parsed = record.ok().and_then(|r| {
             Some(Reading {

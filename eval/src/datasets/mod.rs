@@ -294,6 +294,34 @@ pub(crate) fn csv_reader(
         .from_reader(file))
 }
 
+/// The indices of the columns `names` in the header row of `reader`, or an error naming the file and the
+/// columns expected.
+pub(crate) fn header_columns(
+    reader: &mut csv::Reader<std::fs::File>,
+    path: &Path,
+    names: &[&str],
+) -> Result<Vec<usize>, EvalError> {
+    let headers = reader
+        .headers()
+        .map_err(|e| EvalError::data(path, format!("no header row: {e}")))?
+        .clone();
+    columns(&headers, names).ok_or_else(|| {
+        EvalError::data(
+            path,
+            format!("the header lacks the columns {}", names.join(", ")),
+        )
+    })
+}
+
+/// An empty log of the file `label`.
+pub(crate) fn file_log(label: &str) -> FileLog {
+    FileLog {
+        file: label.into(),
+        rows: 0,
+        skipped: 0,
+    }
+}
+
 /// Column indices by header name (case-insensitive, a byte-order mark ignored).
 pub(crate) fn columns(headers: &csv::StringRecord, names: &[&str]) -> Option<Vec<usize>> {
     let fields: Vec<String> = headers

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{
-    columns, csv_reader, file_name, files_under, parse_cm, parse_rssi, relative, Dataset, FileLog,
-    Label, Phone, Reading, Recording,
+    csv_reader, file_log, file_name, files_under, header_columns, parse_cm, parse_rssi, relative,
+    Dataset, FileLog, Label, Phone, Reading, Recording,
 };
 use crate::EvalError;
 
@@ -79,22 +79,9 @@ pub(crate) fn read_file(
     label: &str,
 ) -> Result<(BTreeMap<String, Vec<Reading>>, FileLog), EvalError> {
     let mut reader = csv_reader(path, true)?;
-    let headers = reader
-        .headers()
-        .map_err(|e| EvalError::data(path, format!("no header row: {e}")))?
-        .clone();
-    let cols = columns(&headers, &["device", "elapsed", "rss", "dist"]).ok_or_else(|| {
-        EvalError::data(
-            path,
-            "the header lacks device, elapsed, rss and dist columns",
-        )
-    })?;
+    let cols = header_columns(&mut reader, path, &["device", "elapsed", "rss", "dist"])?;
     let mut by_device: BTreeMap<String, Vec<Reading>> = BTreeMap::new();
-    let mut log = FileLog {
-        file: label.into(),
-        rows: 0,
-        skipped: 0,
-    };
+    let mut log = file_log(label);
     for record in reader.records() {
         let parsed = record.ok().and_then(|r| {
             let field = |i: usize| r.get(cols[i]);

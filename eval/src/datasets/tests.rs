@@ -105,7 +105,10 @@ fn garbage_and_truncated_rows_are_counted_not_fatal() {
     // A header without the columns: refused with the file named.
     std::fs::write(hh.join("RSS_humanHH.csv"), "a,b,c\n1,2,3\n").unwrap();
     let e = pcng::load(dir.path()).unwrap_err().to_string();
-    assert!(e.contains("RSS_humanHH.csv") && e.contains("device"), "{e}");
+    assert!(
+        e.contains("RSS_humanHH.csv") && e.contains("device, elapsed"),
+        "{e}"
+    );
     // An empty file has no header.
     std::fs::write(hh.join("RSS_humanHH.csv"), "").unwrap();
     assert!(pcng::load(dir.path()).is_err());

@@ -20,50 +20,57 @@ pub struct Scored {
 /// ROC AUC of `score` for "near": the chance that a random near contact scores above a random far one,
 /// ties counting half (the Mann-Whitney statistic). `None` without both classes.
 pub fn auc(points: &[(f64, bool)]) -> Option<f64> {
-    let mut sorted: Vec<(f64, bool)> = points.to_vec();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let sorted = sorted_by_score(points, false);
     let near = sorted.iter().filter(|p| p.1).count() as f64;
     let far = sorted.len() as f64 - near;
     if near == 0.0 || far == 0.0 {
         return None;
     }
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < sorted.len() {
-        let j = i + sorted[i..]
-            .iter()
-            .take_while(|p| p.0 == sorted[i].0)
-            .count();
-        let mid_rank = (i + 1 + j) as f64 / 2.0;
-        rank_sum += mid_rank * sorted[i..j].iter().filter(|p| p.1).count() as f64;
-        i = j;
-    }
+    let rank_sum: f64 = tie_groups(&sorted)
+        .map(|(i, j)| (i + 1 + j) as f64 / 2.0 * sorted[i..j].iter().filter(|p| p.1).count() as f64)
+        .sum();
     Some((rank_sum - near * (near + 1.0) / 2.0) / (near * far))
+}
+
+/// The points sorted by score, ascending or descending.
+fn sorted_by_score(points: &[(f64, bool)], descending: bool) -> Vec<(f64, bool)> {
+    let mut sorted = points.to_vec();
+    sorted.sort_by(|a, b| {
+        let order = a.0.total_cmp(&b.0);
+        if descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    sorted
+}
+
+/// The index ranges `[i, j)` of equal scores in sorted points.
+fn tie_groups(sorted: &[(f64, bool)]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let first = sorted.get(i)?;
+        let j = i + sorted[i..].iter().take_while(|p| p.0 == first.0).count();
+        let group = (i, j);
+        i = j;
+        Some(group)
+    })
 }
 
 /// The ROC curve: (false positive rate, true positive rate) at every threshold, from (0, 0) to (1, 1).
 pub fn roc(points: &[(f64, bool)]) -> Vec<(f64, f64)> {
-    let mut sorted: Vec<(f64, bool)> = points.to_vec();
-    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let near = sorted.iter().filter(|p| p.1).count().max(1) as f64;
-    let far = (sorted.len() as f64 - sorted.iter().filter(|p| p.1).count() as f64).max(1.0);
+    let sorted = sorted_by_score(points, true);
+    let near_count = sorted.iter().filter(|p| p.1).count() as f64;
+    let near = near_count.max(1.0);
+    let far = (sorted.len() as f64 - near_count).max(1.0);
     let mut out = vec![(0.0, 0.0)];
     let (mut tp, mut fp) = (0.0, 0.0);
-    let mut i = 0;
-    while i < sorted.len() {
-        let j = i + sorted[i..]
-            .iter()
-            .take_while(|p| p.0 == sorted[i].0)
-            .count();
-        for p in &sorted[i..j] {
-            if p.1 {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-        }
+    for (i, j) in tie_groups(&sorted) {
+        let group_near = sorted[i..j].iter().filter(|p| p.1).count() as f64;
+        tp += group_near;
+        fp += (j - i) as f64 - group_near;
         out.push((fp / far, tp / near));
-        i = j;
     }
     out
 }
