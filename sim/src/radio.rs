@@ -294,7 +294,11 @@ mod tests {
             .collect();
         let sd = (draws.iter().map(|x| x * x).sum::<f64>() / draws.len() as f64).sqrt();
         assert!((sd - 6.0).abs() < 0.5, "{sd}");
-        assert_eq!(RadioParams::default().situation(1, 0, 1, 0, 0), 0.0);
+        let none = RadioParams {
+            situation_db: 0.0,
+            ..params
+        };
+        assert_eq!(none.situation(1, 0, 1, 0, 0), 0.0);
     }
 
     #[test]
