@@ -55,8 +55,8 @@ pub struct SyncArgs {
     /// The key version exports name the --public-key by.
     #[arg(long, value_name = "V", default_value = "v1")]
     key_version: String,
-    /// A named risk configuration (corona-warn-app-2021, google-sample) or a JSON file.
-    #[arg(long, value_name = "NAME|FILE", default_value = "corona-warn-app-2021")]
+    /// A named risk configuration (see `docs/radio.md`; default: the core's default) or a JSON file.
+    #[arg(long, value_name = "NAME|FILE", default_value_t = openzone_core::risk::RiskConfig::default().name)]
     risk_config: String,
     /// Print JSON instead of a table.
     #[arg(long)]

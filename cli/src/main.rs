@@ -6,6 +6,7 @@
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
 mod ble;
 mod error;
+mod evaluate;
 mod export;
 mod ids;
 mod keyserver;
@@ -57,6 +58,9 @@ enum Command {
     Match(matching::MatchArgs),
     /// Simulate a school with the real engine, stores and key server, and see who gets notified.
     Simulate(simulate::SimulateArgs),
+    /// Measure how well each risk configuration tells contacts within 2 m from farther ones on recorded
+    /// datasets, through the real store and matching.
+    Evaluate(evaluate::EvaluateArgs),
     /// Listen on a Bluetooth adapter and show what OpenZone and Bluezone devices around send: scheme,
     /// identifier, RSSI, and the attenuation estimated with the fleet-average calibration (en-v1's TX
     /// power is in its encrypted metadata, which only the sender's key opens).
@@ -85,6 +89,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(cmd) => export::run(cmd),
         Command::Match(args) => matching::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
         #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
         Command::Scan(args) => ble::scan(args),
         #[cfg(all(feature = "desktop-ble", target_os = "linux"))]

@@ -30,8 +30,8 @@ pub struct MatchArgs {
     /// This phone, as MANUFACTURER/DEVICE/MODEL (android.os.Build), for its calibration.
     #[arg(long, value_name = "M/D/M")]
     device: Option<String>,
-    /// A named risk configuration (corona-warn-app-2021, google-sample) or a JSON file.
-    #[arg(long, value_name = "NAME|FILE", default_value = "corona-warn-app-2021")]
+    /// A named risk configuration (see `docs/radio.md`; default: the core's default) or a JSON file.
+    #[arg(long, value_name = "NAME|FILE", default_value_t = RiskConfig::default().name)]
     risk_config: String,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -497,3 +497,45 @@ fn simulate_refuses_an_impossible_scenario() {
     let err = fails(&["simulate", "--students", "many"]);
     assert!(err.contains("many"), "{err}");
 }
+
+#[test]
+fn evaluate_scores_every_candidate_on_recorded_excerpts_and_writes_plots() {
+    let data = format!("{}/../eval/tests/data", env!("CARGO_MANIFEST_DIR"));
+    let report = tempfile::tempdir().unwrap();
+    let out = json(&ok(&[
+        "evaluate",
+        &data,
+        "--replicates",
+        "2",
+        "--bootstrap",
+        "20",
+        "--report",
+        report.path().to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(
+        out["datasets"],
+        serde_json::json!(["h0h1", "herald", "pc-ng"])
+    );
+    let names: Vec<&str> = out["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "corona-warn-app-2021");
+    assert!(names.contains(&"nhs-uks-2020"));
+    assert_eq!(out["folds"].as_array().unwrap().len(), 3);
+    assert!(out["choice"]["chosen"].is_string());
+    for file in [
+        "report.md",
+        "roc-h0h1.svg",
+        "roc-herald.svg",
+        "roc-pc-ng.svg",
+    ] {
+        assert!(report.path().join(file).is_file(), "{file}");
+    }
+    let e = fails(&["evaluate", "/nonexistent-dataset"]);
+    assert!(e.contains("/nonexistent-dataset"), "{e}");
+    assert!(fails(&["evaluate", &data, "--replicates", "0"]).contains("--replicates"));
+}

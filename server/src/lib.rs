@@ -93,7 +93,7 @@ impl std::fmt::Debug for ServerConfig {
 
 impl ServerConfig {
     /// Defaults with data in `data_dir`: hourly publication 2 hours after keys expire, batches padded to
-    /// 1000, exports in `DATA_DIR/exports`, the Corona-Warn-App 2021 risk configuration.
+    /// 1000, exports in `DATA_DIR/exports`, the core's default risk configuration (`RiskConfig::default()`).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -104,7 +104,7 @@ impl ServerConfig {
             trust_forwarded_for: false,
             signing_key_id: "452".into(),
             signing_key_version: "v1".into(),
-            risk: RiskConfig::corona_warn_app_2021(),
+            risk: RiskConfig::default(),
             clock: Arc::new(SystemClock),
         }
     }

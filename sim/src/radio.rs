@@ -1,10 +1,13 @@
-//! The radio between two phones: log-distance path loss, log-normal shadowing, walls, bodies, and phones
-//! that differ as real ones do. Every parameter and its source is in `docs/simulation.md`; none is fitted to
-//! the public phone-to-phone recordings of `docs/radio.md` (which compares the model with them instead).
+//! The radio between two phones: log-distance path loss, log-normal shadowing, walls, bodies, a slow
+//! situation loss per pair, and phones that differ as real ones do. Every parameter and its source is in
+//! `docs/simulation.md`; the exponent, the shadowing, the fading and the situation loss are calibrated so
+//! that `openzone evaluate simulated` separates near from far no better than real phone recordings do
+//! (`docs/radio.md`).
 //!
 //! ```text
-//! RSSI = TX(sender) - PL(d) - walls - body(sender) - body(receiver) - crowd + X - RSSI_correction(receiver)
-//! PL(d) = PL(1 m) + 10 n log10(d)          X ~ N(0, sigma)
+//! RSSI = TX(sender) - PL(d) - walls - body(sender) - body(receiver) - crowd + X + S - RSSI_correction(receiver)
+//! PL(d) = PL(1 m) + 10 n log10(d) to 5 m, then 10 n_far log10 more   X ~ N(0, sigma) per scan window,
+//!                                                                       S ~ N(0, situation) per situation
 //! ```
 //!
 //! TX and RSSI_correction are the calibration values of each phone's model, drawn from Google's table of
@@ -24,14 +27,18 @@ use crate::SimError;
 pub struct RadioParams {
     /// Path loss at 1 m, dB: free space at 2.44 GHz (Friis).
     pub path_loss_1m_db: f64,
-    /// Path-loss exponent: 3, ITU-R P.1238's distance power loss coefficient N = 30 for offices at
-    /// 2.4 GHz (rooms full of furniture and people; walls and bodies are added separately below).
+    /// Path-loss exponent up to `breakpoint_m`: 2, calibrated on real recordings (`docs/radio.md`: carried
+    /// phones gain 5 to 18 dB from 1 to 5 m, the NHS app's fitted model about 20 dB per decade); walls and
+    /// bodies are added separately below.
     pub exponent: f64,
-    /// Standard deviation of the log-normal shadowing, dB (ITU-R P.1238: 8 to 10 dB indoors), drawn once
-    /// per pair and scan window.
+    /// Distance up to which `exponent` holds, metres: the recordings reach 5 m, no farther.
+    pub breakpoint_m: f64,
+    /// Path-loss exponent beyond the breakpoint: 3, ITU-R P.1238's distance power loss coefficient N = 30
+    /// for offices at 2.4 GHz (rooms full of furniture and people).
+    pub far_exponent: f64,
+    /// Standard deviation of the shadowing drawn once per pair and scan window, dB.
     pub shadowing_db: f64,
-    /// Standard deviation of the fast fading of each advertisement, dB: small, because BLE advertises on
-    /// three channels and a scan averages over them.
+    /// Standard deviation of the fast fading of each advertisement, dB.
     pub fading_db: f64,
     /// Loss through one wall, dB.
     pub wall_db: f64,
@@ -51,15 +58,23 @@ pub struct RadioParams {
     pub calibration_error_db: f64,
     /// Weakest signal a phone receives, dBm.
     pub sensitivity_dbm: f64,
+    /// Standard deviation of the slow loss of a pair in one situation, dB: posture, orientation, the
+    /// bodies and furniture between two phones, which hold for minutes and do not average out within a
+    /// scan or a lesson. Drawn once per pair and situation ([`RadioParams::situation`]).
+    pub situation_db: f64,
+    /// Minutes one situation lasts before the next is drawn.
+    pub situation_minutes: f64,
 }
 
 impl Default for RadioParams {
     fn default() -> Self {
         Self {
             path_loss_1m_db: 40.05,
-            exponent: 3.0,
-            shadowing_db: 8.0,
-            fading_db: 2.0,
+            exponent: 2.0,
+            breakpoint_m: 5.0,
+            far_exponent: 3.0,
+            shadowing_db: 4.0,
+            fading_db: 3.0,
             wall_db: 10.0,
             pocket_db: 7.0,
             bag_db: 10.0,
@@ -69,6 +84,8 @@ impl Default for RadioParams {
             crowd_db: 6.0,
             calibration_error_db: 2.0,
             sensitivity_dbm: -100.0,
+            situation_db: 10.0,
+            situation_minutes: 15.0,
         }
     }
 }
@@ -78,24 +95,33 @@ impl RadioParams {
     pub fn check(&self) -> Result<(), SimError> {
         let ok = self.exponent > 0.5
             && self.exponent < 6.0
+            && self.far_exponent > 0.5
+            && self.far_exponent < 6.0
+            && self.breakpoint_m >= 0.1
             && self.shadowing_db >= 0.0
             && self.fading_db >= 0.0
             && self.wall_db >= 0.0
             && self.pocket_share + self.bag_share <= 1.0
             && (0.0..=1.0).contains(&self.crowd_chance)
-            && self.sensitivity_dbm < 0.0;
+            && self.sensitivity_dbm < 0.0
+            && self.situation_db >= 0.0
+            && self.situation_minutes >= 1.0;
         if ok {
             Ok(())
         } else {
             Err(SimError::Scenario(
-                "radio parameters out of range (exponent 0.5-6, shares 0-1, sensitivity below 0 dBm)".into(),
+                "radio parameters out of range (exponents 0.5-6, breakpoint from 0.1 m, shares 0-1, sensitivity below 0 dBm, situations of a minute or more)".into(),
             ))
         }
     }
 
-    /// Path loss at distance `d` metres.
+    /// Path loss at distance `d` metres: `exponent` up to the breakpoint, `far_exponent` beyond it.
     pub fn path_loss(&self, d: f64) -> f64 {
-        self.path_loss_1m_db + 10.0 * self.exponent * d.max(0.1).log10()
+        let d = d.max(0.1);
+        let near = d.min(self.breakpoint_m);
+        self.path_loss_1m_db
+            + 10.0 * self.exponent * near.log10()
+            + 10.0 * self.far_exponent * (d / near).log10()
     }
 }
 
@@ -162,9 +188,27 @@ pub struct Link {
 }
 
 impl RadioParams {
-    /// One draw of the slow shadowing for a pair's scan window.
+    /// One draw of the shadowing for a pair's scan window.
     pub fn shadowing(&self, rng: &mut SplitMix64) -> f64 {
         self.shadowing_db * rng.normal()
+    }
+
+    /// The situation loss of phones `a` and `b` (in either order) at `minute` of `day`: the same for the
+    /// whole situation (`situation_minutes`), a pure function of its arguments so that both directions of
+    /// a pair and every scan within the situation share it.
+    pub fn situation(&self, seed: u64, a: usize, b: usize, day: u32, minute: u32) -> f64 {
+        if self.situation_db == 0.0 {
+            return 0.0;
+        }
+        let block = (f64::from(minute) / self.situation_minutes) as u64;
+        let (lo, hi) = (a.min(b) as u64, a.max(b) as u64);
+        let mut rng = SplitMix64::new(
+            seed ^ lo.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ hi.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+                ^ (u64::from(day) << 48)
+                ^ block.wrapping_mul(0x1656_67B1_9E37_79F9),
+        );
+        self.situation_db * rng.normal()
     }
 }
 
@@ -226,10 +270,35 @@ mod tests {
         let r = rssi(&params, &a, &b, &link(2.0, 0), &mut rng).unwrap();
         let attenuation = f64::from(a.tx_power_dbm) - (r + f64::from(b.rssi_correction_db));
         assert!((attenuation - params.path_loss(2.0)).abs() < 1e-9);
-        assert!((params.path_loss(2.0) - 49.08).abs() < 0.01);
+        // 40.05 + 10 · 2 · log10(2); at 10 m, 20 dB per decade to 5 m, then 30.
+        assert!((params.path_loss(2.0) - 46.07).abs() < 0.01);
+        assert!((params.path_loss(10.0) - 63.06).abs() < 0.01);
         let through_a_wall = rssi(&params, &a, &b, &link(2.0, 1), &mut rng).unwrap();
         assert!((r - through_a_wall - 10.0).abs() < 1e-9);
         assert!(rssi(&params, &a, &b, &link(10_000.0, 2), &mut rng).is_none());
+    }
+
+    #[test]
+    fn a_situation_holds_for_its_minutes_and_both_directions() {
+        let params = RadioParams {
+            situation_db: 6.0,
+            situation_minutes: 15.0,
+            ..RadioParams::default()
+        };
+        let s = params.situation(7, 3, 9, 2, 480);
+        assert_eq!(s, params.situation(7, 9, 3, 2, 494));
+        assert_ne!(s, params.situation(7, 3, 9, 2, 495));
+        assert_ne!(s, params.situation(7, 3, 10, 2, 480));
+        let draws: Vec<f64> = (0..2_000)
+            .map(|m| params.situation(1, 0, 1, 0, m * 15))
+            .collect();
+        let sd = (draws.iter().map(|x| x * x).sum::<f64>() / draws.len() as f64).sqrt();
+        assert!((sd - 6.0).abs() < 0.5, "{sd}");
+        let none = RadioParams {
+            situation_db: 0.0,
+            ..params
+        };
+        assert_eq!(none.situation(1, 0, 1, 0, 0), 0.0);
     }
 
     #[test]

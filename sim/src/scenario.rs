@@ -56,7 +56,7 @@ impl Default for Scenario {
             onset_day: 2,
             report_hour: 10.0,
             sync_every_hours: 4.0,
-            risk: "corona-warn-app-2021".into(),
+            risk: openzone_core::risk::RiskConfig::default().name,
             radio: RadioParams::default(),
         }
     }

@@ -384,7 +384,8 @@ impl<'a> World<'a> {
                 distance: d,
                 walls,
                 day: day as usize,
-                shadowing_db: params.shadowing(&mut self.rng),
+                shadowing_db: params.shadowing(&mut self.rng)
+                    + params.situation(self.scenario.seed, rx, p, day, (at / 60_000) as u32),
             };
             for (k, sample) in per_sample.iter_mut().enumerate() {
                 if let Some(r) = rssi(params, &peer.radio, &rx_radio, &link, &mut self.rng) {

@@ -7,17 +7,20 @@
 //!    ([`calibration`]). A *typical* attenuation from the mean RSSI and a *minimum* from the strongest.
 //! 2. A key's scan instances are grouped into exposure windows of at most 30 minutes per UTC day; each
 //!    instance is credited with the seconds since the phone's previous scan (capped).
-//! 3. Minutes per attenuation bucket (by typical attenuation) are weighted; a window is dropped unless it
-//!    has enough minutes below an attenuation; the window's weighted minutes are multiplied by the report
+//! 3. Minutes per attenuation bucket (by typical attenuation) are weighted, or weighed by another proximity
+//!    model ([`models`]: the NHS app's Kalman smoother, a 2 m likelihood ratio); a window is dropped unless
+//!    it has enough minutes below an attenuation; the window's weighted minutes are multiplied by the report
 //!    type's weight, the infectiousness weight (from days since onset) and the transmission risk factor.
 //! 4. A day is at risk when the sum of its windows reaches a threshold.
 //!
-//! [`RiskConfig::corona_warn_app_2021`] is the default; every parameter is data a health authority can
+//! [`RiskConfig::default`] ([`RiskConfig::corona_warn_app_2021`], chosen by leave-one-dataset-out validation
+//! on real recordings, `docs/radio.md`) is what a phone uses; every parameter is data a health authority can
 //! publish as signed JSON ([`RiskConfig::from_signed_json`]). The result ([`DayRisk`]) says per day
 //! whether the user is at risk, for how many weighted minutes and how close, never which key, person or
 //! place.
 
 pub mod calibration;
+pub mod models;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::export::signing::{verify_detached, VerificationKey};
 use crate::export::ReportType;
+use models::{Proximity, WindowInstance};
 
 /// How much one exposure window weighs, by signal strength, report and infectiousness.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +61,10 @@ pub struct RiskConfig {
     pub max_seconds_per_scan: u32,
     /// Length of an exposure window, minutes.
     pub exposure_window_minutes: u32,
+    /// How a window's minutes are weighed by proximity: the attenuation buckets above unless another
+    /// model is named (then the buckets only set the day's `closest` band).
+    #[serde(default, skip_serializing_if = "Proximity::is_buckets")]
+    pub proximity: Proximity,
 }
 
 /// The filter "at least `minutes` minutes below `attenuation_db`".
@@ -114,8 +122,8 @@ pub struct Infectiousness {
 }
 
 impl Default for RiskConfig {
-    /// The configuration a phone uses unless the health authority publishes another:
-    /// [`corona_warn_app_2021`](Self::corona_warn_app_2021) (docs/radio.md says why).
+    /// The configuration a phone uses unless its health authority publishes another: the one chosen by
+    /// leave-one-dataset-out validation on real recordings (`docs/radio.md`).
     fn default() -> Self {
         Self::corona_warn_app_2021()
     }
@@ -155,6 +163,7 @@ impl RiskConfig {
             at_risk_minutes_per_day: 13.0,
             max_seconds_per_scan: 300,
             exposure_window_minutes: 30,
+            proximity: Proximity::Buckets,
         }
     }
 
@@ -174,15 +183,136 @@ impl RiskConfig {
         }
     }
 
+    /// SwissCovid's rule (DP-3T, 2020): minutes below 55 dB weigh 1.0, from 55 to 63 dB 0.5, beyond 0; a day
+    /// is an exposure from 15 weighted minutes. `DP-3T/dp3t-sdk-android`,
+    /// `dp3t-sdk/sdk/src/main/java/org/dpppt/android/sdk/internal/AppConfigManager.java`
+    /// (`DEFAULT_ATTENUATION_THRESHOLD_LOW` 55, `..._MEDIUM` 63, factors 1.0 and 0.5,
+    /// `DEFAULT_MIN_DURATION_FOR_EXPOSURE` 15); no window filter, every key weighs 1.
+    pub fn swisscovid_2020() -> Self {
+        Self {
+            name: "swisscovid-2020".into(),
+            attenuation_thresholds_db: vec![55, 63],
+            attenuation_weights: vec![1.0, 0.5, 0.0],
+            ..Self::unweighted_keys(15.0)
+        }
+    }
+
+    /// Corona-Warn-App's first rule (exposure notification v1, 2020): minutes below 50 dB weigh 1.0, from 50
+    /// to 70 dB 0.5, beyond 0, and a day is at high risk from 15 (cwa-server,
+    /// `services/distribution/src/main/resources/master-config/attenuation-duration.yaml` and
+    /// `risk-score-classification.yaml`); no window filter, every key weighs 1.
+    pub fn corona_warn_app_2020() -> Self {
+        Self {
+            name: "corona-warn-app-2020".into(),
+            attenuation_thresholds_db: vec![50, 70],
+            attenuation_weights: vec![1.0, 0.5, 0.0],
+            ..Self::unweighted_keys(15.0)
+        }
+    }
+
+    /// The NHS COVID-19 app's risk score (from October 2020): the unscented Kalman smoother of
+    /// [`models::uks`] with the app's parameters, each minute weighing `min(1, (1 m / d)²)`. A day is at risk
+    /// from what a steady 15-minute contact at 2 m scores under the model, with scans 270 s apart (the
+    /// background schedule's mean); the NHS app compared its own score, in seconds and times an
+    /// infectiousness weight, with a threshold the health service changed over time. The buckets only set
+    /// the day's `closest` band.
+    pub fn nhs_uks_2020() -> Self {
+        let model = models::UksParams::NHS_2020;
+        let at_2m = model.minutes_of_steady_contact(2.0, 15.0, 270.0);
+        Self {
+            name: "nhs-uks-2020".into(),
+            proximity: Proximity::NhsUks(model),
+            ..Self::unweighted_keys((at_2m * 100.0).round() / 100.0)
+        }
+    }
+
+    /// "Within 2 m" against "beyond 2 m" under a log-normal path-loss model ([`models::likelihood`]): each
+    /// minute weighs the probability that the phones were within 2 m, each scan instance by itself. The
+    /// path loss is the NHS app's fitted observation model, `ln A = 0.127 ln d + 4.231`
+    /// ([`models::UksParams::NHS_2020`]): 68.8 dB at 1 m, rising 20 dB per decade of distance (n = 2.0) near
+    /// 1-2 m; the spread is 8 dB, the indoor shadowing of ITU-R P.1238; "within" spans 0.5 to 2 m and
+    /// "beyond" 2 to 4 m (a room), distances spread evenly over the floor. A day is at risk from the expected
+    /// minutes within 2 m that 15 minutes at exactly 2 m would earn.
+    pub fn likelihood_2m() -> Self {
+        Self::likelihood("likelihood-2m", Self::likelihood_model(None))
+    }
+
+    /// [`likelihood_2m`](Self::likelihood_2m) with each window weighed by the lowest quartile of its scan
+    /// instances' attenuations: bodies and bags only add loss, so a window's quieter readings say least
+    /// about distance.
+    pub fn likelihood_2m_window() -> Self {
+        Self::likelihood("likelihood-2m-window", Self::likelihood_model(Some(0.25)))
+    }
+
+    fn likelihood_model(window_quantile: Option<f64>) -> models::LikelihoodRatio {
+        let uks = models::UksParams::NHS_2020;
+        models::LikelihoodRatio {
+            attenuation_at_1m_db: (uks.intercept.exp() * 10.0).round() / 10.0,
+            path_loss_exponent: 2.0,
+            shadowing_db: 8.0,
+            near_from_m: 0.5,
+            boundary_m: 2.0,
+            far_to_m: 4.0,
+            window_quantile,
+        }
+    }
+
+    /// A likelihood configuration named `name`: at risk from the expected minutes within 2 m that 15
+    /// minutes at the boundary earn under `model`.
+    pub fn likelihood(name: &str, model: models::LikelihoodRatio) -> Self {
+        let at_boundary = model.weight(model.median_attenuation_db(model.boundary_m));
+        Self {
+            name: name.into(),
+            proximity: Proximity::LikelihoodRatio(model),
+            ..Self::unweighted_keys((15.0 * at_boundary * 100.0).round() / 100.0)
+        }
+    }
+
+    /// CWA 2021's buckets and filters with every key weighing 1 and a day at risk from `minutes`: the base
+    /// of the configurations that have no transmission risk weighting.
+    fn unweighted_keys(minutes: f64) -> Self {
+        Self {
+            min_minutes_below: None,
+            dropped_transmission_risk_levels: Vec::new(),
+            transmission_risk_multiplier: None,
+            at_risk_minutes_per_day: minutes,
+            ..Self::corona_warn_app_2021()
+        }
+    }
+
+    /// Every configuration shipped with the core, the default first.
+    pub fn all_named() -> Vec<Self> {
+        vec![
+            Self::default(),
+            Self::corona_warn_app_2021(),
+            Self::google_sample(),
+            Self::swisscovid_2020(),
+            Self::corona_warn_app_2020(),
+            Self::nhs_uks_2020(),
+            Self::likelihood_2m(),
+            Self::likelihood_2m_window(),
+        ]
+        .into_iter()
+        .fold(Vec::new(), |mut out, c| {
+            if !out.iter().any(|o: &Self| o.name == c.name) {
+                out.push(c);
+            }
+            out
+        })
+    }
+
     /// The named configurations shipped with the core.
     pub fn named(name: &str) -> Result<Self, Error> {
-        match name {
-            "corona-warn-app-2021" => Ok(Self::corona_warn_app_2021()),
-            "google-sample" => Ok(Self::google_sample()),
-            other => Err(Error::InvalidConfig(format!(
-                "unknown risk configuration {other:?}: use corona-warn-app-2021 or google-sample"
-            ))),
-        }
+        Self::all_named()
+            .into_iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                let names: Vec<String> = Self::all_named().into_iter().map(|c| c.name).collect();
+                Error::InvalidConfig(format!(
+                    "unknown risk configuration {name:?}: use one of {}",
+                    names.join(", ")
+                ))
+            })
     }
 
     /// Checks that the parameters make sense together.
@@ -227,6 +357,9 @@ impl RiskConfig {
         }
         if !(1..=120).contains(&self.exposure_window_minutes) {
             return bad("exposure_window_minutes must be 1 to 120");
+        }
+        if let Err(why) = self.proximity.check() {
+            return bad(&why);
         }
         Ok(())
     }
@@ -479,6 +612,7 @@ fn score_window(
     let mut minutes_per_bucket = vec![0.0; config.attenuation_weights.len()];
     let mut minutes_below = 0.0;
     let mut min_attenuation = f64::INFINITY;
+    let mut credited = Vec::with_capacity(instances.len());
     for i in instances {
         let seconds = i
             .seconds_since_previous_scan
@@ -492,23 +626,40 @@ fn score_window(
             }
         }
         min_attenuation = min_attenuation.min(i.min_attenuation_db);
+        credited.push(WindowInstance {
+            seconds: f64::from(seconds),
+            typical_attenuation_db: i.typical_attenuation_db,
+            min_attenuation_db: i.min_attenuation_db,
+        });
     }
     if let Some(filter) = config.min_minutes_below {
         if minutes_below < filter.minutes {
             return None;
         }
     }
-    let weighted: f64 = minutes_per_bucket
-        .iter()
-        .zip(&config.attenuation_weights)
-        .map(|(m, w)| m * w)
-        .sum();
-    let counted: f64 = minutes_per_bucket
-        .iter()
-        .zip(&config.attenuation_weights)
-        .filter(|(_, w)| **w > 0.0)
-        .map(|(m, _)| m)
-        .sum();
+    let (weighted, counted) = match &config.proximity {
+        Proximity::Buckets => (
+            minutes_per_bucket
+                .iter()
+                .zip(&config.attenuation_weights)
+                .map(|(m, w)| m * w)
+                .sum(),
+            minutes_per_bucket
+                .iter()
+                .zip(&config.attenuation_weights)
+                .filter(|(_, w)| **w > 0.0)
+                .map(|(m, _)| m)
+                .sum(),
+        ),
+        Proximity::NhsUks(model) => (
+            model.weighted_minutes(&credited),
+            minutes_per_bucket.iter().sum(),
+        ),
+        Proximity::LikelihoodRatio(model) => (
+            model.weighted_minutes(&credited),
+            minutes_per_bucket.iter().sum(),
+        ),
+    };
     Some(WindowScore {
         weighted_minutes: weighted * factor,
         minutes: counted,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::export::signing::SigningKey;
+use models::Proximity;
 
 const DAY_MS: u64 = 86_400_000;
 const T0: u64 = 20_000 * DAY_MS + 8 * 3_600_000;
@@ -258,4 +259,76 @@ fn bad_configurations_are_errors() {
     extra["surprise"] = 1.into();
     assert!(RiskConfig::from_json(extra.to_string().as_bytes()).is_err());
     assert!(RiskConfig::named("nope").is_err());
+}
+
+#[test]
+fn every_named_configuration_checks_round_trips_and_is_found_by_name() {
+    let all = RiskConfig::all_named();
+    assert_eq!(all[0], RiskConfig::default());
+    for config in &all {
+        config.check().unwrap();
+        assert_eq!(
+            &RiskConfig::from_json(config.to_json().as_bytes()).unwrap(),
+            config
+        );
+        assert_eq!(&RiskConfig::named(&config.name).unwrap(), config);
+    }
+    // Bucket configurations keep the layout they had before models existed: no `proximity` field.
+    assert!(!RiskConfig::corona_warn_app_2021()
+        .to_json()
+        .contains("proximity"));
+    assert!(RiskConfig::nhs_uks_2020()
+        .to_json()
+        .contains("\"model\": \"nhs_uks\""));
+}
+
+#[test]
+fn model_configurations_are_checked_as_json() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(&RiskConfig::likelihood_2m().to_json()).unwrap();
+    json["proximity"]["shadowing_db"] = 0.0.into();
+    assert!(RiskConfig::from_json(json.to_string().as_bytes()).is_err());
+    json["proximity"] = serde_json::json!({"model": "telepathy"});
+    assert!(RiskConfig::from_json(json.to_string().as_bytes()).is_err());
+    json["proximity"] = serde_json::json!({"model": "buckets"});
+    assert_eq!(
+        RiskConfig::from_json(json.to_string().as_bytes())
+            .unwrap()
+            .proximity,
+        Proximity::Buckets
+    );
+}
+
+#[test]
+fn swisscovid_weighs_minutes_by_its_two_thresholds() {
+    let config = RiskConfig::swisscovid_2020();
+    // 3 scans 5 minutes apart below 55 dB: 15 minutes at 1.0, at risk; TRL plays no part.
+    let days = score(&[exposure(Some(1), instances(3, 300, 50.0))], &config);
+    assert_eq!(days[0].weighted_minutes, 15.0);
+    assert!(days[0].at_risk);
+    // 25 minutes from 55 to 63 dB weigh 0.5: 12.5, not at risk; beyond 63 dB nothing.
+    let days = score(&[exposure(None, instances(5, 300, 60.0))], &config);
+    assert_eq!(days[0].weighted_minutes, 12.5);
+    assert!(!days[0].at_risk);
+    let days = score(&[exposure(None, instances(5, 300, 70.0))], &config);
+    assert_eq!(days[0].weighted_minutes, 0.0);
+}
+
+#[test]
+fn the_likelihood_configuration_counts_expected_minutes_within_two_metres() {
+    let config = RiskConfig::likelihood_2m();
+    let Proximity::LikelihoodRatio(model) = config.proximity else {
+        unreachable!("likelihood_2m is a likelihood model")
+    };
+    let boundary = model.median_attenuation_db(2.0);
+    // The threshold is what 15 minutes at the boundary earn.
+    assert!((config.at_risk_minutes_per_day - 15.0 * model.weight(boundary)).abs() < 0.01);
+    let days = score(&[exposure(Some(7), instances(3, 300, 60.0))], &config);
+    assert!((days[0].weighted_minutes - 15.0 * model.weight(60.0)).abs() < 1e-9);
+    assert!(days[0].at_risk);
+    let days = score(
+        &[exposure(Some(7), instances(3, 300, boundary + 10.0))],
+        &config,
+    );
+    assert!(!days[0].at_risk);
 }
