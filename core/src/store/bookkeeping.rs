@@ -4,40 +4,44 @@
 use super::{Store, META_NOTIFIED, TREE_BATCHES, TREE_EXPOSURES, TREE_META};
 use crate::error::Error;
 
+/// What an exposure record is called in errors.
+const EXPOSURE: &str = "an exposure";
+
+/// An exposure record's plaintext: its UTC day (u32 BE), then the risk module's record.
+fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
+    let day = plain
+        .first_chunk::<4>()
+        .map(|d| u32::from_be_bytes(*d))
+        .ok_or_else(|| Error::StoreCorrupt("an exposure record has an unknown layout".into()))?;
+    Ok((day, plain.split_off(4)))
+}
+
 impl Store {
     /// Whether a published batch with this digest was processed already.
     pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
-        self.sled
-            .batches
-            .contains_key(digest)
-            .map_err(|e| self.io(e))
+        self.has_record(&self.sled.batches, TREE_BATCHES, digest)
     }
 
     /// Remembers that a published batch was processed at `now_ms`.
     pub fn mark_batch_processed(&self, digest: &[u8; 32], now_ms: u64) -> Result<(), Error> {
         self.check_space()?;
-        let sealed = self
-            .sealer()
-            .seal(TREE_BATCHES, digest, &now_ms.to_be_bytes())?;
-        self.sled
-            .batches
-            .insert(digest, sealed)
-            .map_err(|e| self.io(e))?;
+        self.put_record(
+            &self.sled.batches,
+            TREE_BATCHES,
+            digest,
+            &now_ms.to_be_bytes(),
+        )?;
         Ok(())
     }
 
     /// Whether the export the key server's index lists as `name` was checked already (see
     /// [`mark_export_fetched`](Self::mark_export_fetched)).
     pub fn export_fetched(&self, name: &str) -> Result<bool, Error> {
-        self.sled
-            .batches
-            .contains_key(export_name_key(name))
-            .map_err(|e| self.io(e))
+        self.batch_processed(&export_name_key(name))
     }
 
     /// Remembers that the export listed as `name` was checked at `now_ms`, so that a later sync does not
-    /// download it again. Kept with the batch digests (a hash of the name, so the 32-byte keys of that
-    /// tree stay uniform and names do not appear in clear).
+    /// download it again. Kept with the batch digests, under a digest of the name.
     pub fn mark_export_fetched(&self, name: &str, now_ms: u64) -> Result<(), Error> {
         self.mark_batch_processed(&export_name_key(name), now_ms)
     }
@@ -53,20 +57,22 @@ impl Store {
     ) -> Result<(), Error> {
         use sled::Transactional as _;
         self.check_space()?;
+        let sealer = self.sealer();
         let mut sealed_days = Vec::with_capacity(days.len());
         for (day, record) in days {
-            let key = day.to_be_bytes();
-            sealed_days.push((key, self.sealer().seal(TREE_EXPOSURES, &key, record)?));
+            let name = sealer.name(TREE_EXPOSURES, &day.to_be_bytes());
+            let plain = [&day.to_be_bytes()[..], record].concat();
+            sealed_days.push((name, sealer.seal(TREE_EXPOSURES, &name, &plain)?));
         }
-        let batch = self
-            .sealer()
-            .seal(TREE_BATCHES, digest, &now_ms.to_be_bytes())?;
+        let batch_name = sealer.name(TREE_BATCHES, digest);
+        let batch = sealer.seal(TREE_BATCHES, &batch_name, &now_ms.to_be_bytes())?;
+        drop(sealer);
         (&self.sled.exposures, &self.sled.batches)
             .transaction(|(exposures, batches)| {
-                for (key, sealed) in &sealed_days {
-                    exposures.insert(&key[..], sealed.as_slice())?;
+                for (name, sealed) in &sealed_days {
+                    exposures.insert(&name[..], sealed.as_slice())?;
                 }
-                batches.insert(&digest[..], batch.as_slice())?;
+                batches.insert(&batch_name[..], batch.as_slice())?;
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
             .map_err(|e| match e {
@@ -115,23 +121,25 @@ impl Store {
 
     /// Every stored exposure record, by UTC day, oldest first.
     pub fn exposures(&self) -> Result<Vec<(u32, Vec<u8>)>, Error> {
-        self.sled
-            .exposures
-            .iter()
-            .map(|entry| {
-                let (key, sealed) = entry.map_err(|e| self.io(e))?;
-                let day = <[u8; 4]>::try_from(key.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| Error::StoreCorrupt("an exposure record key is damaged".into()))?;
-                let plain = self
-                    .sealer()
-                    .open(TREE_EXPOSURES, &key, &sealed)
-                    .ok_or_else(|| {
-                        Error::StoreCorrupt("an exposure record does not authenticate".into())
-                    })?;
-                Ok((day, plain))
-            })
-            .collect()
+        let mut days = self
+            .records(&self.sled.exposures, TREE_EXPOSURES, EXPOSURE)?
+            .into_iter()
+            .map(|r| split_day(r.plain))
+            .collect::<Result<Vec<_>, _>>()?;
+        days.sort_by_key(|(day, _)| *day);
+        Ok(days)
+    }
+
+    /// Removes the exposure records of days before `cutoff_day`; returns how many.
+    pub(super) fn remove_exposures_before(&self, cutoff_day: u32) -> Result<u64, Error> {
+        let mut expired = Vec::new();
+        for record in self.records(&self.sled.exposures, TREE_EXPOSURES, EXPOSURE)? {
+            let name = record.name.clone();
+            if split_day(record.plain)?.0 < cutoff_day {
+                expired.push(name);
+            }
+        }
+        self.remove_records(&self.sled.exposures, expired)
     }
 }
 

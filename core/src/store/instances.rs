@@ -148,14 +148,18 @@ struct RssiAggregate {
     rssi_sum: i64,
 }
 
-/// The window record's layout version: 2 added the count of sightings with a measured RSSI. Version 1
-/// records are still read.
-const RECORD_VERSION: u8 = 2;
+/// The window record's layout version: 3 holds the window's start (the record's name no longer shows it);
+/// 2 added the count of sightings with a measured RSSI. Versions 1 and 2, whose start was the record's
+/// key, are read when an older store is brought up to date.
+const RECORD_VERSION: u8 = 3;
+const RECORD_VERSION_2: u8 = 2;
 const RECORD_VERSION_1: u8 = 1;
 const SCHEME_EN_V1: u8 = 0;
 const SCHEME_BLUEZONE_V3: u8 = 1;
-/// Header: version, flags (bit 0: gap known), gap in seconds.
-const HEADER_LEN: usize = 1 + 1 + 4;
+/// Header of versions 1 and 2: version, flags (bit 0: gap known), gap in seconds.
+const HEADER_LEN_1: usize = 1 + 1 + 4;
+/// Header: version 1's, then the window's start (u64 BE ms).
+const HEADER_LEN: usize = HEADER_LEN_1 + 8;
 /// Per instance in version 1: scheme, identifier (16, Bluezone IDs zero-padded), AEM, flags, TX power,
 /// first and last sighting as offsets from the window start, count, strongest and weakest RSSI, RSSI sum.
 const INSTANCE_LEN_1: usize = 1 + 16 + 4 + 1 + 1 + 4 + 4 + 4 + 1 + 1 + 4;
@@ -171,12 +175,13 @@ pub(crate) struct WindowRecord {
 }
 
 impl WindowRecord {
-    /// The record's plaintext. Times are stored relative to the window start (the record key).
+    /// The record's plaintext. Times of sightings are stored relative to the window's start.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_LEN + self.instances.len() * INSTANCE_LEN);
         out.push(RECORD_VERSION);
         out.push(u8::from(self.seconds_since_previous.is_some()));
         out.extend_from_slice(&self.seconds_since_previous.unwrap_or(0).to_be_bytes());
+        out.extend_from_slice(&self.start_ms.to_be_bytes());
         for i in &self.instances {
             match &i.payload {
                 Payload::EnV1 { rpi, aem } => {
@@ -210,14 +215,20 @@ impl WindowRecord {
         out
     }
 
-    /// Parses [`encode`](Self::encode)'s output for the window starting at `start_ms`.
-    pub(crate) fn decode(start_ms: u64, bytes: &[u8]) -> Result<Self, Error> {
+    /// Parses [`encode`](Self::encode)'s output; a record of version 1 or 2 needs `legacy_start_ms`, the
+    /// start its old record key gave.
+    pub(crate) fn decode(bytes: &[u8], legacy_start_ms: Option<u64>) -> Result<Self, Error> {
         let corrupt = || Error::StoreCorrupt("a scan window record has an unknown layout".into());
-        let (header, body) = bytes.split_at_checked(HEADER_LEN).ok_or_else(corrupt)?;
-        let instance_len = match header[0] {
-            RECORD_VERSION => INSTANCE_LEN,
-            RECORD_VERSION_1 => INSTANCE_LEN_1,
+        let (header_len, instance_len) = match bytes.first() {
+            Some(&RECORD_VERSION) => (HEADER_LEN, INSTANCE_LEN),
+            Some(&RECORD_VERSION_2) if legacy_start_ms.is_some() => (HEADER_LEN_1, INSTANCE_LEN),
+            Some(&RECORD_VERSION_1) if legacy_start_ms.is_some() => (HEADER_LEN_1, INSTANCE_LEN_1),
             _ => return Err(corrupt()),
+        };
+        let (header, body) = bytes.split_at_checked(header_len).ok_or_else(corrupt)?;
+        let start_ms = match legacy_start_ms {
+            Some(start) if header_len == HEADER_LEN_1 => start,
+            _ => u64::from_be_bytes(header[6..14].try_into().map_err(|_| corrupt())?),
         };
         if header[1] > 1 || body.len() % instance_len != 0 {
             return Err(corrupt());
@@ -584,21 +595,30 @@ mod tests {
         let record = &changes[0].record;
         let bytes = record.encode();
         assert_eq!(bytes.len(), HEADER_LEN + 2 * INSTANCE_LEN);
-        assert_eq!(&WindowRecord::decode(5_000, &bytes).unwrap(), record);
+        assert_eq!(&WindowRecord::decode(&bytes, None).unwrap(), record);
         assert_eq!(
-            WindowRecord::decode(5_000, &bytes).unwrap().instances[0].first_seen_ms,
+            WindowRecord::decode(&bytes, None).unwrap().instances[0].first_seen_ms,
             4_000
         );
         for len in 0..bytes.len() {
             if len != HEADER_LEN + INSTANCE_LEN && len != HEADER_LEN {
-                assert!(WindowRecord::decode(5_000, &bytes[..len]).is_err(), "{len}");
+                assert!(WindowRecord::decode(&bytes[..len], None).is_err(), "{len}");
             }
         }
         for (at, value) in [(0, 9), (1, 7), (HEADER_LEN, 7)] {
             let mut bad = bytes.clone();
             bad[at] = value;
-            assert!(WindowRecord::decode(5_000, &bad).is_err());
+            assert!(WindowRecord::decode(&bad, None).is_err());
         }
+        // An older record is read only with the start its old key gave.
+        let mut version_2 = vec![RECORD_VERSION_2];
+        version_2.extend_from_slice(&bytes[1..HEADER_LEN_1]);
+        version_2.extend_from_slice(&bytes[HEADER_LEN..]);
+        assert!(WindowRecord::decode(&version_2, None).is_err());
+        assert_eq!(
+            &WindowRecord::decode(&version_2, Some(5_000)).unwrap(),
+            record
+        );
     }
 
     #[test]

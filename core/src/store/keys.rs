@@ -1,6 +1,7 @@
 //! Own keys: this phone's en-v1 Temporary Exposure Keys and its bluezone-v3 root key, as sealed records.
 //!
-//! Record keys: `0x00 || rolling_start_interval (u32 BE)` for a TEK, `0x01` for the single root key. The
+//! Logical keys (hidden behind the records' names): `0x00 || rolling_start_interval (u32 BE)` for a TEK,
+//! `0x01` for the single root key. The two plaintext layouts differ in length, which tells them apart. The
 //! root key never leaves the store: a positive report reads [`DailyKey`]s derived from it, one per day of
 //! the infectious window.
 
@@ -18,8 +19,10 @@ pub(crate) fn en_record_key(rolling_start_interval: u32) -> [u8; 5] {
     key
 }
 
-pub(crate) const EN_PREFIX: [u8; 1] = [KIND_EN_V1];
 pub(crate) const ROOT_RECORD_KEY: [u8; 1] = [KIND_BLUEZONE_ROOT];
+
+/// Length of an en-v1 key's plaintext: version, TEK, first interval, period.
+pub(crate) const EN_RECORD_LEN: usize = 1 + 16 + 4 + 4;
 
 pub(crate) fn encode_en(key: &ExposureKey) -> Vec<u8> {
     let mut out = Vec::with_capacity(25);
@@ -112,8 +115,13 @@ mod tests {
     }
 
     #[test]
-    fn en_record_keys_sort_by_start() {
-        assert!(en_record_key(1) < en_record_key(256));
-        assert!(en_record_key(u32::MAX).as_slice() < ROOT_RECORD_KEY.as_slice());
+    fn the_two_layouts_differ_in_length() {
+        let key = ExposureKey::new(TemporaryExposureKey::from_bytes([4; 16]), 1, 1).unwrap();
+        assert_eq!(encode_en(&key).len(), EN_RECORD_LEN);
+        assert_ne!(
+            encode_root(&RootKey::from_bytes([9; 32], 1)).len(),
+            EN_RECORD_LEN
+        );
+        assert_ne!(en_record_key(0).as_slice(), ROOT_RECORD_KEY.as_slice());
     }
 }

@@ -12,13 +12,16 @@
 //! - **Versioned**: a marker file names the schema version, checked before sled opens anything, so a store
 //!   written by a newer version is refused without being touched.
 //!
-//! Record keys, per tree: `windows` — the scan window's start (u64 BE ms); `keys` — see [`keys`];
-//! `batches` — the batch's digest; `exposures` — the UTC day (u32 BE).
+//! Records are named by a keyed hash of their logical key (see [`records`]): per tree, `windows` — the scan
+//! window's start (u64 BE ms); `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the
+//! UTC day (u32 BE). The database's keys show no time, day or digest; `meta` holds only fixed names.
 
 mod bookkeeping;
 mod instances;
 mod keys;
+mod migrate;
 mod own_keys;
+mod records;
 mod seal;
 mod windows;
 
@@ -34,8 +37,9 @@ use crate::error::Error;
 use instances::Aggregator;
 use seal::Sealer;
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes and reads: 2 names records by keyed hashes (version 1 used times
+/// and days as record keys, and is brought up to date when it opens).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The file that marks a directory as an OpenZone store and names its schema version.
 pub const MARKER_FILE: &str = "OPENZONE-STORE";
@@ -252,21 +256,11 @@ impl Store {
             config,
         };
         let checkpoint = store.check_meta(marker)?;
-        let last_window = store
-            .sled
-            .windows
-            .last()
-            .map_err(|e| store.io(e))?
-            .and_then(|(k, _)| Some(u64::from_be_bytes(k.get(..8)?.try_into().ok()?)));
+        let windows = store.windows()?;
+        let last_window = windows.last().map(|(w, _)| w.start_ms);
         {
             let mut state = store.lock();
-            state.record_bytes = store
-                .sled
-                .windows
-                .iter()
-                .map(|entry| entry.map(|(k, v)| (k.len() + v.len()) as u64))
-                .sum::<sled::Result<u64>>()
-                .map_err(|e| store.io(e))?;
+            state.record_bytes = windows.iter().map(|(_, r)| r.stored_len).sum();
             state.persisted_until_ms = last_window;
             state.checkpoints = checkpoint;
             state.aggregator = Aggregator::new(
@@ -303,7 +297,7 @@ impl Store {
                 let version = <[u8; 4]>::try_from(version.as_ref())
                     .map(u32::from_be_bytes)
                     .map_err(|_| Error::StoreCorrupt("the schema version record is damaged".into()))?;
-                if version != SCHEMA_VERSION {
+                if version != SCHEMA_VERSION && version != migrate::LEGACY_SCHEMA_VERSION {
                     return Err(Error::UnsupportedStoreVersion {
                         found: version,
                         supported: SCHEMA_VERSION,
@@ -338,6 +332,15 @@ impl Store {
                     }
                     Some(_) => {}
                     None => write_marker(&self.dir, checkpoint)?,
+                }
+                if version == migrate::LEGACY_SCHEMA_VERSION {
+                    self.migrate_from_legacy()?;
+                    self.sled
+                        .meta
+                        .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                        .map_err(|e| self.io(e))?;
+                    self.sled.db.flush().map_err(|e| self.io(e))?;
+                    write_marker(&self.dir, checkpoint)?;
                 }
                 Ok(checkpoint)
             }
@@ -452,7 +455,7 @@ fn check_directory(dir: &Path) -> Result<Option<Marker>, Error> {
                 .and_then(|l| l.strip_prefix("openzone-store "))
                 .and_then(|v| v.trim().parse::<u32>().ok())
                 .ok_or_else(damaged)?;
-            if version != SCHEMA_VERSION {
+            if version != SCHEMA_VERSION && version != migrate::LEGACY_SCHEMA_VERSION {
                 return Err(Error::UnsupportedStoreVersion {
                     found: version,
                     supported: SCHEMA_VERSION,

@@ -7,57 +7,40 @@ use crate::protocol::bluezone_v3::RootKey;
 use crate::protocol::en_v1::ExposureKey;
 use crate::units::day_first_interval;
 
+/// What an own-key record is called in errors.
+const OWN_KEY: &str = "an own-key";
+
 impl Store {
     /// Every own en-v1 key, oldest first.
     pub fn own_en_keys(&self) -> Result<Vec<ExposureKey>, Error> {
-        self.sled
-            .keys
-            .scan_prefix(keys::EN_PREFIX)
-            .map(|entry| {
-                let (key, sealed) = entry.map_err(|e| self.io(e))?;
-                let plain = self
-                    .sealer()
-                    .open(TREE_KEYS, &key, &sealed)
-                    .ok_or_else(|| {
-                        Error::StoreCorrupt("an own-key record does not authenticate".into())
-                    })?;
-                keys::decode_en(&plain)
-            })
-            .collect()
+        let mut keys = self
+            .records(&self.sled.keys, TREE_KEYS, OWN_KEY)?
+            .iter()
+            .filter(|r| r.plain.len() == keys::EN_RECORD_LEN)
+            .map(|r| keys::decode_en(&r.plain))
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.sort_by_key(|k| k.rolling_start_interval);
+        Ok(keys)
     }
 
     /// Stores an own en-v1 key, or replaces the one with the same start (to end it early).
     pub fn put_own_en_key(&self, key: &ExposureKey) -> Result<(), Error> {
         self.check_space()?;
-        let record = keys::en_record_key(key.rolling_start_interval);
-        let sealed = self
-            .sealer()
-            .seal(TREE_KEYS, &record, &keys::encode_en(key))?;
-        self.sled
-            .keys
-            .insert(record, sealed)
-            .map_err(|e| self.io(e))?;
+        self.put_record(
+            &self.sled.keys,
+            TREE_KEYS,
+            &keys::en_record_key(key.rolling_start_interval),
+            &keys::encode_en(key),
+        )?;
         self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())
     }
 
     /// The bluezone-v3 root key, if this phone has one.
     pub fn bluezone_root(&self) -> Result<Option<RootKey>, Error> {
-        let Some(sealed) = self
-            .sled
-            .keys
-            .get(keys::ROOT_RECORD_KEY)
-            .map_err(|e| self.io(e))?
-        else {
-            return Ok(None);
-        };
-        let plain = self
-            .sealer()
-            .open(TREE_KEYS, &keys::ROOT_RECORD_KEY, &sealed)
-            .ok_or_else(|| {
-                Error::StoreCorrupt("the root key record does not authenticate".into())
-            })?;
-        keys::decode_root(&plain).map(Some)
+        self.get_record(&self.sled.keys, TREE_KEYS, &keys::ROOT_RECORD_KEY, OWN_KEY)?
+            .map(|plain| keys::decode_root(&plain))
+            .transpose()
     }
 
     /// Keeps `root` as the bluezone-v3 root key unless one exists; returns the root key in force.
@@ -66,15 +49,27 @@ impl Store {
             return Ok(existing);
         }
         self.check_space()?;
-        let sealed =
-            self.sealer()
-                .seal(TREE_KEYS, &keys::ROOT_RECORD_KEY, &keys::encode_root(&root))?;
-        self.sled
-            .keys
-            .insert(keys::ROOT_RECORD_KEY, sealed)
-            .map_err(|e| self.io(e))?;
+        self.put_record(
+            &self.sled.keys,
+            TREE_KEYS,
+            &keys::ROOT_RECORD_KEY,
+            &keys::encode_root(&root),
+        )?;
         self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(root)
+    }
+
+    /// Removes the own en-v1 keys that ended by `cutoff_interval`; returns how many.
+    pub(super) fn remove_own_keys_ending_by(&self, cutoff_interval: u32) -> Result<u64, Error> {
+        let mut expired = Vec::new();
+        for record in self.records(&self.sled.keys, TREE_KEYS, OWN_KEY)? {
+            if record.plain.len() == keys::EN_RECORD_LEN
+                && keys::decode_en(&record.plain)?.end_interval() <= cutoff_interval
+            {
+                expired.push(record.name);
+            }
+        }
+        self.remove_records(&self.sled.keys, expired)
     }
 
     /// The keys to publish for a positive report: en-v1 keys overlapping UTC days `first_day..=last_day`

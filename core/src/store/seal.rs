@@ -1,12 +1,15 @@
-//! Encryption at rest: every value the store writes is sealed with AES-256-GCM. Record keys are times and
-//! day numbers; identifiers and keys only ever sit inside sealed values.
+//! Encryption at rest: every value the store writes is sealed with AES-256-GCM, and every record's name
+//! in the database is a keyed hash, so that neither identifiers, nor times, days or digests can be read
+//! from the files without the data key.
 //!
 //! ```text
 //! SealKey   = HKDF-SHA256(DataKey, NULL, "openzone store seal v1", 32)
-//! sealed    = nonce(12, random) || AES-256-GCM(SealKey, nonce, aad = tree || record key, value) || tag(16)
+//! NameKey   = HKDF-SHA256(DataKey, NULL, "openzone store names v1", 32)
+//! name      = HMAC-SHA256(NameKey, tree || logical key)[..16]
+//! sealed    = nonce(12, random) || AES-256-GCM(SealKey, nonce, aad = tree || name, value) || tag(16)
 //! ```
 //!
-//! Binding the tree and record key into the AAD means a value copied to another record fails to open.
+//! Binding the tree and record name into the AAD means a value copied to another record fails to open.
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf;
@@ -66,13 +69,18 @@ impl std::fmt::Debug for DataKey {
 }
 
 const INFO_SEAL: &[u8] = b"openzone store seal v1";
+const INFO_NAMES: &[u8] = b"openzone store names v1";
+
+/// Length of a record's name: 128 bits of HMAC-SHA256, far from any collision among a store's records.
+pub(crate) const NAME_LEN: usize = 16;
 
 /// Length a sealed value adds to its plaintext: nonce and tag.
 pub(crate) const SEAL_OVERHEAD: usize = NONCE_LEN + 16;
 
-/// Seals and opens the store's values.
+/// Seals and opens the store's values, and names its records.
 pub(crate) struct Sealer {
     seal: LessSafeKey,
+    names: ring::hmac::Key,
     rng: SystemRandom,
 }
 
@@ -84,8 +92,20 @@ impl Sealer {
             .unwrap_or_else(|_| unreachable!("AES-256-GCM takes any 32-byte key"));
         Self {
             seal: LessSafeKey::new(unbound),
+            names: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &expand_32(&prk, INFO_NAMES)),
             rng: SystemRandom::new(),
         }
+    }
+
+    /// `HMAC-SHA256(NameKey, tree || logical)[..16]`: a record's name, stable for a logical key (so a
+    /// record can be found and replaced) and meaningless without the data key.
+    pub(crate) fn name(&self, tree: u8, logical: &[u8]) -> [u8; NAME_LEN] {
+        let mut ctx = ring::hmac::Context::with_key(&self.names);
+        ctx.update(&[tree]);
+        ctx.update(logical);
+        let mut out = [0u8; NAME_LEN];
+        out.copy_from_slice(&ctx.sign().as_ref()[..NAME_LEN]);
+        out
     }
 
     /// `nonce || AES-256-GCM(SealKey, nonce, tree || key, value) || tag`.

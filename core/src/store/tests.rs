@@ -61,9 +61,9 @@ fn sightings_survive_checkpoint_and_reopen() {
     assert_eq!((stats.days[0].instances, stats.days[0].sightings), (2, 3));
     assert_eq!(stats.days[0].scheme, SchemeId::EnV1);
     assert!(stats.bytes_on_disk > 0);
-    // One window record: key, sealed header and two instances (41 bytes each, and the count of measured
-    // RSSI values).
-    assert_eq!(stats.record_bytes, 8 + 12 + 6 + 2 * (41 + 4) + 16);
+    // One window record: its 16-byte name, the sealing's nonce, the header with the window's start, two
+    // instances (41 bytes each, and the count of measured RSSI values), the sealing's tag.
+    assert_eq!(stats.record_bytes, 16 + 12 + (6 + 8) + 2 * (41 + 4) + 16);
 }
 
 #[test]
@@ -195,15 +195,15 @@ fn wrong_data_key_is_refused_and_destroys_nothing() {
 fn a_newer_schema_is_refused_without_changes() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path(), T0));
-    std::fs::write(dir.path().join(MARKER_FILE), "openzone-store 2\n").unwrap();
+    std::fs::write(dir.path().join(MARKER_FILE), "openzone-store 3\n").unwrap();
     let before = snapshot(dir.path());
     let err = Store::open(dir.path(), &key(), StoreConfig::default(), T0).unwrap_err();
     assert!(
         matches!(
             err,
             Error::UnsupportedStoreVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: SCHEMA_VERSION
             }
         ),
         "{err}"
@@ -499,5 +499,156 @@ fn a_store_can_be_reopened_at_once_after_closing() {
             .unwrap()
             .len(),
         20
+    );
+}
+
+/// Every record name in the data trees of `store`.
+fn record_names(store: &Store) -> Vec<sled::IVec> {
+    [
+        &store.sled.windows,
+        &store.sled.keys,
+        &store.sled.batches,
+        &store.sled.exposures,
+    ]
+    .into_iter()
+    .flat_map(|tree| tree.iter().keys().map(Result::unwrap))
+    .collect()
+}
+
+#[test]
+fn no_time_day_or_digest_shows_in_the_record_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    let day = (T0 / DAY_MS) as u32;
+    let interval = (T0 / 600_000) as u32;
+    store.record(&[sighting(1, T0 + 5_000, -60)]).unwrap();
+    store
+        .put_own_en_key(
+            &ExposureKey::new(TemporaryExposureKey::from_bytes([8; 16]), interval, 144).unwrap(),
+        )
+        .unwrap();
+    store
+        .ensure_bluezone_root(RootKey::from_bytes([2; 32], day))
+        .unwrap();
+    let digest = [0xD1; 32];
+    store
+        .record_check(&[(day, b"result".to_vec())], &digest, T0)
+        .unwrap();
+    store
+        .mark_export_fetched("1793491200-00001.zip", T0)
+        .unwrap();
+    store.checkpoint(T0 + 10_000).unwrap();
+    let names = record_names(&store);
+    assert_eq!(names.len(), 6);
+    let clear: [&[u8]; 4] = [
+        &(T0 + 5_000).to_be_bytes(),
+        &interval.to_be_bytes(),
+        &day.to_be_bytes(),
+        &digest[..8],
+    ];
+    for name in &names {
+        assert_eq!(name.len(), 16);
+        for value in clear {
+            assert!(
+                !name.windows(value.len()).any(|w| w == value),
+                "{name:?} holds {value:?}"
+            );
+        }
+    }
+    // Everything still reads back by its logical key.
+    assert_eq!(store.scan_instances(T0, T0 + 6_000).unwrap().len(), 1);
+    assert_eq!(store.own_en_keys().unwrap().len(), 1);
+    assert!(store.bluezone_root().unwrap().is_some());
+    assert!(store.batch_processed(&digest).unwrap());
+    assert!(store.export_fetched("1793491200-00001.zip").unwrap());
+    assert_eq!(store.exposures().unwrap(), [(day, b"result".to_vec())]);
+}
+
+#[test]
+fn a_store_of_the_older_layout_is_brought_up_to_date_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = (T0 / DAY_MS) as u32;
+    let key_record = ExposureKey::new(
+        TemporaryExposureKey::from_bytes([8; 16]),
+        (T0 / 600_000) as u32,
+        144,
+    )
+    .unwrap();
+    {
+        // Schema 1 as it was written: records keyed in clear, sealed under those keys.
+        let store = open(dir.path(), T0);
+        let sealer = store.sealer();
+        let mut window = instances::Aggregator::new(5_000, 60_000, None);
+        window.add(&sighting(7, T0, -65));
+        let record = window.take_changes().remove(0).record;
+        let mut legacy_window = record.encode();
+        // Version 2's layout: the header without the start.
+        legacy_window.drain(6..14);
+        legacy_window[0] = 2;
+        let start = T0.to_be_bytes();
+        let en_key = keys::en_record_key(key_record.rolling_start_interval);
+        let digest = [0xD2; 32];
+        let day_key = day.to_be_bytes();
+        for (tree, id, key, plain) in [
+            (&store.sled.windows, TREE_WINDOWS, &start[..], legacy_window),
+            (
+                &store.sled.keys,
+                TREE_KEYS,
+                &en_key[..],
+                keys::encode_en(&key_record),
+            ),
+            (
+                &store.sled.batches,
+                TREE_BATCHES,
+                &digest[..],
+                T0.to_be_bytes().to_vec(),
+            ),
+            (
+                &store.sled.exposures,
+                TREE_EXPOSURES,
+                &day_key[..],
+                b"legacy".to_vec(),
+            ),
+        ] {
+            tree.insert(key, sealer.seal(id, key, &plain).unwrap())
+                .unwrap();
+        }
+        drop(sealer);
+        store
+            .sled
+            .meta
+            .insert(META_SCHEMA, &1u32.to_be_bytes())
+            .unwrap();
+        store.sled.db.flush().unwrap();
+        std::fs::write(
+            dir.path().join(MARKER_FILE),
+            "openzone-store 1\ncheckpoint 0\n",
+        )
+        .unwrap();
+    }
+    let store = open(dir.path(), T0 + 1_000);
+    assert!(record_names(&store).iter().all(|n| n.len() == 16));
+    let instances = store.scan_instances(0, u64::MAX).unwrap();
+    assert_eq!(instances.len(), 1);
+    assert_eq!(
+        (instances[0].window_start_ms, instances[0].max_rssi),
+        (T0, -65)
+    );
+    assert_eq!(store.own_en_keys().unwrap(), [key_record]);
+    assert!(store.batch_processed(&[0xD2; 32]).unwrap());
+    assert_eq!(store.exposures().unwrap(), [(day, b"legacy".to_vec())]);
+    drop(store);
+    let marker = std::fs::read_to_string(dir.path().join(MARKER_FILE)).unwrap();
+    assert!(
+        marker.starts_with(&format!("openzone-store {SCHEMA_VERSION}\n")),
+        "{marker}"
+    );
+    // Opening again finds nothing left to bring up to date.
+    assert_eq!(
+        open(dir.path(), T0 + 2_000)
+            .scan_instances(0, u64::MAX)
+            .unwrap()
+            .len(),
+        1
     );
 }

@@ -4,12 +4,16 @@
 use std::path::Path;
 
 use super::instances::{Change, WindowRecord};
-use super::{keys, META_CHECKPOINT, TREE_WINDOWS};
+use super::records::Opened;
 use super::{write_marker, DayCount, PurgeReport, ScanInstance, State, Store, StoreStats};
+use super::{META_CHECKPOINT, TREE_WINDOWS};
 use crate::error::Error;
 use crate::protocol::bluezone_v3;
 use crate::protocol::en_v1::EN_INTERVAL_SECS;
 use crate::sighting::Sighting;
+
+/// What a window record is called in errors.
+const WINDOW: &str = "a scan window";
 
 impl Store {
     /// Accepts sightings into memory; they are durable after the next [`checkpoint`](Self::checkpoint).
@@ -67,32 +71,26 @@ impl Store {
     }
 
     fn write_window(&self, state: &mut State, change: &Change) -> Result<(), Error> {
-        let key = change.record.start_ms.to_be_bytes();
+        let logical = change.record.start_ms.to_be_bytes();
         let mut record = change.record.clone();
-        // Only a window no later than the newest one found at opening can already have a record (the
-        // store reopened within a window, or the clock went back): merge rather than overwrite.
+        // Only a window no later than the newest one already written can have a record (the store
+        // reopened within a window, sightings out of order, the clock set back): merge, not overwrite.
         let may_exist = change.new
             && state
                 .persisted_until_ms
                 .is_some_and(|until| record.start_ms <= until);
         if may_exist {
-            if let Some(sealed) = self.sled.windows.get(key).map_err(|e| self.io(e))? {
-                let older = self.open_window(&key, &sealed)?;
+            if let Some(plain) =
+                self.get_record(&self.sled.windows, TREE_WINDOWS, &logical, WINDOW)?
+            {
+                let older = WindowRecord::decode(&plain, None)?;
                 state.aggregator.absorb(&older);
                 record.merge(older);
             }
         }
-        let sealed = self.sealer().seal(TREE_WINDOWS, &key, &record.encode())?;
-        let new_len = (key.len() + sealed.len()) as u64;
-        let previous = self
-            .sled
-            .windows
-            .insert(key, sealed)
-            .map_err(|e| self.io(e))?;
-        let old_len = previous.map_or(0, |v| (key.len() + v.len()) as u64);
-        state.record_bytes = (state.record_bytes + new_len).saturating_sub(old_len);
-        // A window starting no later than one written now may collide with its record (sightings out of
-        // order, the clock set back): such a window merges instead of overwriting.
+        let (new_len, old_len) =
+            self.put_record(&self.sled.windows, TREE_WINDOWS, &logical, &record.encode())?;
+        state.record_bytes = (state.record_bytes + new_len).saturating_sub(old_len.unwrap_or(0));
         state.persisted_until_ms = Some(
             state
                 .persisted_until_ms
@@ -101,16 +99,15 @@ impl Store {
         Ok(())
     }
 
-    fn open_window(&self, key: &[u8], sealed: &[u8]) -> Result<WindowRecord, Error> {
-        let corrupt = || Error::StoreCorrupt("a scan window record does not authenticate".into());
-        let start_ms = <[u8; 8]>::try_from(key)
-            .map(u64::from_be_bytes)
-            .map_err(|_| corrupt())?;
-        let plain = self
-            .sealer()
-            .open(TREE_WINDOWS, key, sealed)
-            .ok_or_else(corrupt)?;
-        WindowRecord::decode(start_ms, &plain)
+    /// Every window record, opened, oldest first, with its name and size.
+    pub(super) fn windows(&self) -> Result<Vec<(WindowRecord, Opened)>, Error> {
+        let mut windows = self
+            .records(&self.sled.windows, TREE_WINDOWS, WINDOW)?
+            .into_iter()
+            .map(|opened| Ok((WindowRecord::decode(&opened.plain, None)?, opened)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        windows.sort_by_key(|(w, _)| w.start_ms);
+        Ok(windows)
     }
 
     /// Every scan instance whose window started in `[from_ms, to_ms)`, oldest first, including those not
@@ -121,8 +118,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Calls `f` for every scan instance whose window started in `[from_ms, to_ms)`, in key order, after
-    /// writing pending changes (without flushing) so that readers see everything recorded.
+    /// Calls `f` for every scan instance whose window started in `[from_ms, to_ms)`, oldest window
+    /// first, after writing pending changes (without flushing) so that readers see everything recorded.
     pub fn for_each_instance(
         &self,
         from_ms: u64,
@@ -133,16 +130,10 @@ impl Store {
             let mut state = self.lock();
             self.write_changes(&mut state)?;
         }
-        for entry in self
-            .sled
-            .windows
-            .range(from_ms.to_be_bytes()..to_ms.to_be_bytes())
-        {
-            let (key, sealed) = entry.map_err(|e| self.io(e))?;
-            self.open_window(&key, &sealed)?
-                .instances
-                .into_iter()
-                .for_each(&mut f);
+        for (window, _) in self.windows()? {
+            if (from_ms..to_ms).contains(&window.start_ms) {
+                window.instances.into_iter().for_each(&mut f);
+            }
         }
         Ok(())
     }
@@ -156,82 +147,52 @@ impl Store {
         let mut state = self.lock();
         self.write_changes(&mut state)?;
 
-        let expired: Vec<sled::IVec> = self
-            .sled
-            .windows
-            .range(..cutoff_ms.to_be_bytes())
-            .keys()
-            .collect::<sled::Result<_>>()
-            .map_err(|e| self.io(e))?;
-        report.expired_instances = self.remove_windows(&mut state, expired)?;
+        let mut expired = Vec::new();
+        let mut kept = Vec::new();
+        for (window, opened) in self.windows()? {
+            if window.start_ms < cutoff_ms {
+                report.expired_instances += window.instances.len() as u64;
+                expired.push(opened);
+            } else {
+                kept.push((window.instances.len() as u64, opened));
+            }
+        }
+        self.remove_windows(&mut state, expired.iter())?;
         if state.record_bytes > self.config.max_bytes {
+            // Oldest first, until the records fit the cap.
             let mut excess = state.record_bytes - self.config.max_bytes;
-            let mut oldest = Vec::new();
-            for entry in self.sled.windows.iter() {
-                let (key, value) = entry.map_err(|e| self.io(e))?;
-                let len = (key.len() + value.len()) as u64;
-                oldest.push(key);
+            let mut evicted = Vec::new();
+            for (instances, opened) in kept {
+                report.evicted_instances += instances;
+                let len = opened.stored_len;
+                evicted.push(opened);
                 if len >= excess {
                     break;
                 }
                 excess -= len;
             }
-            report.evicted_instances = self.remove_windows(&mut state, oldest)?;
+            self.remove_windows(&mut state, evicted.iter())?;
         }
         drop(state);
 
         let cutoff_interval =
             u32::try_from(cutoff_ms / 1000 / EN_INTERVAL_SECS).unwrap_or(u32::MAX);
-        let old_keys = self
-            .own_en_keys()?
-            .into_iter()
-            .filter(|k| k.end_interval() <= cutoff_interval)
-            .map(|k| {
-                Ok(sled::IVec::from(
-                    &keys::en_record_key(k.rolling_start_interval)[..],
-                ))
-            });
-        report.other_records += self.remove_keys(&self.sled.keys, old_keys)?;
-        let cutoff_day = bluezone_v3::utc_day(cutoff_ms / 1000);
-        report.other_records += self.remove_keys(
-            &self.sled.exposures,
-            self.sled.exposures.range(..cutoff_day.to_be_bytes()).keys(),
-        )?;
+        report.other_records += self.remove_own_keys_ending_by(cutoff_interval)?;
+        report.other_records +=
+            self.remove_exposures_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
         Ok(report)
     }
 
-    /// Removes whole scan window records; returns how many instances they held.
-    fn remove_windows(&self, state: &mut State, keys: Vec<sled::IVec>) -> Result<u64, Error> {
-        let mut instances = 0;
-        for key in keys {
-            if let Some(sealed) = self.sled.windows.remove(&key).map_err(|e| self.io(e))? {
-                state.record_bytes = state
-                    .record_bytes
-                    .saturating_sub((key.len() + sealed.len()) as u64);
-                // A record that no longer opens is removed all the same; it counts as no instances.
-                instances += self
-                    .open_window(&key, &sealed)
-                    .map_or(0, |w| w.instances.len() as u64);
-            }
-        }
-        Ok(instances)
-    }
-
-    fn remove_keys(
+    /// Removes whole scan window records.
+    fn remove_windows<'a>(
         &self,
-        tree: &sled::Tree,
-        keys: impl Iterator<Item = sled::Result<sled::IVec>>,
-    ) -> Result<u64, Error> {
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        for key in keys {
-            batch.remove(key.map_err(|e| self.io(e))?);
-            n += 1;
-        }
-        if n > 0 {
-            tree.apply_batch(batch).map_err(|e| self.io(e))?;
-        }
-        Ok(n)
+        state: &mut State,
+        windows: impl Iterator<Item = &'a Opened> + Clone,
+    ) -> Result<(), Error> {
+        let bytes: u64 = windows.clone().map(|w| w.stored_len).sum();
+        self.remove_records(&self.sled.windows, windows.map(|w| w.name.clone()))?;
+        state.record_bytes = state.record_bytes.saturating_sub(bytes);
+        Ok(())
     }
 
     /// Counts per day and scheme, and sizes.
