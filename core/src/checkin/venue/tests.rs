@@ -164,7 +164,6 @@ fn creation_rules_give_clear_errors() {
     ));
     // 100 characters of Vietnamese (one UTF-16 unit each) are fine; a 101st is not.
     let hundred: String = "ệ".repeat(100);
-    meeting.clone();
     NewVenue { description: hundred.clone(), ..school_gate() }.create(NOW, &Fixed(1)).unwrap();
     assert!(refused(NewVenue { description: hundred + "a", ..school_gate() }).to_string().contains("101"));
     // Emoji count two units each, as CWA's Android app counts them.
