@@ -25,9 +25,9 @@ mod proto;
 pub mod random;
 pub mod report;
 pub mod scoring;
-pub mod venue;
 #[cfg(test)]
 mod vectors;
+pub mod venue;
 
 pub use crate::error::CheckInError;
 pub use link::CheckInLinks;

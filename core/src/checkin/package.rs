@@ -231,8 +231,9 @@ fn scan(bin: &[u8]) -> Result<PackageHeader, Error> {
             (FIELD_REPORT, WireType::LengthDelimited) => header.report_count += 1,
             (FIELD_INTERVAL, WireType::Varint) => {
                 let v = decode_varint(&mut &value[..]).map_err(|e| malformed(e.to_string()))?;
-                header.interval_number = u32::try_from(v)
-                    .map_err(|_| malformed(format!("the package's hour {v} is not a 32-bit number")))?;
+                header.interval_number = u32::try_from(v).map_err(|_| {
+                    malformed(format!("the package's hour {v} is not a 32-bit number"))
+                })?;
             }
             (FIELD_REGION, WireType::LengthDelimited) => {
                 if value.len() > MAX_REGION_BYTES {

@@ -62,7 +62,11 @@ impl CheckInRecord {
     /// The record of a stay from `arrival` to `departure` (UTC unix seconds): from the interval the
     /// arrival falls in to the end of the interval the departure falls in, so that the published span
     /// covers the whole stay.
-    pub fn covering(arrival: u64, departure: u64, transmission_risk_level: u8) -> Result<Self, Error> {
+    pub fn covering(
+        arrival: u64,
+        departure: u64,
+        transmission_risk_level: u8,
+    ) -> Result<Self, Error> {
         if departure <= arrival {
             return Err(Error::InvalidConfig(format!(
                 "a stay must end after it begins (arrival {arrival}, departure {departure})"
@@ -75,8 +79,9 @@ impl CheckInRecord {
         }
         let start = arrival / INTERVAL_SECONDS;
         let end = departure.div_ceil(INTERVAL_SECONDS);
-        let start_interval = u32::try_from(start)
-            .map_err(|_| Error::InvalidConfig(format!("arrival {arrival} is beyond the year 83,000")))?;
+        let start_interval = u32::try_from(start).map_err(|_| {
+            Error::InvalidConfig(format!("arrival {arrival} is beyond the year 83,000"))
+        })?;
         Ok(Self {
             start_interval,
             period: u32::try_from(end - start).unwrap_or(u32::MAX),
@@ -131,7 +136,11 @@ pub struct ProtectedReport {
 
 impl ProtectedReport {
     /// Encrypts `record` for the venue `location_id`, with an IV from `rng`.
-    pub fn seal(location_id: &LocationId, record: &CheckInRecord, rng: &dyn Random) -> Result<Self, Error> {
+    pub fn seal(
+        location_id: &LocationId,
+        record: &CheckInRecord,
+        rng: &dyn Random,
+    ) -> Result<Self, Error> {
         let iv = random::bytes::<16>(rng)?;
         let plaintext = proto::CheckInRecord {
             start_interval_number: record.start_interval,
@@ -162,8 +171,11 @@ impl ProtectedReport {
         let plaintext = Aes256CbcDec::new(&encryption_key(location_id).into(), &self.iv.into())
             .decrypt_padded_vec::<Pkcs7>(&self.encrypted_record)
             .map_err(|_| report_error("its padding is wrong after decryption"))?;
-        let record = proto::CheckInRecord::decode(plaintext.as_slice())
-            .map_err(|e| report_error(&format!("the decrypted record is not a CheckInRecord ({e})")))?;
+        let record = proto::CheckInRecord::decode(plaintext.as_slice()).map_err(|e| {
+            report_error(&format!(
+                "the decrypted record is not a CheckInRecord ({e})"
+            ))
+        })?;
         Ok(CheckInRecord {
             start_interval: record.start_interval_number,
             period: record.period,
@@ -242,12 +254,14 @@ impl TryFrom<proto::CheckInProtectedReport> for ProtectedReport {
 
     fn try_from(m: proto::CheckInProtectedReport) -> Result<Self, ReportSkip> {
         let len = m.encrypted_check_in_record.len();
-        if len == 0 || len > MAX_RECORD_CIPHERTEXT_BYTES || len % 16 != 0 {
+        if len == 0 || len > MAX_RECORD_CIPHERTEXT_BYTES || !len.is_multiple_of(16) {
             return Err(ReportSkip::BadCiphertext);
         }
         Ok(Self {
             location_id_hash: LocationIdHash(
-                m.location_id_hash.try_into().map_err(|_| ReportSkip::BadHash)?,
+                m.location_id_hash
+                    .try_into()
+                    .map_err(|_| ReportSkip::BadHash)?,
             ),
             iv: m.iv.try_into().map_err(|_| ReportSkip::BadIv)?,
             encrypted_record: m.encrypted_check_in_record,
@@ -269,7 +283,7 @@ pub fn pad_with_fakes(
     while reports.len() < total {
         reports.push(ProtectedReport::fake(rng)?);
     }
-    reports.sort_by(|a, b| a.location_id_hash.cmp(&b.location_id_hash));
+    reports.sort_by_key(|r| r.location_id_hash);
     Ok(reports)
 }
 

@@ -95,7 +95,11 @@ const LOCATION_TYPES: [(LocationType, i32, &str); 13] = [
     (LocationType::FoodService, 4, "food-service"),
     (LocationType::Craft, 5, "craft"),
     (LocationType::Workplace, 6, "workplace"),
-    (LocationType::EducationalInstitution, 7, "educational-institution"),
+    (
+        LocationType::EducationalInstitution,
+        7,
+        "educational-institution",
+    ),
     (LocationType::PublicBuilding, 8, "public-building"),
     (LocationType::CulturalEvent, 9, "cultural-event"),
     (LocationType::ClubActivity, 10, "club-activity"),

@@ -43,7 +43,11 @@ impl SignedBin {
 }
 
 /// Reads a signed zip from a file of at most `zip_cap` bytes, with `export.bin` at most `bin_cap`.
-pub(crate) fn read_file(path: &std::path::Path, zip_cap: u64, bin_cap: u64) -> Result<SignedBin, Error> {
+pub(crate) fn read_file(
+    path: &std::path::Path,
+    zip_cap: u64,
+    bin_cap: u64,
+) -> Result<SignedBin, Error> {
     let file_error = |source| Error::File {
         path: path.to_path_buf(),
         source,
@@ -193,7 +197,12 @@ pub(crate) fn require_valid(status: SignatureStatus, what: &str) -> Result<Signa
 }
 
 /// The signed zip of `bin`.
-pub(crate) fn write(bin: &[u8], signer: &SigningKey, batch_num: i32, batch_size: i32) -> Result<Vec<u8>, Error> {
+pub(crate) fn write(
+    bin: &[u8],
+    signer: &SigningKey,
+    batch_num: i32,
+    batch_size: i32,
+) -> Result<Vec<u8>, Error> {
     let sig = proto::TekSignatureList {
         signatures: vec![proto::TekSignature {
             signature_info: Some(signature_info(signer)),

@@ -292,7 +292,11 @@ impl Export {
 
     /// Reads an export zip held in memory.
     pub fn from_zip_bytes(zip: &[u8]) -> Result<Self, Error> {
-        Self::from_signed(archive::read_bytes(zip, MAX_ZIP_BYTES, MAX_EXPORT_BIN_BYTES)?)
+        Self::from_signed(archive::read_bytes(
+            zip,
+            MAX_ZIP_BYTES,
+            MAX_EXPORT_BIN_BYTES,
+        )?)
     }
 
     /// Parses `export.bin` and `export.sig` given separately.
@@ -556,7 +560,12 @@ impl ExportBuilder {
 
     /// The signed zip: `export.bin` and `export.sig`.
     pub fn build_zip(&self, signer: &SigningKey) -> Result<Vec<u8>, Error> {
-        archive::write(&self.export_bin(signer), signer, self.batch_num, self.batch_size)
+        archive::write(
+            &self.export_bin(signer),
+            signer,
+            self.batch_num,
+            self.batch_size,
+        )
     }
 }
 

@@ -40,9 +40,16 @@ fn a_signed_package_round_trips() {
     let package = WarningPackage::from_zip_bytes(&zip).unwrap();
     assert_eq!(
         package.header(),
-        &PackageHeader { interval_number: 494_444, region: "VN".into(), report_count: 50 }
+        &PackageHeader {
+            interval_number: 494_444,
+            region: "VN".into(),
+            report_count: 50
+        }
     );
-    assert_eq!(package.digest(), crate::checkin::venue::sha256(&[&built.package_bin()]));
+    assert_eq!(
+        package.digest(),
+        crate::checkin::venue::sha256(&[&built.package_bin()])
+    );
     let verified = package.verify(&[signer.verification_key()]).unwrap();
     assert_eq!(verified.signed_by().key_id, "262");
     let read: Vec<ProtectedReport> = verified.reports().collect::<Result<_, _>>().unwrap();
@@ -50,21 +57,35 @@ fn a_signed_package_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("package.zip");
     std::fs::write(&path, &zip).unwrap();
-    assert_eq!(WarningPackage::from_zip_file(&path).unwrap().header().report_count, 50);
+    assert_eq!(
+        WarningPackage::from_zip_file(&path)
+            .unwrap()
+            .header()
+            .report_count,
+        50
+    );
 }
 
 #[test]
 fn forged_and_unknown_signatures_are_refused() {
     let signer = signer();
     let zip = builder(9).build_zip(&signer).unwrap();
-    let other = SigningKey::generate("262", "v1").unwrap().0.verification_key();
+    let other = SigningKey::generate("262", "v1")
+        .unwrap()
+        .0
+        .verification_key();
     assert!(matches!(
         WarningPackage::from_zip_bytes(&zip).unwrap().verify(&[other]),
         Err(Error::Signature(m)) if m.contains("warning package")
     ));
-    let stranger = SigningKey::generate("999", "v1").unwrap().0.verification_key();
+    let stranger = SigningKey::generate("999", "v1")
+        .unwrap()
+        .0
+        .verification_key();
     assert!(matches!(
-        WarningPackage::from_zip_bytes(&zip).unwrap().signature_status(&[stranger]),
+        WarningPackage::from_zip_bytes(&zip)
+            .unwrap()
+            .signature_status(&[stranger]),
         SignatureStatus::UnknownKey(_)
     ));
     // A report swapped in after signing: the package still parses, but does not verify.
@@ -79,8 +100,13 @@ fn forged_and_unknown_signatures_are_refused() {
         SignatureStatus::Invalid(_)
     ));
     // No signature at all.
-    let unsigned = WarningPackage::from_signed(SignedBin::from_parts(package.bin.clone(), &[]).unwrap()).unwrap();
-    assert!(matches!(unsigned.verify(&[signer.verification_key()]), Err(Error::Signature(_))));
+    let unsigned =
+        WarningPackage::from_signed(SignedBin::from_parts(package.bin.clone(), &[]).unwrap())
+            .unwrap();
+    assert!(matches!(
+        unsigned.verify(&[signer.verification_key()]),
+        Err(Error::Signature(_))
+    ));
 }
 
 /// Re-encodes the signatures of a package as `export.sig`.
@@ -128,7 +154,10 @@ fn proto_sig(package: &WarningPackage) -> Vec<u8> {
 fn garbage_truncation_and_bombs_are_clear_errors() {
     let zip = builder(20).build_zip(&signer()).unwrap();
     for len in (0..zip.len()).step_by(13) {
-        assert!(WarningPackage::from_zip_bytes(&zip[..len]).is_err(), "{len}");
+        assert!(
+            WarningPackage::from_zip_bytes(&zip[..len]).is_err(),
+            "{len}"
+        );
     }
     for garbage in [&b""[..], b"PK\x05\x06", &[0u8; 100], b"not a zip at all"] {
         assert!(matches!(
@@ -163,10 +192,23 @@ fn damaged_bins_and_bad_reports() {
     }
     assert!(header_of(&bin[..bin.len() - 1]).is_err());
     assert!(header_of(&[0x0b]).is_err(), "a group is refused");
-    assert!(header_of(&[0x12, 0x20, b'V']).is_err(), "a region longer than its bytes");
-    assert!(header_of(&[0x12, 0x02, 0xff, 0xfe]).is_err(), "a region that is not UTF-8");
-    assert!(header_of(&[0x12, 17, b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a']).is_err());
-    assert!(header_of(&[0x08, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err(), "an hour beyond 32 bits");
+    assert!(
+        header_of(&[0x12, 0x20, b'V']).is_err(),
+        "a region longer than its bytes"
+    );
+    assert!(
+        header_of(&[0x12, 0x02, 0xff, 0xfe]).is_err(),
+        "a region that is not UTF-8"
+    );
+    assert!(header_of(&[
+        0x12, 17, b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a', b'a',
+        b'a', b'a', b'a', b'a'
+    ])
+    .is_err());
+    assert!(
+        header_of(&[0x08, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err(),
+        "an hour beyond 32 bits"
+    );
     // CWA's deprecated plaintext warnings (field 3) and unknown fields are skipped.
     let mut with_extras = vec![0x1a, 0x02, 0x08, 0x01, 0x28, 0x05, 0x35, 1, 2, 3, 4];
     with_extras.extend_from_slice(&bin);

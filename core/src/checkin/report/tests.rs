@@ -24,7 +24,11 @@ fn cwa_keys_and_mac_reproduce() {
         assert_eq!(mac_key(&id).to_vec(), b64(&v.mac_key_base64));
     }
     for v in &vectors.macs {
-        let got = mac(&b64_32(&v.mac_key_base64), &b64(&v.iv_base64), &b64(&v.ciphertext_base64));
+        let got = mac(
+            &b64_32(&v.mac_key_base64),
+            &b64(&v.iv_base64),
+            &b64(&v.ciphertext_base64),
+        );
         assert_eq!(got.to_vec(), b64(&v.mac_base64));
     }
 }
@@ -40,7 +44,10 @@ fn cwa_reports_encrypt_and_decrypt_exactly() {
         };
         let sealed = ProtectedReport::seal(&id, &record, &Replay(b64(&v.iv_base64))).unwrap();
         assert_eq!(sealed.iv.to_vec(), b64(&v.iv_base64));
-        assert_eq!(sealed.encrypted_record, b64(&v.encrypted_check_in_record_base64));
+        assert_eq!(
+            sealed.encrypted_record,
+            b64(&v.encrypted_check_in_record_base64)
+        );
         assert_eq!(sealed.mac.to_vec(), b64(&v.mac_base64));
         assert_eq!(sealed.location_id_hash, id.hash());
         let published = ProtectedReport {
@@ -50,7 +57,10 @@ fn cwa_reports_encrypt_and_decrypt_exactly() {
             mac: b64_32(&v.mac_base64),
         };
         assert_eq!(published.open(&id).unwrap(), record);
-        assert_eq!(ProtectedReport::decode(&published.encode()).unwrap(), published);
+        assert_eq!(
+            ProtectedReport::decode(&published.encode()).unwrap(),
+            published
+        );
     }
 }
 
@@ -61,10 +71,14 @@ fn some_id() -> LocationId {
 #[test]
 fn tampering_or_another_venue_is_refused() {
     let record = CheckInRecord::covering(1_780_000_000, 1_780_002_700, 6).unwrap();
-    let report = ProtectedReport::seal(&some_id(), &record, &ring::rand::SystemRandom::new()).unwrap();
+    let report =
+        ProtectedReport::seal(&some_id(), &record, &ring::rand::SystemRandom::new()).unwrap();
     assert_eq!(report.open(&some_id()).unwrap(), record);
     let other = LocationId::of_payload(b"another classroom");
-    assert!(matches!(report.open(&other), Err(Error::CheckIn(CheckInError::Report(_)))));
+    assert!(matches!(
+        report.open(&other),
+        Err(Error::CheckIn(CheckInError::Report(_)))
+    ));
     for i in 0..16 {
         let mut bad = report.clone();
         bad.iv[i] ^= 1;
@@ -86,7 +100,10 @@ fn tampering_or_another_venue_is_refused() {
         mac: mac(&mac_key(&some_id()), &iv, &junk),
         encrypted_record: junk,
     };
-    assert!(matches!(forged.open(&some_id()), Err(Error::CheckIn(CheckInError::Report(_)))));
+    assert!(matches!(
+        forged.open(&some_id()),
+        Err(Error::CheckIn(CheckInError::Report(_)))
+    ));
 }
 
 #[test]
@@ -97,7 +114,12 @@ fn records_cover_the_whole_stay() {
     assert_eq!(record.start(), arrival - 300);
     assert_eq!(record.end(), arrival - 300 + 3600);
     assert_eq!(record.period, 6);
-    assert_eq!(CheckInRecord::covering(arrival, arrival + 45 * 60, 5).unwrap().period, 5);
+    assert_eq!(
+        CheckInRecord::covering(arrival, arrival + 45 * 60, 5)
+            .unwrap()
+            .period,
+        5
+    );
     assert!(CheckInRecord::covering(10, 10, 5).is_err());
     assert!(CheckInRecord::covering(10, 20, 0).is_err());
     assert!(CheckInRecord::covering(10, 20, 9).is_err());
@@ -112,21 +134,30 @@ fn records_cover_the_whole_stay() {
 #[test]
 fn fakes_look_like_real_reports_and_padding_hides_the_count() {
     let rng = ring::rand::SystemRandom::new();
-    let real = ProtectedReport::seal(&some_id(), &CheckInRecord::covering(1_780_000_000, 1_780_003_600, 7).unwrap(), &rng).unwrap();
+    let real = ProtectedReport::seal(
+        &some_id(),
+        &CheckInRecord::covering(1_780_000_000, 1_780_003_600, 7).unwrap(),
+        &rng,
+    )
+    .unwrap();
     let fake = ProtectedReport::fake(&rng).unwrap();
     assert_eq!(fake.encode().len(), real.encode().len());
     assert!(fake.open(&some_id()).is_err());
     let padded = pad_with_fakes(vec![real.clone()], 16, &rng).unwrap();
     assert_eq!(padded.len(), 16);
     assert!(padded.contains(&real));
-    assert!(padded.windows(2).all(|w| w[0].location_id_hash <= w[1].location_id_hash));
+    assert!(padded
+        .windows(2)
+        .all(|w| w[0].location_id_hash <= w[1].location_id_hash));
     assert_eq!(pad_with_fakes(Vec::new(), 16, &rng).unwrap().len(), 16);
     assert_eq!(pad_with_fakes(vec![real; 17], 16, &rng).unwrap().len(), 32);
 }
 
 #[test]
 fn garbage_reports_are_errors() {
-    let good = ProtectedReport::fake(&ring::rand::SystemRandom::new()).unwrap().encode();
+    let good = ProtectedReport::fake(&ring::rand::SystemRandom::new())
+        .unwrap()
+        .encode();
     for len in 0..good.len() {
         assert!(ProtectedReport::decode(&good[..len]).is_err(), "{len}");
     }
@@ -139,12 +170,30 @@ fn garbage_reports_are_errors() {
     };
     assert!(ProtectedReport::try_from(sized(32, 16, 16, 32)).is_ok());
     assert!(ProtectedReport::try_from(sized(32, 16, 32, 32)).is_ok());
-    assert_eq!(ProtectedReport::try_from(sized(31, 16, 16, 32)), Err(ReportSkip::BadHash));
-    assert_eq!(ProtectedReport::try_from(sized(32, 15, 16, 32)), Err(ReportSkip::BadIv));
-    assert_eq!(ProtectedReport::try_from(sized(32, 16, 15, 32)), Err(ReportSkip::BadCiphertext));
-    assert_eq!(ProtectedReport::try_from(sized(32, 16, 48, 32)), Err(ReportSkip::BadCiphertext));
-    assert_eq!(ProtectedReport::try_from(sized(32, 16, 0, 32)), Err(ReportSkip::BadCiphertext));
-    assert_eq!(ProtectedReport::try_from(sized(32, 16, 16, 33)), Err(ReportSkip::BadMac));
+    assert_eq!(
+        ProtectedReport::try_from(sized(31, 16, 16, 32)),
+        Err(ReportSkip::BadHash)
+    );
+    assert_eq!(
+        ProtectedReport::try_from(sized(32, 15, 16, 32)),
+        Err(ReportSkip::BadIv)
+    );
+    assert_eq!(
+        ProtectedReport::try_from(sized(32, 16, 15, 32)),
+        Err(ReportSkip::BadCiphertext)
+    );
+    assert_eq!(
+        ProtectedReport::try_from(sized(32, 16, 48, 32)),
+        Err(ReportSkip::BadCiphertext)
+    );
+    assert_eq!(
+        ProtectedReport::try_from(sized(32, 16, 0, 32)),
+        Err(ReportSkip::BadCiphertext)
+    );
+    assert_eq!(
+        ProtectedReport::try_from(sized(32, 16, 16, 33)),
+        Err(ReportSkip::BadMac)
+    );
 }
 
 proptest::proptest! {

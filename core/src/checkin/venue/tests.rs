@@ -79,11 +79,17 @@ const NOW: u64 = 1_780_000_000;
 fn a_created_venue_is_cwa_shaped_and_round_trips() {
     let venue = school_gate().create(NOW, &Fixed(7)).unwrap();
     let location = venue.location();
-    assert_eq!(location.address, location.description, "the address defaults to the name");
+    assert_eq!(
+        location.address, location.description,
+        "the address defaults to the name"
+    );
     assert_eq!(location.public_key, CWA_CROWD_NOTIFIER_PUBLIC_KEY.to_vec());
     assert_eq!(location.seed, vec![7; 16]);
     assert_eq!(location.location_type, 7);
-    assert_eq!(Venue::from_payload(venue.payload().to_vec()).unwrap(), venue);
+    assert_eq!(
+        Venue::from_payload(venue.payload().to_vec()).unwrap(),
+        venue
+    );
     venue.check_in_rules(NOW).unwrap();
     // Another seed, another venue: two rooms of the same name are not confused.
     let other = school_gate().create(NOW, &Fixed(8)).unwrap();
@@ -100,7 +106,10 @@ fn the_visitor_log_key_travels_in_the_vendor_data_and_cwa_fields_stay_readable()
     .create(NOW, &Fixed(1))
     .unwrap();
     assert_eq!(venue.location().visitor_log_key, Some(secret.public_key()));
-    assert_eq!(VisitorLogSecret::from_bytes(secret.to_bytes()).public_key(), secret.public_key());
+    assert_eq!(
+        VisitorLogSecret::from_bytes(secret.to_bytes()).public_key(),
+        secret.public_key()
+    );
     // A reader that knows only CWA's messages (as a CWA app) sees the same type and stay.
     let qr = proto::QrCodePayload::decode(venue.payload()).unwrap();
     #[derive(Clone, PartialEq, prost::Message)]
@@ -122,7 +131,9 @@ fn the_visitor_log_key_travels_in_the_vendor_data_and_cwa_fields_stay_readable()
         version: 1,
         r#type: 7,
         default_check_in_length_in_minutes: 45,
-        openzone: Some(proto::OpenZoneVenueData { visitor_log_key: vec![1; 31] }),
+        openzone: Some(proto::OpenZoneVenueData {
+            visitor_log_key: vec![1; 31],
+        }),
     }
     .encode_to_vec();
     assert!(matches!(
@@ -141,14 +152,62 @@ fn creation_rules_give_clear_errors() {
         Error::CheckIn(CheckInError::InvalidVenue { field, .. }) => field,
         other => panic!("{other}"),
     };
-    assert_eq!(field(refused(NewVenue { description: "x".repeat(101), ..school_gate() })), "description");
-    assert_eq!(field(refused(NewVenue { description: " ".into(), ..school_gate() })), "description");
-    assert_eq!(field(refused(NewVenue { description: "a\nb".into(), ..school_gate() })), "description");
-    assert_eq!(field(refused(NewVenue { address: Some("y".repeat(101)), ..school_gate() })), "address");
-    assert_eq!(field(refused(NewVenue { default_checkin_minutes: 14, ..school_gate() })), "minutes");
-    assert_eq!(field(refused(NewVenue { default_checkin_minutes: 1441, ..school_gate() })), "minutes");
-    assert_eq!(field(refused(NewVenue { location_type: LocationType::Unspecified, ..school_gate() })), "type");
-    assert_eq!(field(refused(NewVenue { event: Some((NOW, NOW + 3600)), ..school_gate() })), "type");
+    assert_eq!(
+        field(refused(NewVenue {
+            description: "x".repeat(101),
+            ..school_gate()
+        })),
+        "description"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            description: " ".into(),
+            ..school_gate()
+        })),
+        "description"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            description: "a\nb".into(),
+            ..school_gate()
+        })),
+        "description"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            address: Some("y".repeat(101)),
+            ..school_gate()
+        })),
+        "address"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            default_checkin_minutes: 14,
+            ..school_gate()
+        })),
+        "minutes"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            default_checkin_minutes: 1441,
+            ..school_gate()
+        })),
+        "minutes"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            location_type: LocationType::Unspecified,
+            ..school_gate()
+        })),
+        "type"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            event: Some((NOW, NOW + 3600)),
+            ..school_gate()
+        })),
+        "type"
+    );
     let meeting = NewVenue {
         description: "Họp phụ huynh lớp 6A".into(),
         location_type: LocationType::PrivateEvent,
@@ -156,18 +215,49 @@ fn creation_rules_give_clear_errors() {
         event: Some((NOW + 3600, NOW + 3 * 3600)),
         ..school_gate()
     };
-    assert_eq!(field(refused(NewVenue { event: None, ..meeting.clone() })), "type");
-    assert_eq!(field(refused(NewVenue { event: Some((NOW + 10, NOW + 10)), ..meeting.clone() })), "start");
+    assert_eq!(
+        field(refused(NewVenue {
+            event: None,
+            ..meeting.clone()
+        })),
+        "type"
+    );
+    assert_eq!(
+        field(refused(NewVenue {
+            event: Some((NOW + 10, NOW + 10)),
+            ..meeting.clone()
+        })),
+        "start"
+    );
     assert!(matches!(
-        refused(NewVenue { event: Some((NOW - 7200, NOW - 3600)), ..meeting.clone() }),
+        refused(NewVenue {
+            event: Some((NOW - 7200, NOW - 3600)),
+            ..meeting.clone()
+        }),
         Error::CheckIn(CheckInError::EventEnded { .. })
     ));
     // 100 characters of Vietnamese (one UTF-16 unit each) are fine; a 101st is not.
     let hundred: String = "ệ".repeat(100);
-    NewVenue { description: hundred.clone(), ..school_gate() }.create(NOW, &Fixed(1)).unwrap();
-    assert!(refused(NewVenue { description: hundred + "a", ..school_gate() }).to_string().contains("101"));
+    NewVenue {
+        description: hundred.clone(),
+        ..school_gate()
+    }
+    .create(NOW, &Fixed(1))
+    .unwrap();
+    assert!(refused(NewVenue {
+        description: hundred + "a",
+        ..school_gate()
+    })
+    .to_string()
+    .contains("101"));
     // Emoji count two units each, as CWA's Android app counts them.
-    assert_eq!(field(refused(NewVenue { description: "😀".repeat(51), ..school_gate() })), "description");
+    assert_eq!(
+        field(refused(NewVenue {
+            description: "😀".repeat(51),
+            ..school_gate()
+        })),
+        "description"
+    );
 }
 
 #[test]
@@ -195,13 +285,20 @@ fn check_in_rules_cover_events_seeds_and_texts() {
     let short_seed = Venue::from_payload(b64(v.payload_base64.as_deref().unwrap())).unwrap();
     assert!(matches!(
         short_seed.check_in_rules(NOW),
-        Err(Error::CheckIn(CheckInError::InvalidVenue { field: "seed", .. }))
+        Err(Error::CheckIn(CheckInError::InvalidVenue {
+            field: "seed",
+            ..
+        }))
     ));
     let mut long = short_seed.location().clone();
     long.description = "d".repeat(150);
     long.seed = vec![0; 16];
     let long = Venue::from_payload(long.encode()).unwrap();
-    assert_eq!(long.location().description.len(), 150, "inspecting shows it as encoded");
+    assert_eq!(
+        long.location().description.len(),
+        150,
+        "inspecting shows it as encoded"
+    );
     assert!(long.check_in_rules(NOW).is_err());
 }
 
@@ -214,18 +311,39 @@ fn stays_are_bounded() {
     assert!(gate.stay_minutes(Some(24 * 60 + 1)).is_err());
     let mut short = gate.location().clone();
     short.default_checkin_minutes = 10;
-    assert_eq!(Venue::from_payload(short.encode()).unwrap().stay_minutes(None).unwrap(), 15);
+    assert_eq!(
+        Venue::from_payload(short.encode())
+            .unwrap()
+            .stay_minutes(None)
+            .unwrap(),
+        15
+    );
     short.default_checkin_minutes = 0;
-    assert_eq!(Venue::from_payload(short.encode()).unwrap().stay_minutes(None).unwrap(), 1440);
+    assert_eq!(
+        Venue::from_payload(short.encode())
+            .unwrap()
+            .stay_minutes(None)
+            .unwrap(),
+        1440
+    );
 }
 
 #[test]
 fn location_types_parse_by_number_and_name() {
     for (text, expected) in [
         ("7", LocationType::EducationalInstitution),
-        ("educational-institution", LocationType::EducationalInstitution),
-        ("LOCATION_TYPE_PERMANENT_EDUCATIONAL_INSTITUTION", LocationType::EducationalInstitution),
-        ("permanent-educational-institution", LocationType::EducationalInstitution),
+        (
+            "educational-institution",
+            LocationType::EducationalInstitution,
+        ),
+        (
+            "LOCATION_TYPE_PERMANENT_EDUCATIONAL_INSTITUTION",
+            LocationType::EducationalInstitution,
+        ),
+        (
+            "permanent-educational-institution",
+            LocationType::EducationalInstitution,
+        ),
         ("private-event", LocationType::PrivateEvent),
         ("temporary-private-event", LocationType::PrivateEvent),
         (" 2 ", LocationType::TemporaryOther),
@@ -245,7 +363,11 @@ fn location_types_parse_by_number_and_name() {
 
 #[test]
 fn garbage_and_truncation_are_errors_never_panics() {
-    let payload = school_gate().create(NOW, &Fixed(5)).unwrap().payload().to_vec();
+    let payload = school_gate()
+        .create(NOW, &Fixed(5))
+        .unwrap()
+        .payload()
+        .to_vec();
     for len in 0..payload.len() {
         // Every prefix either fails to decode or decodes to something (a protobuf prefix can be valid).
         let _ = Venue::from_payload(payload[..len].to_vec());
@@ -263,13 +385,24 @@ fn garbage_and_truncation_are_errors_never_panics() {
         Venue::from_payload(vec![0; MAX_PAYLOAD_BYTES + 1]),
         Err(Error::CheckIn(CheckInError::PayloadTooLarge { .. }))
     ));
-    let v2 = proto::QrCodePayload { version: 2, ..Default::default() }.encode_to_vec();
+    let v2 = proto::QrCodePayload {
+        version: 2,
+        ..Default::default()
+    }
+    .encode_to_vec();
     assert!(matches!(
         Venue::from_payload(v2),
         Err(Error::CheckIn(CheckInError::UnsupportedVersion { version })) if version == "2"
     ));
-    let no_location = proto::QrCodePayload { version: 1, ..Default::default() }.encode_to_vec();
-    assert!(matches!(Venue::from_payload(no_location), Err(Error::CheckIn(CheckInError::Malformed(_)))));
+    let no_location = proto::QrCodePayload {
+        version: 1,
+        ..Default::default()
+    }
+    .encode_to_vec();
+    assert!(matches!(
+        Venue::from_payload(no_location),
+        Err(Error::CheckIn(CheckInError::Malformed(_)))
+    ));
 }
 
 proptest::proptest! {
