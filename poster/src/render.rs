@@ -114,7 +114,7 @@ mod tests {
     fn the_png_poster_scans_back_to_its_venue() {
         let links = CheckInLinks::new("https://school.example/checkin").unwrap();
         let venue = venue("Lớp 6A <script>&</script>");
-        let poster = svg(&venue, &links).unwrap();
+        let poster = svg(&venue, &links.link(&venue)).unwrap();
         assert!(poster.contains("Lớp 6A &lt;script&gt;&amp;&lt;/script&gt;"));
         let png = png(&poster, 900).unwrap();
         assert_eq!(venue_from_image(&png, &links).unwrap(), venue);
@@ -127,7 +127,10 @@ mod tests {
         let links = CheckInLinks::default();
         let posters: Vec<String> = ["Lớp 6A", "Lớp 6B", "Cổng trường"]
             .iter()
-            .map(|n| svg(&venue(n), &links).unwrap())
+            .map(|n| {
+                let venue = venue(n);
+                svg(&venue, &links.link(&venue)).unwrap()
+            })
             .collect();
         let pdf = pdf(&posters).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));

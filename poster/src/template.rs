@@ -7,7 +7,9 @@
 
 use std::fmt::Write as _;
 
-use openzone_core::checkin::{CheckInLinks, LocationType, Venue};
+#[cfg(doc)]
+use openzone_core::checkin::CheckInLinks;
+use openzone_core::checkin::{LocationType, Venue};
 use qrcode::{Color, EcLevel, QrCode};
 
 use crate::fonts::FAMILY;
@@ -32,8 +34,9 @@ const VIETNAM_UTC_OFFSET_SECS: u64 = 7 * 3600;
 const EM_REGULAR: f64 = 0.58;
 const EM_BOLD: f64 = 0.66;
 
-/// The poster of `venue` whose QR code holds its link under `links`' base.
-pub fn svg(venue: &Venue, links: &CheckInLinks) -> Result<String, PosterError> {
+/// The poster of `venue`, whose QR code holds `link` (the venue's check-in link, as
+/// [`CheckInLinks::link`] wrote it).
+pub fn svg(venue: &Venue, link: &str) -> Result<String, PosterError> {
     let location = venue.location();
     let minutes = venue.stay_minutes(None)?;
     let mut out = String::with_capacity(64 * 1024);
@@ -71,12 +74,7 @@ pub fn svg(venue: &Venue, links: &CheckInLinks) -> Result<String, PosterError> {
     }
 
     let qr_top = y.max(78.0) + 2.0;
-    qr(
-        &mut out,
-        &links.link(venue),
-        (PAGE_WIDTH_MM - QR_SIZE) / 2.0,
-        qr_top,
-    )?;
+    qr(&mut out, link, (PAGE_WIDTH_MM - QR_SIZE) / 2.0, qr_top)?;
 
     let stay_vi = duration(minutes, "giờ", "phút");
     let stay_en = duration(minutes, "hours", "minutes");
