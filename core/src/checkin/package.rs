@@ -56,8 +56,14 @@ impl WarningPackageBuilder {
 
     /// The signed zip: `export.bin` and `export.sig`.
     pub fn build_zip(&self, signer: &SigningKey) -> Result<Vec<u8>, Error> {
-        archive::write(&self.package_bin(), signer, 1, 1)
+        zip_signed_bin(&self.package_bin(), signer)
     }
+}
+
+/// The signed zip of a `TraceWarningPackage` encoded elsewhere (a server that writes its reports into
+/// the protobuf as it reads them, or a fuzzer).
+pub fn zip_signed_bin(bin: &[u8], signer: &SigningKey) -> Result<Vec<u8>, Error> {
+    archive::write(bin, signer, 1, 1)
 }
 
 /// What a package says besides its reports.

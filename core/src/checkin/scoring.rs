@@ -26,6 +26,10 @@ use crate::export::signing::{verify_detached, VerificationKey};
 /// Seconds in a UTC day.
 const DAY_SECONDS: u64 = 86_400;
 
+/// The longest span a published check-in may cover, in 10-minute intervals: a stay lasts at most 24
+/// hours, 145 intervals once rounded outwards; anything beyond two days is not a real stay.
+pub const MAX_RECORD_PERIOD: u32 = 2 * 144;
+
 /// The largest signed configuration accepted.
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 
@@ -267,6 +271,9 @@ pub struct MatchOutcome {
     /// Matched reports that did not open (altered, forged by someone who saw the poster, or a hash
     /// collision).
     pub unopened: u64,
+    /// Matched reports that opened but cover more than [`MAX_RECORD_PERIOD`] intervals (made up by
+    /// someone who saw the poster): ignored.
+    pub implausible: u64,
     /// Reports skipped, by reason.
     pub skipped: BTreeMap<ReportSkip, u64>,
     /// The overlaps found.
@@ -312,6 +319,10 @@ impl<'a> Matcher<'a> {
                 outcome.unopened += 1;
                 continue;
             };
+            if record.period > MAX_RECORD_PERIOD {
+                outcome.implausible += 1;
+                continue;
+            }
             for &i in indices {
                 let c = &self.checkins[i];
                 let start = c.arrival.max(record.start());

@@ -169,7 +169,7 @@ fn garbage_truncation_and_bombs_are_clear_errors() {
     let bomb = WarningPackageBuilder::default();
     let mut bin = bomb.package_bin();
     bin.resize(MAX_PACKAGE_BIN_BYTES as usize + 1, 0);
-    let zip = archive::write(&bin, &signer(), 1, 1).unwrap();
+    let zip = zip_signed_bin(&bin, &signer()).unwrap();
     assert!(zip.len() < 1 << 20);
     let err = WarningPackage::from_zip_bytes(&zip).unwrap_err();
     assert!(err.to_string().contains("at most"), "{err}");
@@ -226,7 +226,7 @@ fn damaged_bins_and_bad_reports() {
     odd.extend_from_slice(&field);
     prost::encoding::bytes::encode(FIELD_REPORT, &vec![0xffu8; 8], &mut odd);
     let signer = signer();
-    let zip = archive::write(&odd, &signer, 1, 1).unwrap();
+    let zip = zip_signed_bin(&odd, &signer).unwrap();
     let verified = WarningPackage::from_zip_bytes(&zip)
         .unwrap()
         .verify(&[signer.verification_key()])

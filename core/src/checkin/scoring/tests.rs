@@ -160,6 +160,15 @@ fn a_matched_report_that_does_not_open_is_counted_not_trusted() {
     .unwrap();
     let outcome = Matcher::new(&mine).match_reports([Ok(zero), case_at(b"6A", DAY, DAY + H, 8)]);
     assert_eq!((outcome.matched, outcome.overlaps.len()), (2, 0));
+    // A span of years is not a stay: ignored, and counted.
+    let years = ProtectedReport::seal(
+        &LocationId::of_payload(b"6A"),
+        &CheckInRecord { start_interval: 0, period: u32::MAX, transmission_risk_level: 8 },
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let outcome = Matcher::new(&mine).match_reports([Ok(years)]);
+    assert_eq!((outcome.implausible, outcome.overlaps.len()), (1, 0));
 }
 
 #[test]
