@@ -58,9 +58,13 @@ fn package_zip(signer: &SigningKey) -> Vec<u8> {
         reports.push(ProtectedReport::fake(&rng).expect("fake"));
     }
     reports.sort_by_key(|r| r.location_id_hash);
-    WarningPackageBuilder { interval_number: 494_444, region: "VN".into(), reports }
-        .build_zip(signer)
-        .expect("zip")
+    WarningPackageBuilder {
+        interval_number: 494_444,
+        region: "VN".into(),
+        reports,
+    }
+    .build_zip(signer)
+    .expect("zip")
 }
 
 fn checking(c: &mut Criterion) {
@@ -69,7 +73,9 @@ fn checking(c: &mut Criterion) {
     let zip = package_zip(&signer);
     let checkins = heavy_user_checkins();
     let config = PresenceConfig::corona_warn_app_2021();
-    let verified = WarningPackage::from_zip_bytes(&zip).and_then(|p| p.verify(&keys)).expect("verified");
+    let verified = WarningPackage::from_zip_bytes(&zip)
+        .and_then(|p| p.verify(&keys))
+        .expect("verified");
     let matcher = Matcher::new(&checkins);
     let outcome = matcher.match_package(&verified);
     assert_eq!(outcome.matched as usize, MATCHING);

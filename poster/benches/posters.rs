@@ -33,7 +33,9 @@ fn venue() -> Venue {
 
 /// A 1,000 x 1,000 grey photo of the poster: scaled, rotated, unevenly lit, noisy, JPEG at quality 85.
 fn photo(poster_png: &[u8]) -> Vec<u8> {
-    let poster = image::load_from_memory(poster_png).expect("png").into_luma8();
+    let poster = image::load_from_memory(poster_png)
+        .expect("png")
+        .into_luma8();
     let (pw, ph) = (poster.width() as f64, poster.height() as f64);
     let angle = 8f64.to_radians();
     let scale = 0.75 * 1000.0 / pw.max(ph) * 1.3;
@@ -64,7 +66,12 @@ fn photo(poster_png: &[u8]) -> Vec<u8> {
 fn rooms_csv() -> String {
     let mut csv = String::from("name,address,type,minutes\n");
     for i in 1..=30 {
-        csv.push_str(&format!("Lớp {}{},Tầng {},7,45\n", 6 + i % 4, ["A", "B", "C"][i % 3], i % 4 + 1));
+        csv.push_str(&format!(
+            "Lớp {}{},Tầng {},7,45\n",
+            6 + i % 4,
+            ["A", "B", "C"][i % 3],
+            i % 4 + 1
+        ));
     }
     csv
 }
@@ -85,12 +92,19 @@ fn svgs(csv: &str) -> Vec<String> {
 fn posters(c: &mut Criterion) {
     let links = CheckInLinks::default();
     let venue = venue();
-    let poster = render::png(&template::svg(&venue, &links.link(&venue)).expect("svg"), 1240).expect("png");
+    let poster = render::png(
+        &template::svg(&venue, &links.link(&venue)).expect("svg"),
+        1240,
+    )
+    .expect("png");
     let jpeg = photo(&poster);
     if let Ok(dir) = std::env::var("OPENZONE_BENCH_PHOTO") {
         std::fs::write(dir, &jpeg).expect("photo written");
     }
-    assert_eq!(venue_from_image(&jpeg, &links).expect("the photo scans"), venue);
+    assert_eq!(
+        venue_from_image(&jpeg, &links).expect("the photo scans"),
+        venue
+    );
     let mut group = c.benchmark_group("qr_photo");
     group.sample_size(20);
     group.bench_function("decode_1000x1000", |b| {
@@ -101,7 +115,9 @@ fn posters(c: &mut Criterion) {
     let csv = rooms_csv();
     let mut group = c.benchmark_group("batch_30_rooms");
     group.sample_size(10);
-    group.bench_function("pdf", |b| b.iter(|| black_box(render::pdf(&svgs(black_box(&csv))).expect("pdf"))));
+    group.bench_function("pdf", |b| {
+        b.iter(|| black_box(render::pdf(&svgs(black_box(&csv))).expect("pdf")))
+    });
     group.bench_function("png", |b| {
         b.iter(|| {
             for svg in svgs(black_box(&csv)) {

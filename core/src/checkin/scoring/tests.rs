@@ -163,7 +163,11 @@ fn a_matched_report_that_does_not_open_is_counted_not_trusted() {
     // A span of years is not a stay: ignored, and counted.
     let years = ProtectedReport::seal(
         &LocationId::of_payload(b"6A"),
-        &CheckInRecord { start_interval: 0, period: u32::MAX, transmission_risk_level: 8 },
+        &CheckInRecord {
+            start_interval: 0,
+            period: u32::MAX,
+            transmission_risk_level: 8,
+        },
         &ring::rand::SystemRandom::new(),
     )
     .unwrap();
