@@ -208,22 +208,27 @@ fn left_text(out: &mut String, y: f64, size: f64, bold: bool, color: &str, conte
     );
 }
 
-/// XML-escapes text content and attribute values.
+/// The characters XML text and attribute values must not hold as they are, and their entities.
+const ENTITIES: [(char, &str); 5] = [
+    ('&', "&amp;"),
+    ('<', "&lt;"),
+    ('>', "&gt;"),
+    ('"', "&quot;"),
+    ('\'', "&apos;"),
+];
+
+/// XML-escapes text content and attribute values. Control characters, which XML 1.0 does not allow and
+/// a venue's text never needs, become spaces.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0; a venue's text never needs them.
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    text.chars()
+        .fold(String::with_capacity(text.len()), |mut out, c| {
+            match ENTITIES.iter().find(|(special, _)| *special == c) {
+                Some((_, entity)) => out.push_str(entity),
+                None if c.is_control() => out.push(' '),
+                None => out.push(c),
+            }
+            out
+        })
 }
 
 /// The largest of `sizes` at which `text` fits in `max_lines`, with its lines (the smallest size, cut to

@@ -21,7 +21,7 @@ use super::package::VerifiedWarningPackage;
 use super::report::{ProtectedReport, ReportSkip};
 use super::venue::{LocationId, LocationIdHash};
 use crate::error::Error;
-use crate::export::signing::{verify_detached, VerificationKey};
+use crate::export::signing::{signed_json, trusted_json, VerificationKey};
 
 /// Seconds in a UTC day.
 const DAY_SECONDS: u64 = 86_400;
@@ -30,8 +30,8 @@ const DAY_SECONDS: u64 = 86_400;
 /// hours, 145 intervals once rounded outwards; anything beyond two days is not a real stay.
 pub const MAX_RECORD_PERIOD: u32 = 2 * 144;
 
-/// The largest signed configuration accepted.
-pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+/// What errors call the configuration.
+const CONFIG_NAME: &str = "presence-tracing configuration";
 
 /// One of this phone's check-ins, as matching needs it. Times are UTC unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,22 +200,14 @@ impl PresenceConfig {
         signature: &[u8],
         keys: &[VerificationKey],
     ) -> Result<Self, Error> {
-        if json.len() > MAX_CONFIG_BYTES {
-            return Err(Error::InvalidConfig(format!(
-                "a presence-tracing configuration is at most {MAX_CONFIG_BYTES} bytes"
-            )));
-        }
-        verify_detached(keys, json, signature)?;
-        Self::from_json(json)
+        let config: Self = signed_json(json, signature, keys, CONFIG_NAME)?;
+        config.check()?;
+        Ok(config)
     }
 
     /// Parses and checks a configuration in JSON (already trusted).
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        let config: Self = serde_json::from_slice(json).map_err(|e| {
-            Error::InvalidConfig(format!(
-                "the presence-tracing configuration is not valid JSON: {e}"
-            ))
-        })?;
+        let config: Self = trusted_json(json, CONFIG_NAME)?;
         config.check()?;
         Ok(config)
     }

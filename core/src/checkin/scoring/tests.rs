@@ -193,9 +193,12 @@ fn the_configuration_is_signed_json() {
         PresenceConfig::from_signed_json(tampered.as_bytes(), &sig, &keys),
         Err(Error::Signature(_))
     ));
-    assert!(
-        PresenceConfig::from_signed_json(&vec![b' '; MAX_CONFIG_BYTES + 1], &sig, &keys).is_err()
-    );
+    assert!(PresenceConfig::from_signed_json(
+        &vec![b' '; crate::export::signing::MAX_SIGNED_CONFIG_BYTES + 1],
+        &sig,
+        &keys
+    )
+    .is_err());
     for bad in [
         json.replace("\"level\": 8", "\"level\": 9"),
         json.replace("\"level\": 8", "\"level\": 7"),
