@@ -114,7 +114,7 @@ pub struct TransmissionRiskValue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresenceConfig {
-    /// A name for the configuration, shown in reports.
+    /// Its name, shown with results.
     pub name: String,
     /// Weight per minute of each transmission risk level; a level not listed weighs 0.
     pub transmission_risk_values: Vec<TransmissionRiskValue>,
@@ -200,16 +200,16 @@ impl PresenceConfig {
         signature: &[u8],
         keys: &[VerificationKey],
     ) -> Result<Self, Error> {
-        let config: Self = signed_json(json, signature, keys, CONFIG_NAME)?;
-        config.check()?;
-        Ok(config)
+        signed_json(json, signature, keys, CONFIG_NAME).and_then(Self::checked)
     }
 
     /// Parses and checks a configuration in JSON (already trusted).
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        let config: Self = trusted_json(json, CONFIG_NAME)?;
-        config.check()?;
-        Ok(config)
+        trusted_json(json, CONFIG_NAME).and_then(Self::checked)
+    }
+
+    fn checked(self) -> Result<Self, Error> {
+        self.check().map(|()| self)
     }
 
     /// The configuration as JSON.
