@@ -38,6 +38,10 @@ pub enum CliError {
     #[error("{0}")]
     Server(#[from] openzone_server::ServerError),
 
+    /// A poster could not be made.
+    #[error("{0}")]
+    Poster(#[from] openzone_poster::PosterError),
+
     /// Writing output failed (a closed pipe, a full disk).
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

@@ -16,6 +16,8 @@ mod payload;
 mod serve;
 mod simulate;
 mod store;
+mod venue;
+mod when;
 
 use std::process::ExitCode;
 
@@ -79,6 +81,9 @@ enum Command {
     ReportPositive(keyserver::ReportArgs),
     /// Download new exports from a key server, verify and match them, print the exposure per day.
     Sync(keyserver::SyncArgs),
+    /// Create venues (a gate, a classroom, an event), print their posters, inspect check-in codes.
+    #[command(subcommand)]
+    Venue(venue::VenueCommand),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -99,6 +104,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args),
         Command::ReportPositive(args) => keyserver::run_report(args),
         Command::Sync(args) => keyserver::run_sync(args),
+        Command::Venue(cmd) => venue::run(cmd),
     }
 }
 

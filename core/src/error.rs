@@ -179,6 +179,10 @@ pub enum Error {
     /// The key server answered with something unusable (not JSON, too large).
     #[error("the key server's answer cannot be used: {0}")]
     KeyServerResponse(String),
+
+    /// A venue, check-in code, encrypted check-in or warning package that cannot be used.
+    #[error("{0}")]
+    CheckIn(#[from] CheckInError),
 }
 
 /// Why an advertisement or GATT value could not be decoded.
@@ -237,4 +241,62 @@ pub enum PayloadError {
     /// No OpenZone service data, Bluezone data or iPhone marker: another device's advertisement.
     #[error("not an OpenZone or Bluezone advertisement")]
     NotOpenZone,
+}
+
+/// Why a venue, a check-in QR code, an encrypted check-in or a warning package was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CheckInError {
+    /// Text that is not a check-in link of OpenZone or Corona-Warn-App (another app's QR code, a web page).
+    #[error("this is not an OpenZone or Corona-Warn-App check-in code (it starts {found:?}); scan the venue's poster")]
+    NotACheckInCode {
+        /// The start of what was given, at most 40 characters.
+        found: String,
+    },
+    /// A check-in code of a version this app does not read.
+    #[error("the check-in code has version {version}, this app reads version 1; update the app")]
+    UnsupportedVersion {
+        /// The version found (from the link or the payload).
+        version: String,
+    },
+    /// A payload larger than any real poster holds.
+    #[error("the check-in code holds {len} bytes, at most {max} are accepted; it is not a venue's poster")]
+    PayloadTooLarge {
+        /// Bytes found (or, before decoding, the least it would hold).
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A payload that is not a well-formed venue (bad base64, bad protobuf, truncated).
+    #[error("the check-in code is damaged ({0}); scan the poster again")]
+    Malformed(String),
+    /// A venue that breaks a rule for creating venues or checking in.
+    #[error("venue {field}: {reason}")]
+    InvalidVenue {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+    /// An event that has not begun yet.
+    #[error("this event starts at unix time {start}; check in when it has begun")]
+    EventNotStarted {
+        /// The event's start, UTC unix seconds.
+        start: u64,
+    },
+    /// An event that is over.
+    #[error("this event ended at unix time {end}; it no longer takes check-ins")]
+    EventEnded {
+        /// The event's end, UTC unix seconds.
+        end: u64,
+    },
+    /// An image that cannot be read, or holds no check-in QR code.
+    #[error("{0}")]
+    Image(String),
+    /// An encrypted check-in that does not open with the venue's location id (altered, or another venue's).
+    #[error("the encrypted check-in does not open: {0}")]
+    Report(String),
+    /// A published warning package that cannot be read (not a zip, damaged, too large).
+    #[error("the warning package cannot be read: {0}")]
+    WarningPackage(String),
 }

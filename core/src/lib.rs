@@ -17,6 +17,8 @@
 //! - [`keyserver`]: the key server's client: sealed positive reports ([`keyserver::report_positive`]) and
 //!   the sync of published exports ([`keyserver::sync()`]).
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
+//! - [`checkin`]: presence tracing: venues and their QR check-in links (Corona-Warn-App's format), photos of
+//!   posters, encrypted check-ins, signed warning packages, and scoring the overlap of stays.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
 //!
@@ -24,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod checkin;
 pub mod engine;
 mod error;
 pub mod export;

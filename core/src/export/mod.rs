@@ -12,11 +12,10 @@
 //! decompressed or allocated, keys are decoded one at a time (a million-key export is never turned into
 //! a million structs), and a bad key is a counted skip, never a panic.
 
+pub(crate) mod archive;
 pub mod bluezone;
 mod proto;
 pub mod signing;
-
-use std::io::{Read, Seek};
 
 use prost::encoding::{decode_key, decode_varint, WireType};
 use prost::Message;
@@ -287,64 +286,29 @@ fn malformed(what: impl Into<String>) -> Error {
 impl Export {
     /// Reads an export zip from a file, within the size caps.
     pub fn from_zip_file(path: &std::path::Path) -> Result<Self, Error> {
-        let file = std::fs::File::open(path).map_err(|source| Error::File {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|source| Error::File {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .len();
-        if len > MAX_ZIP_BYTES {
-            return Err(malformed(format!(
-                "the file is {len} bytes; exports are at most {MAX_ZIP_BYTES}"
-            )));
-        }
-        Self::from_zip_reader(std::io::BufReader::new(file))
+        let zip = archive::read_file(path, MAX_ZIP_BYTES, MAX_EXPORT_BIN_BYTES)?;
+        Self::from_signed(zip)
     }
 
     /// Reads an export zip held in memory.
     pub fn from_zip_bytes(zip: &[u8]) -> Result<Self, Error> {
-        if zip.len() as u64 > MAX_ZIP_BYTES {
-            return Err(malformed(format!(
-                "the zip is {} bytes; exports are at most {MAX_ZIP_BYTES}",
-                zip.len()
-            )));
-        }
-        Self::from_zip_reader(std::io::Cursor::new(zip))
-    }
-
-    fn from_zip_reader<R: Read + Seek>(mut reader: R) -> Result<Self, Error> {
-        check_zip_entry_count(&mut reader)?;
-        let mut archive = zip::ZipArchive::new(reader)
-            .map_err(|e| malformed(format!("not a readable zip file: {e}")))?;
-        if archive.len() > MAX_ZIP_ENTRIES {
-            return Err(malformed(format!(
-                "the zip lists {} entries; an export has 2",
-                archive.len()
-            )));
-        }
-        let bin = read_entry(&mut archive, "export.bin", MAX_EXPORT_BIN_BYTES)?;
-        let sig = read_entry(&mut archive, "export.sig", MAX_SIGNATURE_BYTES)?;
-        Self::from_parts(bin, &sig)
+        Self::from_signed(archive::read_bytes(
+            zip,
+            MAX_ZIP_BYTES,
+            MAX_EXPORT_BIN_BYTES,
+        )?)
     }
 
     /// Parses `export.bin` and `export.sig` given separately.
     pub fn from_parts(bin: Vec<u8>, sig: &[u8]) -> Result<Self, Error> {
-        let list = proto::TekSignatureList::decode(sig)
-            .map_err(|e| malformed(format!("export.sig is not a signature list: {e}")))?;
-        let signatures = list
-            .signatures
-            .into_iter()
-            .filter_map(|s| Some((s.signature_info.unwrap_or_default().into(), s.signature?)))
-            .collect();
-        let (header, chunks) = scan_bin(&bin)?;
+        Self::from_signed(archive::SignedBin::from_parts(bin, sig)?)
+    }
+
+    fn from_signed(signed: archive::SignedBin) -> Result<Self, Error> {
+        let (header, chunks) = scan_bin(&signed.bin)?;
         Ok(Self {
-            bin,
-            signatures,
+            bin: signed.bin,
+            signatures: signed.signatures,
             header,
             chunks,
         })
@@ -364,56 +328,17 @@ impl Export {
 
     /// How the signature checks out against `keys`, without consuming the export.
     pub fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
-        if self.signatures.is_empty() {
-            return SignatureStatus::Missing;
-        }
-        let mut named_invalid = None;
-        for (info, signature) in &self.signatures {
-            for key in keys
-                .iter()
-                .filter(|k| k.key_id == info.key_id && k.version == info.version)
-            {
-                let known_algorithm =
-                    info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
-                if known_algorithm && key.verifies(&self.bin, signature) {
-                    return SignatureStatus::Valid(info.clone());
-                }
-                named_invalid = Some(info.clone());
-            }
-        }
-        match named_invalid {
-            Some(info) => SignatureStatus::Invalid(info),
-            None => SignatureStatus::UnknownKey(
-                self.signatures.iter().map(|(i, _)| i.clone()).collect(),
-            ),
-        }
+        archive::signature_status(&self.bin, &self.signatures, keys)
     }
 
     /// Checks the signature against the configured `keys` (chosen by the signature's key id and
     /// version); only a verified export can be matched.
     pub fn verify(self, keys: &[VerificationKey]) -> Result<VerifiedExport, Error> {
-        match self.signature_status(keys) {
-            SignatureStatus::Valid(signed_by) => Ok(VerifiedExport {
-                export: self,
-                signed_by,
-            }),
-            SignatureStatus::Missing => {
-                Err(Error::Signature("the export carries no signature".into()))
-            }
-            SignatureStatus::UnknownKey(infos) => Err(Error::Signature(format!(
-                "the export is signed with key {}, which is not configured",
-                infos
-                    .iter()
-                    .map(|i| format!("{}/{}", i.key_id, i.version))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-            SignatureStatus::Invalid(info) => Err(Error::Signature(format!(
-                "the signature by key {}/{} does not verify: the file was altered, or the configured key \
-                 is not the one that signed it",
-                info.key_id, info.version
-            ))),
-        }
+        let signed_by = archive::require_valid(self.signature_status(keys), "the export")?;
+        Ok(VerifiedExport {
+            export: self,
+            signed_by,
+        })
     }
 
     /// Every key, in file order, as a key or the reason it is skipped.
@@ -597,65 +522,6 @@ fn varint_i32(buf: &mut &[u8]) -> Result<i32, Error> {
     Ok(v as i64 as i32)
 }
 
-/// Reads the zip's end-of-central-directory record to refuse archives that list too many entries before
-/// the zip reader allocates anything for them.
-fn check_zip_entry_count<R: Read + Seek>(reader: &mut R) -> Result<(), Error> {
-    let len = reader
-        .seek(std::io::SeekFrom::End(0))
-        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
-    let tail_len = len.min(22 + 65_535);
-    reader
-        .seek(std::io::SeekFrom::Start(len - tail_len))
-        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
-    let mut tail = vec![0u8; tail_len as usize];
-    reader
-        .read_exact(&mut tail)
-        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
-    reader
-        .seek(std::io::SeekFrom::Start(0))
-        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
-    let eocd = tail
-        .windows(4)
-        .rposition(|w| w == [0x50, 0x4b, 0x05, 0x06])
-        .ok_or_else(|| malformed("not a zip file (no end of central directory)"))?;
-    let entries = tail
-        .get(eocd + 10..eocd + 12)
-        .map(|b| u16::from_le_bytes([b[0], b[1]]))
-        .ok_or_else(|| malformed("the zip's directory record is truncated"))?;
-    if usize::from(entries) > MAX_ZIP_ENTRIES {
-        return Err(malformed(format!(
-            "the zip lists {entries} entries; an export has 2"
-        )));
-    }
-    Ok(())
-}
-
-fn read_entry<R: Read + Seek>(
-    archive: &mut zip::ZipArchive<R>,
-    name: &str,
-    cap: u64,
-) -> Result<Vec<u8>, Error> {
-    let entry = archive
-        .by_name(name)
-        .map_err(|_| malformed(format!("the zip has no {name}")))?;
-    if entry.size() > cap {
-        return Err(malformed(format!(
-            "{name} would be {} bytes; at most {cap} are accepted",
-            entry.size()
-        )));
-    }
-    let mut out = Vec::with_capacity(entry.size() as usize);
-    // The declared size may lie (a zip bomb): never read past the cap whatever it says.
-    entry
-        .take(cap + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| malformed(format!("{name} cannot be decompressed: {e}")))?;
-    if out.len() as u64 > cap {
-        return Err(malformed(format!("{name} is larger than {cap} bytes")));
-    }
-    Ok(out)
-}
-
 /// Builds and signs an export zip.
 #[derive(Debug, Clone, Default)]
 pub struct ExportBuilder {
@@ -694,33 +560,16 @@ impl ExportBuilder {
 
     /// The signed zip: `export.bin` and `export.sig`.
     pub fn build_zip(&self, signer: &SigningKey) -> Result<Vec<u8>, Error> {
-        let bin = self.export_bin(signer);
-        let sig = proto::TekSignatureList {
-            signatures: vec![proto::TekSignature {
-                signature_info: Some(signature_info(signer)),
-                batch_num: Some(self.batch_num),
-                batch_size: Some(self.batch_size),
-                signature: Some(signer.sign(&bin)?),
-            }],
-        }
-        .encode_to_vec();
-        let mut out = std::io::Cursor::new(Vec::new());
-        let mut zip = zip::ZipWriter::new(&mut out);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .last_modified_time(zip::DateTime::default());
-        for (name, data) in [("export.bin", &bin), ("export.sig", &sig)] {
-            zip.start_file(name, options)
-                .and_then(|()| std::io::Write::write_all(&mut zip, data).map_err(Into::into))
-                .map_err(|e| malformed(format!("cannot write the zip: {e}")))?;
-        }
-        zip.finish()
-            .map_err(|e| malformed(format!("cannot write the zip: {e}")))?;
-        Ok(out.into_inner())
+        archive::write(
+            &self.export_bin(signer),
+            signer,
+            self.batch_num,
+            self.batch_size,
+        )
     }
 }
 
-fn signature_info(signer: &SigningKey) -> proto::SignatureInfo {
+pub(crate) fn signature_info(signer: &SigningKey) -> proto::SignatureInfo {
     proto::SignatureInfo {
         verification_key_version: Some(signer.version.clone()),
         verification_key_id: Some(signer.key_id.clone()),

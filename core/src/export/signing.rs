@@ -144,6 +144,32 @@ pub fn verify_detached<'k>(
         .ok_or_else(|| Error::Signature("the signature does not match any configured public key; the data was altered or signed by someone else".into()))
 }
 
+/// The largest configuration published as signed JSON (risk scoring, presence tracing).
+pub const MAX_SIGNED_CONFIG_BYTES: usize = 64 * 1024;
+
+/// Parses a configuration published as JSON with a detached signature: at most
+/// [`MAX_SIGNED_CONFIG_BYTES`], signed by one of `keys`. `what` names it in errors ("risk configuration").
+pub fn signed_json<T: serde::de::DeserializeOwned>(
+    json: &[u8],
+    signature: &[u8],
+    keys: &[VerificationKey],
+    what: &str,
+) -> Result<T, Error> {
+    if json.len() > MAX_SIGNED_CONFIG_BYTES {
+        return Err(Error::InvalidConfig(format!(
+            "a {what} is at most {MAX_SIGNED_CONFIG_BYTES} bytes"
+        )));
+    }
+    verify_detached(keys, json, signature)?;
+    trusted_json(json, what)
+}
+
+/// Parses a configuration in JSON that is already trusted.
+pub fn trusted_json<T: serde::de::DeserializeOwned>(json: &[u8], what: &str) -> Result<T, Error> {
+    serde_json::from_slice(json)
+        .map_err(|e| Error::InvalidConfig(format!("the {what} is not valid JSON: {e}")))
+}
+
 fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, Error> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::export::signing::{verify_detached, VerificationKey};
+use crate::export::signing::{signed_json, trusted_json, VerificationKey};
 use crate::export::ReportType;
 use models::{Proximity, WindowInstance};
 
@@ -370,20 +370,14 @@ impl RiskConfig {
         signature: &[u8],
         keys: &[VerificationKey],
     ) -> Result<Self, Error> {
-        if json.len() > 64 * 1024 {
-            return Err(Error::InvalidConfig(
-                "a risk configuration is at most 64 KiB".into(),
-            ));
-        }
-        verify_detached(keys, json, signature)?;
-        Self::from_json(json)
+        let config: Self = signed_json(json, signature, keys, "risk configuration")?;
+        config.check()?;
+        Ok(config)
     }
 
     /// Parses and checks a configuration in JSON (already trusted).
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        let config: Self = serde_json::from_slice(json).map_err(|e| {
-            Error::InvalidConfig(format!("the risk configuration is not valid JSON: {e}"))
-        })?;
+        let config: Self = trusted_json(json, "risk configuration")?;
         config.check()?;
         Ok(config)
     }

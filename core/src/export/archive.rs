@@ -1,0 +1,228 @@
+//! The signed zip that published keys and presence-tracing warnings both travel in: `export.bin` and
+//! `export.sig`, a `TEKSignatureList` of DER ECDSA P-256 signatures over the whole `export.bin`.
+//!
+//! Google's export format defines it for keys; Corona-Warn-App signs its hourly trace-warning packages
+//! the same way (cwa-server, `services/distribution/.../tracewarnings/structure/directory/v2/
+//! TraceTimeIntervalWarningsHourV2Directory.java` wraps the package in an archive decorated by the same
+//! `DistributionArchiveSigningDecorator` as key exports).
+//!
+//! The zip is untrusted: its entry count is checked before the zip reader allocates anything, and every
+//! entry is read through a cap whatever size it declares (a zip bomb stops at the cap).
+
+use std::io::{Read, Seek};
+
+use prost::Message;
+
+use super::proto;
+use super::signing::{SigningKey, VerificationKey, ECDSA_SHA256_OID};
+use super::{signature_info, SignatureInfo, SignatureStatus, MAX_SIGNATURE_BYTES, MAX_ZIP_ENTRIES};
+use crate::error::Error;
+
+fn malformed(what: impl Into<String>) -> Error {
+    Error::Export(what.into())
+}
+
+/// `export.bin` with the signatures `export.sig` lists, not yet checked.
+pub(crate) struct SignedBin {
+    pub(crate) bin: Vec<u8>,
+    pub(crate) signatures: Vec<(SignatureInfo, Vec<u8>)>,
+}
+
+impl SignedBin {
+    /// From `export.bin` and the bytes of `export.sig`.
+    pub(crate) fn from_parts(bin: Vec<u8>, sig: &[u8]) -> Result<Self, Error> {
+        let list = proto::TekSignatureList::decode(sig)
+            .map_err(|e| malformed(format!("export.sig is not a signature list: {e}")))?;
+        let signatures = list
+            .signatures
+            .into_iter()
+            .filter_map(|s| Some((s.signature_info.unwrap_or_default().into(), s.signature?)))
+            .collect();
+        Ok(Self { bin, signatures })
+    }
+}
+
+/// Reads a signed zip from a file of at most `zip_cap` bytes, with `export.bin` at most `bin_cap`.
+pub(crate) fn read_file(
+    path: &std::path::Path,
+    zip_cap: u64,
+    bin_cap: u64,
+) -> Result<SignedBin, Error> {
+    let file_error = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(file_error)?;
+    let len = file.metadata().map_err(file_error)?.len();
+    if len > zip_cap {
+        return Err(malformed(format!(
+            "the file is {len} bytes; at most {zip_cap} are accepted"
+        )));
+    }
+    read(std::io::BufReader::new(file), bin_cap)
+}
+
+/// Reads a signed zip held in memory.
+pub(crate) fn read_bytes(zip: &[u8], zip_cap: u64, bin_cap: u64) -> Result<SignedBin, Error> {
+    if zip.len() as u64 > zip_cap {
+        return Err(malformed(format!(
+            "the zip is {} bytes; at most {zip_cap} are accepted",
+            zip.len()
+        )));
+    }
+    read(std::io::Cursor::new(zip), bin_cap)
+}
+
+fn read<R: Read + Seek>(mut reader: R, bin_cap: u64) -> Result<SignedBin, Error> {
+    check_zip_entry_count(&mut reader)?;
+    let mut archive = zip::ZipArchive::new(reader)
+        .map_err(|e| malformed(format!("not a readable zip file: {e}")))?;
+    if archive.len() > MAX_ZIP_ENTRIES {
+        return Err(malformed(format!(
+            "the zip lists {} entries; a signed archive has 2",
+            archive.len()
+        )));
+    }
+    let bin = read_entry(&mut archive, "export.bin", bin_cap)?;
+    let sig = read_entry(&mut archive, "export.sig", MAX_SIGNATURE_BYTES)?;
+    SignedBin::from_parts(bin, &sig)
+}
+
+/// Reads the zip's end-of-central-directory record to refuse archives that list too many entries before
+/// the zip reader allocates anything for them.
+fn check_zip_entry_count<R: Read + Seek>(reader: &mut R) -> Result<(), Error> {
+    let len = reader
+        .seek(std::io::SeekFrom::End(0))
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    let tail_len = len.min(22 + 65_535);
+    reader
+        .seek(std::io::SeekFrom::Start(len - tail_len))
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    reader
+        .read_exact(&mut tail)
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    reader
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    let eocd = tail
+        .windows(4)
+        .rposition(|w| w == [0x50, 0x4b, 0x05, 0x06])
+        .ok_or_else(|| malformed("not a zip file (no end of central directory)"))?;
+    let entries = tail
+        .get(eocd + 10..eocd + 12)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .ok_or_else(|| malformed("the zip's directory record is truncated"))?;
+    if usize::from(entries) > MAX_ZIP_ENTRIES {
+        return Err(malformed(format!(
+            "the zip lists {entries} entries; a signed archive has 2"
+        )));
+    }
+    Ok(())
+}
+
+fn read_entry<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    name: &str,
+    cap: u64,
+) -> Result<Vec<u8>, Error> {
+    let entry = archive
+        .by_name(name)
+        .map_err(|_| malformed(format!("the zip has no {name}")))?;
+    if entry.size() > cap {
+        return Err(malformed(format!(
+            "{name} would be {} bytes; at most {cap} are accepted",
+            entry.size()
+        )));
+    }
+    let mut out = Vec::with_capacity(entry.size() as usize);
+    // The declared size may lie (a zip bomb): never read past the cap whatever it says.
+    entry
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| malformed(format!("{name} cannot be decompressed: {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(malformed(format!("{name} is larger than {cap} bytes")));
+    }
+    Ok(out)
+}
+
+/// How the signatures over `bin` check out against the configured `keys` (chosen by key id and version).
+pub(crate) fn signature_status(
+    bin: &[u8],
+    signatures: &[(SignatureInfo, Vec<u8>)],
+    keys: &[VerificationKey],
+) -> SignatureStatus {
+    if signatures.is_empty() {
+        return SignatureStatus::Missing;
+    }
+    let mut named_invalid = None;
+    for (info, signature) in signatures {
+        for key in keys
+            .iter()
+            .filter(|k| k.key_id == info.key_id && k.version == info.version)
+        {
+            let known_algorithm = info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
+            if known_algorithm && key.verifies(bin, signature) {
+                return SignatureStatus::Valid(info.clone());
+            }
+            named_invalid = Some(info.clone());
+        }
+    }
+    match named_invalid {
+        Some(info) => SignatureStatus::Invalid(info),
+        None => SignatureStatus::UnknownKey(signatures.iter().map(|(i, _)| i.clone()).collect()),
+    }
+}
+
+/// The key that signed `what`, or why it is not trusted.
+pub(crate) fn require_valid(status: SignatureStatus, what: &str) -> Result<SignatureInfo, Error> {
+    match status {
+        SignatureStatus::Valid(signed_by) => Ok(signed_by),
+        SignatureStatus::Missing => Err(Error::Signature(format!("{what} carries no signature"))),
+        SignatureStatus::UnknownKey(infos) => Err(Error::Signature(format!(
+            "{what} is signed with key {}, which is not configured",
+            infos
+                .iter()
+                .map(|i| format!("{}/{}", i.key_id, i.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        SignatureStatus::Invalid(info) => Err(Error::Signature(format!(
+            "the signature by key {}/{} over {what} does not verify: the file was altered, or the \
+             configured key is not the one that signed it",
+            info.key_id, info.version
+        ))),
+    }
+}
+
+/// The signed zip of `bin`.
+pub(crate) fn write(
+    bin: &[u8],
+    signer: &SigningKey,
+    batch_num: i32,
+    batch_size: i32,
+) -> Result<Vec<u8>, Error> {
+    let sig = proto::TekSignatureList {
+        signatures: vec![proto::TekSignature {
+            signature_info: Some(signature_info(signer)),
+            batch_num: Some(batch_num),
+            batch_size: Some(batch_size),
+            signature: Some(signer.sign(bin)?),
+        }],
+    }
+    .encode_to_vec();
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for (name, data) in [("export.bin", bin), ("export.sig", &sig)] {
+        zip.start_file(name, options)
+            .and_then(|()| std::io::Write::write_all(&mut zip, data).map_err(Into::into))
+            .map_err(|e| malformed(format!("cannot write the zip: {e}")))?;
+    }
+    zip.finish()
+        .map_err(|e| malformed(format!("cannot write the zip: {e}")))?;
+    Ok(out.into_inner())
+}
