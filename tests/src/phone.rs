@@ -70,3 +70,13 @@ pub fn seed_own_keys(dir: &Path, keys: &[openzone_core::protocol::en_v1::Exposur
             .unwrap_or_else(|e| panic!("cannot store a test key: {e}"));
     }
 }
+
+/// Opens the phone storing in `dir` on the system clock, as an app would.
+pub fn open_real_phone(dir: &Path) -> Result<Phone, openzone_core::Error> {
+    Phone::open(
+        PhoneConfig::new(dir, data_key()),
+        Arc::new(NoRadio),
+        None,
+        Arc::new(openzone_core::time::SystemClock),
+    )
+}

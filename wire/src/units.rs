@@ -65,9 +65,10 @@ pub const CODE_DIGITS: usize = 8;
 /// every other iPhone's (OpenZone's own choice; docs/engine.md).
 pub const GATT_READ_TIMEOUT_SECS: u32 = 10;
 
-/// Seconds between store checkpoints while sightings arrive: what the operating system killing the app
-/// can lose (OpenZone's own choice; docs/storage.md).
-pub const CHECKPOINT_PERIOD_SECS: u32 = 300;
+/// Most seconds between a sighting and the checkpoint that makes it durable: what the operating system
+/// killing the app can lose. A checkpoint flushes a few kilobytes; one every 30 s while people are near
+/// costs little battery (OpenZone's own choice; docs/storage.md).
+pub const CHECKPOINT_PERIOD_SECS: u32 = 30;
 
 /// The RSSI value meaning "not available": HCI's LE Advertising Report (Bluetooth Core 5.3, Vol 4,
 /// Part E, 7.7.65.2, RSSI 127 = "not available"), Android's `ScanResult` and CoreBluetooth report the same.

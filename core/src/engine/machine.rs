@@ -42,6 +42,9 @@ impl Checkpointer {
     }
 }
 
+/// Without new sightings a checkpoint still comes once a day, so that what expired is purged.
+const HOUSEKEEPING_MS: u64 = crate::units::MS_PER_DAY;
+
 /// A wall clock that moved by more than this against the monotonic clock was set by someone.
 const CLOCK_JUMP_MS: i64 = 2_000;
 
@@ -78,6 +81,8 @@ pub struct EngineCore {
     next_rotation_wall: Option<(u64, u64)>,
     scan: Scan,
     next_checkpoint_mono: u64,
+    /// When the first sighting not yet written by a checkpoint was recorded (monotonic ms).
+    unsaved_since_mono: Option<u64>,
     /// A checkpoint came due in [`poll`](Self::poll); the driver runs it outside the machine's lock.
     checkpoint_due: bool,
     /// `wall - mono` at the last call: a change means the wall clock was set.
@@ -139,6 +144,7 @@ impl EngineCore {
             next_rotation_wall: None,
             scan: Scan::Idle { next_mono: 0 },
             next_checkpoint_mono: 0,
+            unsaved_since_mono: None,
             checkpoint_due: false,
             clock_offset: None,
             stats: EngineStats::default(),
@@ -200,8 +206,7 @@ impl EngineCore {
         self.scan = Scan::Idle {
             next_mono: now.mono_ms,
         };
-        self.next_checkpoint_mono =
-            now.mono_ms + u64::from(self.config.checkpoint_every_secs) * 1000;
+        self.next_checkpoint_mono = now.mono_ms + HOUSEKEEPING_MS;
         self.activate(now);
     }
 
@@ -381,8 +386,8 @@ impl EngineCore {
         }
         if now.mono_ms >= self.next_checkpoint_mono {
             self.checkpoint_due = true;
-            self.next_checkpoint_mono =
-                now.mono_ms + u64::from(self.config.checkpoint_every_secs) * 1000;
+            self.unsaved_since_mono = None;
+            self.next_checkpoint_mono = now.mono_ms + HOUSEKEEPING_MS;
         }
         let scan_deadline = match self.scan {
             Scan::Idle { next_mono } => next_mono,
@@ -474,7 +479,7 @@ impl EngineCore {
         }
     }
 
-    fn record(&mut self, payload: Payload, heard: Heard, source: Source) {
+    fn record(&mut self, now: Now, payload: Payload, heard: Heard, source: Source) {
         let sighting = Sighting {
             payload,
             rssi: heard.rssi,
@@ -482,15 +487,15 @@ impl EngineCore {
             time_ms: heard.wall_ms,
             source,
         };
-        if let Err(e) = self.record_sightings(&[sighting]) {
+        if let Err(e) = self.record_sightings(now, &[sighting]) {
             self.report(&e);
         }
     }
 
     /// Where every sighting enters the phone, from the radio or from a file of recorded sightings: own
     /// advertisements are dropped, the RSSI rule applied ([`Sighting::admitted`]), the rest stored and
-    /// counted. Returns how many were stored.
-    pub fn record_sightings(&mut self, sightings: &[Sighting]) -> Result<usize, Error> {
+    /// counted, and a checkpoint scheduled within `checkpoint_every_secs`. Returns how many were stored.
+    pub fn record_sightings(&mut self, now: Now, sightings: &[Sighting]) -> Result<usize, Error> {
         let on_air = self.on_air.map(|o| o.payload);
         // Our own advertisement, reflected or looped back by a test radio, is not a peer.
         let admitted: Vec<Sighting> = sightings
@@ -499,6 +504,13 @@ impl EngineCore {
             .map(Sighting::admitted)
             .collect();
         self.store.record(&admitted)?;
+        if !admitted.is_empty() && self.unsaved_since_mono.is_none() {
+            // What a kill can lose is bounded by the time until the next checkpoint.
+            self.unsaved_since_mono = Some(now.mono_ms);
+            self.next_checkpoint_mono = self
+                .next_checkpoint_mono
+                .min(now.mono_ms + u64::from(self.config.checkpoint_every_secs) * 1000);
+        }
         for s in &admitted {
             let day = day_of_ms(s.time_ms);
             if day != self.sightings_day {
@@ -533,10 +545,12 @@ impl EngineCore {
             wall_ms: now.wall_ms,
         };
         match decoded {
-            Ok(Decoded::Payload(payload)) => self.record(payload, heard, Source::Advertisement),
+            Ok(Decoded::Payload(payload)) => {
+                self.record(now, payload, heard, Source::Advertisement)
+            }
             Ok(Decoded::NeedsGattRead) => {
                 if let Some(payload) = self.gatt.needs_read(&peer, heard, now.mono_ms) {
-                    self.record(payload, heard, Source::GattRead);
+                    self.record(now, payload, heard, Source::GattRead);
                 }
             }
             Err(_) => self.stats.undecodable += 1,
@@ -552,7 +566,7 @@ impl EngineCore {
     ) {
         let payload = result.ok().and_then(|value| decode_gatt_value(&value).ok());
         if let Some((payload, heard)) = self.gatt.done(&peer, payload, now.mono_ms) {
-            self.record(payload, heard, Source::GattRead);
+            self.record(now, payload, heard, Source::GattRead);
         }
     }
 

@@ -53,7 +53,8 @@ pub struct EngineConfig {
     pub rotation_max_secs: u32,
     /// How GATT reads of iPhones are rationed.
     pub gatt: GattPolicy,
-    /// Seconds between store checkpoints (what is recorded is durable after one).
+    /// A checkpoint comes at most this many seconds after the first sighting it has not written: what
+    /// the operating system killing the app can lose. Without new sightings, one comes once a day.
     pub checkpoint_every_secs: u32,
     /// Slots per day of bluezone-v3 keys.
     pub bluezone_slots_per_day: u32,

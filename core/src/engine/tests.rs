@@ -8,6 +8,7 @@ use crate::platform::simulated::{LogDistance, SimulatedRadio};
 use crate::platform::{Advertising, BlePlatform, ScanFilter};
 use crate::protocol::payload::{gatt_value, AdvertisementData, APPLE_COMPANY_ID};
 use crate::protocol::Payload;
+use crate::sighting::{Sighting, Source};
 use crate::store::{DataKey, Store, StoreConfig};
 use crate::time::MS_PER_DAY;
 
@@ -649,4 +650,48 @@ async fn the_tokio_engine_runs_a_day_on_paused_time() {
         events.statuses.lock().unwrap().last(),
         Some(&EngineStatus::Stopped)
     );
+}
+
+/// The mono time of each checkpoint the machine asks for while it runs `ms` from now.
+fn checkpoints_during(rig: &mut Rig, ms: u64) -> Vec<u64> {
+    let end = rig.mono + ms;
+    let mut at = Vec::new();
+    while rig.mono < end {
+        let next = rig.core.poll(rig.now());
+        if rig.core.take_checkpoint() {
+            at.push(rig.mono);
+            rig.core.checkpointer().run(rig.wall);
+        }
+        let step = next.map_or(end, |n| n.min(end)).max(rig.mono + 1) - rig.mono;
+        rig.advance(step);
+    }
+    at
+}
+
+#[test]
+fn a_checkpoint_follows_new_sightings_within_the_period_and_comes_daily_without_them() {
+    let mut rig = Rig::new(EngineConfig::default());
+    rig.start();
+    // Nothing heard: no checkpoint for hours (no battery spent flushing nothing).
+    assert!(checkpoints_during(&mut rig, 6 * 3_600_000).is_empty());
+    let sighting = Sighting {
+        payload: Payload::BluezoneV3 {
+            id: crate::protocol::bluezone_v3::BluezoneId([7; 12]),
+        },
+        rssi: -60,
+        tx_power: None,
+        time_ms: rig.wall,
+        source: Source::Advertisement,
+    };
+    let heard_at = rig.mono;
+    assert_eq!(
+        rig.core.record_sightings(rig.now(), &[sighting]).unwrap(),
+        1
+    );
+    let period = u64::from(crate::units::CHECKPOINT_PERIOD_SECS) * 1000;
+    let after = checkpoints_during(&mut rig, 2 * 3_600_000);
+    assert_eq!(after.len(), 1, "one checkpoint for one burst: {after:?}");
+    assert!(after[0] - heard_at <= period, "{} ms", after[0] - heard_at);
+    // A quiet day still gets its housekeeping checkpoint (expired records are purged there).
+    assert_eq!(checkpoints_during(&mut rig, MS_PER_DAY).len(), 1);
 }

@@ -260,7 +260,7 @@ impl Phone {
     pub fn record_sightings(&self, sightings: &[Sighting]) -> Result<usize, Error> {
         self.inner
             .engine
-            .with_core(|core, _| core.record_sightings(sightings))
+            .with_core(|core, now| core.record_sightings(now, sightings))
     }
 
     /// What this phone heard in the retention period, oldest first (QA screens and tests).
