@@ -210,6 +210,12 @@ fn bucket(rpi: &[u8; 16]) -> usize {
     (u32::from_be_bytes([rpi[0], rpi[1], rpi[2], rpi[3]]) >> (32 - BUCKET_BITS_LOG2)) as usize
 }
 
+/// How far a sighting may be from its en-v1 RPI's interval and still match: ±2 hours (Exposure
+/// Notification Cryptography Specification v1.2, "Rolling Proximity Identifier": a device "should
+/// accept" RPIs within a two-hour tolerance either side of their interval). So a key must not be
+/// published until 2 hours after it ended: until then, a copy of its last RPIs still matches.
+pub const EN_TOLERANCE_SECS: u64 = 2 * 3_600;
+
 /// What matching needs to know besides the keys.
 #[derive(Debug, Clone, Copy)]
 pub struct MatchContext {
@@ -234,7 +240,7 @@ impl MatchContext {
         Self {
             now_ms,
             retention_days: 14,
-            en_tolerance_secs: 2 * 3_600,
+            en_tolerance_secs: EN_TOLERANCE_SECS,
             bluezone_tolerance_slots: 1,
             receiver,
             fallback_tx_power_dbm,
