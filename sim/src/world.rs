@@ -121,7 +121,8 @@ pub(crate) struct World<'a> {
 struct ServerHandle {
     server: openzone_server::Server,
     url: String,
-    admin_token: String,
+    /// The simulated officer's session token.
+    officer_token: String,
     /// One client for every phone: the same server, the same pinned key, and building a client is costly.
     client: KeyServerClient,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -581,7 +582,7 @@ impl<'a> World<'a> {
 
     fn start_server(&mut self) -> Result<(String, String), SimError> {
         if let Some(s) = &self.server {
-            return Ok((s.url.clone(), s.admin_token.clone()));
+            return Ok((s.url.clone(), s.officer_token.clone()));
         }
         let mut config = openzone_server::ServerConfig::new(self._dir.path().join("server"));
         config.clock = Arc::clone(&self.clock) as Arc<dyn Clock>;
@@ -609,7 +610,26 @@ impl<'a> World<'a> {
                 })
                 .await;
         });
-        let admin_token = server.admin_token().to_owned();
+        // The school's health officer: an account, signed in for the day of the reports.
+        let password: String = ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
+            .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
+            .expose()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        server
+            .accounts()
+            .add_officer(SIM_OFFICER, &password, u32::MAX)?;
+        let answer = self.runtime.block_on(admin_post(
+            &url,
+            "v1/admin/login",
+            None,
+            serde_json::json!({ "name": SIM_OFFICER, "password": password }),
+        ))?;
+        let officer_token = answer["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))?;
         let client = KeyServerClient::new(ClientConfig {
             pinned_export_keys: vec![server.verification_key()],
             ..ClientConfig::new(&url)
@@ -617,11 +637,11 @@ impl<'a> World<'a> {
         self.server = Some(ServerHandle {
             server,
             url: url.clone(),
-            admin_token: admin_token.clone(),
+            officer_token: officer_token.clone(),
             client,
             shutdown: Some(tx),
         });
-        Ok((url, admin_token))
+        Ok((url, officer_token))
     }
 
     fn publish(&mut self, at: u64) -> Result<(), SimError> {
@@ -765,23 +785,46 @@ impl<'a> World<'a> {
     }
 }
 
+/// The simulated health officer's account name.
+const SIM_OFFICER: &str = "school-nurse";
+
 /// The officer's side: a one-time code from the real server's admin API.
 async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, SimError> {
+    let body = admin_post(
+        url,
+        "v1/admin/codes",
+        Some(token),
+        serde_json::json!({
+            "test_type": "confirmed",
+            "onset": openzone_core::time::format_day(onset_day),
+        }),
+    )
+    .await?;
+    body["code"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SimError::Setup(format!("no code in the key server's answer: {body}")))
+}
+
+/// Posts JSON to the server's officer API (with a session token, if given); returns the JSON answer.
+async fn admin_post(
+    url: &str,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, SimError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .build()
         .map_err(|e| SimError::Setup(format!("no HTTP client: {e}")))?;
-    let response = client
-        .post(format!("{url}v1/admin/codes"))
-        .bearer_auth(token)
+    let mut request = client
+        .post(format!("{url}{path}"))
         .header("content-type", "application/json")
-        .body(
-            serde_json::json!({
-                "test_type": "confirmed",
-                "onset": openzone_core::time::format_day(onset_day),
-            })
-            .to_string(),
-        )
+        .body(body.to_string());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| SimError::Setup(format!("the key server did not answer: {e}")))?;
@@ -789,12 +832,8 @@ async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, Si
         .bytes()
         .await
         .map_err(|e| SimError::Setup(format!("the key server's answer was cut: {e}")))?;
-    let body: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| SimError::Setup(format!("the key server's answer is not JSON: {e}")))?;
-    body["code"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| SimError::Setup(format!("no code in the key server's answer: {body}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| SimError::Setup(format!("the key server's answer is not JSON: {e}")))
 }
 
 /// A fresh directory for the phones' stores: in memory (`/dev/shm`) where there is one, so that hundreds of

@@ -20,7 +20,7 @@ use openzone_core::store::{DataKey, Store, StoreConfig, UserConsent};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
-use openzone_tests::keyserver_fixture::{http, issue_code, random_tek, start};
+use openzone_tests::keyserver_fixture::{http, issue_code, officer_token, random_tek, start};
 use openzone_tests::lesson::lesson_sightings;
 
 fn open(dir: &std::path::Path, now: u64) -> Store {
@@ -47,16 +47,16 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let data = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(data.path());
     config.publication.cadence = Duration::from_secs(1);
-    config.publication.delay = Duration::ZERO;
     config.publication.min_batch = 50;
     let running = start(config).await;
 
+    // They met two days ago: that key ended more than the 2-hour publication delay ago at any hour.
     let now = SystemClock.now_ms();
     let today = day_of_ms(now);
-    let yesterday = today - 1;
-    let reporter_key_yesterday = ExposureKey::new(
+    let met = today - 2;
+    let reporter_key_met = ExposureKey::new(
         TemporaryExposureKey::from_bytes(random_tek()),
-        yesterday * 144,
+        met * 144,
         144,
     )
     .unwrap();
@@ -67,29 +67,23 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     )
     .unwrap();
 
-    // The reporter's phone has its keys; the listener's phone heard the reporter yesterday in class; a
-    // stranger heard nobody.
+    // The reporter's phone has its keys; the listener's phone heard the reporter in class; a stranger
+    // heard nobody.
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let reporter = open(dirs[0].path(), now);
-    reporter.put_own_en_key(&reporter_key_yesterday).unwrap();
+    reporter.put_own_en_key(&reporter_key_met).unwrap();
     reporter.put_own_en_key(&reporter_key_today).unwrap();
     let listener = open(dirs[1].path(), now);
     listener
-        .record(&lesson_sightings(&reporter_key_yesterday, yesterday))
+        .record(&lesson_sightings(&reporter_key_met, met))
         .unwrap();
     listener.checkpoint(now).unwrap();
     let stranger = open(dirs[2].path(), now);
 
     // The officer issues a code; the reporter's phone reports with it.
     let client = http();
-    let code = issue_code(
-        &client,
-        &running.url,
-        running.server.admin_token(),
-        "confirmed",
-        None,
-    )
-    .await;
+    let token = officer_token(&running).await;
+    let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
     let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
     let outcome = keyserver::report_positive(
         &reporter,
@@ -128,7 +122,8 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let mut pinned = ClientConfig::new(&running.url);
     pinned.pinned_export_keys = vec![running.server.verification_key()];
     let listener_phone = KeyServerClient::new(pinned).unwrap();
-    // Within a few cadence ticks yesterday's key is published (today's waits until its last interval ends).
+    // Within a few cadence ticks the key of the day they met is published (today's waits for its day to
+    // end).
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (entries, _) = listener_phone
@@ -156,7 +151,7 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     assert!(report.keys_processed >= 50);
     assert!(report.bytes_downloaded > 0);
     assert_eq!(report.days.len(), 1);
-    assert_eq!(report.days[0].day, yesterday);
+    assert_eq!(report.days[0].day, met);
     assert!(report.days[0].at_risk, "{:?}", report.days[0]);
 
     // A second sync downloads only the index and changes nothing.
@@ -206,7 +201,7 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let stats: serde_json::Value = serde_json::from_slice(
         &client
             .get(format!("{}v1/admin/stats", running.url))
-            .bearer_auth(running.server.admin_token())
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()
@@ -334,29 +329,22 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     // Two exports on a real server, behind a front that can fail the second one's download.
     let data = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(data.path());
-    config.publication.delay = Duration::ZERO;
     config.publication.min_batch = 10;
     config.publication.cadence = Duration::from_secs(3_600);
     let running = start(config).await;
     let client = http();
+    let token = officer_token(&running).await;
     let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
     let sealing = phone.sealing_key().await.unwrap();
     let today = day_of_ms(SystemClock.now_ms());
     let mut names = Vec::new();
     for _ in 0..2 {
-        let code = issue_code(
-            &client,
-            &running.url,
-            running.server.admin_token(),
-            "confirmed",
-            None,
-        )
-        .await;
+        let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
         let payload = openzone_core::keyserver::wire::UploadPayload {
             code,
             keys: vec![openzone_tests::keyserver_fixture::upload_key(
                 random_tek(),
-                (today - 1) * 144,
+                (today - 2) * 144,
                 144,
             )],
         };
