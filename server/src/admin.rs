@@ -204,6 +204,31 @@ async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
     response
 }
 
+/// Reads what a request to the page carries, as the handlers do: the cookies, then the body as each form
+/// (`fuzzing::officer_request`).
+pub(crate) fn read_request_parts(cookie_header: &[u8], body: &[u8]) {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_bytes(cookie_header) {
+        headers.insert(header::COOKIE, value);
+    }
+    let _ = cookie(&headers, SESSION_COOKIE);
+    let _ = lang_of(&headers, None);
+    let request = || {
+        axum::http::Request::builder()
+            .method("POST")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body.to_vec()))
+    };
+    if let (Ok(login), Ok(issue)) = (request(), request()) {
+        futures::executor::block_on(async {
+            let _ =
+                <Form<LoginForm> as axum::extract::FromRequest<()>>::from_request(login, &()).await;
+            let _ =
+                <Form<IssueForm> as axum::extract::FromRequest<()>>::from_request(issue, &()).await;
+        });
+    }
+}
+
 fn set_cookie(response: &mut Response, value: &str) {
     if let Ok(v) = header::HeaderValue::from_str(value) {
         response.headers_mut().append(header::SET_COOKIE, v);

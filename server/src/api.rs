@@ -330,6 +330,16 @@ struct IssueCodeRequest {
     onset: Option<String>,
 }
 
+/// Reads `body` as the officer API's JSON bodies (`fuzzing::officer_request`).
+pub(crate) fn read_admin_json(body: &[u8]) {
+    let _ = serde_json::from_slice::<LoginRequest>(body);
+    if let Ok(request) = serde_json::from_slice::<IssueCodeRequest>(body) {
+        if let Some(onset) = request.onset {
+            let _ = openzone_core::time::parse_day(&onset);
+        }
+    }
+}
+
 /// `POST /v1/admin/codes` answer.
 #[derive(Debug, Serialize)]
 struct IssueCodeResponse {

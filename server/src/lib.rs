@@ -451,6 +451,57 @@ impl Accounts {
     }
 }
 
+/// Entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md): the parsers of outside input, called
+/// without a socket or a database. Not an API: nothing else should call them.
+#[doc(hidden)]
+pub mod fuzzing {
+    use openzone_core::keyserver::wire::Upload;
+
+    use crate::storage::{CodeRecord, TestType};
+
+    /// An opened upload's plaintext as the server reads it at `now_ms`: the padding rule, the JSON, the
+    /// key checks, and for keys that pass, what the export would say about them under a code with the
+    /// onset `onset_day`. Panics only if a round trip breaks.
+    pub fn upload_plaintext(plain: &[u8], now_ms: u64, onset_day: Option<u32>) {
+        let Ok(upload) = Upload::from_plaintext(plain) else {
+            return;
+        };
+        let again = Upload::from_plaintext(&upload.to_padded_plaintext());
+        assert_eq!(
+            again.ok().as_ref(),
+            Some(&upload),
+            "a padded upload reads back"
+        );
+        let Upload::Real(payload) = upload else {
+            return;
+        };
+        let _ = crate::codes::well_formed(&payload.code);
+        let Ok(keys) = crate::publish::validate_keys(&payload.keys, now_ms) else {
+            return;
+        };
+        let code = CodeRecord {
+            test_type: TestType::Confirmed,
+            onset_day,
+            issued_ms: now_ms,
+            expires_ms: now_ms,
+            used: false,
+            retry_tag: None,
+        };
+        for key in &keys {
+            let stored = crate::publish::stored_key(&code, key);
+            assert!(stored.rolling_period >= key.key.rolling_period);
+            let _ = stored.end_ms();
+        }
+    }
+
+    /// What the officer page reads from a request: the `Cookie` header (session and language) and the
+    /// two forms; and the officer API's two JSON bodies.
+    pub fn officer_request(cookie_header: &[u8], body: &[u8]) {
+        crate::admin::read_request_parts(cookie_header, body);
+        crate::api::read_admin_json(body);
+    }
+}
+
 /// The export storage the configuration names.
 fn open_exports(config: &ServerConfig) -> Result<publication::Exports> {
     let bad = |e: &dyn std::fmt::Display| {
@@ -523,5 +574,46 @@ mod tests {
         assert!(exports.store.to_string().contains("openzone-exports"));
         config.exports = Some("gopher://x".into());
         assert!(matches!(open_exports(&config), Err(ServerError::Config(_))));
+    }
+
+    /// On tokio's paused clock, a fake upload's answer comes exactly after a delay from the window of
+    /// real durations (before any real upload: the starting spread), drawn anew each time.
+    #[tokio::test(start_paused = true)]
+    async fn a_fake_upload_is_answered_after_a_drawn_delay() {
+        use openzone_core::keyserver::seal::seal;
+        use openzone_core::keyserver::wire::{FakeUpload, Upload};
+        use tower::ServiceExt as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::open(ServerConfig::new(dir.path())).await.unwrap();
+        let window: Vec<Duration> = (0..64u64)
+            .map(|i| server.state.fake_delays.draw(i))
+            .collect();
+        let key = server.state.sealing.public_key();
+        let mut waited = std::collections::HashSet::new();
+        for _ in 0..30 {
+            let fake = Upload::Fake(FakeUpload {
+                fake: true,
+                pretend_keys: 4,
+            });
+            let body = seal(&key, &fake.to_padded_plaintext()).unwrap();
+            let request = axum::http::Request::post("/v1/publish")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let started = tokio::time::Instant::now();
+            let response = server.app().oneshot(request).await.unwrap();
+            let elapsed = started.elapsed();
+            assert_eq!(response.status(), 200);
+            let answer = axum::body::to_bytes(response.into_body(), 1_024)
+                .await
+                .unwrap();
+            assert_eq!(&answer[..], br#"{"accepted_keys":4,"repeated":false}"#);
+            assert!(
+                window.contains(&elapsed),
+                "{elapsed:?} is not a remembered duration"
+            );
+            waited.insert(elapsed);
+        }
+        assert!(waited.len() > 1, "every fake waited the same {waited:?}");
     }
 }

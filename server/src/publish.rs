@@ -149,13 +149,15 @@ pub(crate) fn stored_key(code: &CodeRecord, key: &ValidKey) -> StoredKey {
     let issue_day = code.issued_ms / 86_400_000;
     let from_issue = i32::try_from(i64::from(key_day) - issue_day as i64).unwrap_or(i32::MIN);
     let level = transmission_risk_level(days_since_onset.unwrap_or(from_issue));
-    // A key cut short on its day (same-day release) covers the rest of the day once published.
-    let day_end = (key_day + 1) * EK_ROLLING_PERIOD;
-    let rolling_period = if key.key.end_interval() < day_end {
-        day_end - start
-    } else {
-        key.key.rolling_period
-    };
+    // A key cut short on its day (same-day release) covers the rest of the day once published (unless
+    // that day ends past the last interval a key can have, which no clock reaches).
+    let day_end = (u64::from(key_day) + 1) * u64::from(EK_ROLLING_PERIOD);
+    let rolling_period =
+        if u64::from(key.key.end_interval()) < day_end && day_end <= u64::from(u32::MAX) {
+            (day_end - u64::from(start)) as u32
+        } else {
+            key.key.rolling_period
+        };
     StoredKey {
         rolling_start_interval: start,
         rolling_period,
