@@ -63,10 +63,35 @@ fn lang_of(headers: &HeaderMap, query: Option<&str>) -> Lang {
     }
 }
 
-/// The officer whose session cookie this request carries (a wrong cookie counts as a failed guess).
-fn signed_in(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Option<String> {
-    let token = cookie(headers, SESSION_COOKIE)?;
-    officer_of_token(state, client, token).ok()
+/// Whose session the request's cookie opens.
+enum Session {
+    /// An open session of this officer.
+    Of(String),
+    /// No session cookie.
+    None,
+    /// A cookie that opens no session (expired, ended, or a guess, which counts as one).
+    Stale,
+}
+
+fn session_of(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Session {
+    match cookie(headers, SESSION_COOKIE) {
+        None => Session::None,
+        Some(token) => officer_of_token(state, client, token).map_or(Session::Stale, Session::Of),
+    }
+}
+
+/// The sign-in page; a stale session cookie is removed, so that it counts against the client once.
+fn signed_out(lang: Lang, session: &Session, error: Option<&str>, status: StatusCode) -> Response {
+    let mut response = sign_in_page(lang, error, status);
+    if matches!(session, Session::Stale) {
+        set_cookie(&mut response, &cleared_session_cookie());
+    }
+    response
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+fn cleared_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,9 +107,9 @@ async fn page(
 ) -> Response {
     let chosen = query.lang.as_deref().filter(|l| matches!(*l, "vi" | "en"));
     let lang = lang_of(&headers, chosen);
-    let mut response = match signed_in(&state, &headers, client) {
-        Some(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK),
-        None => sign_in_page(lang, None, StatusCode::OK),
+    let mut response = match session_of(&state, &headers, client) {
+        Session::Of(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK),
+        stale_or_none => signed_out(lang, &stale_or_none, None, StatusCode::OK),
     };
     if let Some(l) = chosen {
         set_cookie(
@@ -151,8 +176,16 @@ async fn issue(
 ) -> Response {
     let lang = lang_of(&headers, None);
     let t = texts(lang);
-    let Some(officer) = signed_in(&state, &headers, client) else {
-        return sign_in_page(lang, Some(t.signed_out), StatusCode::UNAUTHORIZED);
+    let officer = match session_of(&state, &headers, client) {
+        Session::Of(officer) => officer,
+        stale_or_none => {
+            return signed_out(
+                lang,
+                &stale_or_none,
+                Some(t.signed_out),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
     };
     let refuse = |message: &str, status| {
         dashboard(
@@ -197,10 +230,7 @@ async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
         }
     }
     let mut response = Redirect::to("/admin").into_response();
-    set_cookie(
-        &mut response,
-        &format!("{SESSION_COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
-    );
+    set_cookie(&mut response, &cleared_session_cookie());
     response
 }
 
@@ -375,7 +405,7 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     let digest = ring::digest::digest(&ring::digest::SHA256, STYLE.as_bytes());
     let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
     let policy = format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; \
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; \
          frame-ancestors 'none'; base-uri 'none'"
     );
     HeaderValue::from_str(&policy)

@@ -263,30 +263,41 @@ impl CodeAttempts {
     }
 }
 
-/// Failed sign-ins (per client and per officer name) and failed bearer checks (per client).
+/// Failed sign-ins (per client and per officer name) and failed session-token checks (per client, in
+/// buckets of their own: an expired token a health system keeps sending does not stop its sign-in).
 #[derive(Debug)]
 pub(crate) struct Guesses {
-    state: Mutex<(Buckets<IpAddr>, Buckets<String>)>,
+    state: Mutex<GuessState>,
+}
+
+#[derive(Debug)]
+struct GuessState {
+    sign_in_clients: Buckets<IpAddr>,
+    officers: Buckets<String>,
+    token_clients: Buckets<IpAddr>,
 }
 
 impl Guesses {
     pub fn new(limits: SignInLimits) -> Self {
+        let per_client = Rate {
+            burst: limits.per_client_burst,
+            per_hour: limits.per_client_per_hour,
+        };
         Self {
-            state: Mutex::new((
-                Buckets::new(Rate {
-                    burst: limits.per_client_burst,
-                    per_hour: limits.per_client_per_hour,
-                }),
-                Buckets::new(Rate {
+            state: Mutex::new(GuessState {
+                sign_in_clients: Buckets::new(per_client),
+                officers: Buckets::new(Rate {
                     burst: limits.per_officer_burst,
                     per_hour: limits.per_officer_per_hour,
                 }),
-            )),
+                token_clients: Buckets::new(per_client),
+            }),
         }
     }
 
-    /// Takes a token from the client and, for a sign-in, from the officer name; or says how long to
-    /// wait (taking nothing).
+    /// Takes a token from the client and, for a sign-in (`officer` given), from the officer name; for a
+    /// session-token check (`None`), from the client's token bucket. Or says how long to wait, taking
+    /// nothing.
     pub fn acquire(
         &self,
         client: IpAddr,
@@ -294,14 +305,14 @@ impl Guesses {
         now_ms: u64,
     ) -> Result<(), ServerError> {
         let mut state = lock(&self.state);
-        let (clients, officers) = &mut *state;
         let key = client_key(client);
-        clients.take(&key, now_ms).map_err(limited)?;
-        if let Some(name) = officer {
-            if let Err(wait) = officers.take(&name.to_owned(), now_ms) {
-                clients.give_back(&key);
-                return Err(limited(wait));
-            }
+        let Some(name) = officer else {
+            return state.token_clients.take(&key, now_ms).map_err(limited);
+        };
+        state.sign_in_clients.take(&key, now_ms).map_err(limited)?;
+        if let Err(wait) = state.officers.take(&name.to_owned(), now_ms) {
+            state.sign_in_clients.give_back(&key);
+            return Err(limited(wait));
         }
         Ok(())
     }
@@ -309,10 +320,13 @@ impl Guesses {
     /// Gives back what [`acquire`](Self::acquire) took, for an attempt that succeeded.
     pub fn succeeded(&self, client: IpAddr, officer: Option<&str>) {
         let mut state = lock(&self.state);
-        let (clients, officers) = &mut *state;
-        clients.give_back(&client_key(client));
-        if let Some(name) = officer {
-            officers.give_back(&name.to_owned());
+        let key = client_key(client);
+        match officer {
+            Some(name) => {
+                state.sign_in_clients.give_back(&key);
+                state.officers.give_back(&name.to_owned());
+            }
+            None => state.token_clients.give_back(&key),
         }
     }
 }
@@ -424,7 +438,10 @@ mod tests {
         // nothing from the client.
         assert!(guesses.acquire(ip(7), Some("lan"), 0).is_err());
         guesses.acquire(ip(7), Some("minh"), 0).unwrap();
-        guesses.acquire(ip(7), None, 0).unwrap();
+        // Token checks have buckets of their own: A can still check a token, twice.
+        guesses.acquire(A, None, 0).unwrap();
+        guesses.acquire(A, None, 0).unwrap();
+        assert!(guesses.acquire(A, None, 0).is_err());
         // A success gives both back.
         guesses.succeeded(B, Some("lan"));
         guesses.acquire(ip(8), Some("lan"), 0).unwrap();

@@ -144,5 +144,17 @@ async fn the_officer_page_cannot_be_framed_and_its_cookies_need_https() {
     let cookie = logout.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
+    // A session cookie that opens nothing (expired, or guessed) is removed, so it counts once.
+    let stale = client
+        .get(format!("{}admin", running.url))
+        .header("cookie", "oz_session=expired-or-guessed")
+        .send()
+        .await
+        .unwrap();
+    let cleared = stale.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("oz_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
     running.stop().await;
 }
