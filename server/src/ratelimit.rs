@@ -7,9 +7,10 @@
 //! Codes: 10^8 codes, of which a few dozen are valid at a time. Per-client limits come first. A global
 //! budget counts failed code checks from everyone, and a valid code never waits behind it (the failing
 //! of others must not block a real report, as it did when every attempt took a global token first).
-//! While that budget is spent (an attack from many addresses), only clients with no failure left in their
-//! bucket get a check: each attacking address then gets one guess per refill of its whole bucket instead
-//! of a burst, and a phone that has not failed recently is served at once.
+//! While that budget is spent (an attack from many addresses), only clients with a full bucket (no recent
+//! failure) get a check, and a failure then empties the client's bucket: each attacking address gets one
+//! guess per refill of its whole bucket (an hour at the defaults) instead of a burst and a refill, while
+//! a phone that has not failed recently is served at once.
 //!
 //! Sign-in: failures count per client and per officer name, so that many addresses guessing one
 //! officer's password are stopped too (that officer then waits, the others do not). Bearer tokens:
@@ -235,14 +236,16 @@ impl CodeAttempts {
         let key = client_key(client);
         let rate = state.clients.rate;
         let bucket = state.clients.bucket(&key, now_ms);
-        if bucket.tokens < 1.0 {
-            return Err(limited(rate.wait_secs(bucket.tokens, 1.0)));
-        }
-        if state.global.tokens < 1.0 && !bucket.is_full(rate) {
-            // Under attack: only clients without a recent failure get a check.
-            let until_full = rate.wait_secs(bucket.tokens, rate.burst);
-            let until_budget = global_rate.wait_secs(state.global.tokens, 1.0);
-            return Err(limited(until_full.min(until_budget)));
+        // Under attack only clients without a recent failure (a full bucket) get a check.
+        let under_attack = state.global.tokens < 1.0;
+        let needed = if under_attack { rate.burst } else { 1.0 };
+        if bucket.tokens < needed {
+            let wait = rate.wait_secs(bucket.tokens, needed);
+            return Err(limited(if under_attack {
+                wait.min(global_rate.wait_secs(state.global.tokens, 1.0))
+            } else {
+                wait
+            }));
         }
         bucket.tokens -= 1.0;
         Ok(())
@@ -257,6 +260,11 @@ impl CodeAttempts {
             let rate = self.global_rate;
             state.global.refill(rate, now_ms);
             state.global.tokens = (state.global.tokens - 1.0).max(-rate.burst);
+            if state.global.tokens < 1.0 {
+                // Under attack a failure costs the client its whole bucket: its next check waits until
+                // the bucket is full again (an hour at the defaults), not one refill.
+                state.clients.bucket(&key, now_ms).tokens = 0.0;
+            }
         } else {
             state.clients.give_back(&key);
         }
@@ -407,6 +415,36 @@ mod tests {
         assert!(limiter.acquire(ip(100), 1).is_err());
         // 3600 an hour: one a second; after it the budget is positive again.
         fail(&limiter, ip(0), 60_000).unwrap();
+    }
+
+    #[test]
+    fn under_attack_a_failure_costs_the_whole_bucket() {
+        // A global budget that refills slowly: the attack lasts.
+        let limiter = CodeAttempts::new(RateLimits {
+            per_client_burst: 3.0,
+            per_client_per_hour: 60.0,
+            global_burst: 2.0,
+            global_per_hour: 1.0,
+        });
+        fail(&limiter, ip(1), 1).unwrap();
+        fail(&limiter, ip(2), 1).unwrap();
+        // The budget is spent: a fresh address gets one guess, then waits for its whole bucket (3 min).
+        fail(&limiter, ip(3), 1).unwrap();
+        let Err(ServerError::RateLimited { retry_after_secs }) = limiter.acquire(ip(3), 1) else {
+            panic!("a second guess under attack must be refused");
+        };
+        assert!(
+            (180..=182).contains(&retry_after_secs),
+            "{retry_after_secs}"
+        );
+        assert!(
+            limiter.acquire(ip(3), 120_001).is_err(),
+            "two minutes refill two of three"
+        );
+        fail(&limiter, ip(3), 180_001).unwrap();
+        // A phone with a valid code is checked all along.
+        limiter.acquire(ip(9), 180_001).unwrap();
+        limiter.settle(ip(9), 180_001, false);
     }
 
     #[test]
