@@ -91,13 +91,12 @@ impl PhoneSettings {
         let Some(url) = &self.key_server_url else {
             return Ok(None);
         };
-        let sealing = self
-            .upload_sealing_keys
-            .iter()
-            .map(|k| SealingPublicKey::from_base64(k))
-            .collect::<Result<Vec<_>, _>>()?;
         let config = ClientConfig {
-            pinned_sealing_key: sealing.first().copied(),
+            pinned_sealing_keys: self
+                .upload_sealing_keys
+                .iter()
+                .map(|k| SealingPublicKey::from_base64(k))
+                .collect::<Result<_, _>>()?,
             ..ClientConfig::new(url)
         };
         Ok(Some(KeyServerClient::new(config)?))

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use openzone_core::export::signing::VerificationKey;
+use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::phone::{ClientConfig, KeyServerClient, PositiveReport, UserConsent};
 use openzone_core::time::parse_day;
 use openzone_core::units;
@@ -32,6 +33,11 @@ pub struct ReportArgs {
     /// The day of the test, when there were no symptoms (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     test_date: Option<String>,
+    /// The server's upload sealing key to seal to (base64, as `openzone sealing-key rotate` prints it);
+    /// give it twice during a rotation, the next key first. Without it, the key the server's
+    /// /v1/config announces is used.
+    #[arg(long, value_name = "BASE64")]
+    sealing_key: Vec<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -91,7 +97,13 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
         // Running this command is the user's consent to publish the keys of their infectious days.
         consent: UserConsent::given(),
     };
-    let client = KeyServerClient::new(ClientConfig::new(&args.server))?;
+    let mut config = ClientConfig::new(&args.server);
+    config.pinned_sealing_keys = args
+        .sealing_key
+        .iter()
+        .map(|k| SealingPublicKey::from_base64(k))
+        .collect::<Result<_, _>>()?;
+    let client = KeyServerClient::new(config)?;
     let phone = args.store.phone(|c| c.key_server = Some(client))?;
     let outcome = runtime()?.block_on(phone.report_positive(report))?;
     phone.checkpoint()?;

@@ -11,6 +11,7 @@ mod export;
 mod ids;
 mod keyserver;
 mod matching;
+mod officer;
 mod output;
 mod payload;
 mod serve;
@@ -77,6 +78,12 @@ enum Command {
     Run(ble::RunArgs),
     /// Run the key server: sealed uploads with officers' codes, signed exports, the officer page.
     Serve(serve::ServeArgs),
+    /// Manage the key server's officer accounts and read its audit log (server stopped).
+    #[command(subcommand)]
+    Officer(officer::OfficerCommand),
+    /// Rotate the key server's upload sealing key (server stopped).
+    #[command(subcommand)]
+    SealingKey(officer::SealingKeyCommand),
     /// Upload this store's keys of the infectious days with an officer's one-time code.
     ReportPositive(keyserver::ReportArgs),
     /// Download new exports from a key server, verify and match them, print the exposure per day.
@@ -102,6 +109,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
         Command::Run(args) => ble::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Officer(cmd) => officer::run(cmd),
+        Command::SealingKey(cmd) => officer::run_sealing_key(cmd),
         Command::ReportPositive(args) => keyserver::run_report(args),
         Command::Sync(args) => keyserver::run_sync(args),
         Command::Venue(cmd) => venue::run(cmd),

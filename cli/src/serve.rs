@@ -14,7 +14,7 @@ use crate::error::CliError;
 /// Arguments of `openzone serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The data directory: database, keys, admin token (DIR/admin-token) and, by default, the exports.
+    /// The data directory: database (officer accounts too), keys and, by default, the exports.
     #[arg(long, value_name = "DIR", default_value = "openzone-server-data")]
     data: PathBuf,
     /// The address to listen on.
@@ -23,12 +23,28 @@ pub struct ServeArgs {
     /// Seconds between publications.
     #[arg(long, value_name = "N", default_value_t = 3_600)]
     cadence_secs: u64,
-    /// Exports are padded with random keys to at least this many.
+    /// Exports are padded with fake keys to at least this many.
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     min_batch: usize,
-    /// Seconds between the end of a key's validity and its publication.
+    /// Padding adds a random 0 to N fake keys more.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    padding_jitter: usize,
+    /// Seconds between the end of a key's validity and its publication (at least 7200: phones match a
+    /// key's identifiers up to 2 hours after it ended).
     #[arg(long, value_name = "N", default_value_t = 7_200)]
     publication_delay_secs: u64,
+    /// Seconds a one-time code stays valid (at most 86400).
+    #[arg(long, value_name = "N", default_value_t = 3_600)]
+    code_validity_secs: u64,
+    /// Seconds a request's headers may take to arrive, in all.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    header_deadline_secs: u64,
+    /// Seconds a request's body may take to arrive after its headers, in all.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    body_deadline_secs: u64,
+    /// Connections served at once; more wait for a free slot.
+    #[arg(long, value_name = "N", default_value_t = 1_024)]
+    max_connections: usize,
     /// Where exports go: a directory, file:///dir or s3://bucket/prefix (credentials from AWS_*
     /// variables). Default: DIR/exports.
     #[arg(long, value_name = "DIR|URL")]
@@ -36,7 +52,8 @@ pub struct ServeArgs {
     /// The index address phones are told (e.g. a CDN's https://cdn.example.vn/exports/index.txt).
     #[arg(long, value_name = "URL")]
     public_index_url: Option<String>,
-    /// Count clients by X-Forwarded-For (only behind a proxy that sets it).
+    /// Count clients by the last X-Forwarded-For address, the one the proxy in front appends (only
+    /// behind such a proxy).
     #[arg(long)]
     trust_forwarded_for: bool,
     /// Write logs as JSON lines.
@@ -63,7 +80,12 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     config.trust_forwarded_for = args.trust_forwarded_for;
     config.publication.cadence = Duration::from_secs(args.cadence_secs);
     config.publication.min_batch = args.min_batch;
+    config.publication.padding_jitter = args.padding_jitter;
     config.publication.delay = Duration::from_secs(args.publication_delay_secs);
+    config.code_validity = Duration::from_secs(args.code_validity_secs);
+    config.http.header_deadline = Duration::from_secs(args.header_deadline_secs);
+    config.http.body_deadline = Duration::from_secs(args.body_deadline_secs);
+    config.http.max_connections = args.max_connections;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -81,9 +103,10 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         let server = Server::open(config).await?;
         let addr = listener.local_addr().map_err(CliError::Output)?;
         println!("openzone key server listening on http://{addr}");
+        let officers = server.accounts().officers()?.len();
         println!(
-            "admin token in {}",
-            args.data.join(openzone_server::ADMIN_TOKEN_FILE).display()
+            "{officers} officer accounts (add one with the server stopped: openzone officer add --data {} --name NAME)",
+            args.data.display()
         );
         server.serve(listener, shutdown_signal()).await?;
         Ok(())

@@ -46,6 +46,37 @@ fn http(addr: &str, request: &str) -> (u16, String) {
     (status, body)
 }
 
+/// Creates an officer account on a stopped server's data directory, the password on stdin.
+fn add_officer(data: &std::path::Path, name: &str, password: &str, quota: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openzone"))
+        .args(["officer", "add", "--data"])
+        .arg(data)
+        .args(["--name", name, "--quota", quota, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Signs in through the officer API; returns the session token.
+fn sign_in(addr: &str, name: &str, password: &str) -> String {
+    let body = serde_json::json!({ "name": name, "password": password }).to_string();
+    let (status, answer) = http(
+        addr,
+        &format!(
+            "POST /v1/admin/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let json: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    json["token"].as_str().unwrap().to_owned()
+}
+
 fn issue_code(addr: &str, token: &str) -> String {
     let body = r#"{"test_type":"confirmed"}"#;
     let (status, answer) = http(
@@ -82,6 +113,12 @@ fn lesson(person: &ExposureKey, day: u32) -> Vec<Sighting> {
 #[test]
 fn serve_report_positive_and_sync_from_the_command_line() {
     let data = tempfile::tempdir().unwrap();
+    let added = add_officer(data.path(), "nurse", "the nurse's password", "10");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_openzone"))
         .args(["serve", "--data"])
         .arg(data.path())
@@ -93,7 +130,7 @@ fn serve_report_positive_and_sync_from_the_command_line() {
             "--min-batch",
             "20",
             "--publication-delay-secs",
-            "0",
+            "7200",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -107,27 +144,30 @@ fn serve_report_positive_and_sync_from_the_command_line() {
         .unwrap()
         .to_owned();
     let addr = url.strip_prefix("http://").unwrap().to_owned();
-    let token_path = data.path().join("admin-token");
+    assert_eq!(
+        lines.next().unwrap().unwrap().split(' ').next(),
+        Some("1"),
+        "the second line counts the officer accounts"
+    );
     #[cfg(unix)]
-    {
+    for secret in [
+        "export-signing-key.pem",
+        "upload-sealing-key",
+        "code-hmac-key",
+    ] {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&token_path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = std::fs::metadata(data.path().join(secret))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{secret}");
     }
-    let token = std::fs::read_to_string(&token_path)
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = sign_in(&addr, "nurse", "the nurse's password");
 
-    // A reporter who met a listener yesterday.
+    // A reporter who met a listener two days ago (published after the 2-hour delay, at any hour).
     let now = SystemClock.now_ms();
-    let yesterday = day_of_ms(now) - 1;
-    let key = ExposureKey::new(
-        TemporaryExposureKey::from_bytes([42; 16]),
-        yesterday * 144,
-        144,
-    )
-    .unwrap();
+    let met = day_of_ms(now) - 2;
+    let key = ExposureKey::new(TemporaryExposureKey::from_bytes([42; 16]), met * 144, 144).unwrap();
     let reporter = tempfile::tempdir().unwrap();
     let listener = tempfile::tempdir().unwrap();
     let data_key = DataKey::from_hex(DATA_KEY_HEX).unwrap();
@@ -135,7 +175,7 @@ fn serve_report_positive_and_sync_from_the_command_line() {
         let store = Store::open(reporter.path(), &data_key, StoreConfig::default(), now).unwrap();
         store.put_own_en_key(&key).unwrap();
         let store = Store::open(listener.path(), &data_key, StoreConfig::default(), now).unwrap();
-        store.record(&lesson(&key, yesterday)).unwrap();
+        store.record(&lesson(&key, met)).unwrap();
         store.checkpoint(now).unwrap();
     }
     let reporter_dir = reporter.path().to_str().unwrap();
@@ -206,7 +246,7 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     assert_eq!(sync["days"][0]["at_risk"], true);
     assert_eq!(
         sync["days"][0]["date"],
-        openzone_core::time::format_day(yesterday)
+        openzone_core::time::format_day(met)
     );
 
     // With the server's key pinned from a file, the text output; the export was checked already.
@@ -241,4 +281,82 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     assert!(!text.contains("trusting"), "{text}");
     assert!(text.contains("0 new checked, 1 checked before"), "{text}");
     assert!(text.contains("yes"), "{text}");
+}
+
+#[test]
+fn officers_and_sealing_keys_are_managed_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    // A generated password, shown once.
+    let out = openzone(&[
+        "officer", "add", "--data", dir, "--name", "lan", "--quota", "5",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("officer lan created, 5 codes a day"),
+        "{text}"
+    );
+    let password = text.rsplit(": ").next().unwrap().trim();
+    assert!(password.len() >= 20, "{text}");
+    assert!(add_officer(data.path(), "minh", "minh's password", "50")
+        .status
+        .success());
+    // Refusals are one line.
+    let out = add_officer(data.path(), "lan", "another password", "5");
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("exists already") && err.lines().count() == 1,
+        "{err}"
+    );
+    let out = add_officer(data.path(), "hoa", "short", "5");
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("at least 12"));
+
+    let out = openzone(&["officer", "disable", "--data", dir, "--name", "minh"]);
+    assert!(out.status.success());
+    let out = openzone(&["officer", "list", "--data", dir, "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["name"], "lan");
+    assert_eq!(list[0]["daily_quota"], 5);
+    assert_eq!(list[1]["disabled"], true);
+    let out = openzone(&["officer", "audit", "--data", dir, "--json"]);
+    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["officer_added", "officer_added", "officer_disabled"]
+    );
+    let out = openzone(&["officer", "audit", "--data", dir, "--code", "12345678"]);
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("no such code"));
+
+    // Rotation needs a key to rotate: the server makes it on its first start.
+    let out = openzone(&["sealing-key", "rotate", "--data", dir]);
+    assert!(!out.status.success());
+    std::fs::write(data.path().join("upload-sealing-key"), "11".repeat(32)).unwrap();
+    let out = openzone(&["sealing-key", "rotate", "--data", dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("upload-sealing-key.previous")).unwrap(),
+        "11".repeat(32)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("new upload sealing key"), "{text}");
 }

@@ -1,69 +1,34 @@
-//! The officer's web page at `/admin`: sign in with the admin token, issue codes, see the counters.
+//! The officer's web page at `/admin`: each officer signs in with their name and password, issues codes
+//! within their quota, sees the counters.
 //!
 //! Server-rendered HTML without scripts, readable on a phone, in Vietnamese (default) and English. A
-//! successful sign-in starts a session (a random id in an `HttpOnly`, `SameSite=Strict` cookie, valid for
-//! 12 hours, kept in memory: a restart signs officers out); the token itself is never stored in the
-//! browser. `SameSite=Strict` is what protects the forms from cross-site posts.
+//! successful sign-in starts a session (`officers.rs`): its token lives in an `HttpOnly`, `Secure`,
+//! `SameSite=Strict` cookie for 12 hours; the password itself is never stored in the browser.
+//! `SameSite=Strict` is what protects the forms from cross-site posts; a Content-Security-Policy allows
+//! nothing but this page's own style and forms, and `frame-ancestors 'none'` (with `X-Frame-Options`)
+//! keeps other sites from framing it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ring::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::api::{current_stats, Stats};
-use crate::codes::{self, IssuedCode};
+use crate::api::{current_stats, issue_for, officer_of_token, sign_in, Client, Stats};
+use crate::codes::IssuedCode;
+use crate::officers;
 use crate::storage::TestType;
-use crate::AppState;
+use crate::{AppState, ServerError};
 
-/// How long a session lasts.
-const SESSION_MS: u64 = 12 * 3_600_000;
 const SESSION_COOKIE: &str = "oz_session";
 const LANG_COOKIE: &str = "oz_lang";
 /// Vietnam's offset from UTC (ICT, no daylight saving).
 const ICT_OFFSET_MS: u64 = 7 * 3_600_000;
-
-/// Open sessions: id → expiry (UTC ms).
-#[derive(Debug, Default)]
-pub(crate) struct Sessions(Mutex<HashMap<String, u64>>);
-
-impl Sessions {
-    fn start(&self, now_ms: u64) -> Option<String> {
-        let mut id = [0u8; 32];
-        SystemRandom::new().fill(&mut id).ok()?;
-        let id = hex::encode(id);
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, expires| *expires > now_ms);
-        map.insert(id.clone(), now_ms + SESSION_MS);
-        Some(id)
-    }
-
-    fn valid(&self, id: &str, now_ms: u64) -> bool {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id).is_some_and(|expires| *expires > now_ms)
-    }
-
-    fn end(&self, id: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-    }
-}
-
-/// Compares a given token with the real one in constant time (over their SHA-256, so lengths leak
-/// nothing either).
-pub(crate) fn token_matches(real: &str, given: &str) -> bool {
-    let a = ring::digest::digest(&ring::digest::SHA256, real.as_bytes());
-    let b = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
-    a.as_ref()
-        .iter()
-        .zip(b.as_ref())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-}
 
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -79,7 +44,8 @@ enum Lang {
     En,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -97,8 +63,35 @@ fn lang_of(headers: &HeaderMap, query: Option<&str>) -> Lang {
     }
 }
 
-fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
-    cookie(headers, SESSION_COOKIE).is_some_and(|id| state.sessions.valid(id, state.now_ms()))
+/// Whose session the request's cookie opens.
+enum Session {
+    /// An open session of this officer.
+    Of(String),
+    /// No session cookie.
+    None,
+    /// A cookie that opens no session (expired, ended, or a guess, which counts as one).
+    Stale,
+}
+
+fn session_of(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Session {
+    match cookie(headers, SESSION_COOKIE) {
+        None => Session::None,
+        Some(token) => officer_of_token(state, client, token).map_or(Session::Stale, Session::Of),
+    }
+}
+
+/// The sign-in page; a stale session cookie is removed, so that it counts against the client once.
+fn signed_out(lang: Lang, session: &Session, error: Option<&str>, status: StatusCode) -> Response {
+    let mut response = sign_in_page(lang, error, status);
+    if matches!(session, Session::Stale) {
+        set_cookie(&mut response, &cleared_session_cookie());
+    }
+    response
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+fn cleared_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,14 +102,14 @@ struct PageQuery {
 async fn page(
     State(state): State<Arc<AppState>>,
     Query(query): Query<PageQuery>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Response {
     let chosen = query.lang.as_deref().filter(|l| matches!(*l, "vi" | "en"));
     let lang = lang_of(&headers, chosen);
-    let mut response = if signed_in(&state, &headers) {
-        dashboard(&state, lang, None, None, StatusCode::OK)
-    } else {
-        sign_in_page(lang, None, StatusCode::OK)
+    let mut response = match session_of(&state, &headers, client) {
+        Session::Of(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK),
+        stale_or_none => signed_out(lang, &stale_or_none, None, StatusCode::OK),
     };
     if let Some(l) = chosen {
         set_cookie(
@@ -129,35 +122,40 @@ async fn page(
 
 #[derive(Debug, Deserialize)]
 struct LoginForm {
-    token: String,
+    name: String,
+    password: String,
 }
 
 async fn login(
     State(state): State<Arc<AppState>>,
+    Client(client): Client,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, None);
-    let token = form.map(|Form(f)| f.token).unwrap_or_default();
-    if !token_matches(&state.admin_token, token.trim()) {
-        tracing::info!("officer sign-in refused");
-        let t = texts(lang);
-        return sign_in_page(lang, Some(t.wrong_token), StatusCode::UNAUTHORIZED);
-    }
-    let Some(id) = state.sessions.start(state.now_ms()) else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "random number generator failed",
-        )
-            .into_response();
+    let t = texts(lang);
+    let Ok(Form(form)) = form else {
+        return sign_in_page(lang, Some(t.wrong_password), StatusCode::BAD_REQUEST);
     };
-    tracing::info!("officer signed in");
+    let token = match sign_in(&state, client, form.name.trim(), &form.password).await {
+        Ok((token, _)) => token,
+        Err(ServerError::RateLimited { .. }) => {
+            return sign_in_page(lang, Some(t.throttled), StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(ServerError::Unauthorized) => {
+            return sign_in_page(lang, Some(t.wrong_password), StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "signing in failed");
+            return sign_in_page(lang, Some(t.failed), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
     let mut response = Redirect::to("/admin").into_response();
     set_cookie(
         &mut response,
         &format!(
-            "{SESSION_COOKIE}={id}; Path=/admin; Max-Age={}; HttpOnly; SameSite=Strict",
-            SESSION_MS / 1000
+            "{SESSION_COOKIE}={token}; Path=/admin; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+            officers::SESSION_MS / 1000
         ),
     );
     response
@@ -172,16 +170,33 @@ struct IssueForm {
 
 async fn issue(
     State(state): State<Arc<AppState>>,
+    Client(client): Client,
     headers: HeaderMap,
     form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, None);
     let t = texts(lang);
-    if !signed_in(&state, &headers) {
-        return sign_in_page(lang, Some(t.signed_out), StatusCode::UNAUTHORIZED);
-    }
-    let refuse =
-        |message: &str, status| dashboard(&state, lang, None, Some(message.to_owned()), status);
+    let officer = match session_of(&state, &headers, client) {
+        Session::Of(officer) => officer,
+        stale_or_none => {
+            return signed_out(
+                lang,
+                &stale_or_none,
+                Some(t.signed_out),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+    };
+    let refuse = |message: &str, status| {
+        dashboard(
+            &state,
+            lang,
+            &officer,
+            None,
+            Some(message.to_owned()),
+            status,
+        )
+    };
     let Ok(Form(form)) = form else {
         return refuse(t.bad_input, StatusCode::BAD_REQUEST);
     };
@@ -197,16 +212,10 @@ async fn issue(
             Err(_) => return refuse(t.bad_onset, StatusCode::BAD_REQUEST),
         },
     };
-    match codes::issue(&state.storage, test_type, onset, state.now_ms()) {
-        Ok(issued) => {
-            if let Err(e) = state.storage.flush().await {
-                tracing::error!(error = %e, "saving a code failed");
-                return refuse(t.failed, StatusCode::INTERNAL_SERVER_ERROR);
-            }
-            tracing::info!(test_type = ?test_type, "code issued from the officer page");
-            dashboard(&state, lang, Some(&issued), None, StatusCode::OK)
-        }
-        Err(crate::ServerError::Malformed(_)) => refuse(t.bad_onset, StatusCode::BAD_REQUEST),
+    match issue_for(&state, &officer, test_type, onset).await {
+        Ok(issued) => dashboard(&state, lang, &officer, Some(&issued), None, StatusCode::OK),
+        Err(ServerError::Malformed(_)) => refuse(t.bad_onset, StatusCode::BAD_REQUEST),
+        Err(ServerError::QuotaExceeded { .. }) => refuse(t.quota, StatusCode::TOO_MANY_REQUESTS),
         Err(e) => {
             tracing::error!(error = %e, "issuing a code failed");
             refuse(t.failed, StatusCode::INTERNAL_SERVER_ERROR)
@@ -215,15 +224,39 @@ async fn issue(
 }
 
 async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.sessions.end(id);
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = officers::end_session(&state.storage, token) {
+            tracing::error!(error = %e, "ending a session failed");
+        }
     }
     let mut response = Redirect::to("/admin").into_response();
-    set_cookie(
-        &mut response,
-        &format!("{SESSION_COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict"),
-    );
+    set_cookie(&mut response, &cleared_session_cookie());
     response
+}
+
+/// Reads what a request to the page carries, as the handlers do: the cookies, then the body as each form
+/// (`fuzzing::officer_request`).
+pub(crate) fn read_request_parts(cookie_header: &[u8], body: &[u8]) {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_bytes(cookie_header) {
+        headers.insert(header::COOKIE, value);
+    }
+    let _ = cookie(&headers, SESSION_COOKIE);
+    let _ = lang_of(&headers, None);
+    let request = || {
+        axum::http::Request::builder()
+            .method("POST")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body.to_vec()))
+    };
+    if let (Ok(login), Ok(issue)) = (request(), request()) {
+        futures::executor::block_on(async {
+            let _ =
+                <Form<LoginForm> as axum::extract::FromRequest<()>>::from_request(login, &()).await;
+            let _ =
+                <Form<IssueForm> as axum::extract::FromRequest<()>>::from_request(issue, &()).await;
+        });
+    }
 }
 
 fn set_cookie(response: &mut Response, value: &str) {
@@ -237,9 +270,13 @@ struct Texts {
     html_lang: &'static str,
     title: &'static str,
     sign_in_heading: &'static str,
-    token_label: &'static str,
+    name_label: &'static str,
+    password_label: &'static str,
     sign_in: &'static str,
-    wrong_token: &'static str,
+    wrong_password: &'static str,
+    throttled: &'static str,
+    quota: &'static str,
+    signed_in_as: &'static str,
     signed_out: &'static str,
     issue_heading: &'static str,
     test_type: &'static str,
@@ -273,9 +310,13 @@ static VI: Texts = Texts {
     html_lang: "vi",
     title: "OpenZone — Cấp mã xác nhận ca bệnh",
     sign_in_heading: "Đăng nhập dành cho cán bộ y tế",
-    token_label: "Mã truy cập quản trị",
+    name_label: "Tên đăng nhập",
+    password_label: "Mật khẩu",
     sign_in: "Đăng nhập",
-    wrong_token: "Mã truy cập không đúng. Hãy kiểm tra lại.",
+    wrong_password: "Tên đăng nhập hoặc mật khẩu không đúng. Hãy kiểm tra lại.",
+    throttled: "Đăng nhập sai quá nhiều lần. Hãy thử lại sau.",
+    quota: "Bạn đã cấp hết số mã cho phép trong hôm nay.",
+    signed_in_as: "Đang đăng nhập:",
     signed_out: "Phiên làm việc đã hết. Hãy đăng nhập lại.",
     issue_heading: "Cấp mã cho học sinh",
     test_type: "Loại xác nhận",
@@ -285,7 +326,7 @@ static VI: Texts = Texts {
     issue: "Cấp mã",
     new_code: "Mã mới — đưa cho học sinh:",
     expires: "Hết hạn lúc",
-    one_time: "Mỗi mã chỉ dùng được một lần và hết hạn sau 24 giờ.",
+    one_time: "Mỗi mã chỉ dùng được một lần; hãy nhập vào điện thoại trước khi hết hạn.",
     stats_heading: "Thống kê",
     codes_issued: "Mã đã cấp",
     codes_used: "Mã đã dùng",
@@ -303,9 +344,13 @@ static EN: Texts = Texts {
     html_lang: "en",
     title: "OpenZone — Codes for confirmed cases",
     sign_in_heading: "Health officer sign-in",
-    token_label: "Admin token",
+    name_label: "Name",
+    password_label: "Password",
     sign_in: "Sign in",
-    wrong_token: "Wrong token. Please check it.",
+    wrong_password: "Wrong name or password. Please check them.",
+    throttled: "Too many failed sign-ins. Please try again later.",
+    quota: "You have issued all the codes you may issue today.",
+    signed_in_as: "Signed in as",
     signed_out: "Your session ended. Please sign in again.",
     issue_heading: "Issue a code for a student",
     test_type: "Confirmation",
@@ -315,7 +360,7 @@ static EN: Texts = Texts {
     issue: "Issue code",
     new_code: "New code — give it to the student:",
     expires: "Expires at",
-    one_time: "Each code works once and expires after 24 hours.",
+    one_time: "Each code works once; enter it on the phone before it expires.",
     stats_heading: "Statistics",
     codes_issued: "Codes issued",
     codes_used: "Codes used",
@@ -351,7 +396,21 @@ box-sizing:border-box}button{margin-top:.8rem;background:#0b6e4f;color:#fff;bord
 .code{font-size:2.2rem;letter-spacing:.3rem;font-weight:bold;text-align:center;padding:.8rem;\
 border:2px dashed #0b6e4f;margin:.5rem 0}.error{color:#a00;font-weight:bold}\
 table{width:100%;border-collapse:collapse}td{padding:.4rem;border-bottom:1px solid #ddd}\
-td.n{text-align:right;font-weight:bold}nav{text-align:right}nav a{margin-left:.8rem}";
+td.n{text-align:right;font-weight:bold}nav{text-align:right}nav a{margin-left:.8rem}\
+button.secondary{background:#555}";
+
+/// The page's Content-Security-Policy: nothing but its own inline style (by its hash) and forms posting
+/// to itself; no scripts, no frames around it (`frame-ancestors`), no base-URI tricks.
+static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let digest = ring::digest::digest(&ring::digest::SHA256, STYLE.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    let policy = format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+});
 
 fn layout(lang: Lang, body: &str, status: StatusCode) -> Response {
     let t = texts(lang);
@@ -364,9 +423,17 @@ fn layout(lang: Lang, body: &str, status: StatusCode) -> Response {
         title = esc(t.title),
     );
     let mut response = (status, Html(html)).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
     );
     response
 }
@@ -383,10 +450,13 @@ fn sign_in_page(lang: Lang, error: Option<&str>, status: StatusCode) -> Response
         .unwrap_or_default();
     let body = format!(
         "<h2>{heading}</h2>{error}<form method=\"post\" action=\"/admin/login\">\
-<label for=\"token\">{label}</label><input id=\"token\" name=\"token\" type=\"password\" \
+<label for=\"name\">{name}</label><input id=\"name\" name=\"name\" type=\"text\" \
+autocomplete=\"username\" autocapitalize=\"none\" required>\
+<label for=\"password\">{password}</label><input id=\"password\" name=\"password\" type=\"password\" \
 autocomplete=\"current-password\" required><button id=\"sign-in\" type=\"submit\">{button}</button></form>",
         heading = esc(t.sign_in_heading),
-        label = esc(t.token_label),
+        name = esc(t.name_label),
+        password = esc(t.password_label),
         button = esc(t.sign_in),
     );
     layout(lang, &body, status)
@@ -395,6 +465,7 @@ autocomplete=\"current-password\" required><button id=\"sign-in\" type=\"submit\
 fn dashboard(
     state: &AppState,
     lang: Lang,
+    officer: &str,
     issued: Option<&IssuedCode>,
     error: Option<String>,
     status: StatusCode,
@@ -411,7 +482,11 @@ fn dashboard(
             );
         }
     };
-    let mut body = String::new();
+    let mut body = format!(
+        "<p>{} <strong id=\"officer\">{}</strong></p>",
+        esc(t.signed_in_as),
+        esc(officer)
+    );
     if let Some(e) = error {
         body.push_str(&format!(
             "<p id=\"error\" class=\"error\" role=\"alert\">{}</p>",
@@ -448,7 +523,7 @@ fn dashboard(
     body.push_str(&stats_table(t, &stats));
     body.push_str(&format!(
         "<form method=\"post\" action=\"/admin/logout\"><button id=\"sign-out\" type=\"submit\" \
-style=\"background:#555\">{}</button></form>",
+class=\"secondary\">{}</button></form>",
         esc(t.sign_out)
     ));
     layout(lang, &body, status)
@@ -476,14 +551,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_compare_exactly() {
-        assert!(token_matches("abcdefghijklmnop", "abcdefghijklmnop"));
-        assert!(!token_matches("abcdefghijklmnop", "abcdefghijklmnoq"));
-        assert!(!token_matches("abcdefghijklmnop", ""));
-        assert!(!token_matches("abcdefghijklmnop", "abcdefghijklmnopq"));
-    }
-
-    #[test]
     fn html_is_escaped() {
         assert_eq!(
             esc("<a href=\"x\">'&'</a>"),
@@ -505,13 +572,12 @@ mod tests {
     }
 
     #[test]
-    fn sessions_expire_and_end() {
-        let sessions = Sessions::default();
-        let id = sessions.start(0).unwrap();
-        assert!(sessions.valid(&id, SESSION_MS - 1));
-        assert!(!sessions.valid(&id, SESSION_MS));
-        assert!(!sessions.valid("nope", 0));
-        sessions.end(&id);
-        assert!(!sessions.valid(&id, 0));
+    fn the_policy_allows_exactly_the_pages_style() {
+        let policy = CSP.to_str().unwrap();
+        let digest = ring::digest::digest(&ring::digest::SHA256, STYLE.as_bytes());
+        let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+        assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe"));
     }
 }

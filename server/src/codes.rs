@@ -1,21 +1,36 @@
 //! One-time codes: an officer issues one per confirmed case; an upload consumes it.
 //!
-//! A code is 8 random decimal digits, valid for 24 hours, and moves once from issued to used, in the same
-//! database transaction that stores the upload's keys (`publish.rs`): a code is never used without its
-//! keys stored, nor twice. Codes are deleted 14 days after issue; the counters remain.
+//! A code is 8 random decimal digits, valid for a short time (default one hour: the officer gives it in
+//! person and the student enters it at once, as with Google's short codes and the Corona-Warn-App's
+//! teleTAN), and moves once from issued to used, in the same database transaction that stores the
+//! upload's keys (`publish.rs`): a code is never used without its keys stored, nor twice.
+//!
+//! The database keeps only the code's HMAC-SHA256 under the server's code key (`keys.rs`), as Google's
+//! verification server does (`pkg/database/vercode.go`): whoever reads the database cannot use or
+//! recognise the codes in it. Issuing counts against the officer's daily quota and is written to the
+//! audit log, in the same transaction. Codes are deleted 14 days after issue; the counters remain.
+
+use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
+use crate::audit::{self, AuditAction, AuditEntry};
 use crate::error::{Result, ServerError};
-use crate::storage::{add_to_counter, encode, CodeRecord, Storage, TestType, CODES_ISSUED};
+use crate::officers::OfficerRecord;
+use crate::storage::{
+    add_to_counter, decode, encode, transaction_result, CodeRecord, Storage, TestType, CODES_ISSUED,
+};
 
 /// Digits of a code.
 pub const CODE_DIGITS: usize = 8;
 
-/// How long a code stays valid.
-pub const CODE_VALIDITY_MS: u64 = 24 * 3_600_000;
+/// How long a code stays valid unless configured otherwise.
+pub const DEFAULT_CODE_VALIDITY: Duration = Duration::from_secs(3_600);
+
+/// The longest validity a configuration may give codes.
+pub const MAX_CODE_VALIDITY: Duration = Duration::from_secs(24 * 3_600);
 
 /// The oldest onset of symptoms an officer may give, in days before today.
 pub const MAX_ONSET_AGE_DAYS: u32 = 30;
@@ -32,15 +47,33 @@ pub struct IssuedCode {
     pub expires_ms: u64,
 }
 
-/// Issues a new code for `test_type`, with the onset of symptoms `onset_day` (a UTC day) if known.
+/// What the codes tree keys a code by: HMAC-SHA256(code key, code).
+pub(crate) fn code_hmac(key: &ring::hmac::Key, code: &str) -> [u8; 32] {
+    let tag = ring::hmac::sign(key, code.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// How an officer asks for a code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeRequest<'a> {
+    pub officer: &'a str,
+    pub test_type: TestType,
+    /// The onset of symptoms (a UTC day), if known.
+    pub onset_day: Option<u32>,
+}
+
+/// Issues a new code for `request` at `now_ms`, valid for `validity`, within the officer's quota.
 pub(crate) fn issue(
     storage: &Storage,
-    test_type: TestType,
-    onset_day: Option<u32>,
+    key: &ring::hmac::Key,
+    request: CodeRequest<'_>,
     now_ms: u64,
+    validity: Duration,
 ) -> Result<IssuedCode> {
     let today = (now_ms / 86_400_000) as u32;
-    if let Some(onset) = onset_day {
+    if let Some(onset) = request.onset_day {
         if onset > today {
             return Err(ServerError::Malformed(
                 "the onset of symptoms is after today".into(),
@@ -53,27 +86,41 @@ pub(crate) fn issue(
         }
     }
     let record = CodeRecord {
-        test_type,
-        onset_day,
+        test_type: request.test_type,
+        onset_day: request.onset_day,
         issued_ms: now_ms,
-        expires_ms: now_ms + CODE_VALIDITY_MS,
-        used_ms: None,
-        upload_digest: None,
+        expires_ms: now_ms + validity.as_millis() as u64,
+        used: false,
+        retry_tag: None,
     };
     let value = encode(&record);
     let rng = SystemRandom::new();
     loop {
         let code = random_code(&rng)?;
-        let result = (&storage.codes, &storage.meta).transaction(|(codes, meta)| {
-            if codes.get(code.as_bytes())?.is_some() {
-                // Taken (by a code of the last 14 days): draw another.
-                return Ok(false);
-            }
-            codes.insert(code.as_bytes(), value.as_slice())?;
-            add_to_counter(meta, CODES_ISSUED, 1)?;
-            Ok::<_, ConflictableTransactionError<ServerError>>(true)
-        });
-        match result {
+        let hmac = code_hmac(key, &code);
+        let id = audit::next_id(storage)?;
+        let entry = AuditEntry {
+            code_hmac: Some(hex::encode(hmac)),
+            ..AuditEntry::new(now_ms, request.officer, AuditAction::CodeIssued)
+        };
+        let result = (
+            &storage.codes,
+            &storage.meta,
+            &storage.officers,
+            &storage.audit,
+        )
+            .transaction(|(codes, meta, officers, log)| {
+                if codes.get(hmac)?.is_some() {
+                    // Taken (by a code of the last 14 days): draw another.
+                    return Ok(false);
+                }
+                count_against_quota(officers, request.officer, today)?;
+                codes.insert(&hmac, value.as_slice())?;
+                add_to_counter(meta, CODES_ISSUED, 1)?;
+                audit::add_in(log, id, &entry)?;
+                Ok(true)
+            });
+        match transaction_result(result) {
             Ok(true) => {
                 return Ok(IssuedCode {
                     code,
@@ -81,10 +128,44 @@ pub(crate) fn issue(
                 })
             }
             Ok(false) => continue,
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            Err(e @ ServerError::QuotaExceeded { .. }) => {
+                audit::add(
+                    storage,
+                    &AuditEntry::new(now_ms, request.officer, AuditAction::QuotaExceeded),
+                )?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
         }
     }
+}
+
+/// Counts one code against `officer`'s quota for `today`, or aborts with [`ServerError::QuotaExceeded`].
+fn count_against_quota(
+    officers: &TransactionalTree,
+    officer: &str,
+    today: u32,
+) -> sled::transaction::ConflictableTransactionResult<(), ServerError> {
+    let abort = |e| Err(ConflictableTransactionError::Abort(e));
+    let Some(value) = officers.get(officer.as_bytes())? else {
+        return abort(ServerError::Unauthorized);
+    };
+    let mut record: OfficerRecord = match decode(&value) {
+        Ok(record) => record,
+        Err(e) => return abort(e),
+    };
+    if record.quota_day != today {
+        record.quota_day = today;
+        record.issued_that_day = 0;
+    }
+    if record.issued_that_day >= record.daily_quota {
+        return abort(ServerError::QuotaExceeded {
+            quota: record.daily_quota,
+        });
+    }
+    record.issued_that_day += 1;
+    officers.insert(officer.as_bytes(), encode(&record))?;
+    Ok(())
 }
 
 /// 8 uniformly random digits (rejection sampling keeps every code equally likely).
@@ -111,7 +192,7 @@ pub(crate) fn delete_issued_before(storage: &Storage, cutoff_ms: u64) -> Result<
     let mut n = 0;
     for entry in storage.codes.iter() {
         let (key, value) = entry?;
-        let record: CodeRecord = crate::storage::decode(&value)?;
+        let record: CodeRecord = decode(&value)?;
         if record.issued_ms < cutoff_ms {
             storage.codes.remove(key)?;
             n += 1;
@@ -123,39 +204,131 @@ pub(crate) fn delete_issued_before(storage: &Storage, cutoff_ms: u64) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::decode;
+    use crate::officers;
 
-    #[test]
-    fn codes_are_eight_digits_stored_as_issued_and_counted() {
+    const HOUR: Duration = Duration::from_secs(3_600);
+
+    fn setup(quota: u32) -> (tempfile::TempDir, Storage, ring::hmac::Key) {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
+        officers::add(&storage, "lan", "a long enough password", quota, 0).unwrap();
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[9; 32]);
+        (dir, storage, key)
+    }
+
+    fn request(test_type: TestType, onset_day: Option<u32>) -> CodeRequest<'static> {
+        CodeRequest {
+            officer: "lan",
+            test_type,
+            onset_day,
+        }
+    }
+
+    #[test]
+    fn codes_are_eight_digits_stored_by_their_hmac_and_counted() {
+        let (_dir, storage, key) = setup(1_000);
         let now = 1_795_000_000_000;
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {
-            let issued = issue(&storage, TestType::Confirmed, None, now).unwrap();
+            let issued = issue(
+                &storage,
+                &key,
+                request(TestType::Confirmed, None),
+                now,
+                HOUR,
+            )
+            .unwrap();
             assert!(well_formed(&issued.code), "{}", issued.code);
-            assert_eq!(issued.expires_ms, now + CODE_VALIDITY_MS);
+            assert_eq!(issued.expires_ms, now + 3_600_000);
             assert!(seen.insert(issued.code.clone()));
-            let record: CodeRecord =
-                decode(&storage.codes.get(issued.code.as_bytes()).unwrap().unwrap()).unwrap();
-            assert_eq!(record.used_ms, None);
+            assert!(storage.codes.get(issued.code.as_bytes()).unwrap().is_none());
+            let record: CodeRecord = decode(
+                &storage
+                    .codes
+                    .get(code_hmac(&key, &issued.code))
+                    .unwrap()
+                    .unwrap(),
+            )
+            .unwrap();
+            assert!(!record.used);
             assert_eq!(record.test_type, TestType::Confirmed);
         }
         assert_eq!(storage.counter(CODES_ISSUED).unwrap(), 200);
-        // Leading zeros are kept: the digits are uniform, so some of 200 codes start with 0.
-        assert!(seen.iter().any(|c| c.starts_with('0')));
+        let audit = audit::entries(&storage).unwrap();
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|e| e.action == AuditAction::CodeIssued)
+                .count(),
+            200
+        );
+    }
+
+    #[test]
+    fn the_daily_quota_holds_and_renews_each_day() {
+        let (_dir, storage, key) = setup(2);
+        let day = 20_777 * 86_400_000;
+        for _ in 0..2 {
+            issue(&storage, &key, request(TestType::Likely, None), day, HOUR).unwrap();
+        }
+        assert!(matches!(
+            issue(
+                &storage,
+                &key,
+                request(TestType::Likely, None),
+                day + 1,
+                HOUR
+            ),
+            Err(ServerError::QuotaExceeded { quota: 2 })
+        ));
+        assert_eq!(storage.counter(CODES_ISSUED).unwrap(), 2);
+        issue(
+            &storage,
+            &key,
+            request(TestType::Likely, None),
+            day + 86_400_000,
+            HOUR,
+        )
+        .unwrap();
+        let unknown = CodeRequest {
+            officer: "minh",
+            ..request(TestType::Likely, None)
+        };
+        assert!(matches!(
+            issue(&storage, &key, unknown, day, HOUR),
+            Err(ServerError::Unauthorized)
+        ));
     }
 
     #[test]
     fn onset_must_be_recent_and_not_in_the_future() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path()).unwrap();
+        let (_dir, storage, key) = setup(100);
         let now = 20_777 * 86_400_000 + 1;
-        assert!(issue(&storage, TestType::Likely, Some(20_777), now).is_ok());
-        assert!(issue(&storage, TestType::Likely, Some(20_777 - 30), now).is_ok());
+        assert!(issue(
+            &storage,
+            &key,
+            request(TestType::Likely, Some(20_777)),
+            now,
+            HOUR
+        )
+        .is_ok());
+        assert!(issue(
+            &storage,
+            &key,
+            request(TestType::Likely, Some(20_777 - 30)),
+            now,
+            HOUR
+        )
+        .is_ok());
         for bad in [20_778, 20_777 - 31] {
             assert!(matches!(
-                issue(&storage, TestType::Likely, Some(bad), now),
+                issue(
+                    &storage,
+                    &key,
+                    request(TestType::Likely, Some(bad)),
+                    now,
+                    HOUR
+                ),
                 Err(ServerError::Malformed(_))
             ));
         }
@@ -163,13 +336,34 @@ mod tests {
 
     #[test]
     fn old_codes_are_deleted() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path()).unwrap();
-        let old = issue(&storage, TestType::Confirmed, None, 1_000).unwrap();
-        let new = issue(&storage, TestType::Confirmed, None, 5_000).unwrap();
+        let (_dir, storage, key) = setup(100);
+        let old = issue(
+            &storage,
+            &key,
+            request(TestType::Confirmed, None),
+            1_000,
+            HOUR,
+        )
+        .unwrap();
+        let new = issue(
+            &storage,
+            &key,
+            request(TestType::Confirmed, None),
+            5_000,
+            HOUR,
+        )
+        .unwrap();
         assert_eq!(delete_issued_before(&storage, 2_000).unwrap(), 1);
-        assert!(storage.codes.get(old.code.as_bytes()).unwrap().is_none());
-        assert!(storage.codes.get(new.code.as_bytes()).unwrap().is_some());
+        assert!(storage
+            .codes
+            .get(code_hmac(&key, &old.code))
+            .unwrap()
+            .is_none());
+        assert!(storage
+            .codes
+            .get(code_hmac(&key, &new.code))
+            .unwrap()
+            .is_some());
         assert_eq!(storage.counter(CODES_ISSUED).unwrap(), 2);
     }
 

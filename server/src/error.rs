@@ -22,8 +22,8 @@ pub enum ServerError {
     /// The code is older than its 24-hour validity.
     #[error("this code expired; ask the health officer for a new one")]
     CodeExpired,
-    /// Too many failed code attempts from this address, or from everyone.
-    #[error("too many wrong codes; wait {retry_after_secs} seconds before trying again")]
+    /// Too many failed attempts (codes, passwords, tokens) from this address or at this account.
+    #[error("too many failed attempts; wait {retry_after_secs} seconds before trying again")]
     RateLimited {
         /// Seconds until the next attempt is allowed.
         retry_after_secs: u64,
@@ -71,9 +71,8 @@ pub enum ServerError {
         /// Position of the key in the upload.
         index: usize,
     },
-    /// A key that an earlier upload (with another code) already sent. Nothing was stored and the code
-    /// was not used.
-    #[error("key {index} was uploaded before with another code; nothing was stored and this code is still unused")]
+    /// A key that an earlier upload already sent. Nothing was stored and the code was not looked at.
+    #[error("key {index} was uploaded before; nothing was stored and the code was not used")]
     KeyAlreadyUploaded {
         /// Position of the key in the upload.
         index: usize,
@@ -90,9 +89,23 @@ pub enum ServerError {
         /// The limit.
         max: usize,
     },
-    /// A missing or wrong admin token.
-    #[error("sign in with the admin token (Authorization: Bearer <token>)")]
+    /// A body that did not arrive within its deadline.
+    #[error("the request body did not arrive within {secs} seconds")]
+    BodyTimeout {
+        /// The deadline.
+        secs: u64,
+    },
+    /// A missing or wrong session token, or a wrong name or password.
+    #[error("sign in with your officer name and password (POST /v1/admin/login), then send Authorization: Bearer <token>")]
     Unauthorized,
+    /// The officer has issued as many codes today as their quota allows.
+    #[error(
+        "you have issued your {quota} codes for today; ask the administrator to raise your quota"
+    )]
+    QuotaExceeded {
+        /// Codes per UTC day.
+        quota: u32,
+    },
     /// Something that is not there.
     #[error("not found")]
     NotFound,
@@ -113,6 +126,10 @@ pub enum ServerError {
     /// A configuration that cannot work.
     #[error("invalid server configuration: {0}")]
     Config(String),
+    /// The export storage and the database disagree in a way publication cannot repair without
+    /// deleting what it cannot account for; nothing was deleted.
+    #[error("the export storage does not match the database: {0}")]
+    Publication(String),
     /// The core failed (signing, random numbers).
     #[error(transparent)]
     Core(#[from] openzone_core::Error),
@@ -136,12 +153,15 @@ impl ServerError {
             Self::BadSeal(_) => "bad_seal",
             Self::Malformed(_) => "malformed",
             Self::BodyTooLarge { .. } => "body_too_large",
+            Self::BodyTimeout { .. } => "body_timeout",
             Self::Unauthorized => "unauthorized",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::NotFound => "not_found",
             Self::Database(_)
             | Self::ObjectStore(_)
             | Self::File { .. }
             | Self::Config(_)
+            | Self::Publication(_)
             | Self::Core(_) => "internal_error",
         }
     }
@@ -163,12 +183,15 @@ impl ServerError {
             | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::KeyAlreadyUploaded { .. } => StatusCode::CONFLICT,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Database(_)
             | Self::ObjectStore(_)
             | Self::File { .. }
             | Self::Config(_)
+            | Self::Publication(_)
             | Self::Core(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -216,6 +239,12 @@ impl IntoResponse for ServerError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"openzone-admin\""),
             );
+        }
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }

@@ -1,31 +1,65 @@
-//! The server's own secrets, kept in its data directory: the export-signing key, the upload sealing key
-//! and the admin token. Generated on first start, each written once with mode 0600.
+//! The server's own secrets, kept in its data directory: the export-signing key, the upload sealing keys
+//! (the current one and, after a rotation, the previous one) and the key codes are stored under (their
+//! HMAC). Generated on first start, each written once with mode 0600.
+//!
+//! Rotating the sealing key ([`rotate_sealing_key`], `openzone sealing-key rotate`, server stopped): the
+//! current key becomes the previous one, which keeps opening uploads, and a new current key is made,
+//! which `/v1/config` announces from then on. The key that was previous before is gone. Apps pin the
+//! current key, and during the overlap the next one too (`docs/keyserver.md`).
 
 use std::io::Write;
 use std::path::Path;
 
-use base64::Engine as _;
 use openzone_core::export::signing::SigningKey;
-use openzone_core::keyserver::seal::SealingSecret;
+use openzone_core::keyserver::seal::{SealingPublicKey, SealingSecret};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{Result, ServerError};
 
 /// The export-signing private key (PKCS#8 PEM).
 pub const SIGNING_KEY_FILE: &str = "export-signing-key.pem";
-/// The upload sealing private key (64 hex characters).
+/// The current upload sealing private key (64 hex characters).
 pub const SEALING_KEY_FILE: &str = "upload-sealing-key";
-/// The officers' admin token.
+/// The previous upload sealing private key, kept after a rotation (64 hex characters).
+pub const PREVIOUS_SEALING_KEY_FILE: &str = "upload-sealing-key.previous";
+/// The key codes are stored under, as HMAC-SHA256 (64 hex characters).
+pub const CODE_KEY_FILE: &str = "code-hmac-key";
+/// The shared admin token of earlier versions, which becomes the officer account `admin` once
+/// (`officers::migrate_admin_token`).
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// The keys that open sealed uploads.
+pub(crate) struct SealingKeys {
+    pub current: SealingSecret,
+    pub previous: Option<SealingSecret>,
+}
+
+impl SealingKeys {
+    /// Opens a sealed body with the current key, or else the previous one.
+    pub fn open(&self, body: &[u8]) -> Result<Vec<u8>, openzone_core::Error> {
+        match (self.current.open(body), &self.previous) {
+            (Ok(plain), _) => Ok(plain),
+            (Err(e), None) => Err(e),
+            // The previous key's answer only matters if it opens: otherwise the current key's error
+            // (truncated, wrong version, another key) is the one to report.
+            (Err(e), Some(previous)) => previous.open(body).map_err(|_| e),
+        }
+    }
+
+    /// The key `/v1/config` announces.
+    pub fn public_key(&self) -> SealingPublicKey {
+        self.current.public_key()
+    }
+}
 
 /// The secrets of one server.
 pub(crate) struct Secrets {
     pub signer: SigningKey,
-    pub sealing: SealingSecret,
-    pub admin_token: String,
+    pub sealing: SealingKeys,
+    pub code_key: ring::hmac::Key,
 }
 
-/// Loads the secrets from `dir`, generating whichever is missing.
+/// Loads the secrets from `dir`, generating whichever is missing (never the previous sealing key).
 pub(crate) fn load_or_generate(dir: &Path, key_id: &str, version: &str) -> Result<Secrets> {
     let signing_path = dir.join(SIGNING_KEY_FILE);
     let signer = match read_optional(&signing_path)? {
@@ -36,53 +70,80 @@ pub(crate) fn load_or_generate(dir: &Path, key_id: &str, version: &str) -> Resul
             signer
         }
     };
-    let sealing_path = dir.join(SEALING_KEY_FILE);
-    let sealing = match read_optional(&sealing_path)? {
-        Some(text) => {
-            let bytes: [u8; 32] = hex::decode(text.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    ServerError::Config(format!(
-                        "{} must hold 64 hex characters; restore it from a backup (phones seal to its public key)",
-                        sealing_path.display()
-                    ))
-                })?;
-            SealingSecret::from_bytes(bytes)
-        }
+    let current = match read_key_32(dir, SEALING_KEY_FILE)? {
+        Some(bytes) => SealingSecret::from_bytes(bytes),
         None => {
             let secret = SealingSecret::generate()?;
-            write_secret(&sealing_path, hex::encode(secret.to_bytes()).as_bytes())?;
+            write_secret(
+                &dir.join(SEALING_KEY_FILE),
+                hex::encode(secret.to_bytes()).as_bytes(),
+            )?;
             secret
         }
     };
-    let token_path = dir.join(ADMIN_TOKEN_FILE);
-    let admin_token = match read_optional(&token_path)? {
-        Some(token) if token.trim().len() >= 16 => token.trim().to_owned(),
-        Some(_) => {
-            return Err(ServerError::Config(format!(
-                "{} holds a token shorter than 16 characters; write a longer one or delete the file to get a new one",
-                token_path.display()
-            )))
-        }
+    let previous = read_key_32(dir, PREVIOUS_SEALING_KEY_FILE)?.map(SealingSecret::from_bytes);
+    let code_key = match read_key_32(dir, CODE_KEY_FILE)? {
+        Some(bytes) => bytes,
         None => {
-            let mut bytes = [0u8; 32];
-            SystemRandom::new()
-                .fill(&mut bytes)
-                .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
-            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-            write_secret(&token_path, format!("{token}\n").as_bytes())?;
-            token
+            let bytes = random_32()?;
+            write_secret(&dir.join(CODE_KEY_FILE), hex::encode(bytes).as_bytes())?;
+            bytes
         }
     };
     Ok(Secrets {
         signer,
-        sealing,
-        admin_token,
+        sealing: SealingKeys { current, previous },
+        code_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &code_key),
     })
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>> {
+/// The code key of the data directory `dir`, if the server has made one.
+pub(crate) fn read_code_key(dir: &Path) -> Result<Option<ring::hmac::Key>> {
+    Ok(read_key_32(dir, CODE_KEY_FILE)?.map(|k| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)))
+}
+
+/// Rotates the upload sealing key in the data directory `dir` of a stopped server: the current key
+/// becomes the previous one (replacing an older previous key) and a new current key is made. Returns
+/// the new public key, which the next app release pins.
+pub fn rotate_sealing_key(dir: &Path) -> Result<SealingPublicKey> {
+    let Some(current) = read_key_32(dir, SEALING_KEY_FILE)? else {
+        return Err(ServerError::Config(format!(
+            "{} has no {SEALING_KEY_FILE} to rotate; start the server once to create it",
+            dir.display()
+        )));
+    };
+    // Previous first: a crash in between leaves current == previous, which opens the same uploads.
+    write_secret(
+        &dir.join(PREVIOUS_SEALING_KEY_FILE),
+        hex::encode(current).as_bytes(),
+    )?;
+    let next = SealingSecret::generate()?;
+    write_secret(
+        &dir.join(SEALING_KEY_FILE),
+        hex::encode(next.to_bytes()).as_bytes(),
+    )?;
+    Ok(next.public_key())
+}
+
+/// A 32-byte key stored as 64 hex characters in `dir/name`, if the file exists.
+fn read_key_32(dir: &Path, name: &str) -> Result<Option<[u8; 32]>> {
+    let path = dir.join(name);
+    let Some(text) = read_optional(&path)? else {
+        return Ok(None);
+    };
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ServerError::Config(format!(
+                "{} must hold 64 hex characters; restore it from a backup",
+                path.display()
+            ))
+        })
+}
+
+pub(crate) fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -91,6 +152,14 @@ fn read_optional(path: &Path) -> Result<Option<String>> {
             source,
         }),
     }
+}
+
+pub(crate) fn random_32() -> Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+    Ok(bytes)
 }
 
 /// Writes a secret readable by the owner only: a temporary file created with mode 0600, synced, then
@@ -118,21 +187,26 @@ fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openzone_core::keyserver::seal::seal;
 
     #[test]
     fn secrets_are_generated_once_private_and_reloaded() {
         let dir = tempfile::tempdir().unwrap();
         let first = load_or_generate(dir.path(), "452", "v1").unwrap();
         let again = load_or_generate(dir.path(), "452", "v1").unwrap();
-        assert_eq!(first.admin_token, again.admin_token);
-        assert!(first.admin_token.len() >= 40);
         assert_eq!(first.sealing.public_key(), again.sealing.public_key());
+        assert!(first.sealing.previous.is_none());
+        assert_eq!(
+            ring::hmac::sign(&first.code_key, b"12345678").as_ref(),
+            ring::hmac::sign(&again.code_key, b"12345678").as_ref()
+        );
         assert_eq!(
             first.signer.verification_key(),
             again.signer.verification_key()
         );
+        assert!(!dir.path().join(ADMIN_TOKEN_FILE).exists());
         #[cfg(unix)]
-        for file in [SIGNING_KEY_FILE, SEALING_KEY_FILE, ADMIN_TOKEN_FILE] {
+        for file in [SIGNING_KEY_FILE, SEALING_KEY_FILE, CODE_KEY_FILE] {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(dir.path().join(file))
                 .unwrap()
@@ -140,10 +214,36 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{file}");
         }
-        std::fs::write(dir.path().join(SEALING_KEY_FILE), "not hex").unwrap();
+        for file in [SEALING_KEY_FILE, CODE_KEY_FILE] {
+            let saved = std::fs::read(dir.path().join(file)).unwrap();
+            std::fs::write(dir.path().join(file), "not hex").unwrap();
+            assert!(matches!(
+                load_or_generate(dir.path(), "452", "v1"),
+                Err(ServerError::Config(_))
+            ));
+            std::fs::write(dir.path().join(file), saved).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_previous_key_opening_and_retires_the_one_before() {
+        let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
-            load_or_generate(dir.path(), "452", "v1"),
+            rotate_sealing_key(dir.path()),
             Err(ServerError::Config(_))
         ));
+        let first = load_or_generate(dir.path(), "452", "v1").unwrap().sealing;
+        let to_first = seal(&first.public_key(), b"first").unwrap();
+        let second_public = rotate_sealing_key(dir.path()).unwrap();
+        let second = load_or_generate(dir.path(), "452", "v1").unwrap().sealing;
+        assert_eq!(second.public_key(), second_public);
+        assert_ne!(second_public, first.public_key());
+        assert_eq!(second.open(&to_first).unwrap(), b"first");
+        let to_second = seal(&second_public, b"second").unwrap();
+        assert_eq!(second.open(&to_second).unwrap(), b"second");
+        rotate_sealing_key(dir.path()).unwrap();
+        let third = load_or_generate(dir.path(), "452", "v1").unwrap().sealing;
+        assert!(third.open(&to_first).is_err());
+        assert_eq!(third.open(&to_second).unwrap(), b"second");
     }
 }

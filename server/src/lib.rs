@@ -3,14 +3,19 @@
 //!
 //! # Public API
 //!
-//! - [`ServerConfig`]: where data lives, where exports go, the publication schedule, the rate limits.
+//! - [`ServerConfig`]: where data lives, where exports go, the publication schedule, the rate limits,
+//!   the HTTP deadlines.
 //! - [`Server`]: [`Server::open`] loads or creates the data directory; [`Server::app`] is the axum router
 //!   (tests call it directly); [`Server::serve`] runs it on a listener with the publication loop until a
 //!   shutdown signal, then stops gracefully.
+//! - [`Accounts`]: officers' accounts and the audit log, of a running server or of a stopped server's
+//!   data directory (`openzone officer`); [`rotate_sealing_key`] (`openzone sealing-key rotate`).
 //! - [`ServerError`]: the one error type; [`ServerError::code`] is the stable code answers carry.
 //!
-//! Modules: `api` (routes and handlers), `admin` (the officer's page), `codes` (one-time codes),
-//! `publish` (sealed uploads), `publication` (exports, index, crash recovery, retention), `ratelimit`,
+//! Modules: `api` (routes and handlers), `http` (the connection loop: deadlines, connection limit,
+//! client address), `admin` (the officer's page), `officers` (accounts, passwords, sessions), `audit`,
+//! `codes` (one-time codes), `publish` (sealed uploads), `chaff` (fake uploads' answers), `publication`
+//! (exports, index, crash recovery, retention), `padding` (fake keys in exports), `ratelimit`,
 //! `storage` (sled), `keys` (the server's secrets). `docs/keyserver.md` describes the protocol and
 //! `docs/deployment.md` how to run it.
 
@@ -18,39 +23,52 @@
 
 mod admin;
 mod api;
+mod audit;
+mod chaff;
 mod codes;
 mod error;
+mod http;
 mod keys;
+mod officers;
+mod padding;
 mod publication;
 mod publish;
 mod ratelimit;
 mod storage;
 
 use std::future::Future;
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStore;
 use openzone_core::export::signing::{VerificationKey, ECDSA_SHA256_OID};
-use openzone_core::keyserver::seal::{SealingSecret, MAX_SEALED_BYTES, SEAL_VERSION};
+use openzone_core::keyserver::seal::{MAX_SEALED_BYTES, SEAL_VERSION};
 use openzone_core::keyserver::wire::{
     ExportSigningKeyDoc, PublicationDoc, SealingKeyDoc, ServerConfigDoc, UploadLimitsDoc,
     KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD, SEALING_ALGORITHM,
 };
+use openzone_core::units::EN_MATCH_TOLERANCE_SECS;
 use openzone_core::risk::RiskConfig;
 use openzone_core::time::{Clock, SystemClock};
 
-pub use codes::{IssuedCode, CODE_DIGITS, CODE_VALIDITY_MS};
+pub use audit::{AuditAction, AuditEntry};
+pub use codes::{IssuedCode, CODE_DIGITS, DEFAULT_CODE_VALIDITY, MAX_CODE_VALIDITY};
 pub use error::{Result, ServerError};
-pub use keys::{ADMIN_TOKEN_FILE, SEALING_KEY_FILE, SIGNING_KEY_FILE};
-pub use publication::{
-    PublicationReport, PublicationSettings, ReconcileReport, INDEX_NAME, MAX_EXPORT_KEYS,
+pub use http::HttpLimits;
+pub use keys::{
+    rotate_sealing_key, ADMIN_TOKEN_FILE, CODE_KEY_FILE, PREVIOUS_SEALING_KEY_FILE,
+    SEALING_KEY_FILE, SIGNING_KEY_FILE,
 };
-pub use publish::{report_type, transmission_risk_level};
-pub use ratelimit::RateLimits;
+pub use officers::{OfficerInfo, DEFAULT_DAILY_QUOTA, MIN_PASSWORD_CHARS};
+pub use publication::{
+    parse_index, PublicationReport, PublicationSettings, ReconcileReport, INDEX_NAME,
+    MAX_EXPORT_KEYS,
+};
+pub use publish::{report_type, transmission_risk_level, MAX_KEYS_PER_START};
+pub use ratelimit::{RateLimits, SignInLimits};
 pub use storage::TestType;
 
 /// How a server runs.
@@ -69,8 +87,15 @@ pub struct ServerConfig {
     pub publication: PublicationSettings,
     /// Limits on failed code attempts.
     pub rate_limits: RateLimits,
-    /// Count clients by the first `X-Forwarded-For` address (only behind a proxy that sets it).
+    /// Limits on failed sign-ins and session-token checks.
+    pub sign_in_limits: SignInLimits,
+    /// Count clients by the last `X-Forwarded-For` address, the one the proxy in front appends (only
+    /// behind such a proxy).
     pub trust_forwarded_for: bool,
+    /// How long a one-time code stays valid. Default one hour, at most a day.
+    pub code_validity: Duration,
+    /// HTTP deadlines and the connection limit.
+    pub http: HttpLimits,
     /// Key id in export signatures (Vietnam's mobile country code, as Google's servers use MCCs).
     pub signing_key_id: String,
     /// Key version in export signatures.
@@ -87,13 +112,15 @@ impl std::fmt::Debug for ServerConfig {
             .field("data_dir", &self.data_dir)
             .field("exports", &self.exports)
             .field("publication", &self.publication)
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }
 
 impl ServerConfig {
     /// Defaults with data in `data_dir`: hourly publication 2 hours after keys expire, batches padded to
-    /// 1000, exports in `DATA_DIR/exports`, the core's default risk configuration (`RiskConfig::default()`).
+    /// 1000 and up to 200 more, codes valid one hour, 30-second HTTP deadlines, exports in
+    /// `DATA_DIR/exports`, the core's default risk configuration (`RiskConfig::default()`).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -101,12 +128,42 @@ impl ServerConfig {
             public_index_url: None,
             publication: PublicationSettings::default(),
             rate_limits: RateLimits::default(),
+            sign_in_limits: SignInLimits::default(),
             trust_forwarded_for: false,
+            code_validity: DEFAULT_CODE_VALIDITY,
+            http: HttpLimits::default(),
             signing_key_id: "452".into(),
             signing_key_version: "v1".into(),
             risk: RiskConfig::default(),
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Refuses settings that cannot work or would publish keys phones still match.
+    fn check(&self) -> Result<()> {
+        if self.publication.cadence.is_zero() {
+            return Err(ServerError::Config(
+                "the publication cadence must be at least one second".into(),
+            ));
+        }
+        if self.publication.delay < Duration::from_secs(EN_MATCH_TOLERANCE_SECS) {
+            return Err(ServerError::Config(format!(
+                "the publication delay is {} s; it must be at least 2 hours ({EN_MATCH_TOLERANCE_SECS} s), \
+                 because phones still match a key's identifiers up to 2 hours after it ended",
+                self.publication.delay.as_secs()
+            )));
+        }
+        if self.code_validity.is_zero() || self.code_validity > MAX_CODE_VALIDITY {
+            return Err(ServerError::Config(
+                "codes must be valid for more than 0 seconds and at most 24 hours".into(),
+            ));
+        }
+        if self.http.header_deadline.is_zero() || self.http.body_deadline.is_zero() {
+            return Err(ServerError::Config(
+                "the HTTP header and body deadlines must be at least one second".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -114,18 +171,31 @@ impl ServerConfig {
 pub(crate) struct AppState {
     pub storage: storage::Storage,
     pub publisher: publication::Publisher,
-    pub sealing: SealingSecret,
-    pub admin_token: String,
+    pub sealing: keys::SealingKeys,
+    pub code_key: ring::hmac::Key,
     pub config_doc: ServerConfigDoc,
-    pub limiter: ratelimit::FailedAttempts,
+    pub code_attempts: ratelimit::CodeAttempts,
+    pub guesses: ratelimit::Guesses,
     pub clock: Arc<dyn Clock>,
     pub trust_forwarded_for: bool,
-    pub sessions: admin::Sessions,
+    pub code_validity: Duration,
+    pub fake_delays: chaff::FakeDelays,
+    pub tally: api::Tally,
 }
 
 impl AppState {
     pub fn now_ms(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// One publication run, after logging how uploads went since the last one.
+    async fn publish(&self) -> Result<PublicationReport> {
+        let tally = self.tally.take();
+        if !tally.is_empty() {
+            let counts: Vec<String> = tally.iter().map(|(k, n)| format!("{k}={n}")).collect();
+            tracing::info!(uploads = %counts.join(" "), "uploads since the last publication run");
+        }
+        self.publisher.run(self.now_ms()).await
     }
 }
 
@@ -133,7 +203,8 @@ impl AppState {
 #[derive(Clone)]
 pub struct Server {
     state: Arc<AppState>,
-    cadence: std::time::Duration,
+    cadence: Duration,
+    http: HttpLimits,
     reconciled: ReconcileReport,
 }
 
@@ -145,13 +216,10 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Opens (or creates) the data directory: loads or generates the secrets, opens the database,
-    /// connects the export storage, and reconciles any publication a crash interrupted.
+    /// turns an earlier version's admin token into an account, connects the export storage, checks it
+    /// against the database and reconciles any publication a crash interrupted.
     pub async fn open(config: ServerConfig) -> Result<Self> {
-        if config.publication.cadence.is_zero() {
-            return Err(ServerError::Config(
-                "the publication cadence must be at least one second".into(),
-            ));
-        }
+        config.check()?;
         std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::File {
             path: config.data_dir.clone(),
             source,
@@ -162,38 +230,9 @@ impl Server {
             &config.signing_key_version,
         )?;
         let storage = storage::Storage::open(&config.data_dir.join("db"))?;
+        officers::migrate_admin_token(&storage, &config.data_dir, config.clock.now_ms())?;
         let exports = open_exports(&config)?;
-        let verification = secrets.signer.verification_key();
-        let config_doc = ServerConfigDoc {
-            version: 1,
-            region: config.publication.region.clone(),
-            export_signing_keys: vec![ExportSigningKeyDoc {
-                key_id: verification.key_id.clone(),
-                version: verification.version.clone(),
-                algorithm: ECDSA_SHA256_OID.into(),
-                public_key_pem: verification.to_pem(),
-            }],
-            upload_sealing_key: SealingKeyDoc {
-                algorithm: SEALING_ALGORITHM.into(),
-                version: SEAL_VERSION,
-                public_key: secrets.sealing.public_key().to_base64(),
-            },
-            risk_configuration: config.risk.clone(),
-            publication: PublicationDoc {
-                cadence_secs: config.publication.cadence.as_secs(),
-                delay_secs: config.publication.delay.as_secs(),
-                min_batch_keys: config.publication.min_batch,
-            },
-            index_url: config
-                .public_index_url
-                .clone()
-                .unwrap_or_else(|| format!("v1/exports/{INDEX_NAME}")),
-            upload_limits: UploadLimitsDoc {
-                max_keys: MAX_KEYS_PER_UPLOAD,
-                max_key_age_days: KEY_RETENTION_DAYS,
-                max_body_bytes: MAX_SEALED_BYTES,
-            },
-        };
+        let config_doc = config_doc(&config, &secrets);
         let publisher = publication::Publisher::new(
             storage.clone(),
             exports,
@@ -205,21 +244,32 @@ impl Server {
             completed = reconciled.completed,
             rolled_back = reconciled.rolled_back,
             orphans_deleted = reconciled.orphans_deleted,
+            unknown_files = reconciled.unknown_files,
             "key server opened"
         );
+        if storage.officers.is_empty() {
+            tracing::warn!(
+                "there is no officer account yet: nobody can issue codes until one is made with \
+                 `openzone officer add --data DIR --name NAME` (with the server stopped)"
+            );
+        }
         Ok(Self {
             reconciled,
             cadence: config.publication.cadence,
+            http: config.http,
             state: Arc::new(AppState {
                 storage,
                 publisher,
                 sealing: secrets.sealing,
-                admin_token: secrets.admin_token,
+                code_key: secrets.code_key,
                 config_doc,
-                limiter: ratelimit::FailedAttempts::new(config.rate_limits),
+                code_attempts: ratelimit::CodeAttempts::new(config.rate_limits),
+                guesses: ratelimit::Guesses::new(config.sign_in_limits),
                 clock: config.clock,
                 trust_forwarded_for: config.trust_forwarded_for,
-                sessions: admin::Sessions::default(),
+                code_validity: config.code_validity,
+                fake_delays: chaff::FakeDelays::default(),
+                tally: api::Tally::default(),
             }),
         })
     }
@@ -234,9 +284,13 @@ impl Server {
         &self.reconciled
     }
 
-    /// The admin token officers sign in with.
-    pub fn admin_token(&self) -> &str {
-        &self.state.admin_token
+    /// Officers' accounts and the audit log of this server.
+    pub fn accounts(&self) -> Accounts {
+        Accounts {
+            storage: self.state.storage.clone(),
+            code_key: Some(self.state.code_key.clone()),
+            clock: Arc::clone(&self.state.clock),
+        }
     }
 
     /// The public key that verifies this server's exports.
@@ -251,11 +305,12 @@ impl Server {
 
     /// Runs one publication now (the loop in [`serve`](Self::serve) does this on every cadence tick).
     pub async fn publish_now(&self) -> Result<PublicationReport> {
-        self.state.publisher.run(self.state.now_ms()).await
+        self.state.publish().await
     }
 
-    /// Serves on `listener` and publishes on the cadence until `shutdown` completes; then stops accepting
-    /// connections, lets open requests and a running publication finish, and flushes the database.
+    /// Serves on `listener` (HTTP/1.1 with [`HttpLimits`]) and publishes on the cadence until `shutdown`
+    /// completes; then stops accepting connections, lets open requests and a running publication
+    /// finish, and flushes the database.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -271,7 +326,7 @@ impl Server {
                 tokio::select! {
                     _ = ticks.tick() => {
                         // A run in progress is never cut short: the stop signal is only looked at between runs.
-                        if let Err(e) = state.publisher.run(state.now_ms()).await {
+                        if let Err(e) = state.publish().await {
                             tracing::error!(error = %e, "publication failed; retrying at the next tick");
                         }
                     }
@@ -279,22 +334,171 @@ impl Server {
                 }
             }
         });
-        let app = self
-            .app()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down");
-                let _ = stop_tx.send(true);
-            })
-            .await;
-        let _ = publication.await;
-        self.state.storage.flush().await?;
-        served.map_err(|source| ServerError::File {
-            path: PathBuf::from("<listener>"),
-            source,
+        http::serve(listener, self.app(), self.http, async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
         })
+        .await;
+        let _ = publication.await;
+        self.state.storage.flush().await
+    }
+}
+
+/// What `/v1/config` announces: only what may be public (the current sealing public key, never the
+/// previous one or anything secret). Apps pin the keys in their build instead of trusting this
+/// document, which is cacheable and may pass through a CDN.
+fn config_doc(config: &ServerConfig, secrets: &keys::Secrets) -> ServerConfigDoc {
+    let verification = secrets.signer.verification_key();
+    ServerConfigDoc {
+        version: 1,
+        region: config.publication.region.clone(),
+        export_signing_keys: vec![ExportSigningKeyDoc {
+            key_id: verification.key_id.clone(),
+            version: verification.version.clone(),
+            algorithm: ECDSA_SHA256_OID.into(),
+            public_key_pem: verification.to_pem(),
+        }],
+        upload_sealing_key: SealingKeyDoc {
+            algorithm: SEALING_ALGORITHM.into(),
+            version: SEAL_VERSION,
+            public_key: secrets.sealing.public_key().to_base64(),
+        },
+        risk_configuration: config.risk.clone(),
+        publication: PublicationDoc {
+            cadence_secs: config.publication.cadence.as_secs(),
+            delay_secs: config.publication.delay.as_secs(),
+            min_batch_keys: config.publication.min_batch,
+        },
+        index_url: config
+            .public_index_url
+            .clone()
+            .unwrap_or_else(|| format!("v1/exports/{INDEX_NAME}")),
+        upload_limits: UploadLimitsDoc {
+            max_keys: MAX_KEYS_PER_UPLOAD,
+            max_key_age_days: KEY_RETENTION_DAYS,
+            max_body_bytes: MAX_SEALED_BYTES,
+        },
+    }
+}
+
+/// Officers' accounts and the audit log: of a running [`Server`] ([`Server::accounts`]), or of a
+/// stopped server's data directory ([`Accounts::open`], for `openzone officer`).
+#[derive(Clone)]
+pub struct Accounts {
+    storage: storage::Storage,
+    code_key: Option<ring::hmac::Key>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    /// Opens the database in `data_dir` (the server must be stopped: one process at a time).
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let code_key = keys::read_code_key(data_dir)?;
+        Ok(Self {
+            storage: storage::Storage::open(&data_dir.join("db"))?,
+            code_key,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Creates an account with a password of at least [`MIN_PASSWORD_CHARS`] characters and a quota of
+    /// codes per UTC day.
+    pub fn add_officer(&self, name: &str, password: &str, daily_quota: u32) -> Result<()> {
+        officers::add(
+            &self.storage,
+            name,
+            password,
+            daily_quota,
+            self.clock.now_ms(),
+        )?;
+        self.storage.db.flush()?;
+        Ok(())
+    }
+
+    /// Disables an account and ends its sessions.
+    pub fn disable_officer(&self, name: &str) -> Result<()> {
+        officers::disable(&self.storage, name, self.clock.now_ms())?;
+        self.storage.db.flush()?;
+        Ok(())
+    }
+
+    /// Every account.
+    pub fn officers(&self) -> Result<Vec<OfficerInfo>> {
+        officers::list(&self.storage)
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
+        audit::entries(&self.storage)
+    }
+
+    /// Who issued `code` (the 8 digits a user shows), if the audit log has it.
+    pub fn code_issuer(&self, code: &str) -> Result<Option<String>> {
+        let Some(key) = &self.code_key else {
+            return Ok(None);
+        };
+        audit::issuer_of(
+            &self.storage,
+            &hex::encode(codes::code_hmac(key, code.trim())),
+        )
+    }
+}
+
+/// Entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md): the parsers of outside input, called
+/// without a socket or a database. Not an API: nothing else should call them.
+#[doc(hidden)]
+pub mod fuzzing {
+    use openzone_core::keyserver::wire::Upload;
+
+    use crate::storage::{CodeRecord, TestType};
+
+    /// An opened upload's plaintext as the server reads it at `now_ms`: the padding rule, the JSON, the
+    /// key checks, and for keys that pass, what the export would say about them under a code with the
+    /// onset `onset_day`. Panics only if a round trip breaks.
+    pub fn upload_plaintext(plain: &[u8], now_ms: u64, onset_day: Option<u32>) {
+        let Ok(upload) = Upload::from_plaintext(plain) else {
+            return;
+        };
+        let again = Upload::from_plaintext(&upload.to_padded_plaintext());
+        assert_eq!(
+            again.ok().as_ref(),
+            Some(&upload),
+            "a padded upload reads back"
+        );
+        let Upload::Real(payload) = upload else {
+            return;
+        };
+        let _ = crate::codes::well_formed(&payload.code);
+        let Ok(keys) = crate::publish::validate_keys(&payload.keys, now_ms) else {
+            return;
+        };
+        let code = CodeRecord {
+            test_type: TestType::Confirmed,
+            onset_day,
+            issued_ms: now_ms,
+            expires_ms: now_ms,
+            used: false,
+            retry_tag: None,
+        };
+        for key in &keys {
+            let stored = crate::publish::stored_key(&code, key);
+            assert!(stored.rolling_period >= key.key.rolling_period);
+            let _ = stored.end_ms();
+        }
+    }
+
+    /// What the officer page reads from a request: the `Cookie` header (session and language) and the
+    /// two forms; and the officer API's two JSON bodies.
+    pub fn officer_request(cookie_header: &[u8], body: &[u8]) {
+        crate::admin::read_request_parts(cookie_header, body);
+        crate::api::read_admin_json(body);
     }
 }
 
@@ -370,5 +574,46 @@ mod tests {
         assert!(exports.store.to_string().contains("openzone-exports"));
         config.exports = Some("gopher://x".into());
         assert!(matches!(open_exports(&config), Err(ServerError::Config(_))));
+    }
+
+    /// On tokio's paused clock, a fake upload's answer comes exactly after a delay from the window of
+    /// real durations (before any real upload: the starting spread), drawn anew each time.
+    #[tokio::test(start_paused = true)]
+    async fn a_fake_upload_is_answered_after_a_drawn_delay() {
+        use openzone_core::keyserver::seal::seal;
+        use openzone_core::keyserver::wire::{FakeUpload, Upload};
+        use tower::ServiceExt as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::open(ServerConfig::new(dir.path())).await.unwrap();
+        let window: Vec<Duration> = (0..64u64)
+            .map(|i| server.state.fake_delays.draw(i))
+            .collect();
+        let key = server.state.sealing.public_key();
+        let mut waited = std::collections::HashSet::new();
+        for _ in 0..30 {
+            let fake = Upload::Fake(FakeUpload {
+                fake: true,
+                pretend_keys: 4,
+            });
+            let body = seal(&key, &fake.to_padded_plaintext()).unwrap();
+            let request = axum::http::Request::post("/v1/publish")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let started = tokio::time::Instant::now();
+            let response = server.app().oneshot(request).await.unwrap();
+            let elapsed = started.elapsed();
+            assert_eq!(response.status(), 200);
+            let answer = axum::body::to_bytes(response.into_body(), 1_024)
+                .await
+                .unwrap();
+            assert_eq!(&answer[..], br#"{"accepted_keys":4,"repeated":false}"#);
+            assert!(
+                window.contains(&elapsed),
+                "{elapsed:?} is not a remembered duration"
+            );
+            waited.insert(elapsed);
+        }
+        assert!(waited.len() > 1, "every fake waited the same {waited:?}");
     }
 }

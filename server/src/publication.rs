@@ -1,9 +1,8 @@
 //! Publication: uploaded keys become signed export files listed in `index.txt`.
 //!
 //! On every cadence tick, keys whose validity ended at least the publication delay ago go into a batch,
-//! padded with random keys to the minimum batch size (fake keys copy the metadata of real ones, so they
-//! cannot be told apart), sorted by key bytes (so the order says nothing about who uploaded together),
-//! signed (ECDSA P-256), and written as an export zip.
+//! padded with fake keys (`padding.rs`), sorted by key bytes (so the order says nothing about who uploaded
+//! together), signed (ECDSA P-256), and written as an export zip.
 //!
 //! Crash safety, step by step; a crash (even SIGKILL) at any point leaves a state that startup reconciles:
 //!
@@ -17,11 +16,17 @@
 //!
 //! Reconciliation: a `writing` batch that the index lists is marked `published` (the crash came between
 //! 3 and 4); one the index does not list gives its keys back to the pending pool and its file, if any,
-//! is deleted (the crash came between 1 and 3). At startup, files the index does not list are deleted.
-//! So the index only ever lists complete files, and every key ends up in exactly one listed export.
+//! is deleted (the crash came between 1 and 3).
 //!
-//! Retention: exports older than 14 days leave the index first, then their files and records go; keys
-//! that ended more than 14 days ago and codes issued more than 14 days ago are deleted.
+//! Nothing is deleted that the database cannot account for. Before anything else, startup checks that
+//! the index and the database agree: a missing index (once something was published), an index that
+//! lists an export the database does not know or a file that is missing, or one that leaves out a
+//! published export, stops the server with [`ServerError::Publication`] saying what to restore. A file
+//! is deleted only as the step of a batch the database records (rolled back, or expiring); files nobody
+//! accounts for are left alone and reported; staging files of interrupted local writes are removed.
+//!
+//! Retention: exports older than 14 days are marked `expiring`, leave the index, then their files and
+//! records go; keys that ended more than 14 days ago and codes issued more than 14 days ago are deleted.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -32,16 +37,15 @@ use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use openzone_core::export::signing::SigningKey;
-use openzone_core::export::{ExportBuilder, ExportKey, ReportType};
-use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
-use ring::rand::{SecureRandom, SystemRandom};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use openzone_core::export::ExportBuilder;
+use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 
 use crate::error::{Result, ServerError};
+use crate::padding::{padded_export_keys, KeyShape};
 use crate::storage::{
-    add_to_counter, decode, encode, BatchRecord, BatchState, Storage, StoredKey, KEYS_PUBLISHED,
-    NEXT_BATCH,
+    add_to_counter, decode, encode, transaction_result, BatchRecord, BatchState, Storage,
+    StoredKey, KEYS_PUBLISHED, NEXT_BATCH,
 };
 
 /// The index's object name.
@@ -55,8 +59,10 @@ pub const MAX_EXPORT_KEYS: usize = 100_000;
 pub struct PublicationSettings {
     /// Time between publication runs. Default 1 hour.
     pub cadence: Duration,
-    /// Exports are padded with random keys to at least this many. Default 1000.
+    /// Exports are padded with fake keys to at least this many. Default 1000.
     pub min_batch: usize,
+    /// Padding adds a random 0 to this many fake keys more. Default 200.
+    pub padding_jitter: usize,
     /// A key is published this long after its validity ended. Default 2 hours.
     pub delay: Duration,
     /// Days keys and exports are kept. Default 14.
@@ -70,6 +76,7 @@ impl Default for PublicationSettings {
         Self {
             cadence: Duration::from_secs(3_600),
             min_batch: 1_000,
+            padding_jitter: 200,
             delay: Duration::from_secs(2 * 3_600),
             retention_days: 14,
             region: "VN".into(),
@@ -115,6 +122,14 @@ impl Exports {
         }
     }
 
+    /// Where the exports are, for messages.
+    fn location(&self) -> String {
+        match &self.local_dir {
+            Some(dir) => dir.display().to_string(),
+            None => format!("{}/{}", self.store, self.prefix),
+        }
+    }
+
     /// The names of every object under the prefix.
     async fn list(&self) -> Result<Vec<String>> {
         let metas: Vec<object_store::ObjectMeta> =
@@ -125,17 +140,25 @@ impl Exports {
             .collect())
     }
 
-    /// The names `index.txt` lists, in order.
-    pub async fn read_index(&self) -> Result<Vec<String>> {
+    /// The names `index.txt` lists, in order; `None` if there is no index.
+    pub async fn read_index(&self) -> Result<Option<Vec<String>>> {
         let Some(bytes) = self.get(INDEX_NAME).await? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        Ok(String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect())
+        parse_index(&bytes)
+            .map(Some)
+            .map_err(|e| ServerError::Publication(format!("{} in {}", e, self.location())))
+    }
+
+    /// The index, which must exist: publication has run before whenever this is called.
+    async fn existing_index(&self) -> Result<Vec<String>> {
+        self.read_index().await?.ok_or_else(|| {
+            ServerError::Publication(format!(
+                "{INDEX_NAME} disappeared from {}; restore it from a backup of the export storage. \
+                 Nothing was deleted.",
+                self.location()
+            ))
+        })
     }
 
     async fn write_index(&self, names: &[String]) -> Result<()> {
@@ -168,8 +191,10 @@ pub struct ReconcileReport {
     pub completed: u64,
     /// Interrupted batches the index did not list: their keys are pending again.
     pub rolled_back: u64,
-    /// Files no index entry pointed to, deleted.
+    /// Files of rolled-back or expiring batches, deleted.
     pub orphans_deleted: u64,
+    /// Files in the export storage that neither the index nor the database accounts for: left alone.
+    pub unknown_files: u64,
 }
 
 /// Makes exports; one run at a time.
@@ -197,37 +222,62 @@ impl Publisher {
         }
     }
 
-    /// Startup: reconciles interrupted batches, deletes files the index does not list (and staging files
-    /// of interrupted writes), and writes an empty index if there is none.
+    /// Startup: checks that the index and the database agree (or stops), writes an empty index on the very
+    /// first start, reconciles interrupted batches and retention, and removes staging files of
+    /// interrupted writes.
     pub async fn startup(&self) -> Result<ReconcileReport> {
         let _guard = self.lock.lock().await;
+        let batches = self.storage.batches()?;
+        let index = match self.exports.read_index().await? {
+            Some(index) => index,
+            None if batches.is_empty() && self.storage.counter(NEXT_BATCH)? == 0 => {
+                self.exports.write_index(&[]).await?;
+                Vec::new()
+            }
+            None => {
+                return Err(ServerError::Publication(format!(
+                    "{INDEX_NAME} is missing from {}, but the database records {} exports (the newest {}); \
+                     restore {INDEX_NAME} and the export files from a backup of the export storage, or \
+                     point --exports at where they are. Nothing was deleted.",
+                    self.exports.location(),
+                    batches.len(),
+                    batches.last().map_or("", |b| b.name.as_str())
+                )))
+            }
+        };
+        let files: HashSet<String> = self.exports.list().await?.into_iter().collect();
+        check_agreement(&index, &batches, &files, &self.exports.location())?;
         let mut report = self.reconcile().await?;
-        let index = self.exports.read_index().await?;
-        let listed: HashSet<&String> = index.iter().collect();
-        // Published batches the index no longer lists were on their way out (retention): finish that.
-        for batch in self.storage.batches()? {
-            if batch.state == BatchState::Published && !listed.contains(&batch.name) {
-                self.exports.delete(&batch.name).await?;
-                self.storage.batches.remove(batch.seq.to_be_bytes())?;
-            }
-        }
-        for name in self.exports.list().await? {
-            if name != INDEX_NAME && !listed.contains(&name) {
-                self.exports.delete(&name).await?;
-                report.orphans_deleted += 1;
-            }
-        }
+        report.orphans_deleted += self.finish_expiring().await?;
         if let Some(dir) = &self.exports.local_dir {
             remove_staging_files(dir);
         }
-        if self.exports.get(INDEX_NAME).await?.is_none() {
-            self.exports.write_index(&[]).await?;
+        let known: HashSet<String> = self
+            .storage
+            .batches()?
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
+        let unknown: Vec<String> = self
+            .exports
+            .list()
+            .await?
+            .into_iter()
+            .filter(|name| name != INDEX_NAME && !known.contains(name))
+            .collect();
+        if !unknown.is_empty() {
+            tracing::warn!(
+                files = unknown.len(),
+                "the export storage holds files this server did not write; they were left alone"
+            );
         }
+        report.unknown_files = unknown.len() as u64;
         self.storage.flush().await?;
         Ok(report)
     }
 
-    /// Finishes or rolls back every batch left `writing`.
+    /// Finishes or rolls back every batch left `writing`: published if the index lists it, else its
+    /// file (which only this batch can have written) is deleted and its keys wait again.
     async fn reconcile(&self) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
         let writing: Vec<BatchRecord> = self
@@ -239,7 +289,7 @@ impl Publisher {
         if writing.is_empty() {
             return Ok(report);
         }
-        let index = self.exports.read_index().await?;
+        let index = self.exports.existing_index().await?;
         for batch in writing {
             if index.contains(&batch.name) {
                 self.mark_published(&batch)?;
@@ -248,6 +298,7 @@ impl Publisher {
                 self.exports.delete(&batch.name).await?;
                 self.roll_back(&batch)?;
                 report.rolled_back += 1;
+                report.orphans_deleted += 1;
             }
         }
         self.storage.flush().await?;
@@ -257,6 +308,34 @@ impl Publisher {
             "reconciled interrupted publications"
         );
         Ok(report)
+    }
+
+    /// Finishes retention of the batches marked `expiring`: the index without them, then their files,
+    /// then their records. Returns how many files went.
+    async fn finish_expiring(&self) -> Result<u64> {
+        let batches = self.storage.batches()?;
+        let expiring: Vec<&BatchRecord> = batches
+            .iter()
+            .filter(|b| b.state == BatchState::Expiring)
+            .collect();
+        if expiring.is_empty() {
+            return Ok(0);
+        }
+        let index = self.exports.existing_index().await?;
+        let leaving: HashSet<&str> = expiring.iter().map(|b| b.name.as_str()).collect();
+        if index.iter().any(|name| leaving.contains(name.as_str())) {
+            let kept: Vec<String> = index
+                .into_iter()
+                .filter(|name| !leaving.contains(name.as_str()))
+                .collect();
+            self.exports.write_index(&kept).await?;
+        }
+        for batch in &expiring {
+            self.exports.delete(&batch.name).await?;
+            self.storage.batches.remove(batch.seq.to_be_bytes())?;
+        }
+        self.storage.flush().await?;
+        Ok(expiring.len() as u64)
     }
 
     fn mark_published(&self, batch: &BatchRecord) -> Result<()> {
@@ -297,6 +376,8 @@ impl Publisher {
         let _guard = self.lock.lock().await;
         self.reconcile().await?;
         let mut report = PublicationReport::default();
+        // A retention that failed half-way (the export storage was unreachable) is finished first.
+        report.exports_expired += self.finish_expiring().await?;
         loop {
             let due = self.due_keys(now_ms)?;
             if due.is_empty() {
@@ -332,6 +413,21 @@ impl Publisher {
         Ok(due)
     }
 
+    /// The shapes fake keys are drawn from: every stored key that could be published at `now_ms`
+    /// (ended at least the delay ago, within retention), published or not.
+    fn padding_pool(&self, now_ms: u64) -> Result<Vec<KeyShape>> {
+        let delay_ms = self.settings.delay.as_millis() as u64;
+        let oldest_ms = self.retention_cutoff_ms(now_ms);
+        let mut pool = Vec::new();
+        for value in self.storage.keys.iter().values() {
+            let key: StoredKey = decode(&value?)?;
+            if key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms {
+                pool.push(KeyShape::from(&key));
+            }
+        }
+        Ok(pool)
+    }
+
     fn retention_cutoff_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(u64::from(self.settings.retention_days) * 86_400_000)
     }
@@ -342,7 +438,13 @@ impl Publisher {
         now_ms: u64,
     ) -> Result<(String, u64, u64)> {
         let seq = self.storage.counter(NEXT_BATCH)? + 1;
-        let keys = padded_export_keys(&due, self.settings.min_batch)?;
+        let pool = self.padding_pool(now_ms)?;
+        let keys = padded_export_keys(
+            &due,
+            &pool,
+            self.settings.min_batch,
+            self.settings.padding_jitter,
+        )?;
         let real = due.len() as u64;
         let total = keys.len() as u64;
         let start_s = due
@@ -430,19 +532,27 @@ impl Publisher {
 
     async fn retention(&self, now_ms: u64, report: &mut PublicationReport) -> Result<()> {
         let cutoff = self.retention_cutoff_ms(now_ms);
-        let batches = self.storage.batches()?;
-        let (old, kept): (Vec<BatchRecord>, Vec<BatchRecord>) = batches
+        let old: Vec<BatchRecord> = self
+            .storage
+            .batches()?
             .into_iter()
-            .filter(|b| b.state == BatchState::Published)
-            .partition(|b| b.created_ms < cutoff);
+            .filter(|b| b.state == BatchState::Published && b.created_ms < cutoff)
+            .collect();
         if !old.is_empty() {
-            let names: Vec<String> = kept.into_iter().map(|b| b.name).collect();
-            self.exports.write_index(&names).await?;
-            for batch in &old {
-                self.exports.delete(&batch.name).await?;
-                self.storage.batches.remove(batch.seq.to_be_bytes())?;
-            }
-            report.exports_expired += old.len() as u64;
+            // Recorded first, so that a crash in what follows leaves batches startup knows to remove.
+            let result = self.storage.batches.transaction(|batches| {
+                for batch in &old {
+                    let expiring = BatchRecord {
+                        state: BatchState::Expiring,
+                        ..batch.clone()
+                    };
+                    batches.insert(&batch.seq.to_be_bytes(), encode(&expiring))?;
+                }
+                Ok::<_, ConflictableTransactionError<ServerError>>(())
+            });
+            transaction_result(result)?;
+            self.storage.flush().await?;
+            report.exports_expired += self.finish_expiring().await?;
         }
         let writing: HashSet<u64> = self
             .storage
@@ -464,43 +574,6 @@ impl Publisher {
         self.storage.flush().await?;
         Ok(())
     }
-}
-
-/// The due keys as export keys plus random ones up to `min_batch`, sorted by key bytes.
-fn padded_export_keys(due: &[([u8; 16], StoredKey)], min_batch: usize) -> Result<Vec<ExportKey>> {
-    let rng = SystemRandom::new();
-    let random = |buf: &mut [u8]| {
-        rng.fill(buf)
-            .map_err(|_| ServerError::Core(openzone_core::Error::Random))
-    };
-    let export_key = |tek: [u8; 16], k: &StoredKey| -> Result<ExportKey> {
-        Ok(ExportKey {
-            key: ExposureKey::new(
-                TemporaryExposureKey::from_bytes(tek),
-                k.rolling_start_interval,
-                k.rolling_period,
-            )?,
-            transmission_risk_level: Some(k.transmission_risk_level),
-            report_type: ReportType::from_i32(k.report_type),
-            days_since_onset: k.days_since_onset,
-        })
-    };
-    let mut keys = due
-        .iter()
-        .map(|(tek, k)| export_key(*tek, k))
-        .collect::<Result<Vec<_>>>()?;
-    // Fake keys copy the metadata of a random real key: their intervals, levels and report types have
-    // the same distribution as the real ones.
-    while keys.len() < min_batch && !due.is_empty() {
-        let mut tek = [0u8; 16];
-        random(&mut tek)?;
-        let mut pick = [0u8; 4];
-        random(&mut pick)?;
-        let (_, model) = &due[u32::from_le_bytes(pick) as usize % due.len()];
-        keys.push(export_key(tek, model)?);
-    }
-    keys.sort_by(|a, b| a.key.tek.as_bytes().cmp(b.key.tek.as_bytes()));
-    Ok(keys)
 }
 
 /// A crash test hook: built with the `failpoints` feature, the process aborts here (as abruptly as a
@@ -528,14 +601,6 @@ fn remove_staging_files(dir: &std::path::Path) {
     }
 }
 
-fn transaction_result<T>(result: Result<T, TransactionError<ServerError>>) -> Result<T> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(TransactionError::Abort(e)) => Err(e),
-        Err(TransactionError::Storage(e)) => Err(e.into()),
-    }
-}
-
 /// Keys waiting for publication, for the officer page.
 pub(crate) fn pending_keys(storage: &Storage) -> Result<u64> {
     let mut n = 0;
@@ -546,4 +611,145 @@ pub(crate) fn pending_keys(storage: &Storage) -> Result<u64> {
         }
     }
     Ok(n)
+}
+
+/// Checks that the index and the database tell the same story before anything is changed: every name
+/// the index lists is a batch the database knows and a file that exists; every batch the database
+/// records as published is listed. Anything else means one of them was replaced or lost, which only a
+/// person can sort out.
+fn check_agreement(
+    index: &[String],
+    batches: &[BatchRecord],
+    files: &HashSet<String>,
+    location: &str,
+) -> Result<()> {
+    let known: std::collections::HashMap<&str, BatchState> =
+        batches.iter().map(|b| (b.name.as_str(), b.state)).collect();
+    let listed: HashSet<&str> = index.iter().map(String::as_str).collect();
+    let nothing = "Nothing was deleted.";
+    for name in index {
+        if !known.contains_key(name.as_str()) {
+            return Err(ServerError::Publication(format!(
+                "{INDEX_NAME} in {location} lists {name}, which this server's database does not know: the \
+                 export storage belongs to another database, or the database was restored from an older \
+                 backup. Point --exports at this server's exports or restore the matching database. {nothing}"
+            )));
+        }
+        if !files.contains(name) {
+            return Err(ServerError::Publication(format!(
+                "{INDEX_NAME} in {location} lists {name}, but that file is missing; restore it from a \
+                 backup of the export storage. {nothing}"
+            )));
+        }
+    }
+    if let Some(unlisted) = batches
+        .iter()
+        .find(|b| b.state == BatchState::Published && !listed.contains(b.name.as_str()))
+    {
+        return Err(ServerError::Publication(format!(
+            "{INDEX_NAME} in {location} does not list {}, which the database records as published: the \
+             index was replaced by an older copy. Restore the latest {INDEX_NAME} from a backup. {nothing}",
+            unlisted.name
+        )));
+    }
+    Ok(())
+}
+
+/// Parses an export index: one export name per line (`<10 digits>-<16 hex>.zip`), blank lines ignored.
+/// Anything else is an error: an index this server did not write.
+pub fn parse_index(bytes: &[u8]) -> Result<Vec<String>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ServerError::Publication(format!("{INDEX_NAME} is not UTF-8 text")))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            if is_export_name(line) {
+                Ok(line.to_owned())
+            } else {
+                Err(ServerError::Publication(format!(
+                    "{INDEX_NAME} lists {:?}, which is not an export name",
+                    line.chars().take(80).collect::<String>()
+                )))
+            }
+        })
+        .collect()
+}
+
+/// Export names: `<10 digits>-<16 lowercase hex>.zip`.
+pub(crate) fn is_export_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".zip") else {
+        return false;
+    };
+    let Some((seq, hash)) = stem.split_once('-') else {
+        return false;
+    };
+    seq.len() == 10
+        && seq.bytes().all(|b| b.is_ascii_digit())
+        && hash.len() == 16
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_are_parsed_strictly() {
+        assert_eq!(parse_index(b"").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_index(b"0000000001-0123456789abcdef.zip\n\n0000000002-0123456789abcdef.zip\n")
+                .unwrap(),
+            [
+                "0000000001-0123456789abcdef.zip",
+                "0000000002-0123456789abcdef.zip"
+            ]
+        );
+        for bad in [
+            &b"../db\n"[..],
+            b"index.txt\n",
+            b"0000000001-0123456789abcdeg.zip",
+            b"000000001-0123456789abcdef.zip",
+            b"0000000001-0123456789ABCDEF.zip",
+            b"\xff\xfe",
+            b"0000000001-0123456789abcdef.zip.tmp",
+        ] {
+            assert!(
+                parse_index(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    fn batch(seq: u64, state: BatchState) -> BatchRecord {
+        BatchRecord {
+            seq,
+            name: format!("{seq:010}-0123456789abcdef.zip"),
+            state,
+            created_ms: 0,
+            real_keys: 1,
+            total_keys: 10,
+        }
+    }
+
+    #[test]
+    fn the_index_and_the_database_must_agree() {
+        let batches = [
+            batch(1, BatchState::Published),
+            batch(2, BatchState::Writing),
+        ];
+        let names: Vec<String> = batches.iter().map(|b| b.name.clone()).collect();
+        let files: HashSet<String> = names.iter().cloned().collect();
+        check_agreement(&names[..1], &batches, &files, "x").unwrap();
+        check_agreement(&names, &batches, &files, "x").unwrap();
+        // A published batch left out, a name nobody knows, a listed file that is gone.
+        assert!(check_agreement(&[], &batches, &files, "x").is_err());
+        let stranger = vec![
+            names[0].clone(),
+            "0000000009-0123456789abcdef.zip".to_owned(),
+        ];
+        assert!(check_agreement(&stranger, &batches, &files, "x").is_err());
+        assert!(check_agreement(&names[..1], &batches, &HashSet::new(), "x").is_err());
+    }
 }

@@ -1,22 +1,28 @@
 //! `POST /v1/publish`: a phone's sealed positive report.
 //!
-//! The body opens with the server's sealing key (`openzone_core::keyserver::seal`) into an
-//! [`UploadPayload`]. The keys are checked first (count, format, age, duplicates), then, under the rate
-//! limit of failed code attempts, one sled transaction checks the code, stores the keys and marks the code
-//! used: a code is consumed exactly when its keys are stored. The database is flushed before the phone is
-//! told, so an accepted upload survives a crash.
+//! The body opens with one of the server's sealing keys into an upload (`openzone_core::keyserver::wire`):
+//! chaff is answered by `api.rs` and dropped; a real report's keys are checked first (count, format, age,
+//! duplicates, at most three per start interval), then, under the rate limit of failed code attempts,
+//! one sled transaction checks the code, stores the keys and marks the code used: a code is consumed
+//! exactly when its keys are stored. The database is flushed before the phone is told, so an accepted
+//! upload survives a crash.
+//!
+//! A key still valid on the day of the report (same-day release ends it at the report's interval) is
+//! stored as covering its whole UTC day: it is published only after that day (plus the delay), and its
+//! length does not tell when the report was made. The RPIs it adds were never broadcast (the phone
+//! rotated to a fresh key), so they match nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::{
     PublishResponse, UploadKey, UploadPayload, KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD,
 };
 use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, EK_ROLLING_PERIOD};
-use ring::digest::{Context, SHA256};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
+use crate::codes::code_hmac;
 use crate::error::{Result, ServerError};
 use crate::storage::{
     add_to_counter, decode, encode, CodeRecord, Storage, StoredKey, TestType, CODES_USED,
@@ -24,6 +30,11 @@ use crate::storage::{
 
 /// Days since onset a phone may state for a key.
 const MAX_DAYS_SINCE_ONSET: i32 = 14;
+
+/// Keys of one upload that may share a rolling start interval: a phone whose user reset its keys has
+/// several for a day. Google's exposure-notifications-server allows 3
+/// (`MAX_SAME_START_INTERVAL_KEYS`, default 3, `internal/publish/config.go`).
+pub const MAX_KEYS_PER_START: usize = 3;
 
 /// A key that passed the checks, with what the phone said about it.
 #[derive(Debug, Clone)]
@@ -34,7 +45,8 @@ pub(crate) struct ValidKey {
 
 /// Checks the keys of an upload against the clock `now_ms`: 1 to 15 keys, each a 16-byte TEK with a
 /// period of 1 to 144, whose validity has ended (the current interval may be its last, for same-day
-/// release) and ended less than 14 days ago, none twice.
+/// release) and ended less than 14 days ago, none twice, at most [`MAX_KEYS_PER_START`] with the same
+/// start, days since onset within ±14.
 pub(crate) fn validate_keys(keys: &[UploadKey], now_ms: u64) -> Result<Vec<ValidKey>> {
     if keys.is_empty() {
         return Err(ServerError::NoKeys);
@@ -47,39 +59,45 @@ pub(crate) fn validate_keys(keys: &[UploadKey], now_ms: u64) -> Result<Vec<Valid
     }
     let current = en_interval_number(now_ms / 1000);
     let mut seen = HashSet::new();
+    let mut per_start: HashMap<u32, usize> = HashMap::new();
     keys.iter()
         .enumerate()
         .map(|(index, k)| {
-            let key = k.exposure_key().map_err(|e| ServerError::InvalidKey {
-                index,
-                reason: e.to_string(),
-            })?;
+            let invalid = |reason: String| ServerError::InvalidKey { index, reason };
+            let key = k.exposure_key().map_err(|e| invalid(e.to_string()))?;
             let end_interval = key.end_interval();
-            if end_interval > current + 1 {
+            if end_interval > current.saturating_add(1) {
                 return Err(ServerError::KeyInFuture {
                     index,
                     end_interval,
                     current_interval: current,
                 });
             }
-            if end_interval + KEY_RETENTION_DAYS * EK_ROLLING_PERIOD <= current {
+            if u64::from(end_interval) + u64::from(KEY_RETENTION_DAYS * EK_ROLLING_PERIOD)
+                <= u64::from(current)
+            {
                 return Err(ServerError::KeyTooOld {
                     index,
                     days: KEY_RETENTION_DAYS,
                 });
             }
             if let Some(d) = k.days_since_onset {
-                if d.abs() > MAX_DAYS_SINCE_ONSET {
-                    return Err(ServerError::InvalidKey {
-                        index,
-                        reason: format!(
-                            "{d} days since onset is outside -{MAX_DAYS_SINCE_ONSET} to {MAX_DAYS_SINCE_ONSET}"
-                        ),
-                    });
+                if !(-MAX_DAYS_SINCE_ONSET..=MAX_DAYS_SINCE_ONSET).contains(&d) {
+                    return Err(invalid(format!(
+                        "{d} days since onset is outside -{MAX_DAYS_SINCE_ONSET} to {MAX_DAYS_SINCE_ONSET}"
+                    )));
                 }
             }
             if !seen.insert(*key.tek.as_bytes()) {
                 return Err(ServerError::DuplicateKey { index });
+            }
+            let sharing = per_start.entry(key.rolling_start_interval).or_default();
+            *sharing += 1;
+            if *sharing > MAX_KEYS_PER_START {
+                return Err(invalid(format!(
+                    "more than {MAX_KEYS_PER_START} keys start at interval {}",
+                    key.rolling_start_interval
+                )));
             }
             Ok(ValidKey {
                 key,
@@ -118,38 +136,45 @@ pub fn report_type(test_type: TestType) -> ReportType {
 }
 
 /// What the export says about one key of an upload confirmed by `code`.
-pub(crate) fn stored_key(code: &CodeRecord, key: &ValidKey, now_ms: u64) -> StoredKey {
-    let key_day = (key.key.rolling_start_interval / EK_ROLLING_PERIOD) as i32;
+pub(crate) fn stored_key(code: &CodeRecord, key: &ValidKey) -> StoredKey {
+    let start = key.key.rolling_start_interval;
+    let key_day = start / EK_ROLLING_PERIOD;
     let days_since_onset = code
         .onset_day
-        .map(|onset| key_day - onset as i32)
+        .map(|onset| i64::from(key_day) - i64::from(onset))
+        .and_then(|d| i32::try_from(d).ok())
         .or(key.phone_days_since_onset);
     // Without any onset, the day the officer confirmed the case stands in for it (as for an
     // asymptomatic case, whose infectious window is counted from the test).
-    let issue_day = (code.issued_ms / 86_400_000) as i32;
-    let level = transmission_risk_level(days_since_onset.unwrap_or(key_day - issue_day));
+    let issue_day = code.issued_ms / 86_400_000;
+    let from_issue = i32::try_from(i64::from(key_day) - issue_day as i64).unwrap_or(i32::MIN);
+    let level = transmission_risk_level(days_since_onset.unwrap_or(from_issue));
+    // A key cut short on its day (same-day release) covers the rest of the day once published (unless
+    // that day ends past the last interval a key can have, which no clock reaches).
+    let day_end = (u64::from(key_day) + 1) * u64::from(EK_ROLLING_PERIOD);
+    let rolling_period =
+        if u64::from(key.key.end_interval()) < day_end && day_end <= u64::from(u32::MAX) {
+            (day_end - u64::from(start)) as u32
+        } else {
+            key.key.rolling_period
+        };
     StoredKey {
-        rolling_start_interval: key.key.rolling_start_interval,
-        rolling_period: key.key.rolling_period,
+        rolling_start_interval: start,
+        rolling_period,
         report_type: report_type(code.test_type).as_i32(),
         days_since_onset,
         transmission_risk_level: level,
-        received_ms: now_ms,
         batch: None,
     }
 }
 
-/// SHA-256 over the sorted keys: recognises a retried upload of the same keys.
-pub(crate) fn upload_digest(keys: &[ValidKey]) -> String {
-    let mut sorted: Vec<&ValidKey> = keys.iter().collect();
-    sorted.sort_by_key(|k| *k.key.tek.as_bytes());
-    let mut ctx = Context::new(&SHA256);
-    for k in sorted {
-        ctx.update(k.key.tek.as_bytes());
-        ctx.update(&k.key.rolling_start_interval.to_be_bytes());
-        ctx.update(&k.key.rolling_period.to_be_bytes());
-    }
-    hex::encode(ctx.finish().as_ref())
+/// The tag that recognises a retry: SHA-256 over the sealed body's header (version byte, ephemeral public
+/// key, nonce), random for every upload and unrelated to the keys inside.
+pub(crate) fn retry_tag(sealed_body: &[u8]) -> String {
+    let header = &sealed_body[..sealed_body
+        .len()
+        .min(openzone_core::keyserver::seal::HEADER_LEN)];
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, header).as_ref())
 }
 
 enum Abort {
@@ -157,49 +182,58 @@ enum Abort {
     Repeat,
 }
 
-/// Consumes `code` and stores `keys` in one transaction, then flushes.
+/// What one upload brings to [`store_upload`].
+pub(crate) struct Upload<'a> {
+    pub payload: &'a UploadPayload,
+    pub keys: &'a [ValidKey],
+    /// [`retry_tag`] of the sealed body.
+    pub retry_tag: String,
+}
+
+/// In one transaction: recognises a retry of an accepted upload; refuses keys stored before (without
+/// looking at the code, so the answer tells nothing about it); checks the code; stores the keys and
+/// uses the code. Then flushes.
 pub(crate) async fn store_upload(
     storage: &Storage,
-    payload: &UploadPayload,
-    keys: &[ValidKey],
+    code_key: &ring::hmac::Key,
+    upload: Upload<'_>,
     now_ms: u64,
 ) -> Result<PublishResponse> {
-    let code = payload.code.as_bytes();
-    let digest = upload_digest(keys);
+    let code = code_hmac(code_key, &upload.payload.code);
+    let keys = upload.keys;
     let result =
         (&storage.codes, &storage.keys, &storage.meta).transaction(|(codes, stored, meta)| {
             let abort = |a| Err(ConflictableTransactionError::Abort(a));
-            let Some(value) = codes.get(code)? else {
-                return abort(Abort::Refused(ServerError::CodeUnknown));
-            };
-            let mut record: CodeRecord = match decode(&value) {
+            let record: Option<CodeRecord> = match codes.get(code)?.map(|v| decode(&v)).transpose()
+            {
                 Ok(record) => record,
                 Err(e) => return abort(Abort::Refused(e)),
             };
-            if record.used_ms.is_some() {
-                return if record.upload_digest.as_deref() == Some(digest.as_str()) {
-                    abort(Abort::Repeat)
-                } else {
-                    abort(Abort::Refused(ServerError::CodeUsed))
-                };
-            }
-            if now_ms >= record.expires_ms {
-                return abort(Abort::Refused(ServerError::CodeExpired));
+            if record.as_ref().is_some_and(|r| {
+                r.used && r.retry_tag.as_deref() == Some(upload.retry_tag.as_str())
+            }) {
+                return abort(Abort::Repeat);
             }
             for (index, key) in keys.iter().enumerate() {
                 if stored.get(key.key.tek.as_bytes())?.is_some() {
                     return abort(Abort::Refused(ServerError::KeyAlreadyUploaded { index }));
                 }
             }
-            for key in keys {
-                stored.insert(
-                    key.key.tek.as_bytes(),
-                    encode(&stored_key(&record, key, now_ms)),
-                )?;
+            let Some(mut record) = record else {
+                return abort(Abort::Refused(ServerError::CodeUnknown));
+            };
+            if record.used {
+                return abort(Abort::Refused(ServerError::CodeUsed));
             }
-            record.used_ms = Some(now_ms);
-            record.upload_digest = Some(digest.clone());
-            codes.insert(code, encode(&record))?;
+            if now_ms >= record.expires_ms {
+                return abort(Abort::Refused(ServerError::CodeExpired));
+            }
+            for key in keys {
+                stored.insert(key.key.tek.as_bytes(), encode(&stored_key(&record, key)))?;
+            }
+            record.used = true;
+            record.retry_tag = Some(upload.retry_tag.clone());
+            codes.insert(&code, encode(&record))?;
             add_to_counter(meta, CODES_USED, 1)?;
             Ok(())
         });
@@ -224,6 +258,7 @@ pub(crate) async fn store_upload(
 mod tests {
     use super::*;
     use openzone_core::protocol::en_v1::TemporaryExposureKey;
+    use proptest::prelude::*;
 
     /// 2026-11-20 12:00 UTC.
     const NOW_MS: u64 = 20_777 * 86_400_000 + 12 * 3_600_000;
@@ -319,6 +354,91 @@ mod tests {
     }
 
     #[test]
+    fn at_most_three_keys_share_a_start() {
+        let same = |byte| key(byte, CURRENT - 300, 1);
+        assert_eq!(check(&[same(1), same(2), same(3)]).unwrap().len(), 3);
+        let err = check(&[same(1), same(2), same(3), same(4)]).unwrap_err();
+        assert!(
+            matches!(err, ServerError::InvalidKey { index: 3, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_key_cut_short_on_its_day_covers_the_whole_day_once_stored() {
+        let code = CodeRecord {
+            test_type: TestType::Confirmed,
+            onset_day: None,
+            issued_ms: NOW_MS,
+            expires_ms: NOW_MS + 1,
+            used: false,
+            retry_tag: None,
+        };
+        let valid = |start, period| ValidKey {
+            key: ExposureKey::new(TemporaryExposureKey::from_bytes([1; 16]), start, period)
+                .unwrap(),
+            phone_days_since_onset: None,
+        };
+        // Ended at the report (12:10): stored as the whole day.
+        let today = stored_key(&code, &valid(20_777 * 144, 73));
+        assert_eq!(
+            (today.rolling_start_interval, today.rolling_period),
+            (20_777 * 144, 144)
+        );
+        assert_eq!(today.end_ms(), 20_778 * 86_400_000);
+        // A fresh key started mid-day keeps its start and ends with its day.
+        let fresh = stored_key(&code, &valid(20_776 * 144 + 80, 10));
+        assert_eq!(
+            (fresh.rolling_start_interval, fresh.rolling_period),
+            (20_776 * 144 + 80, 64)
+        );
+        // Whole days and keys reaching past midnight stay as they are.
+        assert_eq!(
+            stored_key(&code, &valid(20_776 * 144, 144)).rolling_period,
+            144
+        );
+        assert_eq!(
+            stored_key(&code, &valid(20_776 * 144 + 100, 144)).rolling_period,
+            144
+        );
+    }
+
+    #[test]
+    fn retry_tags_come_from_the_sealed_header_only() {
+        let body = vec![7u8; 200];
+        let mut other_inside = body.clone();
+        other_inside[150] = 8;
+        assert_eq!(retry_tag(&body), retry_tag(&other_inside));
+        let mut other_header = body.clone();
+        other_header[5] = 8;
+        assert_ne!(retry_tag(&body), retry_tag(&other_header));
+        assert_eq!(retry_tag(&[]).len(), 64);
+    }
+
+    proptest! {
+        /// Whatever the integers, validation answers (never panics) and accepts exactly what is in
+        /// range.
+        #[test]
+        fn key_validation_at_integer_extremes(
+            start in prop_oneof![Just(0u32), Just(u32::MAX), Just(u32::MAX - 144), Just(CURRENT), Just(CURRENT + 1), Just(CURRENT - 14 * 144), any::<u32>()],
+            period in prop_oneof![Just(0u32), Just(1u32), Just(144u32), Just(145u32), Just(u32::MAX), any::<u32>()],
+            days in prop_oneof![Just(None), Just(Some(i32::MIN)), Just(Some(i32::MAX)), Just(Some(-14)), Just(Some(14)), Just(Some(15)), Just(Some(-15)), any::<Option<i32>>()],
+            now_ms in prop_oneof![Just(NOW_MS), Just(0u64), Just(u64::MAX), any::<u64>()],
+        ) {
+            let upload = UploadKey { days_since_onset: days, ..key(1, start, period) };
+            let result = validate_keys(&[upload], now_ms);
+            let current = en_interval_number(now_ms / 1000);
+            let end = u64::from(start) + u64::from(period);
+            let in_range = (1..=144).contains(&period)
+                && end <= u64::from(u32::MAX)
+                && end <= u64::from(current) + 1
+                && end + u64::from(KEY_RETENTION_DAYS * 144) > u64::from(current)
+                && days.is_none_or(|d| (-14..=14).contains(&d));
+            prop_assert_eq!(result.is_ok(), in_range, "{:?}", result.err());
+        }
+    }
+
+    #[test]
     fn transmission_risk_follows_the_cwa_vector() {
         // The first row of the vector (onset today): today, yesterday, ... 14 days ago.
         let onset_today = [8, 8, 7, 6, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1];
@@ -339,15 +459,15 @@ mod tests {
             onset_day: Some(20_775),
             issued_ms: NOW_MS,
             expires_ms: NOW_MS + 1,
-            used_ms: None,
-            upload_digest: None,
+            used: false,
+            retry_tag: None,
         };
         let valid = ValidKey {
             key: ExposureKey::new(TemporaryExposureKey::from_bytes([1; 16]), 20_774 * 144, 144)
                 .unwrap(),
             phone_days_since_onset: Some(5),
         };
-        let stored = stored_key(&code, &valid, NOW_MS);
+        let stored = stored_key(&code, &valid);
         assert_eq!(stored.days_since_onset, Some(-1));
         assert_eq!(stored.transmission_risk_level, 8);
         assert_eq!(stored.report_type, 2);
@@ -357,7 +477,7 @@ mod tests {
             test_type: TestType::Confirmed,
             ..code
         };
-        let stored = stored_key(&no_onset, &valid, NOW_MS);
+        let stored = stored_key(&no_onset, &valid);
         assert_eq!(
             (stored.days_since_onset, stored.transmission_risk_level),
             (Some(5), 2)
@@ -367,7 +487,7 @@ mod tests {
             phone_days_since_onset: None,
             ..valid
         };
-        let stored = stored_key(&no_onset, &silent, NOW_MS);
+        let stored = stored_key(&no_onset, &silent);
         assert_eq!(
             (stored.days_since_onset, stored.transmission_risk_level),
             (None, 6)

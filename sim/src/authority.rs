@@ -34,7 +34,8 @@ pub(crate) enum Authority {
 pub(crate) struct KeyServer {
     server: openzone_server::Server,
     url: String,
-    admin_token: String,
+    /// The simulated officer's session token.
+    officer_token: String,
     /// One client for every phone: the same server, and building a client is costly.
     client: KeyServerClient,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -93,7 +94,7 @@ impl Authority {
         match self {
             Self::KeyServer(k) => {
                 for phone in cases {
-                    let code = runtime.block_on(issue_code(&k.url, &k.admin_token, onset))?;
+                    let code = runtime.block_on(issue_code(&k.url, &k.officer_token, onset))?;
                     runtime.block_on(phone.report_positive(PositiveReport {
                         code,
                         onset_day: Some(onset),
@@ -227,9 +228,29 @@ impl KeyServer {
                 })
                 .await;
         });
+        // The school's health officer: an account, signed in for the reports.
+        let password: String = ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
+            .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
+            .expose()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        server
+            .accounts()
+            .add_officer(SIM_OFFICER, &password, u32::MAX)?;
+        let answer = runtime.block_on(admin_post(
+            &url,
+            "v1/admin/login",
+            None,
+            serde_json::json!({ "name": SIM_OFFICER, "password": password }),
+        ))?;
+        let officer_token = answer["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))?;
         let client = KeyServerClient::new(ClientConfig::new(&url))?;
         Ok(Self {
-            admin_token: server.admin_token().to_owned(),
+            officer_token,
             server,
             url,
             client,
@@ -238,23 +259,46 @@ impl KeyServer {
     }
 }
 
+/// The simulated health officer's account name.
+const SIM_OFFICER: &str = "school-nurse";
+
 /// The officer's side: a one-time code from the real server's admin API.
 async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, SimError> {
+    let body = admin_post(
+        url,
+        "v1/admin/codes",
+        Some(token),
+        serde_json::json!({
+            "test_type": "confirmed",
+            "onset": format_day(onset_day),
+        }),
+    )
+    .await?;
+    body["code"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SimError::Setup(format!("no code in the key server's answer: {body}")))
+}
+
+/// Posts JSON to the server's officer API (with a session token, if given); returns the JSON answer.
+async fn admin_post(
+    url: &str,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, SimError> {
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(openzone_core::keyserver::client::tls_config()?)
         .build()
         .map_err(|e| SimError::Setup(format!("no HTTP client: {e}")))?;
-    let response = client
-        .post(format!("{url}v1/admin/codes"))
-        .bearer_auth(token)
+    let mut request = client
+        .post(format!("{url}{path}"))
         .header("content-type", "application/json")
-        .body(
-            serde_json::json!({
-                "test_type": "confirmed",
-                "onset": format_day(onset_day),
-            })
-            .to_string(),
-        )
+        .body(body.to_string());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| SimError::Setup(format!("the key server did not answer: {e}")))?;
@@ -262,10 +306,6 @@ async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, Si
         .bytes()
         .await
         .map_err(|e| SimError::Setup(format!("the key server's answer was cut: {e}")))?;
-    let body: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| SimError::Setup(format!("the key server's answer is not JSON: {e}")))?;
-    body["code"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| SimError::Setup(format!("no code in the key server's answer: {body}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| SimError::Setup(format!("the key server's answer is not JSON: {e}")))
 }

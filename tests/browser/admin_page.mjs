@@ -1,10 +1,10 @@
 // The officer page in headless Chromium, as an officer uses it on a phone. Driven by
 // tests/tests/keyserver_admin_page.rs, which starts the server and checks what this prints.
 //
-//   node admin_page.mjs issue URL TOKEN ONSET [SCREENSHOT.png]
-//     signs in (after a wrong token), switches Vietnamese -> English, issues a "likely" code with the
+//   node admin_page.mjs issue URL NAME PASSWORD ONSET [SCREENSHOT.png]
+//     signs in (after a wrong password), switches Vietnamese -> English, issues a "likely" code with the
 //     onset date, checks the counter went up; prints {"code": "...", "codes_issued": N}
-//   node admin_page.mjs check URL TOKEN
+//   node admin_page.mjs check URL NAME PASSWORD
 //     signs in with a fresh profile and prints the counters
 //
 // Exits non-zero with a message on stderr when the page does not behave.
@@ -14,9 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [phase, url, token, onset, screenshot] = process.argv.slice(2);
-if (!phase || !url || !token) {
-  console.error('usage: node admin_page.mjs issue|check URL TOKEN [ONSET] [SCREENSHOT]');
+const [phase, url, name, password, onset, screenshot] = process.argv.slice(2);
+if (!phase || !url || !name || !password) {
+  console.error('usage: node admin_page.mjs issue|check URL NAME PASSWORD [ONSET] [SCREENSHOT]');
   process.exit(2);
 }
 
@@ -55,16 +55,24 @@ try {
   check((await page.getAttribute('html', 'lang')) === 'vi', 'the page is not in Vietnamese by default');
   check((await page.textContent('#sign-in')).includes('Đăng nhập'), 'no Vietnamese sign-in button');
 
-  // A wrong token is refused with a message, and no session starts.
-  await page.fill('#token', 'not-the-token');
+  // A wrong password is refused with a message, and no session starts.
+  await page.fill('#name', name);
+  await page.fill('#password', 'not-the-password');
   await page.click('#sign-in');
   await page.waitForSelector('#error');
-  check((await page.textContent('#error')).includes('không đúng'), 'no message for a wrong token');
-  check((await page.$('#issue')) === null, 'signed in with a wrong token');
+  check((await page.textContent('#error')).includes('không đúng'), 'no message for a wrong password');
+  check((await page.$('#issue')) === null, 'signed in with a wrong password');
 
-  await page.fill('#token', token);
+  await page.fill('#name', name);
+  await page.fill('#password', password);
   await page.click('#sign-in');
   await page.waitForSelector('#issue');
+  check((await page.textContent('#officer')).trim() === name, 'the page does not say who is signed in');
+  // The page's own style applies under its Content-Security-Policy.
+  const green = await page.evaluate(
+    () => getComputedStyle(document.querySelector('#issue')).backgroundColor,
+  );
+  check(green === 'rgb(11, 110, 79)', `the page's style was blocked (${green})`);
   const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
   check(fits, 'the page is wider than a phone screen');
 
@@ -92,7 +100,7 @@ try {
     console.log(JSON.stringify(await counters(page)));
     // Signing out ends the session.
     await page.click('#sign-out');
-    await page.waitForSelector('#token');
+    await page.waitForSelector('#password');
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use openzone_core::export::signing::VerificationKey;
 use openzone_core::export::{Export, ExportKey};
-use openzone_core::keyserver::wire::UploadKey;
+use openzone_core::keyserver::seal::{seal, SealingPublicKey};
+use openzone_core::keyserver::wire::{
+    ErrorBody, ServerConfigDoc, Upload, UploadKey, UploadPayload,
+};
 use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use openzone_core::time::Clock;
 use openzone_server::{Server, ServerConfig};
@@ -160,4 +163,134 @@ pub fn read_local_exports(dir: &Path, key: &VerificationKey) -> Vec<(String, Vec
             (name.to_owned(), keys)
         })
         .collect()
+}
+
+/// An HTTP client whose connections leave from `ip` (any 127.x.y.z works on Linux's loopback), so that
+/// the server sees a distinct peer address per simulated phone.
+pub fn http_from(ip: std::net::IpAddr) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .local_address(ip)
+        .build()
+        .expect("an HTTP client")
+}
+
+/// The officer account tests sign in with.
+pub const OFFICER: &str = "nurse";
+/// Its password.
+pub const OFFICER_PASSWORD: &str = "the nurse's test password";
+
+/// Signs in as the test officer (creating the account, with a quota no test reaches, the first time)
+/// through `POST /v1/admin/login`; returns the bearer token.
+pub async fn officer_token(running: &Running) -> String {
+    let accounts = running.server.accounts();
+    if !accounts
+        .officers()
+        .expect("the accounts are readable")
+        .iter()
+        .any(|o| o.name == OFFICER)
+    {
+        accounts
+            .add_officer(OFFICER, OFFICER_PASSWORD, u32::MAX)
+            .expect("the test officer is created");
+    }
+    sign_in(&http(), &running.url, OFFICER, OFFICER_PASSWORD)
+        .await
+        .expect("the test officer signs in")
+}
+
+/// Signs in through `POST /v1/admin/login`; returns the bearer token, or the status of a refusal (0 when
+/// the server did not answer).
+pub async fn sign_in(
+    client: &reqwest::Client,
+    url: &str,
+    name: &str,
+    password: &str,
+) -> Result<String, u16> {
+    let response = client
+        .post(format!("{url}v1/admin/login"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "name": name, "password": password }).to_string())
+        .send()
+        .await
+        .map_err(|_| 0u16)?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(|_| 0u16)?;
+    if status != 200 {
+        return Err(status);
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|_| 0u16)?;
+    answer["token"].as_str().map(str::to_owned).ok_or(0)
+}
+
+/// `payload` padded and sealed to `key`, as a phone uploads it.
+pub fn sealed(key: &SealingPublicKey, payload: &UploadPayload) -> Vec<u8> {
+    seal(key, &Upload::Real(payload.clone()).to_padded_plaintext()).expect("sealing works")
+}
+
+/// The upload sealing key the server at `url` announces in `/v1/config`.
+pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
+    let body = http()
+        .get(format!("{url}v1/config"))
+        .send()
+        .await
+        .expect("the configuration is answered")
+        .bytes()
+        .await
+        .expect("a body");
+    let doc: ServerConfigDoc = serde_json::from_slice(&body).expect("the configuration's JSON");
+    doc.upload_sealing_key
+        .public_key()
+        .expect("a valid sealing key")
+}
+
+/// Posts `body` to `/v1/publish` from `client`, with an `X-Forwarded-For` chain if given; returns the
+/// status and the error code (`"ok"` for an accepted upload).
+pub async fn post_upload(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    forwarded_for: Option<&str>,
+) -> (u16, String) {
+    let mut request = client.post(format!("{url}v1/publish")).body(body);
+    if let Some(chain) = forwarded_for {
+        request = request.header("x-forwarded-for", chain);
+    }
+    let response = request.send().await.expect("the upload is answered");
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("a body");
+    if status == 200 {
+        return (status, "ok".into());
+    }
+    let error: ErrorBody = serde_json::from_slice(&bytes).expect("an error body");
+    (status, error.error)
+}
+
+/// Seals an upload of `keys` under `code` to `key` and posts it; returns what [`post_upload`] does.
+pub async fn upload(
+    url: &str,
+    key: &SealingPublicKey,
+    code: &str,
+    keys: Vec<UploadKey>,
+) -> (u16, String) {
+    let payload = UploadPayload {
+        code: code.to_owned(),
+        keys,
+    };
+    post_upload(&http(), url, sealed(key, &payload), None).await
+}
+
+/// `GET url` with a bearer token, as JSON.
+pub async fn get_json(url: &str, bearer: &str) -> serde_json::Value {
+    let body = http()
+        .get(url)
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .expect("the request is answered")
+        .bytes()
+        .await
+        .expect("a body");
+    serde_json::from_slice(&body).expect("JSON")
 }

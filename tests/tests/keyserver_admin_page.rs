@@ -1,7 +1,8 @@
 //! The officer page in headless Chromium (Debian's `chromium`, driven by playwright-core from
-//! `tests/browser/admin_page.mjs`): an officer signs in on a phone-sized screen, switches language,
-//! issues a code; a phone uploads with it; the counters the officer sees go up. Fails, never skips, when
-//! node, playwright-core or chromium is missing: `scripts/setup` installs them.
+//! `tests/browser/admin_page.mjs`): an officer signs in with their name and password on a phone-sized
+//! screen, switches language, issues a code; a phone uploads with it; the counters the officer sees go
+//! up. Fails, never skips, when node, playwright-core or chromium is missing: `scripts/setup` installs
+//! them.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -62,34 +63,41 @@ fn run_page(args: &[&str]) -> serde_json::Value {
 async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     let data = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(data.path());
-    config.publication.delay = Duration::ZERO;
     config.publication.min_batch = 10;
     config.publication.cadence = Duration::from_secs(3_600);
     let running = start(config).await;
-    let token = running.server.admin_token().to_owned();
-    let yesterday = day_of_ms(SystemClock.now_ms()) - 1;
+    running
+        .server
+        .accounts()
+        .add_officer("lan", "lan's password on the page", 10)
+        .unwrap();
+    let (name, password) = ("lan".to_owned(), "lan's password on the page".to_owned());
+    // Symptoms began two days ago, on the day of the key the phone uploads: a key that ended more than
+    // the publication delay ago, at any hour.
+    let onset_day = day_of_ms(SystemClock.now_ms()) - 2;
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-page.png");
 
     let url = running.url.clone();
-    let onset = format_day(yesterday);
+    let onset = format_day(onset_day);
     let shot = screenshot.display().to_string();
     let issued = tokio::task::spawn_blocking({
-        let (url, token) = (url.clone(), token.clone());
-        move || run_page(&["issue", &url, &token, &onset, &shot])
+        let (url, name, password) = (url.clone(), name.clone(), password.clone());
+        move || run_page(&["issue", &url, &name, &password, &onset, &shot])
     })
     .await
     .unwrap();
     assert_eq!(issued["codes_issued"], 1);
     let code = issued["code"].as_str().unwrap().to_owned();
+    let code_for_audit = code.clone();
     assert!(screenshot.exists());
 
-    // A student's phone uploads yesterday's key with the code; the server publishes it.
+    // A student's phone uploads the key of the day of onset with the code; the server publishes it.
     let phone = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
     let sealing = phone.sealing_key().await.unwrap();
     let tek = random_tek();
     let payload = UploadPayload {
         code,
-        keys: vec![upload_key(tek, yesterday * 144, 144)],
+        keys: vec![upload_key(tek, onset_day * 144, 144)],
     };
     assert_eq!(
         phone
@@ -101,9 +109,10 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     );
     running.server.publish_now().await.unwrap();
 
-    let counters = tokio::task::spawn_blocking(move || run_page(&["check", &url, &token]))
-        .await
-        .unwrap();
+    let counters =
+        tokio::task::spawn_blocking(move || run_page(&["check", &url, &name, &password]))
+            .await
+            .unwrap();
     assert_eq!(counters["codes_issued"], 1);
     assert_eq!(counters["codes_used"], 1);
     assert_eq!(counters["keys_published"], 1);
@@ -122,5 +131,15 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     assert_eq!(key.report_type, ReportType::ConfirmedClinicalDiagnosis);
     assert_eq!(key.days_since_onset, Some(0));
     assert_eq!(key.transmission_risk_level, Some(8));
+    // Who issued that code is on record.
+    assert_eq!(
+        running
+            .server
+            .accounts()
+            .code_issuer(&code_for_audit)
+            .unwrap()
+            .as_deref(),
+        Some("lan")
+    );
     running.stop().await;
 }

@@ -19,7 +19,7 @@ use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, TemporaryE
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
-use openzone_tests::keyserver_fixture::{http, issue_code, random_tek, start};
+use openzone_tests::keyserver_fixture::{http, issue_code, officer_token, random_tek, start};
 use openzone_tests::lesson::lesson_sightings;
 use openzone_tests::phone::{open_phone, seed_own_keys, TestClock};
 
@@ -50,16 +50,16 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let data = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(data.path());
     config.publication.cadence = Duration::from_secs(1);
-    config.publication.delay = Duration::ZERO;
     config.publication.min_batch = 50;
     let running = start(config).await;
 
+    // They met two days ago: that key ended more than the 2-hour publication delay ago at any hour.
     let now = SystemClock.now_ms();
     let today = day_of_ms(now);
-    let yesterday = today - 1;
-    let reporter_key_yesterday = ExposureKey::new(
+    let met = today - 2;
+    let reporter_key_met = ExposureKey::new(
         TemporaryExposureKey::from_bytes(random_tek()),
-        yesterday * 144,
+        met * 144,
         144,
     )
     .unwrap();
@@ -70,7 +70,7 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     )
     .unwrap();
 
-    // The reporter's phone has its keys; the listener's phone heard the reporter yesterday in class; a
+    // The reporter's phone has its keys; the listener's phone heard the reporter in class; a
     // stranger heard nobody.
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let clock = TestClock::at(now);
@@ -78,27 +78,21 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let pinned = [running.server.verification_key()];
     seed_own_keys(
         dirs[0].path(),
-        &[reporter_key_yesterday.clone(), reporter_key_today.clone()],
+        &[reporter_key_met.clone(), reporter_key_today.clone()],
     );
     let reporter = phone(dirs[0].path(), &clock, &unpinned, &[]);
     // The listener pins the server's export key, as the app does.
     let listener = phone(dirs[1].path(), &clock, &unpinned, &pinned);
     listener
-        .record_sightings(&lesson_sightings(&reporter_key_yesterday, yesterday))
+        .record_sightings(&lesson_sightings(&reporter_key_met, met))
         .unwrap();
     listener.checkpoint().unwrap();
     let stranger = phone(dirs[2].path(), &clock, &unpinned, &pinned);
 
     // The officer issues a code; the reporter's phone reports with it.
     let client = http();
-    let code = issue_code(
-        &client,
-        &running.url,
-        running.server.admin_token(),
-        "confirmed",
-        None,
-    )
-    .await;
+    let token = officer_token(&running).await;
+    let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
     let outcome = reporter.report_positive(positive(&code)).await.unwrap();
     assert_eq!(outcome.keys_uploaded, 2);
     assert!(!outcome.response.repeated);
@@ -112,7 +106,8 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let again = stranger.report_positive(positive(&code)).await;
     assert!(matches!(again, Err(Error::NoKeysToReport)), "{again:?}");
 
-    // Within a few cadence ticks yesterday's key is published (today's waits until its last interval ends).
+    // Within a few cadence ticks the key of the day they met is published (today's waits for its day to
+    // end).
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (entries, _) = unpinned.fetch_index("v1/exports/index.txt").await.unwrap();
@@ -135,9 +130,9 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     assert!(report.keys_processed >= 50);
     assert!(report.bytes_downloaded > 0);
     assert_eq!(report.days.len(), 1);
-    assert_eq!(report.days[0].day, yesterday);
+    assert_eq!(report.days[0].day, met);
     assert!(report.days[0].at_risk, "{:?}", report.days[0]);
-    assert_eq!(report.newly_at_risk, [yesterday]);
+    assert_eq!(report.newly_at_risk, [met]);
 
     // A second sync downloads only the index and changes nothing.
     let second = listener.sync().await.unwrap();
@@ -181,7 +176,7 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     let stats: serde_json::Value = serde_json::from_slice(
         &client
             .get(format!("{}v1/admin/stats", running.url))
-            .bearer_auth(running.server.admin_token())
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()
@@ -309,24 +304,17 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     // Two exports on a real server, behind a front that can fail the second one's download.
     let data = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(data.path());
-    config.publication.delay = Duration::ZERO;
     config.publication.min_batch = 10;
     config.publication.cadence = Duration::from_secs(3_600);
     let running = start(config).await;
     let client = http();
+    let token = officer_token(&running).await;
     let uploader = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
     let sealing = uploader.sealing_key().await.unwrap();
     let today = day_of_ms(SystemClock.now_ms());
     let mut names = Vec::new();
     for _ in 0..2 {
-        let code = issue_code(
-            &client,
-            &running.url,
-            running.server.admin_token(),
-            "confirmed",
-            None,
-        )
-        .await;
+        let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
         let payload = openzone_core::keyserver::wire::UploadPayload {
             code,
             keys: vec![openzone_tests::keyserver_fixture::upload_key(

@@ -16,7 +16,9 @@ use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::keyserver::wire::{ServerConfigDoc, UploadPayload};
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
-use openzone_tests::keyserver_fixture::{http, random_tek, read_local_exports, upload_key};
+use openzone_tests::keyserver_fixture::{
+    http, random_tek, read_local_exports, sign_in, upload_key, OFFICER, OFFICER_PASSWORD,
+};
 
 const ROUNDS: usize = 24;
 
@@ -92,20 +94,20 @@ fn check_index(exports: &std::path::Path, key: &VerificationKey) -> HashMap<[u8;
     seen
 }
 
-/// Uploads keys with fresh codes until stopped; records the keys of every acknowledged upload.
-async fn uploader(
-    url: String,
-    token: String,
-    sealing: SealingPublicKey,
-    acked: Arc<Mutex<Vec<[u8; 16]>>>,
-) {
+/// Signs in, then uploads keys with fresh codes until stopped; records the keys of every acknowledged
+/// upload. A server killed meanwhile ends the uploader, not the test.
+async fn uploader(url: String, sealing: SealingPublicKey, acked: Arc<Mutex<Vec<[u8; 16]>>>) {
     let http = http();
+    let Ok(token) = sign_in(&http, &url, OFFICER, OFFICER_PASSWORD).await else {
+        return;
+    };
     let mut config = ClientConfig::new(&url);
     config.max_attempts = 1;
     let Ok(phone) = KeyServerClient::new(config) else {
         return;
     };
-    let yesterday = day_of_ms(SystemClock.now_ms()) - 1;
+    // Two days ago: ended more than the publication delay ago, at any hour.
+    let day = day_of_ms(SystemClock.now_ms()) - 2;
     loop {
         let Ok(code) = issue_code_quietly(http.clone(), url.clone(), token.clone()).await else {
             return;
@@ -115,7 +117,7 @@ async fn uploader(
             code,
             keys: teks
                 .iter()
-                .map(|t| upload_key(*t, yesterday * 144, 144))
+                .map(|t| upload_key(*t, day * 144, 144))
                 .collect(),
         };
         match phone.publish(&sealing, &payload).await {
@@ -175,10 +177,6 @@ fn sigkill_during_publication_loses_and_repeats_nothing() {
         for (total, n) in repaired.iter_mut().zip(server.reconciled) {
             *total += n;
         }
-        let token = std::fs::read_to_string(data.path().join("admin-token"))
-            .unwrap()
-            .trim()
-            .to_owned();
         let url = server.url.clone();
         // A server that will crash at a failpoint may do so before it answers anything (keys left
         // pending by the previous round are published at once): it gets no questions.
@@ -210,7 +208,7 @@ fn sigkill_during_publication_loses_and_repeats_nothing() {
         let key = verification.clone().unwrap();
         let sealing = sealing.unwrap();
         let tasks: Vec<_> = (0..3)
-            .map(|_| runtime.spawn(uploader(url.clone(), token.clone(), sealing, acked.clone())))
+            .map(|_| runtime.spawn(uploader(url.clone(), sealing, acked.clone())))
             .collect();
         if let Some(point) = failpoint {
             let deadline = Instant::now() + Duration::from_secs(30);

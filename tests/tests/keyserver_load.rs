@@ -15,7 +15,7 @@ use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::{RateLimits, ServerConfig};
 use openzone_tests::keyserver_fixture::{
-    http, issue_code, random_tek, read_local_exports, start, upload_key,
+    http, issue_code, officer_token, random_tek, read_local_exports, start, upload_key,
 };
 
 const VALID: usize = 1_500;
@@ -35,7 +35,6 @@ enum Kind {
 async fn thousands_of_concurrent_uploads_each_key_published_once() {
     let data = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new(data.path());
-    config.publication.delay = Duration::ZERO;
     config.publication.cadence = Duration::from_secs(3_600);
     config.rate_limits = RateLimits {
         per_client_burst: 1e9,
@@ -45,7 +44,7 @@ async fn thousands_of_concurrent_uploads_each_key_published_once() {
     };
     let running = start(config).await;
     let client = http();
-    let token = running.server.admin_token().to_owned();
+    let token = officer_token(&running).await;
     let codes: Vec<String> = futures::stream::iter(0..VALID)
         .map(|_| issue_code(&client, &running.url, &token, "confirmed", None))
         .buffer_unordered(64)
@@ -58,18 +57,19 @@ async fn thousands_of_concurrent_uploads_each_key_published_once() {
     config.request_timeout = Duration::from_secs(120);
     let phone = KeyServerClient::new(config).unwrap();
     let sealing = phone.sealing_key().await.unwrap();
+    // From two days ago back: ended more than the publication delay ago, at any hour.
     let today = day_of_ms(SystemClock.now_ms());
     let payload = |code: &str, n: usize| UploadPayload {
         code: code.to_owned(),
         keys: (0..n)
-            .map(|i| upload_key(random_tek(), (today - 1 - i as u32) * 144, 144))
+            .map(|i| upload_key(random_tek(), (today - 2 - i as u32) * 144, 144))
             .collect(),
     };
     let mut uploads: Vec<(Kind, UploadPayload)> = Vec::new();
     for (i, code) in codes.iter().enumerate() {
-        uploads.push((Kind::Valid(i), payload(code, 1 + i % 14)));
+        uploads.push((Kind::Valid(i), payload(code, 1 + i % 12)));
         if i < RACED {
-            uploads.push((Kind::Raced(i), payload(code, 1 + (i + 7) % 14)));
+            uploads.push((Kind::Raced(i), payload(code, 1 + (i + 7) % 12)));
         }
     }
     let known: HashSet<&String> = codes.iter().collect();

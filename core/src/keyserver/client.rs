@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::export::MAX_ZIP_BYTES;
 
 use super::seal::{seal, SealingPublicKey};
-use super::wire::{ErrorBody, PublishResponse, ServerConfigDoc, UploadPayload};
+use super::wire::{ErrorBody, FakeUpload, PublishResponse, ServerConfigDoc, Upload, UploadPayload};
 
 /// The largest `/v1/config` or `index.txt` accepted.
 pub const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
@@ -34,8 +34,10 @@ pub struct ClientConfig {
     pub initial_backoff: Duration,
     /// Longest wait between tries.
     pub max_backoff: Duration,
-    /// The upload sealing key the app was built with; without it, the key `/v1/config` announces.
-    pub pinned_sealing_key: Option<SealingPublicKey>,
+    /// The upload sealing keys the app was built with: one, or two while the server rotates its key
+    /// (the next one first). Uploads are sealed only to a pinned key ([`KeyServerClient::sealing_key`]);
+    /// when empty, to the key `/v1/config` announces, which a proxy or CDN could replace.
+    pub pinned_sealing_keys: Vec<SealingPublicKey>,
 }
 
 impl ClientConfig {
@@ -49,7 +51,7 @@ impl ClientConfig {
             max_attempts: 4,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
-            pinned_sealing_key: None,
+            pinned_sealing_keys: Vec::new(),
         }
     }
 }
@@ -137,24 +139,57 @@ impl KeyServerClient {
         })
     }
 
-    /// The sealing key: the pinned one, or the one `/v1/config` announces.
+    /// The key to seal uploads to. With one pinned key, that key. With two (a rotation), the one
+    /// `/v1/config` announces if it is pinned, else the first. Without pins, the announced key.
     pub async fn sealing_key(&self) -> Result<SealingPublicKey, Error> {
-        match self.config.pinned_sealing_key {
-            Some(key) => Ok(key),
-            None => self.fetch_config().await?.upload_sealing_key.public_key(),
+        let pinned = &self.config.pinned_sealing_keys;
+        match pinned.as_slice() {
+            [] => self.fetch_config().await?.upload_sealing_key.public_key(),
+            [only] => Ok(*only),
+            [first, ..] => {
+                let announced = match self.fetch_config().await {
+                    Ok(doc) => doc.upload_sealing_key.public_key().ok(),
+                    // The server cannot be reached now: the upload will say so; seal to a pinned key.
+                    Err(_) => None,
+                };
+                Ok(announced.filter(|k| pinned.contains(k)).unwrap_or(*first))
+            }
         }
     }
 
-    /// `POST /v1/publish`: seals `payload` to `sealing_key` and uploads it. A retry sends the same
-    /// sealed body; the server accepts a repeated code with the same keys as a repeat, not a reuse.
+    /// `POST /v1/publish`: pads `payload`, seals it to `sealing_key` and uploads it. A retry sends the
+    /// same sealed body, which the server recognises and answers as a repeat.
     pub async fn publish(
         &self,
         sealing_key: &SealingPublicKey,
         payload: &UploadPayload,
     ) -> Result<PublishResponse, Error> {
-        let plain = serde_json::to_vec(payload)
-            .map_err(|e| Error::SealedUpload(format!("cannot encode the report: {e}")))?;
-        let body = seal(sealing_key, &plain)?;
+        self.post_sealed(sealing_key, &Upload::Real(payload.clone()))
+            .await
+    }
+
+    /// `POST /v1/publish` of chaff: an upload of the same size, path and headers as a real one, which the
+    /// server answers like an accepted report of `pretend_keys` keys and drops. Phones send these at
+    /// random times, through the same steps as a real report ([`sealing_key`](Self::sealing_key), then
+    /// this), so that watching the network does not tell who reported.
+    pub async fn publish_fake(
+        &self,
+        sealing_key: &SealingPublicKey,
+        pretend_keys: usize,
+    ) -> Result<PublishResponse, Error> {
+        let fake = FakeUpload {
+            fake: true,
+            pretend_keys,
+        };
+        self.post_sealed(sealing_key, &Upload::Fake(fake)).await
+    }
+
+    async fn post_sealed(
+        &self,
+        sealing_key: &SealingPublicKey,
+        upload: &Upload,
+    ) -> Result<PublishResponse, Error> {
+        let body = seal(sealing_key, &upload.to_padded_plaintext())?;
         let url = self.resolve("v1/publish")?;
         let answer = self
             .request(

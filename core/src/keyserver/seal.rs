@@ -36,7 +36,9 @@ pub const MAX_SEALED_BYTES: usize = 16 * 1024;
 /// Bytes of a sealed body besides the plaintext: version, ephemeral public key, nonce, tag.
 pub const SEAL_OVERHEAD: usize = 1 + 32 + NONCE_LEN + 16;
 
-const HEADER_LEN: usize = 1 + 32 + NONCE_LEN;
+/// Bytes of a sealed body's header: version, ephemeral public key, nonce. Random for every upload, so it
+/// identifies one sealed body (the server recognises a retry by it) and nothing inside.
+pub const HEADER_LEN: usize = 1 + 32 + NONCE_LEN;
 
 /// The key server's X25519 public key, which phones seal uploads to.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,9 @@
 //! What phone and key server say to each other: the JSON of `/v1/config`, of the sealed upload's
 //! plaintext, and of the answers. Both sides use these types, so they cannot drift apart.
+//!
+//! A sealed upload's plaintext is a real report ([`UploadPayload`]) or chaff ([`FakeUpload`]), as JSON
+//! followed by spaces up to [`PADDED_PLAINTEXT_BYTES`]: every upload has the same size on the wire, so
+//! the size says neither how many keys were sent nor whether the upload was real.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +15,72 @@ use crate::risk::RiskConfig;
 use super::seal::SealingPublicKey;
 
 pub use crate::units::{MAX_KEYS_PER_UPLOAD, RETENTION_DAYS as KEY_RETENTION_DAYS};
+
+/// Every upload's plaintext is padded with spaces to this many bytes (or a multiple, for a payload
+/// that does not fit: none a phone makes). 15 keys with every field at its widest valid value take
+/// about 1.8 KiB. The Corona-Warn-App pads its submissions the same way (cwa-app-android,
+/// `PaddingTool.requestPadding`), as does Google's exposure-notifications-server (`padding` of
+/// `verifyapi.Publish`).
+pub const PADDED_PLAINTEXT_BYTES: usize = 2_048;
+
+/// Chaff: an upload a phone sends at random times that carries nothing. The server answers it like an
+/// accepted report of `pretend_keys` keys, after a delay drawn like real answers', and drops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FakeUpload {
+    /// Always `true`: what tells the server to drop the upload.
+    pub fake: bool,
+    /// How many keys the answer says were accepted (what a real report from this phone would carry).
+    pub pretend_keys: usize,
+}
+
+/// The plaintext of a sealed upload: a real report or chaff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// A positive report.
+    Real(UploadPayload),
+    /// Chaff.
+    Fake(FakeUpload),
+}
+
+/// Only the field that tells chaff apart.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    fake: bool,
+}
+
+impl Upload {
+    /// The JSON followed by spaces up to [`PADDED_PLAINTEXT_BYTES`] (or the next multiple of it).
+    pub fn to_padded_plaintext(&self) -> Vec<u8> {
+        // Serialising these plain structs cannot fail.
+        let mut plain = match self {
+            Self::Real(payload) => serde_json::to_vec(payload),
+            Self::Fake(fake) => serde_json::to_vec(fake),
+        }
+        .unwrap_or_default();
+        let padded = plain.len().div_ceil(PADDED_PLAINTEXT_BYTES).max(1) * PADDED_PLAINTEXT_BYTES;
+        plain.resize(padded, b' ');
+        plain
+    }
+
+    /// Reads an opened upload: JSON, then only whitespace. Unknown fields are refused.
+    pub fn from_plaintext(plain: &[u8]) -> Result<Self, Error> {
+        let malformed = |e: serde_json::Error| {
+            Error::SealedUpload(format!("the sealed report is not valid: {e}"))
+        };
+        let probe: Probe = serde_json::from_slice(plain).map_err(malformed)?;
+        if probe.fake {
+            serde_json::from_slice(plain)
+                .map(Self::Fake)
+                .map_err(malformed)
+        } else {
+            serde_json::from_slice(plain)
+                .map(Self::Real)
+                .map_err(malformed)
+        }
+    }
+}
 
 /// The plaintext of a sealed upload.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,3 +264,103 @@ pub struct UploadLimitsDoc {
 
 /// The name of the sealing construction in [`SealingKeyDoc::algorithm`].
 pub const SEALING_ALGORITHM: &str = "X25519-HKDF-SHA256-AES-256-GCM";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A key with every field at its widest valid value.
+    fn widest_key() -> UploadKey {
+        UploadKey {
+            key: "ff".repeat(16),
+            rolling_start_interval: u32::MAX - 144,
+            rolling_period: 144,
+            days_since_onset: Some(-14),
+        }
+    }
+
+    #[test]
+    fn real_and_fake_uploads_pad_to_the_same_length() {
+        for n in 0..=MAX_KEYS_PER_UPLOAD {
+            let real = Upload::Real(UploadPayload {
+                code: "99999999".into(),
+                keys: vec![widest_key(); n],
+            });
+            assert_eq!(
+                real.to_padded_plaintext().len(),
+                PADDED_PLAINTEXT_BYTES,
+                "{n} keys"
+            );
+        }
+        for pretend_keys in [0, 1, 15, usize::MAX] {
+            let fake = Upload::Fake(FakeUpload {
+                fake: true,
+                pretend_keys,
+            });
+            assert_eq!(fake.to_padded_plaintext().len(), PADDED_PLAINTEXT_BYTES);
+        }
+        // What no phone sends still pads, to a multiple.
+        let huge = Upload::Real(UploadPayload {
+            code: "x".repeat(3_000),
+            keys: Vec::new(),
+        });
+        assert_eq!(huge.to_padded_plaintext().len(), 2 * PADDED_PLAINTEXT_BYTES);
+    }
+
+    #[test]
+    fn garbage_truncated_and_unknown_plaintexts_are_refused() {
+        let real = Upload::Real(UploadPayload {
+            code: "12345678".into(),
+            keys: vec![widest_key()],
+        })
+        .to_padded_plaintext();
+        let end = real.iter().rposition(|b| *b != b' ').unwrap_or(0);
+        for cut in [0, 1, end / 2, end] {
+            assert!(Upload::from_plaintext(&real[..cut]).is_err(), "{cut}");
+        }
+        for bad in [
+            &b"not json"[..],
+            b"{}",
+            b"{\"fake\":true}",
+            b"{\"fake\":true,\"pretend_keys\":-1}",
+            b"{\"fake\":true,\"pretend_keys\":1,\"code\":\"1\"}",
+            b"{\"code\":\"1\",\"keys\":[],\"fake\":false}",
+            b"{\"code\":\"1\",\"keys\":[]} x",
+            b"{\"code\":\"1\",\"keys\":[]}\0",
+        ] {
+            assert!(
+                Upload::from_plaintext(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn padded_plaintexts_read_back(
+            code in "[0-9]{8}",
+            starts in proptest::collection::vec(any::<u32>(), 0..=15),
+            days in proptest::option::of(any::<i32>()),
+            pretend_keys in any::<usize>(),
+        ) {
+            let real = Upload::Real(UploadPayload {
+                code,
+                keys: starts
+                    .iter()
+                    .map(|s| UploadKey {
+                        rolling_start_interval: *s,
+                        days_since_onset: days,
+                        ..widest_key()
+                    })
+                    .collect(),
+            });
+            prop_assert_eq!(Upload::from_plaintext(&real.to_padded_plaintext()).unwrap(), real);
+            let fake = Upload::Fake(FakeUpload { fake: true, pretend_keys });
+            let plain = fake.to_padded_plaintext();
+            prop_assert_eq!(plain.len(), PADDED_PLAINTEXT_BYTES);
+            prop_assert_eq!(Upload::from_plaintext(&plain).unwrap(), fake);
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! A key server in a child process, for the crash test (`tests/keyserver_kill.rs`): it publishes all the
-//! time (a short cadence, no delay, large padded batches, so that a kill often lands in a publication)
-//! until it is killed.
+//! time (a short cadence, large padded batches, so that a kill often lands in a publication) until it is
+//! killed. The test officer account (`keyserver_fixture::OFFICER`) exists from its first start.
 //!
 //! ```text
 //! keyserver-child DATA_DIR
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use openzone_server::{RateLimits, Server, ServerConfig};
+use openzone_tests::keyserver_fixture::{OFFICER, OFFICER_PASSWORD};
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args().nth(1) else {
@@ -31,7 +32,6 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         let mut config = ServerConfig::new(dir);
         config.publication.cadence = Duration::from_millis(20);
-        config.publication.delay = Duration::ZERO;
         config.publication.min_batch = 2_000;
         config.rate_limits = RateLimits {
             per_client_burst: 1e9,
@@ -40,6 +40,10 @@ fn main() -> ExitCode {
             global_per_hour: 1e9,
         };
         let server = Server::open(config).await?;
+        let accounts = server.accounts();
+        if accounts.officers()?.is_empty() {
+            accounts.add_officer(OFFICER, OFFICER_PASSWORD, u32::MAX)?;
+        }
         let r = server.startup_report();
         println!(
             "reconciled {} {} {}",

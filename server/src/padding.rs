@@ -1,0 +1,164 @@
+//! Fake keys that pad an export, so that a small batch does not single anyone out.
+//!
+//! An export of fewer than `min_batch` real keys gets fake ones up to `min_batch` plus a random extra
+//! count (0 to `jitter`, uniform), as Google's exposure-notifications-server does (`ensureMinNumExposures`,
+//! `MinRecords` + `PaddingRange`): a fixed target would show exactly how many keys were real whenever
+//! there were more.
+//!
+//! A fake key is 16 random bytes with the metadata (intervals, report type, days since onset,
+//! transmission risk) of a random real key of the last days: any stored key that could be published now
+//! (ended at least the publication delay ago, within retention), whether already published or not. Copying
+//! only the batch's own keys, as Google's server does, repeats the shapes of the few real keys of a quiet
+//! hour a hundred times over, and so points at them.
+
+use openzone_core::export::{ExportKey, ReportType};
+use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::error::{Result, ServerError};
+use crate::storage::StoredKey;
+
+/// What an export says about a key besides its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyShape {
+    pub rolling_start_interval: u32,
+    pub rolling_period: u32,
+    pub report_type: i32,
+    pub days_since_onset: Option<i32>,
+    pub transmission_risk_level: u8,
+}
+
+impl From<&StoredKey> for KeyShape {
+    fn from(k: &StoredKey) -> Self {
+        Self {
+            rolling_start_interval: k.rolling_start_interval,
+            rolling_period: k.rolling_period,
+            report_type: k.report_type,
+            days_since_onset: k.days_since_onset,
+            transmission_risk_level: k.transmission_risk_level,
+        }
+    }
+}
+
+impl KeyShape {
+    fn export_key(&self, tek: [u8; 16]) -> Result<ExportKey> {
+        Ok(ExportKey {
+            key: ExposureKey::new(
+                TemporaryExposureKey::from_bytes(tek),
+                self.rolling_start_interval,
+                self.rolling_period,
+            )?,
+            transmission_risk_level: Some(self.transmission_risk_level),
+            report_type: ReportType::from_i32(self.report_type),
+            days_since_onset: self.days_since_onset,
+        })
+    }
+}
+
+/// How many keys an export of `real` real keys holds: at least `min_batch` plus `extra` (drawn from
+/// `0..=jitter`); never fewer than the real ones.
+pub(crate) fn target_size(real: usize, min_batch: usize, extra: usize) -> usize {
+    real.max(min_batch.saturating_add(extra))
+}
+
+fn random_u64(rng: &SystemRandom) -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    rng.fill(&mut bytes)
+        .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// A uniform draw from `0..n` (`n` > 0; the modulo bias over 64 bits is below 2^-40 for any n here).
+fn below(rng: &SystemRandom, n: usize) -> Result<usize> {
+    Ok((random_u64(rng)? % n as u64) as usize)
+}
+
+/// The due keys as export keys, plus fakes shaped like random keys of `pool` up to a random target
+/// (see the module's doc), sorted by key bytes so that order says nothing.
+pub(crate) fn padded_export_keys(
+    due: &[([u8; 16], StoredKey)],
+    pool: &[KeyShape],
+    min_batch: usize,
+    jitter: usize,
+) -> Result<Vec<ExportKey>> {
+    let rng = SystemRandom::new();
+    let mut keys = due
+        .iter()
+        .map(|(tek, k)| KeyShape::from(k).export_key(*tek))
+        .collect::<Result<Vec<_>>>()?;
+    let extra = below(&rng, jitter.saturating_add(1))?;
+    let target = target_size(keys.len(), min_batch, extra);
+    // The due keys are in the pool too, so an empty pool means nothing to publish.
+    if !pool.is_empty() && !due.is_empty() {
+        while keys.len() < target {
+            let mut tek = [0u8; 16];
+            rng.fill(&mut tek)
+                .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+            keys.push(pool[below(&rng, pool.len())?].export_key(tek)?);
+        }
+    }
+    keys.sort_by(|a, b| a.key.tek.as_bytes().cmp(b.key.tek.as_bytes()));
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(start: u32, level: u8) -> StoredKey {
+        StoredKey {
+            rolling_start_interval: start,
+            rolling_period: 144,
+            report_type: 1,
+            days_since_onset: Some(0),
+            transmission_risk_level: level,
+            batch: None,
+        }
+    }
+
+    #[test]
+    fn targets_are_at_least_the_minimum_and_never_drop_real_keys() {
+        assert_eq!(target_size(3, 100, 0), 100);
+        assert_eq!(target_size(3, 100, 17), 117);
+        assert_eq!(target_size(500, 100, 17), 500);
+        assert_eq!(target_size(0, usize::MAX, 5), usize::MAX);
+    }
+
+    #[test]
+    fn fakes_take_their_shapes_from_the_pool_and_counts_vary() {
+        let due = vec![([1u8; 16], stored(100 * 144, 8))];
+        let pool: Vec<KeyShape> = (90..100)
+            .map(|d| KeyShape::from(&stored(d * 144, 5)))
+            .chain([KeyShape::from(&due[0].1)])
+            .collect();
+        let mut sizes = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let keys = padded_export_keys(&due, &pool, 50, 20).unwrap();
+            assert!((50..=70).contains(&keys.len()), "{}", keys.len());
+            sizes.insert(keys.len());
+            assert!(keys
+                .windows(2)
+                .all(|w| w[0].key.tek.as_bytes() < w[1].key.tek.as_bytes()));
+            assert!(keys.iter().any(|k| *k.key.tek.as_bytes() == [1u8; 16]));
+            for k in &keys {
+                let shape = KeyShape {
+                    rolling_start_interval: k.key.rolling_start_interval,
+                    rolling_period: k.key.rolling_period,
+                    report_type: k.report_type.as_i32(),
+                    days_since_onset: k.days_since_onset,
+                    transmission_risk_level: k.transmission_risk_level.unwrap_or_default(),
+                };
+                assert!(pool.contains(&shape));
+            }
+            // Fakes come from the whole pool, not only from the batch's one real key.
+            assert!(
+                keys.iter()
+                    .filter(|k| k.transmission_risk_level == Some(5))
+                    .count()
+                    > 10
+            );
+        }
+        assert!(sizes.len() > 1, "{sizes:?}");
+        assert!(padded_export_keys(&[], &pool, 50, 20).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,160 @@
+//! The upload's checks at their edges: keys sharing a start, days since onset at the integer extremes, a
+//! key uploaded before that must not tell whether a code is valid, a publication delay shorter than the
+//! phones' matching tolerance, and the officer page's protections against framing and plain-HTTP cookies.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::time::Duration;
+
+use openzone_core::keyserver::seal::SealingPublicKey;
+use openzone_core::keyserver::wire::UploadKey;
+use openzone_server::{Server, ServerConfig, ServerError};
+use openzone_tests::keyserver_fixture::{
+    announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
+    ManualClock, Running, DAY, NOON_MS,
+};
+
+async fn setup(dir: &std::path::Path) -> (Running, SealingPublicKey, String) {
+    let mut config = ServerConfig::new(dir);
+    config.clock = ManualClock::new(NOON_MS);
+    let running = start(config).await;
+    let key = announced_sealing_key(&running.url).await;
+    let token = officer_token(&running).await;
+    (running, key, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_three_keys_share_a_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, key, token) = setup(dir.path()).await;
+    let code = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    let same_start = |n: usize| -> Vec<UploadKey> {
+        (0..n)
+            .map(|_| upload_key(random_tek(), (DAY - 1) * 144, 144))
+            .collect()
+    };
+    assert_eq!(
+        upload(&running.url, &key, &code, same_start(4)).await,
+        (400, "invalid_key".into()),
+        "four keys for the same day were accepted"
+    );
+    // Three are fine (a phone whose user reset its keys twice that day).
+    assert_eq!(
+        upload(&running.url, &key, &code, same_start(3)).await,
+        (200, "ok".into())
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn days_since_onset_at_the_integer_extremes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, key, token) = setup(dir.path()).await;
+    let code = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    for extreme in [i32::MIN, i32::MIN + 1, -15, 15, i32::MAX] {
+        let bad = UploadKey {
+            days_since_onset: Some(extreme),
+            ..upload_key(random_tek(), (DAY - 1) * 144, 144)
+        };
+        assert_eq!(
+            upload(&running.url, &key, &code, vec![bad]).await,
+            (400, "invalid_key".into()),
+            "{extreme}"
+        );
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_uploaded_before_does_not_tell_whether_a_code_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, key, token) = setup(dir.path()).await;
+    let first = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    let uploaded = upload_key(random_tek(), (DAY - 1) * 144, 144);
+    assert_eq!(
+        upload(&running.url, &key, &first, vec![uploaded.clone()])
+            .await
+            .0,
+        200
+    );
+    // Someone holding that key tries a valid, unused code and an unknown one: the same answer.
+    let valid = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    let with_valid = upload(&running.url, &key, &valid, vec![uploaded.clone()]).await;
+    let with_unknown = upload(&running.url, &key, "00000000", vec![uploaded.clone()]).await;
+    assert_eq!(with_valid, with_unknown, "the answer tells the codes apart");
+    assert_eq!(with_valid, (409, "key_already_uploaded".into()));
+    // And the valid code is still there for its student.
+    assert_eq!(
+        upload(
+            &running.url,
+            &key,
+            &valid,
+            vec![upload_key(random_tek(), (DAY - 2) * 144, 144)]
+        )
+        .await,
+        (200, "ok".into())
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_publication_delay_shorter_than_the_matching_tolerance_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for short in [Duration::ZERO, Duration::from_secs(7_199)] {
+        let mut config = ServerConfig::new(dir.path());
+        config.publication.delay = short;
+        let err = Server::open(config).await.unwrap_err();
+        assert!(matches!(err, ServerError::Config(_)), "{err:?}");
+        assert!(err.to_string().contains("2 hours"), "{err}");
+    }
+    let mut config = ServerConfig::new(dir.path());
+    config.publication.delay = Duration::from_secs(7_200);
+    Server::open(config).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_officer_page_cannot_be_framed_and_its_cookies_need_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _, _) = setup(dir.path()).await;
+    let client = http();
+    let page = client
+        .get(format!("{}admin", running.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    let logout = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}admin/logout", running.url))
+        .send()
+        .await
+        .unwrap();
+    let cookie = logout.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    // A session cookie that opens nothing (expired, or guessed) is removed, so it counts once.
+    let stale = client
+        .get(format!("{}admin", running.url))
+        .header("cookie", "oz_session=expired-or-guessed")
+        .send()
+        .await
+        .unwrap();
+    let cleared = stale.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("oz_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    running.stop().await;
+}
