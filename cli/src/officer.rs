@@ -1,5 +1,6 @@
 //! `openzone officer` and `openzone sealing-key`: administration of a key server's data directory while
-//! the server is stopped (sled lets one process open it). Glue over `openzone_server::Accounts` and
+//! the server is stopped (sled lets one process open it), or of the PostgreSQL database replicas share
+//! (`--database`, servers may be running). Glue over `openzone_server::Accounts` and
 //! `openzone_server::rotate_sealing_key`.
 
 use std::io::BufRead;
@@ -14,12 +15,25 @@ use serde::Serialize;
 use crate::error::CliError;
 use crate::output::{print_json, Table};
 
-/// The data directory of a stopped key server.
+/// The data directory of a stopped key server, or the database of replicas.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// The server's data directory (as given to `openzone serve --data`).
     #[arg(long, value_name = "DIR", default_value = "openzone-server-data")]
     data: PathBuf,
+    /// The PostgreSQL database replicas share (as given to `openzone serve --database`), instead of
+    /// the data directory's embedded database.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+impl DataArgs {
+    async fn accounts(&self) -> Result<Accounts, CliError> {
+        Ok(match &self.database {
+            Some(url) => Accounts::connect(url).await?,
+            None => Accounts::open(&self.data)?,
+        })
+    }
 }
 
 /// `openzone officer ...`
@@ -120,6 +134,10 @@ fn generated_password() -> Result<String, CliError> {
 
 /// Runs `openzone officer ...`.
 pub fn run(command: OfficerCommand) -> Result<(), CliError> {
+    crate::serve::runtime()?.block_on(run_async(command))
+}
+
+async fn run_async(command: OfficerCommand) -> Result<(), CliError> {
     match command {
         OfficerCommand::Add {
             data,
@@ -127,7 +145,7 @@ pub fn run(command: OfficerCommand) -> Result<(), CliError> {
             quota,
             password_stdin,
         } => {
-            let accounts = Accounts::open(&data.data)?;
+            let accounts = data.accounts().await?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin()
@@ -138,7 +156,7 @@ pub fn run(command: OfficerCommand) -> Result<(), CliError> {
             } else {
                 generated_password()?
             };
-            accounts.add_officer(&name, &password, quota)?;
+            accounts.add_officer(&name, &password, quota).await?;
             println!("officer {name} created, {quota} codes a day");
             if !password_stdin {
                 println!(
@@ -148,7 +166,7 @@ pub fn run(command: OfficerCommand) -> Result<(), CliError> {
             Ok(())
         }
         OfficerCommand::List { data, json } => {
-            let officers = Accounts::open(&data.data)?.officers()?;
+            let officers = data.accounts().await?.officers().await?;
             let rows: Vec<OfficerJson> = officers.iter().map(OfficerJson::from).collect();
             if json {
                 return print_json(&rows);
@@ -165,14 +183,14 @@ pub fn run(command: OfficerCommand) -> Result<(), CliError> {
             table.print()
         }
         OfficerCommand::Disable { data, name } => {
-            Accounts::open(&data.data)?.disable_officer(&name)?;
+            data.accounts().await?.disable_officer(&name).await?;
             println!("officer {name} disabled; their sessions ended");
             Ok(())
         }
         OfficerCommand::Audit { data, code, json } => {
-            let accounts = Accounts::open(&data.data)?;
+            let accounts = data.accounts().await?;
             if let Some(code) = code {
-                let issuer = accounts.code_issuer(&code)?;
+                let issuer = accounts.code_issuer(&code).await?;
                 if json {
                     return print_json(&serde_json::json!({ "issued_by": issuer }));
                 }
@@ -182,7 +200,7 @@ pub fn run(command: OfficerCommand) -> Result<(), CliError> {
                 }
                 return Ok(());
             }
-            let entries: Vec<AuditEntry> = accounts.audit_log()?;
+            let entries: Vec<AuditEntry> = accounts.audit_log().await?;
             if json {
                 return print_json(&entries);
             }

@@ -17,6 +17,18 @@ pub struct ServeArgs {
     /// The data directory: database (officer accounts too), keys and, by default, the exports.
     #[arg(long, value_name = "DIR", default_value = "openzone-server-data")]
     data: PathBuf,
+    /// A PostgreSQL database replicas share (postgres://USER:PASSWORD@HOST:PORT/DATABASE) instead of the
+    /// embedded database in --data, which then holds only this replica's copy of the shared secrets.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Seconds the publication lease lasts unless renewed: a replica that dies holding it is replaced
+    /// this long after.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    lease_secs: u64,
+    /// Seconds a delisted export's file stays before it is deleted (longer than any CDN keeps
+    /// index.txt).
+    #[arg(long, value_name = "N", default_value_t = 3_600)]
+    delist_grace_secs: u64,
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -78,6 +90,9 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     config.exports = args.exports;
     config.public_index_url = args.public_index_url;
     config.trust_forwarded_for = args.trust_forwarded_for;
+    config.database = args.database.clone();
+    config.publication.lease = Duration::from_secs(args.lease_secs);
+    config.publication.delist_grace = Duration::from_secs(args.delist_grace_secs);
     config.publication.cadence = Duration::from_secs(args.cadence_secs);
     config.publication.min_batch = args.min_batch;
     config.publication.padding_jitter = args.padding_jitter;
@@ -86,14 +101,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     config.http.header_deadline = Duration::from_secs(args.header_deadline_secs);
     config.http.body_deadline = Duration::from_secs(args.body_deadline_secs);
     config.http.max_connections = args.max_connections;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("<tokio runtime>"),
-            source,
-        })?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .map_err(|source| CliError::Io {
@@ -103,14 +111,30 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         let server = Server::open(config).await?;
         let addr = listener.local_addr().map_err(CliError::Output)?;
         println!("openzone key server listening on http://{addr}");
-        let officers = server.accounts().officers()?.len();
-        println!(
-            "{officers} officer accounts (add one with the server stopped: openzone officer add --data {} --name NAME)",
-            args.data.display()
-        );
+        let officers = server.accounts().officers().await?.len();
+        match &args.database {
+            Some(_) => println!(
+                "{officers} officer accounts (add one with: openzone officer add --database URL --name NAME)"
+            ),
+            None => println!(
+                "{officers} officer accounts (add one with the server stopped: openzone officer add --data {} --name NAME)",
+                args.data.display()
+            ),
+        }
         server.serve(listener, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// The multi-threaded tokio runtime the key server commands run on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from("<tokio runtime>"),
+            source,
+        })
 }
 
 /// Ctrl-C or SIGTERM.

@@ -73,10 +73,12 @@ enum Session {
     Stale,
 }
 
-fn session_of(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Session {
+async fn session_of(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Session {
     match cookie(headers, SESSION_COOKIE) {
         None => Session::None,
-        Some(token) => officer_of_token(state, client, token).map_or(Session::Stale, Session::Of),
+        Some(token) => officer_of_token(state, client, token)
+            .await
+            .map_or(Session::Stale, Session::Of),
     }
 }
 
@@ -107,8 +109,8 @@ async fn page(
 ) -> Response {
     let chosen = query.lang.as_deref().filter(|l| matches!(*l, "vi" | "en"));
     let lang = lang_of(&headers, chosen);
-    let mut response = match session_of(&state, &headers, client) {
-        Session::Of(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK),
+    let mut response = match session_of(&state, &headers, client).await {
+        Session::Of(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK).await,
         stale_or_none => signed_out(lang, &stale_or_none, None, StatusCode::OK),
     };
     if let Some(l) = chosen {
@@ -176,7 +178,7 @@ async fn issue(
 ) -> Response {
     let lang = lang_of(&headers, None);
     let t = texts(lang);
-    let officer = match session_of(&state, &headers, client) {
+    let officer = match session_of(&state, &headers, client).await {
         Session::Of(officer) => officer,
         stale_or_none => {
             return signed_out(
@@ -187,45 +189,73 @@ async fn issue(
             )
         }
     };
-    let refuse = |message: &str, status| {
-        dashboard(
-            &state,
-            lang,
-            &officer,
-            None,
-            Some(message.to_owned()),
-            status,
-        )
+    let outcome = match issue_from_form(&state, &officer, form).await {
+        Ok(issued) => Ok(issued),
+        Err(IssueRefusal::BadInput) => Err((t.bad_input, StatusCode::BAD_REQUEST)),
+        Err(IssueRefusal::BadOnset) => Err((t.bad_onset, StatusCode::BAD_REQUEST)),
+        Err(IssueRefusal::Server(ServerError::Malformed(_))) => {
+            Err((t.bad_onset, StatusCode::BAD_REQUEST))
+        }
+        Err(IssueRefusal::Server(ServerError::QuotaExceeded { .. })) => {
+            Err((t.quota, StatusCode::TOO_MANY_REQUESTS))
+        }
+        Err(IssueRefusal::Server(e)) => {
+            tracing::error!(error = %e, "issuing a code failed");
+            Err((t.failed, StatusCode::INTERNAL_SERVER_ERROR))
+        }
     };
+    match outcome {
+        Ok(issued) => dashboard(&state, lang, &officer, Some(&issued), None, StatusCode::OK).await,
+        Err((message, status)) => {
+            dashboard(
+                &state,
+                lang,
+                &officer,
+                None,
+                Some(message.to_owned()),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// Why the page's form did not give a code.
+enum IssueRefusal {
+    BadInput,
+    BadOnset,
+    Server(ServerError),
+}
+
+/// Reads the page's form and issues the code it asks for.
+async fn issue_from_form(
+    state: &AppState,
+    officer: &str,
+    form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
+) -> Result<IssuedCode, IssueRefusal> {
     let Ok(Form(form)) = form else {
-        return refuse(t.bad_input, StatusCode::BAD_REQUEST);
+        return Err(IssueRefusal::BadInput);
     };
     let test_type = match form.test_type.as_str() {
         "confirmed" => TestType::Confirmed,
         "likely" => TestType::Likely,
-        _ => return refuse(t.bad_input, StatusCode::BAD_REQUEST),
+        _ => return Err(IssueRefusal::BadInput),
     };
     let onset = match form.onset.trim() {
         "" => None,
         text => match openzone_core::time::parse_day(text) {
             Ok(day) => Some(day),
-            Err(_) => return refuse(t.bad_onset, StatusCode::BAD_REQUEST),
+            Err(_) => return Err(IssueRefusal::BadOnset),
         },
     };
-    match issue_for(&state, &officer, test_type, onset).await {
-        Ok(issued) => dashboard(&state, lang, &officer, Some(&issued), None, StatusCode::OK),
-        Err(ServerError::Malformed(_)) => refuse(t.bad_onset, StatusCode::BAD_REQUEST),
-        Err(ServerError::QuotaExceeded { .. }) => refuse(t.quota, StatusCode::TOO_MANY_REQUESTS),
-        Err(e) => {
-            tracing::error!(error = %e, "issuing a code failed");
-            refuse(t.failed, StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
+    issue_for(state, officer, test_type, onset)
+        .await
+        .map_err(IssueRefusal::Server)
 }
 
 async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = officers::end_session(&state.storage, token) {
+        if let Err(e) = officers::end_session(&state.storage, token).await {
             tracing::error!(error = %e, "ending a session failed");
         }
     }
@@ -462,7 +492,7 @@ autocomplete=\"current-password\" required><button id=\"sign-in\" type=\"submit\
     layout(lang, &body, status)
 }
 
-fn dashboard(
+async fn dashboard(
     state: &AppState,
     lang: Lang,
     officer: &str,
@@ -471,7 +501,7 @@ fn dashboard(
     status: StatusCode,
 ) -> Response {
     let t = texts(lang);
-    let stats = match current_stats(state) {
+    let stats = match current_stats(state).await {
         Ok(stats) => stats,
         Err(e) => {
             tracing::error!(error = %e, "reading the counters failed");

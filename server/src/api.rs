@@ -238,35 +238,35 @@ pub(crate) async fn sign_in(
 ) -> Result<(String, u64)> {
     let now_ms = state.now_ms();
     state.guesses.acquire(client, Some(name), now_ms)?;
-    let storage = state.storage.clone();
-    let (who, secret) = (name.to_owned(), password.to_owned());
-    // Argon2id takes tens of milliseconds of one core: off the async workers.
-    let matches =
-        tokio::task::spawn_blocking(move || officers::check_password(&storage, &who, &secret))
-            .await
-            .map_err(|e| ServerError::Database(format!("the password check failed: {e}")))??;
+    let matches = officers::check_password(&state.storage, name, password).await?;
     if !matches {
         audit::add(
             &state.storage,
             &AuditEntry::new(now_ms, name, AuditAction::SignInRefused),
-        )?;
+        )
+        .await?;
         tracing::info!("officer sign-in refused");
         return Err(ServerError::Unauthorized);
     }
     state.guesses.succeeded(client, Some(name));
-    let token = officers::start_session(&state.storage, name, now_ms)?;
+    let token = officers::start_session(&state.storage, name, now_ms).await?;
     audit::add(
         &state.storage,
         &AuditEntry::new(now_ms, name, AuditAction::SignIn),
-    )?;
+    )
+    .await?;
     tracing::info!("officer signed in");
     Ok((token, now_ms + officers::SESSION_MS))
 }
 
 /// The officer whose session token `token` is, under the throttle of failed checks.
-pub(crate) fn officer_of_token(state: &AppState, client: IpAddr, token: &str) -> Result<String> {
+pub(crate) async fn officer_of_token(
+    state: &AppState,
+    client: IpAddr,
+    token: &str,
+) -> Result<String> {
     state.guesses.acquire(client, None, state.now_ms())?;
-    match officers::session_officer(&state.storage, token, state.now_ms())? {
+    match officers::session_officer(&state.storage, token, state.now_ms()).await? {
         Some(officer) => {
             state.guesses.succeeded(client, None);
             Ok(officer)
@@ -283,9 +283,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-fn check_bearer(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Result<String> {
+async fn check_bearer(state: &AppState, headers: &HeaderMap, client: IpAddr) -> Result<String> {
     let token = bearer(headers).ok_or(ServerError::Unauthorized)?;
-    officer_of_token(state, client, token)
+    officer_of_token(state, client, token).await
 }
 
 async fn login(
@@ -313,9 +313,9 @@ async fn logout(
     Client(client): Client,
     request: Request,
 ) -> Result<StatusCode> {
-    check_bearer(&state, request.headers(), client)?;
+    check_bearer(&state, request.headers(), client).await?;
     if let Some(token) = bearer(request.headers()) {
-        officers::end_session(&state.storage, token)?;
+        officers::end_session(&state.storage, token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -368,7 +368,8 @@ pub(crate) async fn issue_for(
         request,
         state.now_ms(),
         state.code_validity,
-    )?;
+    )
+    .await?;
     state.storage.flush().await?;
     tracing::info!(test_type = ?test_type, "code issued");
     Ok(issued)
@@ -379,7 +380,7 @@ async fn issue_code(
     Client(client): Client,
     request: Request,
 ) -> Result<Response> {
-    let officer = check_bearer(&state, request.headers(), client)?;
+    let officer = check_bearer(&state, request.headers(), client).await?;
     let body = read_body(request, MAX_ADMIN_BODY).await?;
     let req: IssueCodeRequest = serde_json::from_slice(&body).map_err(|e| {
         ServerError::Malformed(format!(
@@ -436,13 +437,13 @@ pub(crate) struct Stats {
     pub exports: u64,
 }
 
-pub(crate) fn current_stats(state: &AppState) -> Result<Stats> {
+pub(crate) async fn current_stats(state: &AppState) -> Result<Stats> {
     Ok(Stats {
-        codes_issued: state.storage.counter(CODES_ISSUED)?,
-        codes_used: state.storage.counter(CODES_USED)?,
-        keys_published: state.storage.counter(KEYS_PUBLISHED)?,
-        keys_pending: crate::publication::pending_keys(&state.storage)?,
-        exports: state.storage.batches.len() as u64,
+        codes_issued: state.storage.counter(CODES_ISSUED).await?,
+        codes_used: state.storage.counter(CODES_USED).await?,
+        keys_published: state.storage.counter(KEYS_PUBLISHED).await?,
+        keys_pending: crate::publication::pending_keys(&state.storage).await?,
+        exports: state.storage.count(crate::storage::BATCHES).await?,
     })
 }
 
@@ -451,8 +452,8 @@ async fn stats(
     Client(client): Client,
     request: Request,
 ) -> Result<Json<Stats>> {
-    check_bearer(&state, request.headers(), client)?;
-    Ok(Json(current_stats(&state)?))
+    check_bearer(&state, request.headers(), client).await?;
+    Ok(Json(current_stats(&state).await?))
 }
 
 async fn export_file(

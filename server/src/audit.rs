@@ -3,10 +3,9 @@
 //! the codes tree), never in clear; an entry says nothing about uploads or keys.
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
 
 use crate::error::Result;
-use crate::storage::{decode, encode, Storage};
+use crate::storage::{encode, Change, Storage, AUDIT};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,39 +53,40 @@ impl AuditEntry {
 }
 
 /// A fresh id for an entry: ids grow, so the log reads in order.
-pub(crate) fn next_id(storage: &Storage) -> Result<[u8; 8]> {
-    Ok(storage.db.generate_id()?.to_be_bytes())
+pub(crate) async fn next_id(storage: &Storage) -> Result<[u8; 8]> {
+    Ok(storage.next_id().await?.to_be_bytes())
 }
 
-/// Adds `entry` inside a transaction, under an id from [`next_id`].
-pub(crate) fn add_in<E>(
-    audit: &TransactionalTree,
-    id: [u8; 8],
-    entry: &AuditEntry,
-) -> ConflictableTransactionResult<(), E> {
-    audit.insert(&id, encode(entry))?;
-    Ok(())
+/// Adds `entry` to a change, under an id from [`next_id`].
+pub(crate) fn add_in(change: &mut Change, id: [u8; 8], entry: &AuditEntry) {
+    change.put(AUDIT, id, encode(entry));
 }
 
 /// Adds `entry` on its own.
-pub(crate) fn add(storage: &Storage, entry: &AuditEntry) -> Result<()> {
-    storage.audit.insert(next_id(storage)?, encode(entry))?;
-    Ok(())
+pub(crate) async fn add(storage: &Storage, entry: &AuditEntry) -> Result<()> {
+    let mut change = Change::default();
+    add_in(&mut change, next_id(storage).await?, entry);
+    storage.write(change).await
 }
 
 /// Every entry, oldest first.
-pub(crate) fn entries(storage: &Storage) -> Result<Vec<AuditEntry>> {
-    storage.audit.iter().values().map(|v| decode(&v?)).collect()
+pub(crate) async fn entries(storage: &Storage) -> Result<Vec<AuditEntry>> {
+    Ok(storage
+        .scan_records(AUDIT)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
 }
 
 /// The officer who issued the code with this HMAC, if the log has it.
-pub(crate) fn issuer_of(storage: &Storage, code_hmac: &str) -> Result<Option<String>> {
-    for value in storage.audit.iter().values().rev() {
-        let entry: AuditEntry = decode(&value?)?;
-        if entry.action == AuditAction::CodeIssued && entry.code_hmac.as_deref() == Some(code_hmac)
-        {
-            return Ok(Some(entry.officer));
-        }
-    }
-    Ok(None)
+pub(crate) async fn issuer_of(storage: &Storage, code_hmac: &str) -> Result<Option<String>> {
+    Ok(entries(storage)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|entry| {
+            entry.action == AuditAction::CodeIssued && entry.code_hmac.as_deref() == Some(code_hmac)
+        })
+        .map(|entry| entry.officer))
 }

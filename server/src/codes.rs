@@ -13,14 +13,12 @@
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::Transactional;
 
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::error::{Result, ServerError};
 use crate::officers::OfficerRecord;
 use crate::storage::{
-    add_to_counter, decode, encode, transaction_result, CodeRecord, Storage, TestType, CODES_ISSUED,
+    decode, encode, Change, CodeRecord, Committed, Storage, TestType, CODES, CODES_ISSUED, OFFICERS,
 };
 
 /// Digits of a code.
@@ -65,7 +63,7 @@ pub(crate) struct CodeRequest<'a> {
 }
 
 /// Issues a new code for `request` at `now_ms`, valid for `validity`, within the officer's quota.
-pub(crate) fn issue(
+pub(crate) async fn issue(
     storage: &Storage,
     key: &ring::hmac::Key,
     request: CodeRequest<'_>,
@@ -98,29 +96,28 @@ pub(crate) fn issue(
     loop {
         let code = random_code(&rng)?;
         let hmac = code_hmac(key, &code);
-        let id = audit::next_id(storage)?;
+        let id = audit::next_id(storage).await?;
         let entry = AuditEntry {
             code_hmac: Some(hex::encode(hmac)),
             ..AuditEntry::new(now_ms, request.officer, AuditAction::CodeIssued)
         };
-        let result = (
-            &storage.codes,
-            &storage.meta,
-            &storage.officers,
-            &storage.audit,
-        )
-            .transaction(|(codes, meta, officers, log)| {
-                if codes.get(hmac)?.is_some() {
-                    // Taken (by a code of the last 14 days): draw another.
-                    return Ok(false);
-                }
-                count_against_quota(officers, request.officer, today)?;
-                codes.insert(&hmac, value.as_slice())?;
-                add_to_counter(meta, CODES_ISSUED, 1)?;
-                audit::add_in(log, id, &entry)?;
-                Ok(true)
-            });
-        match transaction_result(result) {
+        let attempt = || async {
+            if storage.get(CODES, &hmac).await?.is_some() {
+                // Taken (by a code of the last 14 days): draw another.
+                return Ok(Some(false));
+            }
+            let mut change = Change::default();
+            change.expect(CODES, hmac, None);
+            count_against_quota(storage, &mut change, request.officer, today).await?;
+            change.put(CODES, hmac, value.clone());
+            change.add(CODES_ISSUED, 1);
+            audit::add_in(&mut change, id, &entry);
+            Ok(match storage.commit(change).await? {
+                Committed::Yes => Some(true),
+                Committed::Conflict => None,
+            })
+        };
+        match storage.retry(attempt).await {
             Ok(true) => {
                 return Ok(IssuedCode {
                     code,
@@ -132,7 +129,8 @@ pub(crate) fn issue(
                 audit::add(
                     storage,
                     &AuditEntry::new(now_ms, request.officer, AuditAction::QuotaExceeded),
-                )?;
+                )
+                .await?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -140,31 +138,30 @@ pub(crate) fn issue(
     }
 }
 
-/// Counts one code against `officer`'s quota for `today`, or aborts with [`ServerError::QuotaExceeded`].
-fn count_against_quota(
-    officers: &TransactionalTree,
+/// Counts one code against `officer`'s quota for `today` in `change`, or fails with
+/// [`ServerError::QuotaExceeded`].
+async fn count_against_quota(
+    storage: &Storage,
+    change: &mut Change,
     officer: &str,
     today: u32,
-) -> sled::transaction::ConflictableTransactionResult<(), ServerError> {
-    let abort = |e| Err(ConflictableTransactionError::Abort(e));
-    let Some(value) = officers.get(officer.as_bytes())? else {
-        return abort(ServerError::Unauthorized);
+) -> Result<()> {
+    let Some(value) = storage.get(OFFICERS, officer.as_bytes()).await? else {
+        return Err(ServerError::Unauthorized);
     };
-    let mut record: OfficerRecord = match decode(&value) {
-        Ok(record) => record,
-        Err(e) => return abort(e),
-    };
+    let mut record: OfficerRecord = decode(&value)?;
     if record.quota_day != today {
         record.quota_day = today;
         record.issued_that_day = 0;
     }
     if record.issued_that_day >= record.daily_quota {
-        return abort(ServerError::QuotaExceeded {
+        return Err(ServerError::QuotaExceeded {
             quota: record.daily_quota,
         });
     }
     record.issued_that_day += 1;
-    officers.insert(officer.as_bytes(), encode(&record))?;
+    change.expect(OFFICERS, officer.as_bytes(), Some(value));
+    change.put(OFFICERS, officer.as_bytes(), encode(&record));
     Ok(())
 }
 
@@ -188,16 +185,16 @@ pub(crate) fn well_formed(code: &str) -> bool {
 }
 
 /// Deletes codes issued before `cutoff_ms`; returns how many.
-pub(crate) fn delete_issued_before(storage: &Storage, cutoff_ms: u64) -> Result<u64> {
+pub(crate) async fn delete_issued_before(storage: &Storage, cutoff_ms: u64) -> Result<u64> {
+    let mut change = Change::default();
     let mut n = 0;
-    for entry in storage.codes.iter() {
-        let (key, value) = entry?;
-        let record: CodeRecord = decode(&value)?;
+    for (key, record) in storage.scan_records::<CodeRecord>(CODES).await? {
         if record.issued_ms < cutoff_ms {
-            storage.codes.remove(key)?;
+            change.remove(CODES, key);
             n += 1;
         }
     }
+    storage.write(change).await?;
     Ok(n)
 }
 
@@ -208,10 +205,12 @@ mod tests {
 
     const HOUR: Duration = Duration::from_secs(3_600);
 
-    fn setup(quota: u32) -> (tempfile::TempDir, Storage, ring::hmac::Key) {
+    async fn setup(quota: u32) -> (tempfile::TempDir, Storage, ring::hmac::Key) {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
-        officers::add(&storage, "lan", "a long enough password", quota, 0).unwrap();
+        officers::add(&storage, "lan", "a long enough password", quota, 0)
+            .await
+            .unwrap();
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[9; 32]);
         (dir, storage, key)
     }
@@ -224,9 +223,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn codes_are_eight_digits_stored_by_their_hmac_and_counted() {
-        let (_dir, storage, key) = setup(1_000);
+    #[tokio::test]
+    async fn codes_are_eight_digits_stored_by_their_hmac_and_counted() {
+        let (_dir, storage, key) = setup(1_000).await;
         let now = 1_795_000_000_000;
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {
@@ -237,24 +236,26 @@ mod tests {
                 now,
                 HOUR,
             )
+            .await
             .unwrap();
             assert!(well_formed(&issued.code), "{}", issued.code);
             assert_eq!(issued.expires_ms, now + 3_600_000);
             assert!(seen.insert(issued.code.clone()));
-            assert!(storage.codes.get(issued.code.as_bytes()).unwrap().is_none());
-            let record: CodeRecord = decode(
-                &storage
-                    .codes
-                    .get(code_hmac(&key, &issued.code))
-                    .unwrap()
-                    .unwrap(),
-            )
-            .unwrap();
+            assert!(storage
+                .get(CODES, issued.code.as_bytes())
+                .await
+                .unwrap()
+                .is_none());
+            let record: CodeRecord = storage
+                .get_record(CODES, &code_hmac(&key, &issued.code))
+                .await
+                .unwrap()
+                .unwrap();
             assert!(!record.used);
             assert_eq!(record.test_type, TestType::Confirmed);
         }
-        assert_eq!(storage.counter(CODES_ISSUED).unwrap(), 200);
-        let audit = audit::entries(&storage).unwrap();
+        assert_eq!(storage.counter(CODES_ISSUED).await.unwrap(), 200);
+        let audit = audit::entries(&storage).await.unwrap();
         assert_eq!(
             audit
                 .iter()
@@ -264,12 +265,14 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_daily_quota_holds_and_renews_each_day() {
-        let (_dir, storage, key) = setup(2);
+    #[tokio::test]
+    async fn the_daily_quota_holds_and_renews_each_day() {
+        let (_dir, storage, key) = setup(2).await;
         let day = 20_777 * 86_400_000;
         for _ in 0..2 {
-            issue(&storage, &key, request(TestType::Likely, None), day, HOUR).unwrap();
+            issue(&storage, &key, request(TestType::Likely, None), day, HOUR)
+                .await
+                .unwrap();
         }
         assert!(matches!(
             issue(
@@ -278,10 +281,11 @@ mod tests {
                 request(TestType::Likely, None),
                 day + 1,
                 HOUR
-            ),
+            )
+            .await,
             Err(ServerError::QuotaExceeded { quota: 2 })
         ));
-        assert_eq!(storage.counter(CODES_ISSUED).unwrap(), 2);
+        assert_eq!(storage.counter(CODES_ISSUED).await.unwrap(), 2);
         issue(
             &storage,
             &key,
@@ -289,20 +293,21 @@ mod tests {
             day + 86_400_000,
             HOUR,
         )
+        .await
         .unwrap();
         let unknown = CodeRequest {
             officer: "minh",
             ..request(TestType::Likely, None)
         };
         assert!(matches!(
-            issue(&storage, &key, unknown, day, HOUR),
+            issue(&storage, &key, unknown, day, HOUR).await,
             Err(ServerError::Unauthorized)
         ));
     }
 
-    #[test]
-    fn onset_must_be_recent_and_not_in_the_future() {
-        let (_dir, storage, key) = setup(100);
+    #[tokio::test]
+    async fn onset_must_be_recent_and_not_in_the_future() {
+        let (_dir, storage, key) = setup(100).await;
         let now = 20_777 * 86_400_000 + 1;
         assert!(issue(
             &storage,
@@ -311,6 +316,7 @@ mod tests {
             now,
             HOUR
         )
+        .await
         .is_ok());
         assert!(issue(
             &storage,
@@ -319,6 +325,7 @@ mod tests {
             now,
             HOUR
         )
+        .await
         .is_ok());
         for bad in [20_778, 20_777 - 31] {
             assert!(matches!(
@@ -328,15 +335,16 @@ mod tests {
                     request(TestType::Likely, Some(bad)),
                     now,
                     HOUR
-                ),
+                )
+                .await,
                 Err(ServerError::Malformed(_))
             ));
         }
     }
 
-    #[test]
-    fn old_codes_are_deleted() {
-        let (_dir, storage, key) = setup(100);
+    #[tokio::test]
+    async fn old_codes_are_deleted() {
+        let (_dir, storage, key) = setup(100).await;
         let old = issue(
             &storage,
             &key,
@@ -344,6 +352,7 @@ mod tests {
             1_000,
             HOUR,
         )
+        .await
         .unwrap();
         let new = issue(
             &storage,
@@ -352,19 +361,20 @@ mod tests {
             5_000,
             HOUR,
         )
+        .await
         .unwrap();
-        assert_eq!(delete_issued_before(&storage, 2_000).unwrap(), 1);
+        assert_eq!(delete_issued_before(&storage, 2_000).await.unwrap(), 1);
         assert!(storage
-            .codes
-            .get(code_hmac(&key, &old.code))
+            .get(CODES, &code_hmac(&key, &old.code))
+            .await
             .unwrap()
             .is_none());
         assert!(storage
-            .codes
-            .get(code_hmac(&key, &new.code))
+            .get(CODES, &code_hmac(&key, &new.code))
+            .await
             .unwrap()
             .is_some());
-        assert_eq!(storage.counter(CODES_ISSUED).unwrap(), 2);
+        assert_eq!(storage.counter(CODES_ISSUED).await.unwrap(), 2);
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! (the current one and, after a rotation, the previous one) and the key codes are stored under (their
 //! HMAC). Generated on first start, each written once with mode 0600.
 //!
+//! Replicas sharing a PostgreSQL database share these secrets through it ([`load_shared`]): the
+//! database's copy wins, a replica's data directory holds a copy, and the first replica to start
+//! stores its own (an existing data directory's, or freshly generated ones).
+//!
 //! Rotating the sealing key ([`rotate_sealing_key`], `openzone sealing-key rotate`, server stopped): the
 //! current key becomes the previous one, which keeps opening uploads, and a new current key is made,
 //! which `/v1/config` announces from then on. The key that was previous before is gone. Apps pin the
@@ -15,6 +19,7 @@ use openzone_core::keyserver::seal::{SealingPublicKey, SealingSecret};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{Result, ServerError};
+use crate::storage::{Change, Committed, Storage, SECRETS};
 
 /// The export-signing private key (PKCS#8 PEM).
 pub const SIGNING_KEY_FILE: &str = "export-signing-key.pem";
@@ -97,9 +102,69 @@ pub(crate) fn load_or_generate(dir: &Path, key_id: &str, version: &str) -> Resul
     })
 }
 
+/// The secret files replicas share through the database.
+const SHARED_FILES: [&str; 4] = [
+    SIGNING_KEY_FILE,
+    SEALING_KEY_FILE,
+    PREVIOUS_SEALING_KEY_FILE,
+    CODE_KEY_FILE,
+];
+
+/// Loads the secrets replicas share: the database's copy of each wins and is written into `dir`; what
+/// the database lacks comes from `dir` or is generated, and is stored for the other replicas (if two
+/// replicas store at once, one's copy wins and the other takes it).
+pub(crate) async fn load_shared(
+    storage: &Storage,
+    dir: &Path,
+    key_id: &str,
+    version: &str,
+) -> Result<Secrets> {
+    copy_from_database(storage, dir).await?;
+    load_or_generate(dir, key_id, version)?;
+    for name in SHARED_FILES {
+        let Some(text) = read_optional(&dir.join(name))? else {
+            continue;
+        };
+        let mut change = Change::default();
+        change.expect(SECRETS, name.as_bytes(), None);
+        change.put(SECRETS, name.as_bytes(), text.into_bytes());
+        // A conflict: the record exists (another replica's, or this one's from before).
+        let _: Committed = storage.commit(change).await?;
+    }
+    copy_from_database(storage, dir).await?;
+    load_or_generate(dir, key_id, version)
+}
+
+/// Writes the database's copy of each shared secret into `dir` where it differs.
+async fn copy_from_database(storage: &Storage, dir: &Path) -> Result<()> {
+    for name in SHARED_FILES {
+        if let Some(bytes) = storage.get(SECRETS, name.as_bytes()).await? {
+            let path = dir.join(name);
+            if read_optional(&path)?.map(String::into_bytes) != Some(bytes.clone()) {
+                write_secret(&path, &bytes)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The code key of the data directory `dir`, if the server has made one.
 pub(crate) fn read_code_key(dir: &Path) -> Result<Option<ring::hmac::Key>> {
     Ok(read_key_32(dir, CODE_KEY_FILE)?.map(|k| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)))
+}
+
+/// The code key replicas share, if a server has stored one in the database.
+pub(crate) async fn shared_code_key(storage: &Storage) -> Result<Option<ring::hmac::Key>> {
+    let Some(bytes) = storage.get(SECRETS, CODE_KEY_FILE.as_bytes()).await? else {
+        return Ok(None);
+    };
+    parse_key_32(&String::from_utf8_lossy(&bytes))
+        .map(|k| Some(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)))
+        .ok_or_else(|| {
+            ServerError::Database(format!(
+                "the database's {CODE_KEY_FILE} is not 64 hex characters; restore it from a backup"
+            ))
+        })
 }
 
 /// Rotates the upload sealing key in the data directory `dir` of a stopped server: the current key
@@ -131,16 +196,19 @@ fn read_key_32(dir: &Path, name: &str) -> Result<Option<[u8; 32]>> {
     let Some(text) = read_optional(&path)? else {
         return Ok(None);
     };
+    parse_key_32(&text).map(Some).ok_or_else(|| {
+        ServerError::Config(format!(
+            "{} must hold 64 hex characters; restore it from a backup",
+            path.display()
+        ))
+    })
+}
+
+/// 32 bytes from 64 hex characters (surrounding white space allowed).
+fn parse_key_32(text: &str) -> Option<[u8; 32]> {
     hex::decode(text.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ServerError::Config(format!(
-                "{} must hold 64 hex characters; restore it from a backup",
-                path.display()
-            ))
-        })
 }
 
 pub(crate) fn read_optional(path: &Path) -> Result<Option<String>> {

@@ -50,9 +50,9 @@ use openzone_core::keyserver::wire::{
     ExportSigningKeyDoc, PublicationDoc, SealingKeyDoc, ServerConfigDoc, UploadLimitsDoc,
     KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD, SEALING_ALGORITHM,
 };
-use openzone_core::units::EN_MATCH_TOLERANCE_SECS;
 use openzone_core::risk::RiskConfig;
 use openzone_core::time::{Clock, SystemClock};
+use openzone_core::units::EN_MATCH_TOLERANCE_SECS;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use codes::{IssuedCode, CODE_DIGITS, DEFAULT_CODE_VALIDITY, MAX_CODE_VALIDITY};
@@ -74,8 +74,12 @@ pub use storage::TestType;
 /// How a server runs.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// The data directory: database, secrets, and (by default) the exports.
+    /// The data directory: database, secrets, and (by default) the exports. With [`Self::database`], a
+    /// replica's own scratch: a copy of the shared secrets.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) that replicas share,
+    /// instead of the embedded database in the data directory.
+    pub database: Option<String>,
     /// Where exports are written: `None` for `DATA_DIR/exports`; a directory path; `file:///dir`;
     /// `s3://bucket/prefix` (credentials, region and endpoint from the standard `AWS_*` environment
     /// variables); `memory://` (tests).
@@ -124,6 +128,7 @@ impl ServerConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
+            database: None,
             exports: None,
             public_index_url: None,
             publication: PublicationSettings::default(),
@@ -156,6 +161,18 @@ impl ServerConfig {
         if self.code_validity.is_zero() || self.code_validity > MAX_CODE_VALIDITY {
             return Err(ServerError::Config(
                 "codes must be valid for more than 0 seconds and at most 24 hours".into(),
+            ));
+        }
+        if self.publication.delist_grace.as_secs() <= publication::INDEX_MAX_AGE_SECS {
+            return Err(ServerError::Config(format!(
+                "the grace period before a delisted export is deleted must be longer than caches keep \
+                 the index ({} s)",
+                publication::INDEX_MAX_AGE_SECS
+            )));
+        }
+        if self.publication.lease.is_zero() {
+            return Err(ServerError::Config(
+                "the publication lease must last at least a second".into(),
             ));
         }
         if self.http.header_deadline.is_zero() || self.http.body_deadline.is_zero() {
@@ -224,13 +241,28 @@ impl Server {
             path: config.data_dir.clone(),
             source,
         })?;
-        let secrets = keys::load_or_generate(
-            &config.data_dir,
-            &config.signing_key_id,
-            &config.signing_key_version,
-        )?;
-        let storage = storage::Storage::open(&config.data_dir.join("db"))?;
-        officers::migrate_admin_token(&storage, &config.data_dir, config.clock.now_ms())?;
+        let (storage, secrets) = match &config.database {
+            None => (
+                storage::Storage::open(&config.data_dir.join("db"))?,
+                keys::load_or_generate(
+                    &config.data_dir,
+                    &config.signing_key_id,
+                    &config.signing_key_version,
+                )?,
+            ),
+            Some(url) => {
+                let storage = storage::Storage::connect(url).await?;
+                let secrets = keys::load_shared(
+                    &storage,
+                    &config.data_dir,
+                    &config.signing_key_id,
+                    &config.signing_key_version,
+                )
+                .await?;
+                (storage, secrets)
+            }
+        };
+        officers::migrate_admin_token(&storage, &config.data_dir, config.clock.now_ms()).await?;
         let exports = open_exports(&config)?;
         let config_doc = config_doc(&config, &secrets);
         let publisher = publication::Publisher::new(
@@ -238,8 +270,8 @@ impl Server {
             exports,
             secrets.signer,
             config.publication.clone(),
-        );
-        let reconciled = publisher.startup().await?;
+        )?;
+        let reconciled = publisher.startup(config.clock.now_ms()).await?;
         tracing::info!(
             completed = reconciled.completed,
             rolled_back = reconciled.rolled_back,
@@ -247,7 +279,7 @@ impl Server {
             unknown_files = reconciled.unknown_files,
             "key server opened"
         );
-        if storage.officers.is_empty() {
+        if storage.count(storage::OFFICERS).await? == 0 {
             tracing::warn!(
                 "there is no officer account yet: nobody can issue codes until one is made with \
                  `openzone officer add --data DIR --name NAME` (with the server stopped)"
@@ -341,6 +373,7 @@ impl Server {
         })
         .await;
         let _ = publication.await;
+        self.state.publisher.release_lease().await?;
         self.state.storage.flush().await
     }
 }
@@ -408,39 +441,49 @@ impl Accounts {
         })
     }
 
+    /// Connects to the PostgreSQL database replicas share (servers may be running).
+    pub async fn connect(database: &str) -> Result<Self> {
+        let storage = storage::Storage::connect(database).await?;
+        let code_key = keys::shared_code_key(&storage).await?;
+        Ok(Self {
+            storage,
+            code_key,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
     /// Creates an account with a password of at least [`MIN_PASSWORD_CHARS`] characters and a quota of
     /// codes per UTC day.
-    pub fn add_officer(&self, name: &str, password: &str, daily_quota: u32) -> Result<()> {
+    pub async fn add_officer(&self, name: &str, password: &str, daily_quota: u32) -> Result<()> {
         officers::add(
             &self.storage,
             name,
             password,
             daily_quota,
             self.clock.now_ms(),
-        )?;
-        self.storage.db.flush()?;
-        Ok(())
+        )
+        .await?;
+        self.storage.flush().await
     }
 
     /// Disables an account and ends its sessions.
-    pub fn disable_officer(&self, name: &str) -> Result<()> {
-        officers::disable(&self.storage, name, self.clock.now_ms())?;
-        self.storage.db.flush()?;
-        Ok(())
+    pub async fn disable_officer(&self, name: &str) -> Result<()> {
+        officers::disable(&self.storage, name, self.clock.now_ms()).await?;
+        self.storage.flush().await
     }
 
     /// Every account.
-    pub fn officers(&self) -> Result<Vec<OfficerInfo>> {
-        officers::list(&self.storage)
+    pub async fn officers(&self) -> Result<Vec<OfficerInfo>> {
+        officers::list(&self.storage).await
     }
 
     /// The audit log, oldest first.
-    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
-        audit::entries(&self.storage)
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>> {
+        audit::entries(&self.storage).await
     }
 
     /// Who issued `code` (the 8 digits a user shows), if the audit log has it.
-    pub fn code_issuer(&self, code: &str) -> Result<Option<String>> {
+    pub async fn code_issuer(&self, code: &str) -> Result<Option<String>> {
         let Some(key) = &self.code_key else {
             return Ok(None);
         };
@@ -448,6 +491,7 @@ impl Accounts {
             &self.storage,
             &hex::encode(codes::code_hmac(key, code.trim())),
         )
+        .await
     }
 }
 

@@ -15,13 +15,11 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::error::{Result, ServerError};
 use crate::keys::{random_32, read_optional, ADMIN_TOKEN_FILE};
-use crate::storage::{decode, encode, transaction_result, Storage};
+use crate::storage::{encode, Change, Committed, Storage, OFFICERS, SESSIONS};
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -103,7 +101,7 @@ static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("decoy password, never valid").unwrap_or_default());
 
 /// Creates an account.
-pub(crate) fn add(
+pub(crate) async fn add(
     storage: &Storage,
     name: &str,
     password: &str,
@@ -124,77 +122,85 @@ pub(crate) fn add(
         quota_day: 0,
         issued_that_day: 0,
     };
-    let id = audit::next_id(storage)?;
+    let id = audit::next_id(storage).await?;
     let entry = AuditEntry::new(now_ms, name, AuditAction::OfficerAdded);
-    let result = (&storage.officers, &storage.audit).transaction(|(officers, log)| {
-        if officers.get(name.as_bytes())?.is_some() {
-            return Err(ConflictableTransactionError::Abort(ServerError::Config(
-                format!("an officer named {name:?} exists already"),
-            )));
-        }
-        officers.insert(name.as_bytes(), encode(&record))?;
-        audit::add_in(log, id, &entry)
-    });
-    transaction_result(result)?;
-    Ok(())
+    if storage.get(OFFICERS, name.as_bytes()).await?.is_some() {
+        return Err(exists(name));
+    }
+    let mut change = Change::default();
+    change.expect(OFFICERS, name.as_bytes(), None);
+    change.put(OFFICERS, name.as_bytes(), encode(&record));
+    audit::add_in(&mut change, id, &entry);
+    match storage.commit(change).await? {
+        Committed::Yes => Ok(()),
+        // Made meanwhile, on another replica.
+        Committed::Conflict => Err(exists(name)),
+    }
+}
+
+fn exists(name: &str) -> ServerError {
+    ServerError::Config(format!("an officer named {name:?} exists already"))
 }
 
 /// Disables an account and ends its sessions.
-pub(crate) fn disable(storage: &Storage, name: &str, now_ms: u64) -> Result<()> {
-    let Some(value) = storage.officers.get(name.as_bytes())? else {
+pub(crate) async fn disable(storage: &Storage, name: &str, now_ms: u64) -> Result<()> {
+    let Some(mut record) = storage
+        .get_record::<OfficerRecord>(OFFICERS, name.as_bytes())
+        .await?
+    else {
         return Err(ServerError::Config(format!(
             "there is no officer named {name:?}"
         )));
     };
-    let mut record: OfficerRecord = decode(&value)?;
     record.disabled = true;
-    storage.officers.insert(name.as_bytes(), encode(&record))?;
-    for entry in storage.sessions.iter() {
-        let (key, value) = entry?;
-        let session: SessionRecord = decode(&value)?;
+    let mut change = Change::default();
+    change.put(OFFICERS, name.as_bytes(), encode(&record));
+    for (key, session) in storage.scan_records::<SessionRecord>(SESSIONS).await? {
         if session.officer == name {
-            storage.sessions.remove(key)?;
+            change.remove(SESSIONS, key);
         }
     }
-    audit::add(
-        storage,
+    audit::add_in(
+        &mut change,
+        audit::next_id(storage).await?,
         &AuditEntry::new(now_ms, name, AuditAction::OfficerDisabled),
-    )
+    );
+    storage.write(change).await
 }
 
 /// Every account.
-pub(crate) fn list(storage: &Storage) -> Result<Vec<OfficerInfo>> {
-    storage
-        .officers
-        .iter()
-        .map(|entry| {
-            let (name, value) = entry?;
-            let record: OfficerRecord = decode(&value)?;
-            Ok(OfficerInfo {
-                name: String::from_utf8_lossy(&name).into_owned(),
-                daily_quota: record.daily_quota,
-                disabled: record.disabled,
-                created_ms: record.created_ms,
-            })
+pub(crate) async fn list(storage: &Storage) -> Result<Vec<OfficerInfo>> {
+    Ok(storage
+        .scan_records::<OfficerRecord>(OFFICERS)
+        .await?
+        .into_iter()
+        .map(|(name, record)| OfficerInfo {
+            name: String::from_utf8_lossy(&name).into_owned(),
+            daily_quota: record.daily_quota,
+            disabled: record.disabled,
+            created_ms: record.created_ms,
         })
-        .collect()
+        .collect())
 }
 
 /// Whether `password` is `name`'s and the account is enabled. Slow on purpose (an Argon2id hash), for
 /// unknown names too.
-pub(crate) fn check_password(storage: &Storage, name: &str, password: &str) -> Result<bool> {
-    let record: Option<OfficerRecord> = storage
-        .officers
-        .get(name.as_bytes())?
-        .map(|v| decode(&v))
-        .transpose()?;
+pub(crate) async fn check_password(storage: &Storage, name: &str, password: &str) -> Result<bool> {
+    let record: Option<OfficerRecord> = storage.get_record(OFFICERS, name.as_bytes()).await?;
     let hash = record
         .as_ref()
-        .map_or(DECOY_HASH.as_str(), |r| r.password_hash.as_str());
-    let matches = password.len() <= MAX_PASSWORD_BYTES
-        && Argon2::default()
-            .verify_password(password.as_bytes(), hash)
-            .is_ok();
+        .map_or(DECOY_HASH.as_str(), |r| r.password_hash.as_str())
+        .to_owned();
+    let password = password.to_owned();
+    // Argon2id takes tens of milliseconds of one core: off the async workers.
+    let matches = tokio::task::spawn_blocking(move || {
+        password.len() <= MAX_PASSWORD_BYTES
+            && Argon2::default()
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
+    })
+    .await
+    .map_err(|e| ServerError::Database(format!("the password check failed: {e}")))?;
     Ok(matches && record.is_some_and(|r| !r.disabled))
 }
 
@@ -205,13 +211,13 @@ fn token_key(token: &str) -> [u8; 32] {
     key
 }
 
-/// Starts a session for `officer`; returns its token (the only copy).
-pub(crate) fn start_session(storage: &Storage, officer: &str, now_ms: u64) -> Result<String> {
-    for entry in storage.sessions.iter() {
-        let (key, value) = entry?;
-        let session: SessionRecord = decode(&value)?;
+/// Starts a session for `officer`; returns its token (the only copy). Sessions live in the database,
+/// so that any replica recognises them.
+pub(crate) async fn start_session(storage: &Storage, officer: &str, now_ms: u64) -> Result<String> {
+    let mut change = Change::default();
+    for (key, session) in storage.scan_records::<SessionRecord>(SESSIONS).await? {
         if session.expires_ms <= now_ms {
-            storage.sessions.remove(key)?;
+            change.remove(SESSIONS, key);
         }
     }
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_32()?);
@@ -219,54 +225,61 @@ pub(crate) fn start_session(storage: &Storage, officer: &str, now_ms: u64) -> Re
         officer: officer.to_owned(),
         expires_ms: now_ms + SESSION_MS,
     };
-    storage
-        .sessions
-        .insert(token_key(&token), encode(&session))?;
+    change.put(SESSIONS, token_key(&token), encode(&session));
+    storage.write(change).await?;
     Ok(token)
 }
 
 /// The officer whose session `token` is, if it is open and the account enabled.
-pub(crate) fn session_officer(
+pub(crate) async fn session_officer(
     storage: &Storage,
     token: &str,
     now_ms: u64,
 ) -> Result<Option<String>> {
-    let Some(value) = storage.sessions.get(token_key(token))? else {
+    let Some(session) = storage
+        .get_record::<SessionRecord>(SESSIONS, &token_key(token))
+        .await?
+    else {
         return Ok(None);
     };
-    let session: SessionRecord = decode(&value)?;
     if session.expires_ms <= now_ms {
         return Ok(None);
     }
-    let enabled = match storage.officers.get(session.officer.as_bytes())? {
-        Some(value) => !decode::<OfficerRecord>(&value)?.disabled,
-        None => false,
-    };
+    let enabled = storage
+        .get_record::<OfficerRecord>(OFFICERS, session.officer.as_bytes())
+        .await?
+        .is_some_and(|record| !record.disabled);
     Ok(enabled.then_some(session.officer))
 }
 
 /// Ends the session `token`.
-pub(crate) fn end_session(storage: &Storage, token: &str) -> Result<()> {
-    storage.sessions.remove(token_key(token))?;
-    Ok(())
+pub(crate) async fn end_session(storage: &Storage, token: &str) -> Result<()> {
+    let mut change = Change::default();
+    change.remove(SESSIONS, token_key(token));
+    storage.write(change).await
 }
 
 /// Earlier versions had one admin token for everyone, in `DIR/admin-token`. If that file exists and
 /// there is no account `admin`, it becomes one whose password is the token, so that the health
 /// system that used the token can sign in as `admin`; the operator then makes one account per
 /// officer, disables `admin` and deletes the file (`docs/deployment.md`). Returns whether it did.
-pub(crate) fn migrate_admin_token(storage: &Storage, dir: &Path, now_ms: u64) -> Result<bool> {
+pub(crate) async fn migrate_admin_token(
+    storage: &Storage,
+    dir: &Path,
+    now_ms: u64,
+) -> Result<bool> {
     let Some(token) = read_optional(&dir.join(ADMIN_TOKEN_FILE))? else {
         return Ok(false);
     };
-    if storage.officers.get("admin")?.is_some() {
+    if storage.get(OFFICERS, b"admin").await?.is_some() {
         return Ok(false);
     }
-    add(storage, "admin", token.trim(), DEFAULT_DAILY_QUOTA, now_ms)?;
+    add(storage, "admin", token.trim(), DEFAULT_DAILY_QUOTA, now_ms).await?;
     audit::add(
         storage,
         &AuditEntry::new(now_ms, "admin", AuditAction::AdminTokenMigrated),
-    )?;
+    )
+    .await?;
     tracing::warn!(
         "the shared admin token became the officer account `admin`; create one account per officer \
          (openzone officer add), then disable `admin` and delete {ADMIN_TOKEN_FILE}"
@@ -284,75 +297,110 @@ mod tests {
         (dir, storage)
     }
 
-    #[test]
-    fn passwords_are_stored_as_argon2id_hashes_and_checked() {
+    #[tokio::test]
+    async fn passwords_are_stored_as_argon2id_hashes_and_checked() {
         let (_dir, storage) = storage();
-        add(&storage, "lan", "a long enough password", 5, 1).unwrap();
-        let record: OfficerRecord = decode(&storage.officers.get("lan").unwrap().unwrap()).unwrap();
+        add(&storage, "lan", "a long enough password", 5, 1)
+            .await
+            .unwrap();
+        let record: OfficerRecord = storage.get_record(OFFICERS, b"lan").await.unwrap().unwrap();
         assert!(
             record.password_hash.starts_with("$argon2id$"),
             "{}",
             record.password_hash
         );
         assert!(!record.password_hash.contains("a long enough password"));
-        assert!(check_password(&storage, "lan", "a long enough password").unwrap());
-        assert!(!check_password(&storage, "lan", "a long enough passwore").unwrap());
-        assert!(!check_password(&storage, "nobody", "a long enough password").unwrap());
-        assert!(!check_password(&storage, "lan", &"x".repeat(2_000)).unwrap());
-        disable(&storage, "lan", 2).unwrap();
-        assert!(!check_password(&storage, "lan", "a long enough password").unwrap());
+        assert!(check_password(&storage, "lan", "a long enough password")
+            .await
+            .unwrap());
+        assert!(!check_password(&storage, "lan", "a long enough passwore")
+            .await
+            .unwrap());
+        assert!(
+            !check_password(&storage, "nobody", "a long enough password")
+                .await
+                .unwrap()
+        );
+        assert!(!check_password(&storage, "lan", &"x".repeat(2_000))
+            .await
+            .unwrap());
+        disable(&storage, "lan", 2).await.unwrap();
+        assert!(!check_password(&storage, "lan", "a long enough password")
+            .await
+            .unwrap());
     }
 
-    #[test]
-    fn names_and_passwords_are_checked() {
+    #[tokio::test]
+    async fn names_and_passwords_are_checked() {
         let (_dir, storage) = storage();
         for bad in ["", "has space", "semi;colon", &"n".repeat(65), "new\nline"] {
             assert!(
-                add(&storage, bad, "a long enough password", 5, 1).is_err(),
+                add(&storage, bad, "a long enough password", 5, 1)
+                    .await
+                    .is_err(),
                 "{bad:?}"
             );
         }
-        assert!(add(&storage, "lan", "short", 5, 1).is_err());
-        add(&storage, "Nguyễn.Lan", "a long enough password", 5, 1).unwrap();
-        assert!(add(&storage, "Nguyễn.Lan", "another long password", 5, 1).is_err());
-        assert_eq!(list(&storage).unwrap().len(), 1);
+        assert!(add(&storage, "lan", "short", 5, 1).await.is_err());
+        add(&storage, "Nguyễn.Lan", "a long enough password", 5, 1)
+            .await
+            .unwrap();
+        assert!(add(&storage, "Nguyễn.Lan", "another long password", 5, 1)
+            .await
+            .is_err());
+        assert_eq!(list(&storage).await.unwrap().len(), 1);
     }
 
-    #[test]
-    fn sessions_expire_end_and_die_with_their_account() {
+    #[tokio::test]
+    async fn sessions_expire_end_and_die_with_their_account() {
         let (_dir, storage) = storage();
-        add(&storage, "lan", "a long enough password", 5, 0).unwrap();
-        let token = start_session(&storage, "lan", 0).unwrap();
+        add(&storage, "lan", "a long enough password", 5, 0)
+            .await
+            .unwrap();
+        let token = start_session(&storage, "lan", 0).await.unwrap();
         assert_eq!(
             session_officer(&storage, &token, SESSION_MS - 1)
+                .await
                 .unwrap()
                 .as_deref(),
             Some("lan")
         );
-        assert_eq!(session_officer(&storage, &token, SESSION_MS).unwrap(), None);
-        assert_eq!(session_officer(&storage, "nope", 0).unwrap(), None);
+        assert_eq!(
+            session_officer(&storage, &token, SESSION_MS).await.unwrap(),
+            None
+        );
+        assert_eq!(session_officer(&storage, "nope", 0).await.unwrap(), None);
         // Only the token's digest is stored.
-        assert!(storage.sessions.get(token.as_bytes()).unwrap().is_none());
-        end_session(&storage, &token).unwrap();
-        assert_eq!(session_officer(&storage, &token, 1).unwrap(), None);
-        let token = start_session(&storage, "lan", 0).unwrap();
-        disable(&storage, "lan", 1).unwrap();
-        assert_eq!(session_officer(&storage, &token, 1).unwrap(), None);
+        assert!(storage
+            .get(SESSIONS, token.as_bytes())
+            .await
+            .unwrap()
+            .is_none());
+        end_session(&storage, &token).await.unwrap();
+        assert_eq!(session_officer(&storage, &token, 1).await.unwrap(), None);
+        let token = start_session(&storage, "lan", 0).await.unwrap();
+        disable(&storage, "lan", 1).await.unwrap();
+        assert_eq!(session_officer(&storage, &token, 1).await.unwrap(), None);
     }
 
-    #[test]
-    fn the_old_admin_token_becomes_the_admin_account_once() {
+    #[tokio::test]
+    async fn the_old_admin_token_becomes_the_admin_account_once() {
         let (dir, storage) = storage();
-        assert!(!migrate_admin_token(&storage, dir.path(), 0).unwrap());
+        assert!(!migrate_admin_token(&storage, dir.path(), 0).await.unwrap());
         std::fs::write(
             dir.path().join(ADMIN_TOKEN_FILE),
             "the-old-shared-admin-token\n",
         )
         .unwrap();
-        assert!(migrate_admin_token(&storage, dir.path(), 0).unwrap());
-        assert!(check_password(&storage, "admin", "the-old-shared-admin-token").unwrap());
-        assert!(!migrate_admin_token(&storage, dir.path(), 0).unwrap());
+        assert!(migrate_admin_token(&storage, dir.path(), 0).await.unwrap());
+        assert!(
+            check_password(&storage, "admin", "the-old-shared-admin-token")
+                .await
+                .unwrap()
+        );
+        assert!(!migrate_admin_token(&storage, dir.path(), 0).await.unwrap());
         let actions: Vec<AuditAction> = audit::entries(&storage)
+            .await
             .unwrap()
             .iter()
             .map(|e| e.action)

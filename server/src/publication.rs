@@ -4,29 +4,41 @@
 //! padded with fake keys (`padding.rs`), sorted by key bytes (so the order says nothing about who uploaded
 //! together), signed (ECDSA P-256), and written as an export zip.
 //!
-//! Crash safety, step by step; a crash (even SIGKILL) at any point leaves a state that startup reconciles:
+//! One publisher at a time: replicas sharing a database publish only while they hold the publication
+//! lease, a record with a holder and an expiry that a publisher takes or renews by compare-and-set
+//! before each step. The database, not the export storage, decides the index (object stores have no
+//! conditional write): the `index` record holds the list of names and a version, changed only by
+//! compare-and-set, and `index.txt` is a copy of it. A publisher that lost its lease while paused
+//! cannot overwrite another's decisions: each of its steps expects the records it read, and fails.
 //!
-//! 1. One sled transaction gives the batch its number, records it as `writing` with its file name, and
-//!    assigns the keys to it; flushed.
-//! 2. The zip is written under its unique name (`<batch number>-<hash>.zip`). Locally object_store
-//!    writes a staging file and renames it into place; on S3 a PUT is atomic. Either way a reader never
-//!    sees a partial file.
-//! 3. `index.txt` is rewritten whole, the same way, listing every published export and the new one.
-//! 4. The batch becomes `published` and the counter of published keys grows; flushed.
+//! Crash safety, step by step; a crash (even SIGKILL) at any point leaves a state that the next
+//! publisher (at startup, or at its next run) completes:
 //!
-//! Reconciliation: a `writing` batch that the index lists is marked `published` (the crash came between
-//! 3 and 4); one the index does not list gives its keys back to the pending pool and its file, if any,
-//! is deleted (the crash came between 1 and 3).
+//! 1. One transaction gives the batch its number, records it as `writing` with its file name, and
+//!    assigns the keys to it (expecting them still pending).
+//! 2. The zip is written under its unique name (`<batch number>-<hash>.zip`), once. Locally
+//!    object_store writes a staging file and renames it into place; on S3 a PUT is atomic. Either way a
+//!    reader never sees a partial file.
+//! 3. One transaction adds the name to the `index` record (expecting its version) and marks the batch
+//!    `listed`.
+//! 4. `index.txt` is rewritten whole from the `index` record.
+//! 5. The batch becomes `published` and the counter of published keys grows.
+//!
+//! Reconciliation: a `listed` batch gets steps 4 and 5 (the crash came between 3 and 5); a `writing`
+//! batch, which the index record cannot list, gives its keys back to the pending pool and its file, if
+//! any, is deleted (the crash came between 1 and 3). A key is thus published once, or pending again.
 //!
 //! Nothing is deleted that the database cannot account for. Before anything else, startup checks that
-//! the index and the database agree: a missing index (once something was published), an index that
+//! `index.txt` and the database agree: a missing index (once something was published), an index that
 //! lists an export the database does not know or a file that is missing, or one that leaves out a
 //! published export, stops the server with [`ServerError::Publication`] saying what to restore. A file
-//! is deleted only as the step of a batch the database records (rolled back, or expiring); files nobody
+//! is deleted only as the step of a batch the database records (rolled back, or delisted); files nobody
 //! accounts for are left alone and reported; staging files of interrupted local writes are removed.
 //!
-//! Retention: exports older than 14 days are marked `expiring`, leave the index, then their files and
-//! records go; keys that ended more than 14 days ago and codes issued more than 14 days ago are deleted.
+//! Retention: exports older than 14 days leave the index record and `index.txt` and become `expiring`;
+//! their files are deleted only [`PublicationSettings::delist_grace`] later, longer than a CDN keeps the
+//! index ([`INDEX_MAX_AGE_SECS`]), so that no phone is sent to a file that is gone. Keys that ended more
+//! than 14 days ago and codes issued more than 14 days ago are deleted.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -38,14 +50,13 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use openzone_core::export::signing::SigningKey;
 use openzone_core::export::ExportBuilder;
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
 use crate::padding::{padded_export_keys, KeyShape};
 use crate::storage::{
-    add_to_counter, decode, encode, transaction_result, BatchRecord, BatchState, Storage,
-    StoredKey, KEYS_PUBLISHED, NEXT_BATCH,
+    decode, decode_u64, encode, BatchRecord, BatchState, Change, Committed, Storage, StoredKey,
+    BATCHES, KEYS, KEYS_PUBLISHED, META, NEXT_BATCH,
 };
 
 /// The index's object name.
@@ -53,6 +64,15 @@ pub const INDEX_NAME: &str = "index.txt";
 
 /// Most keys in one export; more eligible keys make several exports in one run.
 pub const MAX_EXPORT_KEYS: usize = 100_000;
+
+/// How long caches (a CDN, phones) may keep `index.txt`: its `Cache-Control: max-age`.
+pub const INDEX_MAX_AGE_SECS: u64 = 60;
+
+/// The `meta` record that decides the index.
+const INDEX_RECORD: &str = "index";
+
+/// The `meta` record of the publication lease.
+const LEASE_RECORD: &str = "publication_lease";
 
 /// When and how exports are made.
 #[derive(Debug, Clone)]
@@ -69,6 +89,12 @@ pub struct PublicationSettings {
     pub retention_days: u32,
     /// Region written into exports. Default "VN".
     pub region: String,
+    /// How long a delisted export's file stays before it is deleted: longer than any cache keeps the
+    /// index that listed it. Default 1 hour; at least [`INDEX_MAX_AGE_SECS`].
+    pub delist_grace: Duration,
+    /// How long the publication lease lasts unless renewed: a replica that dies holding it is replaced
+    /// this long after. Default 60 seconds.
+    pub lease: Duration,
 }
 
 impl Default for PublicationSettings {
@@ -80,6 +106,8 @@ impl Default for PublicationSettings {
             delay: Duration::from_secs(2 * 3_600),
             retention_days: 14,
             region: "VN".into(),
+            delist_grace: Duration::from_secs(3_600),
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -150,17 +178,6 @@ impl Exports {
             .map_err(|e| ServerError::Publication(format!("{} in {}", e, self.location())))
     }
 
-    /// The index, which must exist: publication has run before whenever this is called.
-    async fn existing_index(&self) -> Result<Vec<String>> {
-        self.read_index().await?.ok_or_else(|| {
-            ServerError::Publication(format!(
-                "{INDEX_NAME} disappeared from {}; restore it from a backup of the export storage. \
-                 Nothing was deleted.",
-                self.location()
-            ))
-        })
-    }
-
     async fn write_index(&self, names: &[String]) -> Result<()> {
         let mut text = String::new();
         for name in names {
@@ -176,34 +193,68 @@ impl Exports {
 pub struct PublicationReport {
     /// Exports written: name, real keys, all keys.
     pub exports: Vec<(String, u64, u64)>,
-    /// Exports deleted by retention.
+    /// Exports retention took out of the index (their files go after the grace period).
     pub exports_expired: u64,
     /// Keys deleted by retention.
     pub keys_expired: u64,
     /// Codes deleted by retention.
     pub codes_expired: u64,
+    /// Whether this replica held the publication lease (another replica published if not).
+    pub held_lease: bool,
 }
 
 /// What reconciliation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
-    /// Interrupted batches the index listed: now published.
+    /// Interrupted batches the index record listed: now in `index.txt` and published.
     pub completed: u64,
-    /// Interrupted batches the index did not list: their keys are pending again.
+    /// Interrupted batches the index record did not list: their keys are pending again.
     pub rolled_back: u64,
-    /// Files of rolled-back or expiring batches, deleted.
+    /// Files of rolled-back or expired batches, deleted.
     pub orphans_deleted: u64,
     /// Files in the export storage that neither the index nor the database accounts for: left alone.
     pub unknown_files: u64,
 }
 
-/// Makes exports; one run at a time.
+/// The list of published exports, as the database decides it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct IndexRecord {
+    /// Grows by one with every change.
+    version: u64,
+    names: Vec<String>,
+}
+
+/// Who publishes, until when (UTC unix milliseconds of the system clock).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LeaseRecord {
+    holder: String,
+    expires_ms: u64,
+}
+
+/// Makes exports; one run at a time in a process, one publisher among replicas.
 pub(crate) struct Publisher {
     pub storage: Storage,
     pub exports: Exports,
     pub signer: SigningKey,
     pub settings: PublicationSettings,
+    /// This publisher's name in the lease record.
+    holder: String,
     lock: tokio::sync::Mutex<()>,
+}
+
+/// The system clock (not the server's configured clock, which tests move by days): leases are about
+/// real time passing between processes.
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn lost(what: &str) -> ServerError {
+    ServerError::Publication(format!(
+        "{what} changed under this publisher: another replica took the publication lease; it completes \
+         this batch or rolls it back"
+    ))
 }
 
 impl Publisher {
@@ -212,25 +263,92 @@ impl Publisher {
         exports: Exports,
         signer: SigningKey,
         settings: PublicationSettings,
-    ) -> Self {
-        Self {
+    ) -> Result<Self> {
+        Ok(Self {
             storage,
             exports,
             signer,
             settings,
+            holder: hex::encode(&crate::keys::random_32()?[..16]),
             lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Takes or renews the publication lease; `false` if another replica holds it. With the embedded
+    /// database the process is alone and needs none.
+    async fn hold_lease(&self) -> Result<bool> {
+        if !self.storage.shared() {
+            return Ok(true);
+        }
+        let now = wall_ms();
+        let raw = self.storage.get(META, LEASE_RECORD.as_bytes()).await?;
+        if let Some(lease) = raw.as_deref().map(decode::<LeaseRecord>).transpose()? {
+            if lease.holder != self.holder && lease.expires_ms > now {
+                return Ok(false);
+            }
+        }
+        let mut change = Change::default();
+        change.expect(META, LEASE_RECORD, raw);
+        let lease = LeaseRecord {
+            holder: self.holder.clone(),
+            expires_ms: now + self.settings.lease.as_millis() as u64,
+        };
+        change.put(META, LEASE_RECORD, encode(&lease));
+        Ok(self.storage.commit(change).await? == Committed::Yes)
+    }
+
+    /// Renews the lease before a step, or stops the run.
+    async fn keep_lease(&self) -> Result<()> {
+        if self.hold_lease().await? {
+            Ok(())
+        } else {
+            Err(lost("the publication lease"))
         }
     }
 
-    /// Startup: checks that the index and the database agree (or stops), writes an empty index on the very
-    /// first start, reconciles interrupted batches and retention, and removes staging files of
-    /// interrupted writes.
-    pub async fn startup(&self) -> Result<ReconcileReport> {
+    /// Gives the lease up (at shutdown), so that another replica need not wait for it to expire.
+    pub async fn release_lease(&self) -> Result<()> {
+        if !self.storage.shared() {
+            return Ok(());
+        }
+        let raw = self.storage.get(META, LEASE_RECORD.as_bytes()).await?;
+        if let Some(lease) = raw.as_deref().map(decode::<LeaseRecord>).transpose()? {
+            if lease.holder == self.holder {
+                let mut change = Change::default();
+                change.expect(META, LEASE_RECORD, raw);
+                change.remove(META, LEASE_RECORD);
+                self.storage.commit(change).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The index record and its raw bytes (for compare-and-set).
+    async fn index_record(&self) -> Result<(Option<Vec<u8>>, Option<IndexRecord>)> {
+        let raw = self.storage.get(META, INDEX_RECORD.as_bytes()).await?;
+        let record = raw.as_deref().map(decode).transpose()?;
+        Ok((raw, record))
+    }
+
+    /// Startup: if this replica holds the lease, checks that `index.txt` and the database agree (or
+    /// stops), writes an empty index on the very first start, completes or rolls back interrupted
+    /// batches, deletes files past their grace period, and removes staging files of interrupted writes.
+    /// Another replica holding the lease does all this itself.
+    pub async fn startup(&self, now_ms: u64) -> Result<ReconcileReport> {
         let _guard = self.lock.lock().await;
-        let batches = self.storage.batches()?;
+        if !self.hold_lease().await? {
+            return Ok(ReconcileReport::default());
+        }
+        let batches = self.storage.batches().await?;
+        let (raw, record) = self.index_record().await?;
+        let files: HashSet<String> = self.exports.list().await?.into_iter().collect();
+        let decided = record.as_ref().map_or(&[][..], |r| r.names.as_slice());
         let index = match self.exports.read_index().await? {
             Some(index) => index,
-            None if batches.is_empty() && self.storage.counter(NEXT_BATCH)? == 0 => {
+            None if batches.is_empty()
+                && decided.is_empty()
+                && self.storage.get(META, NEXT_BATCH.as_bytes()).await?.is_none() =>
+            {
                 self.exports.write_index(&[]).await?;
                 Vec::new()
             }
@@ -245,16 +363,52 @@ impl Publisher {
                 )))
             }
         };
-        let files: HashSet<String> = self.exports.list().await?.into_iter().collect();
         check_agreement(&index, &batches, &files, &self.exports.location())?;
+        if let Some(missing) = decided.iter().find(|name| !files.contains(*name)) {
+            return Err(ServerError::Publication(format!(
+                "the database lists {missing} as published, but the file is missing from {}; restore it \
+                 from a backup of the export storage. Nothing was deleted.",
+                self.exports.location()
+            )));
+        }
+        if record.is_none() {
+            // The first start on this database, or with a database of a version that kept the index
+            // only in index.txt: the index record starts as what index.txt lists.
+            let expiring: HashSet<&str> = batches
+                .iter()
+                .filter(|b| b.state == BatchState::Expiring)
+                .map(|b| b.name.as_str())
+                .collect();
+            let names = index
+                .iter()
+                .filter(|name| !expiring.contains(name.as_str()))
+                .cloned()
+                .collect();
+            let mut change = Change::default();
+            change.expect(META, INDEX_RECORD, raw);
+            change.put(
+                META,
+                INDEX_RECORD,
+                encode(&IndexRecord { version: 1, names }),
+            );
+            if self.storage.commit(change).await? == Committed::Conflict {
+                return Err(lost("the index record"));
+            }
+        }
         let mut report = self.reconcile().await?;
-        report.orphans_deleted += self.finish_expiring().await?;
+        let (_, record) = self.index_record().await?;
+        let names = record.map(|r| r.names).unwrap_or_default();
+        if names != index {
+            self.exports.write_index(&names).await?;
+        }
+        report.orphans_deleted += self.finish_delisting(now_ms).await?;
         if let Some(dir) = &self.exports.local_dir {
             remove_staging_files(dir);
         }
         let known: HashSet<String> = self
             .storage
-            .batches()?
+            .batches()
+            .await?
             .into_iter()
             .map(|b| b.name)
             .collect();
@@ -276,27 +430,33 @@ impl Publisher {
         Ok(report)
     }
 
-    /// Finishes or rolls back every batch left `writing`: published if the index lists it, else its
-    /// file (which only this batch can have written) is deleted and its keys wait again.
+    /// Completes every `listed` batch (and a `writing` batch that an older version's index lists) and
+    /// rolls back every other `writing` batch: its file, which only this batch can have written, is
+    /// deleted and its keys wait again.
     async fn reconcile(&self) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
-        let writing: Vec<BatchRecord> = self
+        let unfinished: Vec<BatchRecord> = self
             .storage
-            .batches()?
+            .batches()
+            .await?
             .into_iter()
-            .filter(|b| b.state == BatchState::Writing)
+            .filter(|b| matches!(b.state, BatchState::Writing | BatchState::Listed))
             .collect();
-        if writing.is_empty() {
+        if unfinished.is_empty() {
             return Ok(report);
         }
-        let index = self.exports.existing_index().await?;
-        for batch in writing {
-            if index.contains(&batch.name) {
-                self.mark_published(&batch)?;
+        let (_, record) = self.index_record().await?;
+        let names = record.map(|r| r.names).unwrap_or_default();
+        for batch in unfinished {
+            if names.contains(&batch.name) {
+                self.keep_lease().await?;
+                self.exports.write_index(&names).await?;
+                self.mark_published(&batch).await?;
                 report.completed += 1;
             } else {
+                self.keep_lease().await?;
                 self.exports.delete(&batch.name).await?;
-                self.roll_back(&batch)?;
+                self.roll_back(&batch).await?;
                 report.rolled_back += 1;
                 report.orphans_deleted += 1;
             }
@@ -310,76 +470,78 @@ impl Publisher {
         Ok(report)
     }
 
-    /// Finishes retention of the batches marked `expiring`: the index without them, then their files,
-    /// then their records. Returns how many files went.
-    async fn finish_expiring(&self) -> Result<u64> {
-        let batches = self.storage.batches()?;
-        let expiring: Vec<&BatchRecord> = batches
-            .iter()
-            .filter(|b| b.state == BatchState::Expiring)
+    /// Deletes the files and records of `expiring` batches delisted at least the grace period before
+    /// `now_ms`. Returns how many files went.
+    async fn finish_delisting(&self, now_ms: u64) -> Result<u64> {
+        let grace_ms = self.settings.delist_grace.as_millis() as u64;
+        let due: Vec<BatchRecord> = self
+            .storage
+            .batches()
+            .await?
+            .into_iter()
+            .filter(|b| {
+                b.state == BatchState::Expiring
+                    && b.delisted_ms.unwrap_or(0).saturating_add(grace_ms) <= now_ms
+            })
             .collect();
-        if expiring.is_empty() {
-            return Ok(0);
-        }
-        let index = self.exports.existing_index().await?;
-        let leaving: HashSet<&str> = expiring.iter().map(|b| b.name.as_str()).collect();
-        if index.iter().any(|name| leaving.contains(name.as_str())) {
-            let kept: Vec<String> = index
-                .into_iter()
-                .filter(|name| !leaving.contains(name.as_str()))
-                .collect();
-            self.exports.write_index(&kept).await?;
-        }
-        for batch in &expiring {
+        for batch in &due {
+            self.keep_lease().await?;
             self.exports.delete(&batch.name).await?;
-            self.storage.batches.remove(batch.seq.to_be_bytes())?;
+            let mut change = Change::default();
+            change.remove(BATCHES, batch.seq.to_be_bytes());
+            self.storage.write(change).await?;
         }
         self.storage.flush().await?;
-        Ok(expiring.len() as u64)
+        Ok(due.len() as u64)
     }
 
-    fn mark_published(&self, batch: &BatchRecord) -> Result<()> {
+    /// Step 5: the batch is published (expecting it as the caller read it).
+    async fn mark_published(&self, batch: &BatchRecord) -> Result<()> {
         let published = BatchRecord {
             state: BatchState::Published,
             ..batch.clone()
         };
-        let result = (&self.storage.batches, &self.storage.meta).transaction(|(batches, meta)| {
-            batches.insert(&batch.seq.to_be_bytes(), encode(&published))?;
-            add_to_counter::<ServerError>(meta, KEYS_PUBLISHED, batch.real_keys)?;
-            Ok(())
-        });
-        transaction_result(result)
+        let mut change = Change::default();
+        change.expect(BATCHES, batch.seq.to_be_bytes(), Some(encode(batch)));
+        change.put(BATCHES, batch.seq.to_be_bytes(), encode(&published));
+        change.add(KEYS_PUBLISHED, batch.real_keys);
+        match self.storage.commit(change).await? {
+            Committed::Yes => Ok(()),
+            Committed::Conflict => Err(lost("a batch")),
+        }
     }
 
-    fn roll_back(&self, batch: &BatchRecord) -> Result<()> {
-        let mut members = Vec::new();
-        for entry in self.storage.keys.iter() {
-            let (tek, value) = entry?;
+    async fn roll_back(&self, batch: &BatchRecord) -> Result<()> {
+        let mut change = Change::default();
+        for (tek, value) in self.storage.scan(KEYS).await? {
             let mut key: StoredKey = decode(&value)?;
             if key.batch == Some(batch.seq) {
                 key.batch = None;
-                members.push((tek, encode(&key)));
+                change.expect(KEYS, tek.clone(), Some(value));
+                change.put(KEYS, tek, encode(&key));
             }
         }
-        let result = (&self.storage.keys, &self.storage.batches).transaction(|(keys, batches)| {
-            for (tek, value) in &members {
-                keys.insert(tek, value.as_slice())?;
-            }
-            batches.remove(&batch.seq.to_be_bytes())?;
-            Ok::<_, ConflictableTransactionError<ServerError>>(())
-        });
-        transaction_result(result)
+        change.expect(BATCHES, batch.seq.to_be_bytes(), Some(encode(batch)));
+        change.remove(BATCHES, batch.seq.to_be_bytes());
+        match self.storage.commit(change).await? {
+            Committed::Yes => Ok(()),
+            Committed::Conflict => Err(lost("a batch")),
+        }
     }
 
-    /// One publication run at `now_ms`: reconcile, publish every due key, apply retention.
+    /// One publication run at `now_ms`, if this replica holds the lease: reconcile, publish every due
+    /// key, apply retention.
     pub async fn run(&self, now_ms: u64) -> Result<PublicationReport> {
         let _guard = self.lock.lock().await;
-        self.reconcile().await?;
         let mut report = PublicationReport::default();
-        // A retention that failed half-way (the export storage was unreachable) is finished first.
-        report.exports_expired += self.finish_expiring().await?;
+        if !self.hold_lease().await? {
+            return Ok(report);
+        }
+        report.held_lease = true;
+        self.reconcile().await?;
+        self.finish_delisting(now_ms).await?;
         loop {
-            let due = self.due_keys(now_ms)?;
+            let due = self.due_keys(now_ms).await?;
             if due.is_empty() {
                 break;
             }
@@ -390,21 +552,25 @@ impl Publisher {
     }
 
     /// Pending keys whose validity ended at least the delay ago (and not beyond retention), at most
-    /// [`MAX_EXPORT_KEYS`].
-    fn due_keys(&self, now_ms: u64) -> Result<Vec<([u8; 16], StoredKey)>> {
+    /// [`MAX_EXPORT_KEYS`], with their stored bytes; and the shapes fake keys are drawn from: every
+    /// stored key that could be published at `now_ms`, published or not.
+    async fn due_keys(&self, now_ms: u64) -> Result<Vec<DueKey>> {
         let delay_ms = self.settings.delay.as_millis() as u64;
         let oldest_ms = self.retention_cutoff_ms(now_ms);
         let mut due = Vec::new();
-        for entry in self.storage.keys.iter() {
-            let (tek, value) = entry?;
+        for (tek, value) in self.storage.scan(KEYS).await? {
             let key: StoredKey = decode(&value)?;
             if key.batch.is_none() && key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms
             {
                 let tek: [u8; 16] = tek
-                    .as_ref()
+                    .as_slice()
                     .try_into()
                     .map_err(|_| ServerError::Database("a stored key is not 16 bytes".into()))?;
-                due.push((tek, key));
+                due.push(DueKey {
+                    tek,
+                    key,
+                    raw: value,
+                });
                 if due.len() == MAX_EXPORT_KEYS {
                     break;
                 }
@@ -415,12 +581,11 @@ impl Publisher {
 
     /// The shapes fake keys are drawn from: every stored key that could be published at `now_ms`
     /// (ended at least the delay ago, within retention), published or not.
-    fn padding_pool(&self, now_ms: u64) -> Result<Vec<KeyShape>> {
+    async fn padding_pool(&self, now_ms: u64) -> Result<Vec<KeyShape>> {
         let delay_ms = self.settings.delay.as_millis() as u64;
         let oldest_ms = self.retention_cutoff_ms(now_ms);
         let mut pool = Vec::new();
-        for value in self.storage.keys.iter().values() {
-            let key: StoredKey = decode(&value?)?;
+        for (_, key) in self.storage.scan_records::<StoredKey>(KEYS).await? {
             if key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms {
                 pool.push(KeyShape::from(&key));
             }
@@ -432,15 +597,14 @@ impl Publisher {
         now_ms.saturating_sub(u64::from(self.settings.retention_days) * 86_400_000)
     }
 
-    async fn publish_batch(
-        &self,
-        due: Vec<([u8; 16], StoredKey)>,
-        now_ms: u64,
-    ) -> Result<(String, u64, u64)> {
-        let seq = self.storage.counter(NEXT_BATCH)? + 1;
-        let pool = self.padding_pool(now_ms)?;
+    async fn publish_batch(&self, due: Vec<DueKey>, now_ms: u64) -> Result<(String, u64, u64)> {
+        let next_raw = self.storage.get(META, NEXT_BATCH.as_bytes()).await?;
+        let seq = next_raw.as_deref().map_or(0, decode_u64) + 1;
+        let pool = self.padding_pool(now_ms).await?;
+        let pairs: Vec<([u8; 16], StoredKey)> =
+            due.iter().map(|d| (d.tek, d.key.clone())).collect();
         let keys = padded_export_keys(
-            &due,
+            &pairs,
             &pool,
             self.settings.min_batch,
             self.settings.padding_jitter,
@@ -449,7 +613,7 @@ impl Publisher {
         let total = keys.len() as u64;
         let start_s = due
             .iter()
-            .map(|(_, k)| u64::from(k.rolling_start_interval) * 600)
+            .map(|d| u64::from(d.key.rolling_start_interval) * 600)
             .min()
             .unwrap_or(now_ms / 1000);
         let zip = ExportBuilder {
@@ -470,56 +634,62 @@ impl Publisher {
             created_ms: now_ms,
             real_keys: real,
             total_keys: total,
+            delisted_ms: None,
         };
 
-        // 1. Number the batch, record it as writing, assign its keys.
-        let result = (
-            &self.storage.keys,
-            &self.storage.batches,
-            &self.storage.meta,
-        )
-            .transaction(|(keys, batches, meta)| {
-                let last = meta
-                    .get(NEXT_BATCH)?
-                    .map_or(0, |v| crate::storage::decode_u64(&v));
-                if last + 1 != seq {
-                    return Err(ConflictableTransactionError::Abort(ServerError::Database(
-                        "another publication numbered a batch at the same time".into(),
-                    )));
-                }
-                for (tek, key) in &due {
-                    let assigned = StoredKey {
-                        batch: Some(seq),
-                        ..key.clone()
-                    };
-                    keys.insert(tek, encode(&assigned))?;
-                }
-                batches.insert(&seq.to_be_bytes(), encode(&batch))?;
-                meta.insert(NEXT_BATCH, &seq.to_be_bytes())?;
-                Ok(())
-            });
-        transaction_result(result)?;
+        // 1. Number the batch, record it as writing, assign its keys (still pending).
+        self.keep_lease().await?;
+        let mut change = Change::default();
+        change.expect(META, NEXT_BATCH, next_raw);
+        change.put(META, NEXT_BATCH, seq.to_be_bytes().to_vec());
+        for d in &due {
+            let assigned = StoredKey {
+                batch: Some(seq),
+                ..d.key.clone()
+            };
+            change.expect(KEYS, d.tek, Some(d.raw.clone()));
+            change.put(KEYS, d.tek, encode(&assigned));
+        }
+        change.expect(BATCHES, seq.to_be_bytes(), None);
+        change.put(BATCHES, seq.to_be_bytes(), encode(&batch));
+        if self.storage.commit(change).await? == Committed::Conflict {
+            return Err(lost("the batch numbering or a pending key"));
+        }
         self.storage.flush().await?;
         failpoint("publication-assigned");
 
         // 2. The file, under its unique name.
+        self.keep_lease().await?;
         self.exports.put(&name, zip).await?;
         failpoint("publication-written");
 
-        // 3. The index, rewritten whole.
-        let mut names: Vec<String> = self
-            .storage
-            .batches()?
-            .into_iter()
-            .filter(|b| b.state == BatchState::Published)
-            .map(|b| b.name)
-            .collect();
-        names.push(name.clone());
-        self.exports.write_index(&names).await?;
+        // 3. The index decided: compare-and-set on its version, the batch still as step 1 left it.
+        self.keep_lease().await?;
+        let (raw, record) = self.index_record().await?;
+        let mut index = record.unwrap_or_default();
+        index.version += 1;
+        index.names.push(name.clone());
+        let listed = BatchRecord {
+            state: BatchState::Listed,
+            ..batch.clone()
+        };
+        let mut change = Change::default();
+        change.expect(META, INDEX_RECORD, raw);
+        change.put(META, INDEX_RECORD, encode(&index));
+        change.expect(BATCHES, seq.to_be_bytes(), Some(encode(&batch)));
+        change.put(BATCHES, seq.to_be_bytes(), encode(&listed));
+        if self.storage.commit(change).await? == Committed::Conflict {
+            return Err(lost("the index record"));
+        }
+        self.storage.flush().await?;
         failpoint("publication-listed");
 
-        // 4. Published.
-        self.mark_published(&batch)?;
+        // 4. index.txt, a copy of the record.
+        self.keep_lease().await?;
+        self.exports.write_index(&index.names).await?;
+
+        // 5. Published.
+        self.mark_published(&listed).await?;
         self.storage.flush().await?;
         tracing::info!(
             batch = seq,
@@ -532,48 +702,73 @@ impl Publisher {
 
     async fn retention(&self, now_ms: u64, report: &mut PublicationReport) -> Result<()> {
         let cutoff = self.retention_cutoff_ms(now_ms);
-        let old: Vec<BatchRecord> = self
-            .storage
-            .batches()?
-            .into_iter()
+        let batches = self.storage.batches().await?;
+        let old: Vec<&BatchRecord> = batches
+            .iter()
             .filter(|b| b.state == BatchState::Published && b.created_ms < cutoff)
             .collect();
         if !old.is_empty() {
-            // Recorded first, so that a crash in what follows leaves batches startup knows to remove.
-            let result = self.storage.batches.transaction(|batches| {
-                for batch in &old {
-                    let expiring = BatchRecord {
-                        state: BatchState::Expiring,
-                        ..batch.clone()
-                    };
-                    batches.insert(&batch.seq.to_be_bytes(), encode(&expiring))?;
-                }
-                Ok::<_, ConflictableTransactionError<ServerError>>(())
-            });
-            transaction_result(result)?;
+            // Out of the index record and marked expiring in one step; the files go after the grace.
+            self.keep_lease().await?;
+            let leaving: HashSet<&str> = old.iter().map(|b| b.name.as_str()).collect();
+            let (raw, record) = self.index_record().await?;
+            let mut index = record.unwrap_or_default();
+            index.version += 1;
+            index.names.retain(|name| !leaving.contains(name.as_str()));
+            let mut change = Change::default();
+            change.expect(META, INDEX_RECORD, raw);
+            change.put(META, INDEX_RECORD, encode(&index));
+            for batch in &old {
+                let expiring = BatchRecord {
+                    state: BatchState::Expiring,
+                    delisted_ms: Some(now_ms),
+                    ..(*batch).clone()
+                };
+                change.expect(BATCHES, batch.seq.to_be_bytes(), Some(encode(*batch)));
+                change.put(BATCHES, batch.seq.to_be_bytes(), encode(&expiring));
+            }
+            if self.storage.commit(change).await? == Committed::Conflict {
+                return Err(lost("the index record"));
+            }
             self.storage.flush().await?;
-            report.exports_expired += self.finish_expiring().await?;
+            self.exports.write_index(&index.names).await?;
+            report.exports_expired += old.len() as u64;
         }
-        let writing: HashSet<u64> = self
-            .storage
-            .batches()?
-            .into_iter()
-            .filter(|b| b.state == BatchState::Writing)
+        let unfinished: HashSet<u64> = batches
+            .iter()
+            .filter(|b| matches!(b.state, BatchState::Writing | BatchState::Listed))
             .map(|b| b.seq)
             .collect();
-        for entry in self.storage.keys.iter() {
-            let (tek, value) = entry?;
-            let key: StoredKey = decode(&value)?;
-            let in_writing_batch = key.batch.is_some_and(|b| writing.contains(&b));
-            if key.end_ms() <= cutoff && !in_writing_batch {
-                self.storage.keys.remove(tek)?;
+        let mut change = Change::default();
+        for (tek, key) in self.storage.scan_records::<StoredKey>(KEYS).await? {
+            let in_unfinished_batch = key.batch.is_some_and(|b| unfinished.contains(&b));
+            if key.end_ms() <= cutoff && !in_unfinished_batch {
+                change.remove(KEYS, tek);
                 report.keys_expired += 1;
             }
         }
-        report.codes_expired += crate::codes::delete_issued_before(&self.storage, cutoff)?;
+        self.storage.write(change).await?;
+        report.codes_expired += crate::codes::delete_issued_before(&self.storage, cutoff).await?;
         self.storage.flush().await?;
         Ok(())
     }
+}
+
+/// A pending key due for publication, with its stored bytes (what assigning it expects).
+struct DueKey {
+    tek: [u8; 16],
+    key: StoredKey,
+    raw: Vec<u8>,
+}
+
+/// Keys waiting for publication, for the officer page.
+pub(crate) async fn pending_keys(storage: &Storage) -> Result<u64> {
+    Ok(storage
+        .scan_records::<StoredKey>(KEYS)
+        .await?
+        .iter()
+        .filter(|(_, key)| key.batch.is_none())
+        .count() as u64)
 }
 
 /// A crash test hook: built with the `failpoints` feature, the process aborts here (as abruptly as a
@@ -599,18 +794,6 @@ fn remove_staging_files(dir: &std::path::Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-/// Keys waiting for publication, for the officer page.
-pub(crate) fn pending_keys(storage: &Storage) -> Result<u64> {
-    let mut n = 0;
-    for value in storage.keys.iter().values() {
-        let key: StoredKey = decode(&value?)?;
-        if key.batch.is_none() {
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 /// Checks that the index and the database tell the same story before anything is changed: every name
@@ -730,6 +913,7 @@ mod tests {
             created_ms: 0,
             real_keys: 1,
             total_keys: 10,
+            delisted_ms: None,
         }
     }
 

@@ -3,7 +3,7 @@
 //! The body opens with one of the server's sealing keys into an upload (`openzone_core::keyserver::wire`):
 //! chaff is answered by `api.rs` and dropped; a real report's keys are checked first (count, format, age,
 //! duplicates, at most three per start interval), then, under the rate limit of failed code attempts,
-//! one sled transaction checks the code, stores the keys and marks the code used: a code is consumed
+//! one database transaction checks the code, stores the keys and marks the code used: a code is consumed
 //! exactly when its keys are stored. The database is flushed before the phone is told, so an accepted
 //! upload survives a crash.
 //!
@@ -19,13 +19,12 @@ use openzone_core::keyserver::wire::{
     PublishResponse, UploadKey, UploadPayload, KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD,
 };
 use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, EK_ROLLING_PERIOD};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 
 use crate::codes::code_hmac;
 use crate::error::{Result, ServerError};
 use crate::storage::{
-    add_to_counter, decode, encode, CodeRecord, Storage, StoredKey, TestType, CODES_USED,
+    decode, encode, Change, CodeRecord, Committed, Storage, StoredKey, TestType, CODES, CODES_USED,
+    KEYS,
 };
 
 /// Days since onset a phone may state for a key.
@@ -177,11 +176,6 @@ pub(crate) fn retry_tag(sealed_body: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, header).as_ref())
 }
 
-enum Abort {
-    Refused(ServerError),
-    Repeat,
-}
-
 /// What one upload brings to [`store_upload`].
 pub(crate) struct Upload<'a> {
     pub payload: &'a UploadPayload,
@@ -201,57 +195,57 @@ pub(crate) async fn store_upload(
 ) -> Result<PublishResponse> {
     let code = code_hmac(code_key, &upload.payload.code);
     let keys = upload.keys;
-    let result =
-        (&storage.codes, &storage.keys, &storage.meta).transaction(|(codes, stored, meta)| {
-            let abort = |a| Err(ConflictableTransactionError::Abort(a));
-            let record: Option<CodeRecord> = match codes.get(code)?.map(|v| decode(&v)).transpose()
-            {
-                Ok(record) => record,
-                Err(e) => return abort(Abort::Refused(e)),
-            };
-            if record.as_ref().is_some_and(|r| {
-                r.used && r.retry_tag.as_deref() == Some(upload.retry_tag.as_str())
-            }) {
-                return abort(Abort::Repeat);
-            }
-            for (index, key) in keys.iter().enumerate() {
-                if stored.get(key.key.tek.as_bytes())?.is_some() {
-                    return abort(Abort::Refused(ServerError::KeyAlreadyUploaded { index }));
-                }
-            }
-            let Some(mut record) = record else {
-                return abort(Abort::Refused(ServerError::CodeUnknown));
-            };
-            if record.used {
-                return abort(Abort::Refused(ServerError::CodeUsed));
-            }
-            if now_ms >= record.expires_ms {
-                return abort(Abort::Refused(ServerError::CodeExpired));
-            }
-            for key in keys {
-                stored.insert(key.key.tek.as_bytes(), encode(&stored_key(&record, key)))?;
-            }
-            record.used = true;
-            record.retry_tag = Some(upload.retry_tag.clone());
-            codes.insert(&code, encode(&record))?;
-            add_to_counter(meta, CODES_USED, 1)?;
-            Ok(())
-        });
-    match result {
-        Ok(()) => {
-            storage.flush().await?;
-            Ok(PublishResponse {
-                accepted_keys: keys.len(),
-                repeated: false,
-            })
+    let attempt = || async {
+        let raw = storage.get(CODES, &code).await?;
+        let record: Option<CodeRecord> = raw.as_deref().map(decode).transpose()?;
+        if record
+            .as_ref()
+            .is_some_and(|r| r.used && r.retry_tag.as_deref() == Some(upload.retry_tag.as_str()))
+        {
+            return Ok(Some(false));
         }
-        Err(TransactionError::Abort(Abort::Repeat)) => Ok(PublishResponse {
-            accepted_keys: keys.len(),
-            repeated: true,
-        }),
-        Err(TransactionError::Abort(Abort::Refused(e))) => Err(e),
-        Err(TransactionError::Storage(e)) => Err(e.into()),
+        let mut change = Change::default();
+        for (index, key) in keys.iter().enumerate() {
+            let tek = key.key.tek.as_bytes();
+            if storage.get(KEYS, tek).await?.is_some() {
+                return Err(ServerError::KeyAlreadyUploaded { index });
+            }
+            change.expect(KEYS, tek.as_slice(), None);
+        }
+        let Some(mut record) = record else {
+            return Err(ServerError::CodeUnknown);
+        };
+        if record.used {
+            return Err(ServerError::CodeUsed);
+        }
+        if now_ms >= record.expires_ms {
+            return Err(ServerError::CodeExpired);
+        }
+        for key in keys {
+            change.put(
+                KEYS,
+                key.key.tek.as_bytes().as_slice(),
+                encode(&stored_key(&record, key)),
+            );
+        }
+        record.used = true;
+        record.retry_tag = Some(upload.retry_tag.clone());
+        change.expect(CODES, code, raw);
+        change.put(CODES, code, encode(&record));
+        change.add(CODES_USED, 1);
+        Ok(match storage.commit(change).await? {
+            Committed::Yes => Some(true),
+            Committed::Conflict => None,
+        })
+    };
+    let stored = storage.retry(attempt).await?;
+    if stored {
+        storage.flush().await?;
     }
+    Ok(PublishResponse {
+        accepted_keys: keys.len(),
+        repeated: !stored,
+    })
 }
 
 #[cfg(test)]

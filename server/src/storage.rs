@@ -1,27 +1,58 @@
-//! The server's database on sled: codes, uploaded keys, export batches, counters, officers, their
-//! sessions and the audit log. The modules that own each kind of record (`codes`, `publish`,
-//! `publication`, `officers`, `audit`) read and write it only through these trees, in transactions,
-//! so that a shared database could take sled's place without touching the rules.
+//! The server's database: codes, uploaded keys, export batches, counters, officers, their sessions, the
+//! audit log, the publication's index and lease, and the secrets replicas share. Two backends keep it
+//! behind one trait, [`Backend`]: sled in the data directory (`embedded`, one process) and PostgreSQL
+//! (`postgres`, any number of replicas). The modules that own each kind of record (`codes`, `publish`,
+//! `publication`, `officers`, `audit`, `keys`) read it with [`Storage::get`] and [`Storage::scan`] and
+//! change it with [`Storage::commit`]: a [`Change`] lists the values it read (compare-and-set) and what it
+//! writes, and commits whole or not at all. A conflict (another writer changed a value read) sends the
+//! caller back to read again ([`Storage::retry`]). A new kind of record is a new [`Table`] name; neither
+//! backend needs to know it.
 //!
-//! Trees and their record keys:
+//! Tables (sled trees; rows of one `records` table in PostgreSQL) and their record keys:
 //! - `codes`: HMAC-SHA256 of the code under the server's code key (32 bytes) → [`CodeRecord`] (JSON).
 //!   The code itself is never stored.
 //! - `keys`: the 16-byte TEK → [`StoredKey`] (JSON). Keying by the TEK makes a key stored twice impossible.
 //! - `batches`: the batch number (u64 BE) → [`BatchRecord`] (JSON).
-//! - `meta`: counter name → u64 BE.
+//! - `meta`: `next_batch` (u64 BE), the publication's `index` and `lease` (`publication.rs`). Counters
+//!   (codes issued and used, keys published) grow with [`Change::add`]: in sled they live in `meta` too,
+//!   in PostgreSQL in a `counters` table, so that concurrent uploads add without conflicting.
+//! - `secrets`: the secrets replicas share (`keys.rs`), PostgreSQL only.
 //! - `officers`: the officer's name → `officers::OfficerRecord` (JSON).
 //! - `sessions`: SHA-256 of the session token → `officers::SessionRecord` (JSON).
 //! - `audit`: a growing id (u64 BE) → `audit::AuditEntry` (JSON).
 //!
 //! Invariants the publication keeps (see `publication.rs`): a key is pending (`batch: None`) or belongs to
-//! exactly one batch; a batch is `writing` until the index lists its export, then `published`, then
-//! `expiring` once retention has decided to remove it.
+//! exactly one batch; a batch is `writing` until the index record lists its export, `listed` until
+//! `index.txt` does, then `published`, then `expiring` once retention has taken it out of the index.
+
+mod embedded;
+mod postgres;
 
 use std::path::Path;
+use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
+
+/// The name of a kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Table(pub &'static str);
+
+pub(crate) const CODES: Table = Table("codes");
+pub(crate) const KEYS: Table = Table("keys");
+pub(crate) const BATCHES: Table = Table("batches");
+pub(crate) const META: Table = Table("meta");
+pub(crate) const OFFICERS: Table = Table("officers");
+pub(crate) const SESSIONS: Table = Table("sessions");
+pub(crate) const AUDIT: Table = Table("audit");
+pub(crate) const SECRETS: Table = Table("secrets");
+
+/// Every table the server knows, opened up front by the embedded backend.
+pub(crate) const TABLES: [Table; 8] = [
+    CODES, KEYS, BATCHES, META, OFFICERS, SESSIONS, AUDIT, SECRETS,
+];
 
 /// Counter of codes issued.
 pub(crate) const CODES_ISSUED: &str = "codes_issued";
@@ -85,9 +116,11 @@ impl StoredKey {
 pub(crate) enum BatchState {
     /// Keys are assigned; the export may or may not be written, the index does not list it yet.
     Writing,
+    /// The index record lists the export; `index.txt` may not yet.
+    Listed,
     /// The index lists the export.
     Published,
-    /// Retention removes it: first from the index, then its file, then this record.
+    /// Retention took it out of the index; its file and this record go after the grace period.
     Expiring,
 }
 
@@ -103,92 +136,200 @@ pub(crate) struct BatchRecord {
     pub real_keys: u64,
     /// All keys in the export.
     pub total_keys: u64,
+    /// When retention took it out of the index (records of earlier versions have none: due at once).
+    #[serde(default)]
+    pub delisted_ms: Option<u64>,
 }
 
-/// The open database.
+/// A record's key and value.
+pub(crate) type Row = (Vec<u8>, Vec<u8>);
+
+/// One write of a [`Change`].
+#[derive(Debug, Clone)]
+pub(crate) enum Write {
+    Put(Table, Vec<u8>, Vec<u8>),
+    Remove(Table, Vec<u8>),
+    /// Adds to a counter (created at 0).
+    Add(&'static str, u64),
+}
+
+/// What a transaction read and what it writes: committed only if every value read is still the same.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Change {
+    /// Table, key, the value read (`None`: absent).
+    pub expected: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>,
+    pub writes: Vec<Write>,
+}
+
+impl Change {
+    /// Commits only if `key` still holds `value` (`None`: is still absent).
+    pub fn expect(&mut self, table: Table, key: impl Into<Vec<u8>>, value: Option<Vec<u8>>) {
+        self.expected.push((table, key.into(), value));
+    }
+
+    pub fn put(&mut self, table: Table, key: impl Into<Vec<u8>>, value: Vec<u8>) {
+        self.writes.push(Write::Put(table, key.into(), value));
+    }
+
+    pub fn remove(&mut self, table: Table, key: impl Into<Vec<u8>>) {
+        self.writes.push(Write::Remove(table, key.into()));
+    }
+
+    pub fn add(&mut self, counter: &'static str, n: u64) {
+        self.writes.push(Write::Add(counter, n));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.expected.is_empty() && self.writes.is_empty()
+    }
+}
+
+/// Whether a [`Change`] was committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Committed {
+    Yes,
+    /// A value it read had changed (or a deadlock was broken): nothing was written; read again.
+    Conflict,
+}
+
+/// A database the server can run on. Reads see committed data; [`Backend::commit`] is atomic and
+/// durable once it returns, except that the embedded backend makes it durable at [`Backend::flush`].
+pub(crate) trait Backend: Send + Sync {
+    /// One record.
+    fn get<'a>(&'a self, table: Table, key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
+    /// Every record of a table, in key order.
+    fn scan(&self, table: Table) -> BoxFuture<'_, Result<Vec<Row>>>;
+    /// How many records a table holds.
+    fn count(&self, table: Table) -> BoxFuture<'_, Result<u64>>;
+    /// A counter's value (0 if it was never added to).
+    fn counter<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>>;
+    /// Applies a change whole, if what it read is unchanged.
+    fn commit(&self, change: Change) -> BoxFuture<'_, Result<Committed>>;
+    /// A number no earlier call returned, larger than all of them in one process (audit ids).
+    fn next_id(&self) -> BoxFuture<'_, Result<u64>>;
+    /// Makes every commit so far durable.
+    fn flush(&self) -> BoxFuture<'_, Result<()>>;
+    /// Whether several processes may share this database (then secrets and leases live in it).
+    fn shared(&self) -> bool;
+}
+
+/// How many times [`Storage::retry`] reads again before it gives up.
+const MAX_ATTEMPTS: usize = 1_000;
+
+/// The open database: a cheap handle to its backend.
 #[derive(Clone)]
 pub(crate) struct Storage {
-    pub db: sled::Db,
-    pub codes: sled::Tree,
-    pub keys: sled::Tree,
-    pub batches: sled::Tree,
-    pub meta: sled::Tree,
-    pub officers: sled::Tree,
-    pub sessions: sled::Tree,
-    pub audit: sled::Tree,
+    backend: Arc<dyn Backend>,
 }
 
 impl Storage {
+    /// The embedded database in `dir` (sled).
     pub fn open(dir: &Path) -> Result<Self> {
-        let config = sled::Config::new().path(dir).cache_capacity(64 << 20);
-        // sled 0.34 panics instead of failing on some damaged files (seen with damaged segment
-        // headers); a damaged database must be a clear error, as in the phone's store.
-        let db = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {
-            Ok(Ok(db)) => db,
-            Ok(Err(e)) => {
-                return Err(ServerError::Database(format!(
-                    "cannot open the database in {} ({e}); is another server using it?",
-                    dir.display()
-                )))
-            }
-            Err(_) => {
-                return Err(ServerError::Database(format!(
-                    "the database files in {} are damaged and could not be read; restore them from a backup",
-                    dir.display()
-                )))
-            }
-        };
-        let storage = Self {
-            codes: db.open_tree("codes")?,
-            keys: db.open_tree("keys")?,
-            batches: db.open_tree("batches")?,
-            meta: db.open_tree("meta")?,
-            officers: db.open_tree("officers")?,
-            sessions: db.open_tree("sessions")?,
-            audit: db.open_tree("audit")?,
-            db,
-        };
-        storage.forget_clear_codes()?;
-        Ok(storage)
+        Ok(Self {
+            backend: Arc::new(embedded::Embedded::open(dir)?),
+        })
     }
 
-    /// Servers before codes were stored as HMACs keyed them by their 8 digits; those records (valid 24
-    /// hours at most) are deleted rather than kept in clear.
-    fn forget_clear_codes(&self) -> Result<()> {
-        let mut n = 0;
-        for key in self.codes.iter().keys() {
-            let key = key?;
-            if key.len() != 32 {
-                self.codes.remove(key)?;
-                n += 1;
+    /// A PostgreSQL database at `url` (`postgres://...`), brought up to date by the migrations in
+    /// `server/migrations` under an advisory lock.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Ok(Self {
+            backend: Arc::new(postgres::Postgres::connect(url).await?),
+        })
+    }
+
+    pub fn shared(&self) -> bool {
+        self.backend.shared()
+    }
+
+    pub async fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.backend.get(table, key).await
+    }
+
+    /// A record decoded from JSON.
+    pub async fn get_record<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        key: &[u8],
+    ) -> Result<Option<T>> {
+        self.get(table, key).await?.map(|v| decode(&v)).transpose()
+    }
+
+    pub async fn scan(&self, table: Table) -> Result<Vec<Row>> {
+        self.backend.scan(table).await
+    }
+
+    /// Every record of a table decoded from JSON, with its key, in key order.
+    pub async fn scan_records<T: DeserializeOwned>(
+        &self,
+        table: Table,
+    ) -> Result<Vec<(Vec<u8>, T)>> {
+        self.scan(table)
+            .await?
+            .into_iter()
+            .map(|(k, v)| Ok((k, decode(&v)?)))
+            .collect()
+    }
+
+    pub async fn count(&self, table: Table) -> Result<u64> {
+        self.backend.count(table).await
+    }
+
+    pub async fn counter(&self, name: &str) -> Result<u64> {
+        self.backend.counter(name).await
+    }
+
+    pub async fn commit(&self, change: Change) -> Result<Committed> {
+        if change.is_empty() {
+            return Ok(Committed::Yes);
+        }
+        self.backend.commit(change).await
+    }
+
+    /// Commits a change that reads nothing (it cannot conflict).
+    pub async fn write(&self, change: Change) -> Result<()> {
+        match self.commit(change).await? {
+            Committed::Yes => Ok(()),
+            Committed::Conflict => Err(ServerError::Database(
+                "a write that reads nothing met a conflict; try again".into(),
+            )),
+        }
+    }
+
+    /// Runs `attempt` (read, decide, commit) until it commits without a conflict: it returns
+    /// `Ok(Some(value))` when done, `Ok(None)` after a conflict.
+    pub async fn retry<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(done) = attempt().await? {
+                return Ok(done);
             }
+            tokio::task::yield_now().await;
         }
-        if n > 0 {
-            tracing::info!(
-                codes = n,
-                "deleted codes stored in clear by an earlier version"
-            );
-        }
-        Ok(())
+        Err(ServerError::Database(format!(
+            "a transaction met {MAX_ATTEMPTS} conflicts in a row; the database is overloaded, try again"
+        )))
+    }
+
+    pub async fn next_id(&self) -> Result<u64> {
+        self.backend.next_id().await
     }
 
     /// Makes everything written so far durable.
     pub async fn flush(&self) -> Result<()> {
-        // sled's own flush_async can hang when many transactions run at once (seen under load); a
-        // blocking flush on tokio's blocking pool does not, and concurrent flushes share sled's work.
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| ServerError::Database(format!("the flush task failed: {e}")))??;
-        Ok(())
+        self.backend.flush().await
     }
 
-    pub fn counter(&self, name: &str) -> Result<u64> {
-        Ok(self.meta.get(name)?.map_or(0, |v| decode_u64(&v)))
-    }
-
-    pub fn batches(&self) -> Result<Vec<BatchRecord>> {
-        self.batches.iter().values().map(|v| decode(&v?)).collect()
+    pub async fn batches(&self) -> Result<Vec<BatchRecord>> {
+        Ok(self
+            .scan_records(BATCHES)
+            .await?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect())
     }
 }
 
@@ -204,82 +345,4 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 pub(crate) fn decode_u64(bytes: &[u8]) -> u64 {
     <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
-}
-
-/// Adds `n` to a counter inside a transaction.
-pub(crate) fn add_to_counter<E>(
-    meta: &sled::transaction::TransactionalTree,
-    name: &str,
-    n: u64,
-) -> sled::transaction::ConflictableTransactionResult<(), E> {
-    let old = meta.get(name)?.map_or(0, |v| decode_u64(&v));
-    meta.insert(name, &(old + n).to_be_bytes())?;
-    Ok(())
-}
-
-/// The result of a sled transaction whose aborts carry a [`ServerError`].
-pub(crate) fn transaction_result<T>(
-    result: Result<T, sled::transaction::TransactionError<ServerError>>,
-) -> Result<T> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(sled::transaction::TransactionError::Abort(e)) => Err(e),
-        Err(sled::transaction::TransactionError::Storage(e)) => Err(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// sled 0.34 panics while recovering from some damaged segment headers; opening must turn that into
-    /// an error.
-    #[test]
-    fn damaged_segment_headers_are_an_error_never_a_panic() {
-        let base = tempfile::tempdir().unwrap();
-        {
-            let storage = Storage::open(base.path()).unwrap();
-            for i in 0..3_000u64 {
-                storage
-                    .meta
-                    .insert(i.to_be_bytes(), vec![(i % 250) as u8; 1_000])
-                    .unwrap();
-                if i % 500 == 0 {
-                    storage.db.flush().unwrap();
-                }
-            }
-            for i in 0..1_500u64 {
-                storage.meta.remove(i.to_be_bytes()).unwrap();
-            }
-            storage.db.flush().unwrap();
-        }
-        let bytes = std::fs::read(base.path().join("db")).unwrap();
-        let conf = std::fs::read(base.path().join("conf")).unwrap();
-        // sled's default segment size.
-        let segment = 512 * 1024;
-        let segments = bytes.len().div_ceil(segment);
-        let mut rng = openzone_core::seeded::SplitMix64::new(3);
-        let mut errors = 0;
-        for _ in 0..40 {
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join("conf"), &conf).unwrap();
-            let mut damaged = bytes.clone();
-            let at = rng.between(0, segments as u64 - 1) as usize * segment
-                + rng.between(0, 39) as usize;
-            if at < damaged.len() {
-                damaged[at] ^= rng.between(1, 255) as u8;
-            }
-            std::fs::write(dir.path().join("db"), &damaged).unwrap();
-            let opened = std::panic::catch_unwind(|| Storage::open(dir.path()).map(|_| ()));
-            match opened {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    assert!(matches!(e, ServerError::Database(_)), "{e}");
-                    errors += 1;
-                }
-                Err(_) => panic!("opening a damaged database panicked"),
-            }
-        }
-        assert!(errors > 0, "no damage was detected at all");
-    }
 }

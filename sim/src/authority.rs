@@ -235,9 +235,11 @@ impl KeyServer {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        server
-            .accounts()
-            .add_officer(SIM_OFFICER, &password, u32::MAX)?;
+        runtime.block_on(
+            server
+                .accounts()
+                .add_officer(SIM_OFFICER, &password, u32::MAX),
+        )?;
         let answer = runtime.block_on(admin_post(
             &url,
             "v1/admin/login",

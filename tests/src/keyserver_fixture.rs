@@ -187,12 +187,14 @@ pub async fn officer_token(running: &Running) -> String {
     let accounts = running.server.accounts();
     if !accounts
         .officers()
+        .await
         .expect("the accounts are readable")
         .iter()
         .any(|o| o.name == OFFICER)
     {
         accounts
             .add_officer(OFFICER, OFFICER_PASSWORD, u32::MAX)
+            .await
             .expect("the test officer is created");
     }
     sign_in(&http(), &running.url, OFFICER, OFFICER_PASSWORD)

@@ -70,6 +70,7 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
         .server
         .accounts()
         .add_officer("lan", "lan's password on the page", 10)
+        .await
         .unwrap();
     let (name, password) = ("lan".to_owned(), "lan's password on the page".to_owned());
     // Symptoms began two days ago, on the day of the key the phone uploads: a key that ended more than
@@ -137,6 +138,7 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
             .server
             .accounts()
             .code_issuer(&code_for_audit)
+            .await
             .unwrap()
             .as_deref(),
         Some("lan")

@@ -784,6 +784,19 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         std::fs::read_to_string(exports_dir.join("index.txt")).unwrap(),
         ""
     );
+    // Their files stay while caches may still hold an index that lists them, then go.
+    let zips = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != "index.txt")
+            .count()
+    };
+    assert_eq!(zips(&exports_dir), 2);
+    clock.set(NOON_MS + 15 * 86_400_000 + 3_600_000 - 1);
+    running.server.publish_now().await.unwrap();
+    assert_eq!(zips(&exports_dir), 2);
+    clock.set(NOON_MS + 15 * 86_400_000 + 3_600_000);
+    running.server.publish_now().await.unwrap();
     let left: Vec<_> = std::fs::read_dir(&exports_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())

@@ -67,9 +67,11 @@ async fn lan_and_minh(lan_quota: u32) -> (tempfile::TempDir, std::sync::Arc<Manu
     let accounts = running.server.accounts();
     accounts
         .add_officer("lan", "lan's long password", lan_quota)
+        .await
         .unwrap();
     accounts
         .add_officer("minh", "minh's long password", 10)
+        .await
         .unwrap();
     (dir, clock, running)
 }
@@ -82,6 +84,7 @@ async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
             .server
             .accounts()
             .add_officer("lan", "another password!", 2)
+            .await
             .is_err(),
         "names are unique"
     );
@@ -90,6 +93,7 @@ async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
             .server
             .accounts()
             .add_officer("short", "2short", 2)
+            .await
             .is_err(),
         "passwords have a minimum length"
     );
@@ -145,6 +149,7 @@ async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
             .server
             .accounts()
             .code_issuer(&code(&first))
+            .await
             .unwrap()
             .as_deref(),
         Some("lan")
@@ -154,15 +159,21 @@ async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
             .server
             .accounts()
             .code_issuer(&code(&theirs))
+            .await
             .unwrap()
             .as_deref(),
         Some("minh")
     );
     assert_eq!(
-        running.server.accounts().code_issuer("00000000").unwrap(),
+        running
+            .server
+            .accounts()
+            .code_issuer("00000000")
+            .await
+            .unwrap(),
         None
     );
-    let audit = running.server.accounts().audit_log().unwrap();
+    let audit = running.server.accounts().audit_log().await.unwrap();
     let issued_by_lan = audit
         .iter()
         .filter(|e| e.officer == "lan" && e.action == AuditAction::CodeIssued)

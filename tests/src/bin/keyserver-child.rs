@@ -41,8 +41,10 @@ fn main() -> ExitCode {
         };
         let server = Server::open(config).await?;
         let accounts = server.accounts();
-        if accounts.officers()?.is_empty() {
-            accounts.add_officer(OFFICER, OFFICER_PASSWORD, u32::MAX)?;
+        if accounts.officers().await?.is_empty() {
+            accounts
+                .add_officer(OFFICER, OFFICER_PASSWORD, u32::MAX)
+                .await?;
         }
         let r = server.startup_report();
         println!(
