@@ -42,6 +42,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -239,6 +240,9 @@ pub(crate) struct Publisher {
     pub settings: PublicationSettings,
     /// This publisher's name in the lease record.
     holder: String,
+    /// Whether the last run (or the startup) held the lease: a run that takes it over cleans up after
+    /// the previous holder.
+    had_lease: AtomicBool,
     lock: tokio::sync::Mutex<()>,
 }
 
@@ -270,6 +274,7 @@ impl Publisher {
             signer,
             settings,
             holder: hex::encode(&crate::keys::random_32()?[..16]),
+            had_lease: AtomicBool::new(false),
             lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -405,6 +410,7 @@ impl Publisher {
         if let Some(dir) = &self.exports.local_dir {
             remove_staging_files(dir);
         }
+        self.had_lease.store(true, Ordering::SeqCst);
         let known: HashSet<String> = self
             .storage
             .batches()
@@ -468,6 +474,22 @@ impl Publisher {
             "reconciled interrupted publications"
         );
         Ok(report)
+    }
+
+    /// Rewrites `index.txt` from the index record if they differ. A publisher that lost the lease while
+    /// paused between renewing it and writing `index.txt` may write an older copy after its successor
+    /// wrote a newer one (object stores have no conditional write); the next run puts it right, and no
+    /// file an older copy lists is gone (delisted files stay for the grace period).
+    async fn repair_index(&self) -> Result<()> {
+        let (_, Some(record)) = self.index_record().await? else {
+            // No publisher has started on this database yet: `startup` makes the record.
+            return Ok(());
+        };
+        if self.exports.read_index().await?.as_ref() != Some(&record.names) {
+            self.keep_lease().await?;
+            self.exports.write_index(&record.names).await?;
+        }
+        Ok(())
     }
 
     /// Deletes the files and records of `expiring` batches delisted at least the grace period before
@@ -535,10 +557,19 @@ impl Publisher {
         let _guard = self.lock.lock().await;
         let mut report = PublicationReport::default();
         if !self.hold_lease().await? {
+            self.had_lease.store(false, Ordering::SeqCst);
             return Ok(report);
         }
         report.held_lease = true;
+        if !self.had_lease.swap(true, Ordering::SeqCst) {
+            // Taken over from a replica that died or stalled holding it (or that held it when this one
+            // started): its interrupted local writes left staging files.
+            if let Some(dir) = &self.exports.local_dir {
+                remove_staging_files(dir);
+            }
+        }
         self.reconcile().await?;
+        self.repair_index().await?;
         self.finish_delisting(now_ms).await?;
         loop {
             let due = self.due_keys(now_ms).await?;
