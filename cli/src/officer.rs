@@ -221,13 +221,17 @@ async fn run_async(command: OfficerCommand) -> Result<(), CliError> {
 pub fn run_sealing_key(command: SealingKeyCommand) -> Result<(), CliError> {
     match command {
         SealingKeyCommand::Rotate { data } => {
-            let public = openzone_server::rotate_sealing_key(&data.data)?;
+            let public = match &data.database {
+                Some(url) => crate::serve::runtime()?
+                    .block_on(openzone_server::rotate_shared_sealing_key(url))?,
+                None => openzone_server::rotate_sealing_key(&data.data)?,
+            };
             println!(
                 "new upload sealing key (pin it in the next app release): {}",
                 public.to_base64()
             );
             println!(
-                "the previous key keeps opening uploads until the next rotation; restart the server"
+                "the previous key keeps opening uploads until the next rotation; restart the server (every replica)"
             );
             Ok(())
         }

@@ -190,6 +190,35 @@ pub fn rotate_sealing_key(dir: &Path) -> Result<SealingPublicKey> {
     Ok(next.public_key())
 }
 
+/// Rotates the upload sealing key replicas share in the PostgreSQL database at `database`, as
+/// [`rotate_sealing_key`] does in a data directory: the current key becomes the previous one, a new one
+/// is made, both in one transaction. Each replica takes them up when it restarts.
+pub async fn rotate_shared_sealing_key(database: &str) -> Result<SealingPublicKey> {
+    let storage = Storage::connect(database).await?;
+    let Some(current) = storage.get(SECRETS, SEALING_KEY_FILE.as_bytes()).await? else {
+        return Err(ServerError::Config(format!(
+            "the database has no {SEALING_KEY_FILE} to rotate; start a server on it once to create it"
+        )));
+    };
+    let next = SealingSecret::generate()?;
+    let mut change = Change::default();
+    change.expect(SECRETS, SEALING_KEY_FILE, Some(current.clone()));
+    change.put(SECRETS, PREVIOUS_SEALING_KEY_FILE, current);
+    change.put(
+        SECRETS,
+        SEALING_KEY_FILE,
+        hex::encode(next.to_bytes()).into_bytes(),
+    );
+    match storage.commit(change).await? {
+        Committed::Yes => Ok(next.public_key()),
+        Committed::Conflict => Err(ServerError::Config(
+            "the sealing key was rotated by someone else at the same time; nothing was changed, run \
+             the rotation again if another one is wanted"
+                .into(),
+        )),
+    }
+}
+
 /// A 32-byte key stored as 64 hex characters in `dir/name`, if the file exists.
 fn read_key_32(dir: &Path, name: &str) -> Result<Option<[u8; 32]>> {
     let path = dir.join(name);

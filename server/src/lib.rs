@@ -59,8 +59,8 @@ pub use codes::{IssuedCode, CODE_DIGITS, DEFAULT_CODE_VALIDITY, MAX_CODE_VALIDIT
 pub use error::{Result, ServerError};
 pub use http::HttpLimits;
 pub use keys::{
-    rotate_sealing_key, ADMIN_TOKEN_FILE, CODE_KEY_FILE, PREVIOUS_SEALING_KEY_FILE,
-    SEALING_KEY_FILE, SIGNING_KEY_FILE,
+    rotate_sealing_key, rotate_shared_sealing_key, ADMIN_TOKEN_FILE, CODE_KEY_FILE,
+    PREVIOUS_SEALING_KEY_FILE, SEALING_KEY_FILE, SIGNING_KEY_FILE,
 };
 pub use officers::{OfficerInfo, DEFAULT_DAILY_QUOTA, MIN_PASSWORD_CHARS};
 pub use publication::{

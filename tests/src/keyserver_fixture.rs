@@ -233,6 +233,15 @@ pub fn sealed(key: &SealingPublicKey, payload: &UploadPayload) -> Vec<u8> {
 
 /// The upload sealing key the server at `url` announces in `/v1/config`.
 pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
+    config_doc(url)
+        .await
+        .upload_sealing_key
+        .public_key()
+        .expect("a valid sealing key")
+}
+
+/// The configuration document (`GET /v1/config`) of the server at `url`.
+pub async fn config_doc(url: &str) -> ServerConfigDoc {
     let body = http()
         .get(format!("{url}v1/config"))
         .send()
@@ -241,10 +250,7 @@ pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
         .bytes()
         .await
         .expect("a body");
-    let doc: ServerConfigDoc = serde_json::from_slice(&body).expect("the configuration's JSON");
-    doc.upload_sealing_key
-        .public_key()
-        .expect("a valid sealing key")
+    serde_json::from_slice(&body).expect("the configuration's JSON")
 }
 
 /// Posts `body` to `/v1/publish` from `client`, with an `X-Forwarded-For` chain if given; returns the
@@ -295,4 +301,48 @@ pub async fn get_json(url: &str, bearer: &str) -> serde_json::Value {
         .await
         .expect("a body");
     serde_json::from_slice(&body).expect("JSON")
+}
+
+/// A key server child process (`src/bin/keyserver-child.rs`), listening.
+pub struct ChildServer {
+    /// The process, for the test to kill.
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+    /// What opening repaired: batches completed, rolled back, orphan files deleted.
+    pub reconciled: [u64; 3],
+}
+
+impl ChildServer {
+    /// Runs `command` (a `keyserver-child` with its arguments and environment) and waits until it
+    /// listens.
+    pub fn spawn(mut command: std::process::Command) -> Self {
+        use std::io::BufRead as _;
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("keyserver-child starts");
+        let stdout = child.stdout.take().expect("the child's stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut line = |prefix: &str| {
+            let line = lines
+                .next()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| panic!("keyserver-child ended before saying {prefix:?}"));
+            line.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("keyserver-child said {line:?}, not {prefix:?}"))
+                .to_owned()
+        };
+        let reconciled: Vec<u64> = line("reconciled ")
+            .split(' ')
+            .map(|n| n.parse().expect("a count"))
+            .collect();
+        let url = line("listening ");
+        Self {
+            child,
+            url,
+            reconciled: [reconciled[0], reconciled[1], reconciled[2]],
+        }
+    }
 }

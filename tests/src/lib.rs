@@ -3,4 +3,5 @@
 pub mod keyserver_fixture;
 pub mod lesson;
 pub mod phone;
+pub mod postgres_fixture;
 pub mod store_fixture;

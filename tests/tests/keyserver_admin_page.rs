@@ -14,8 +14,8 @@ use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::UploadPayload;
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::time::{day_of_ms, format_day, Clock, SystemClock};
-use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{random_tek, read_local_exports, start, upload_key};
+use openzone_tests::postgres_fixture::server_config;
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
@@ -62,7 +62,7 @@ fn run_page(args: &[&str]) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
+    let mut config = server_config(data.path());
     config.publication.min_batch = 10;
     config.publication.cadence = Duration::from_secs(3_600);
     let running = start(config).await;

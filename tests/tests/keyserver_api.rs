@@ -17,13 +17,14 @@ use openzone_tests::keyserver_fixture::{
     http, issue_code, officer_token, random_tek, read_local_exports, sealed, start, upload_key,
     ManualClock, Running, DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::server_config;
 use tower::ServiceExt;
 
 /// The current interval at [`NOON_MS`].
 const CURRENT: u32 = DAY * 144 + 72;
 
 fn config(dir: &std::path::Path, clock: &std::sync::Arc<ManualClock>) -> ServerConfig {
-    let mut config = ServerConfig::new(dir);
+    let mut config = server_config(dir);
     config.clock = clock.clone();
     // Publication only when the test asks.
     config.publication.cadence = Duration::from_secs(3_600);

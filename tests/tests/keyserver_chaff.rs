@@ -15,11 +15,11 @@ use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::keyserver::wire::{PublishResponse, UploadKey, UploadPayload};
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::seeded::SplitMix64;
-use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, get_json, http, issue_code, officer_token, random_tek,
     read_local_exports, start, upload, upload_key, ManualClock, Running, DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::server_config;
 
 /// What a front server saw of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ async fn real_and_fake_uploads_are_the_same_size_on_the_wire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fake_upload_is_answered_like_a_real_one_and_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(dir.path());
+    let mut config = server_config(dir.path());
     config.clock = ManualClock::new(NOON_MS);
     let running = start(config).await;
     let token = officer_token(&running).await;
@@ -202,7 +202,7 @@ fn permutation_p_value(a: &[Shape], b: &[Shape], rounds: usize, rng: &mut SplitM
 async fn padded_keys_cannot_be_told_from_the_real_keys_of_the_last_days() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(NOON_MS - 10 * 86_400_000);
-    let mut config = ServerConfig::new(dir.path());
+    let mut config = server_config(dir.path());
     config.clock = clock.clone();
     config.publication.min_batch = 100;
     let running = start(config).await;
@@ -275,7 +275,7 @@ async fn server_at_noon(
 ) {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(NOON_MS);
-    let mut config = ServerConfig::new(dir.path());
+    let mut config = server_config(dir.path());
     config.clock = clock.clone();
     config.publication.min_batch = min_batch;
     let running = start(config).await;

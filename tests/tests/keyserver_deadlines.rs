@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{http, start};
+use openzone_tests::postgres_fixture::server_config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -48,7 +48,7 @@ async fn health(url: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickling_clients_are_cut_off_by_the_deadlines_while_health_checks_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(dir.path());
+    let mut config = server_config(dir.path());
     config.http.header_deadline = Duration::from_secs(2);
     config.http.body_deadline = Duration::from_secs(2);
     let running = openzone_tests::keyserver_fixture::start(config).await;
@@ -91,7 +91,7 @@ async fn trickling_clients_are_cut_off_by_the_deadlines_while_health_checks_answ
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_limit_wait_for_a_free_slot() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(dir.path());
+    let mut config = server_config(dir.path());
     config.http.max_connections = 4;
     config.http.header_deadline = Duration::from_secs(2);
     let running = start(config).await;

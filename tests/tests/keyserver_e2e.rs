@@ -18,10 +18,10 @@ use openzone_core::phone::{
 use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, TemporaryExposureKey};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
-use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{http, issue_code, officer_token, random_tek, start};
 use openzone_tests::lesson::lesson_sightings;
 use openzone_tests::phone::{open_phone, seed_own_keys, TestClock};
+use openzone_tests::postgres_fixture::server_config;
 
 /// A phone of this test on `server` (a client), pinning `export_keys`.
 fn phone(
@@ -48,7 +48,7 @@ fn positive(code: &str) -> PositiveReport {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_upload_publication_and_sync_find_the_exposure() {
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
+    let mut config = server_config(data.path());
     config.publication.cadence = Duration::from_secs(1);
     config.publication.min_batch = 50;
     let running = start(config).await;
@@ -253,7 +253,7 @@ fn quick(url: &str) -> KeyServerClient {
 async fn the_client_retries_transient_failures_only() {
     // The real server's configuration document, served by a flaky front.
     let data = tempfile::tempdir().unwrap();
-    let server = openzone_server::Server::open(ServerConfig::new(data.path()))
+    let server = openzone_server::Server::open(server_config(data.path()))
         .await
         .unwrap();
     let doc: &'static str = Box::leak(
@@ -303,7 +303,7 @@ async fn the_client_retries_transient_failures_only() {
 async fn an_interrupted_sync_resumes_where_it_stopped() {
     // Two exports on a real server, behind a front that can fail the second one's download.
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
+    let mut config = server_config(data.path());
     config.publication.min_batch = 10;
     config.publication.cadence = Duration::from_secs(3_600);
     let running = start(config).await;
@@ -315,11 +315,13 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     let mut names = Vec::new();
     for _ in 0..2 {
         let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
+        // A key of two days ago: past the publication delay at any time of day (yesterday's key is not
+        // in the first two hours after midnight UTC).
         let payload = openzone_core::keyserver::wire::UploadPayload {
             code,
             keys: vec![openzone_tests::keyserver_fixture::upload_key(
                 random_tek(),
-                (today - 1) * 144,
+                (today - 2) * 144,
                 144,
             )],
         };

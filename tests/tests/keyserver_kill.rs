@@ -1,26 +1,31 @@
 //! Crash safety of publication: a key server child process publishes continuously while uploads arrive;
 //! the test kills it with SIGKILL at random moments, many times. After every kill, `index.txt` lists only
 //! complete files that verify, and no key is in two of them; after the last restart, every acknowledged
-//! key is in exactly one listed export and no file outside the index is left.
+//! key is in exactly one listed export and no file outside the index is left. With
+//! `OPENZONE_TEST_BACKEND=postgres` the child keeps its records in PostgreSQL (`postgres_fixture`).
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openzone_core::export::signing::VerificationKey;
 use openzone_core::keyserver::seal::SealingPublicKey;
-use openzone_core::keyserver::wire::{ServerConfigDoc, UploadPayload};
+use openzone_core::keyserver::wire::UploadPayload;
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_tests::keyserver_fixture::{
-    http, random_tek, read_local_exports, sign_in, upload_key, OFFICER, OFFICER_PASSWORD,
+    config_doc, http, random_tek, read_local_exports, sign_in, upload_key, ChildServer, OFFICER,
+    OFFICER_PASSWORD,
 };
+use openzone_tests::postgres_fixture::database_url;
 
 const ROUNDS: usize = 24;
+
+/// The child's publication lease on PostgreSQL (the embedded database needs none).
+const CHILD_LEASE: Duration = Duration::from_millis(300);
 
 /// The steps of a publication where a crash changes what recovery must do (server/src/publication.rs).
 const FAILPOINTS: [&str; 3] = [
@@ -41,43 +46,24 @@ impl Rng {
     }
 }
 
-struct ChildServer {
-    child: Child,
-    url: String,
-    reconciled: [u64; 3],
-}
-
 fn spawn(dir: &std::path::Path, failpoint: Option<&str>) -> ChildServer {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keyserver-child"));
     if let Some(point) = failpoint {
         command.env("OPENZONE_FAILPOINT", point);
     }
-    let mut child = command
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let reconciled_line = lines.next().unwrap().unwrap();
-    let reconciled: Vec<u64> = reconciled_line
-        .strip_prefix("reconciled ")
-        .unwrap()
-        .split(' ')
-        .map(|n| n.parse().unwrap())
-        .collect();
-    let url = lines
-        .next()
-        .unwrap()
-        .unwrap()
-        .strip_prefix("listening ")
-        .unwrap()
-        .to_owned();
-    ChildServer {
-        child,
-        url,
-        reconciled: [reconciled[0], reconciled[1], reconciled[2]],
+    // On PostgreSQL the data directory's own database, with a short publication lease that the killed
+    // child's successor waits out: starting with the lease, it repairs at startup and reports what it
+    // repaired, as on the embedded database. (Taking a lease over from a dead replica while running is
+    // keyserver_replicas's case.)
+    if let Some(database) = database_url(dir) {
+        std::thread::sleep(CHILD_LEASE + Duration::from_millis(50));
+        command.env("OPENZONE_CHILD_DATABASE", database).env(
+            "OPENZONE_CHILD_LEASE_MS",
+            CHILD_LEASE.as_millis().to_string(),
+        );
     }
+    command.arg(dir);
+    ChildServer::spawn(command)
 }
 
 /// Checks what a crash may never break: every listed file is complete and verifies, no key is listed
@@ -181,17 +167,7 @@ fn sigkill_during_publication_loses_and_repeats_nothing() {
         // A server that will crash at a failpoint may do so before it answers anything (keys left
         // pending by the previous round are published at once): it gets no questions.
         if failpoint.is_none() {
-            let doc: ServerConfigDoc = runtime.block_on(async {
-                let body = http()
-                    .get(format!("{url}v1/config"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-                serde_json::from_slice(&body).unwrap()
-            });
+            let doc = runtime.block_on(config_doc(&url));
             let key = doc.export_signing_keys[0].verification_key().unwrap();
             assert_eq!(
                 verification.get_or_insert_with(|| key.clone()),
@@ -271,21 +247,29 @@ fn sigkill_during_publication_loses_and_repeats_nothing() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    // The last kill may have left a file of an unfinished batch; the next start deletes it, so start once
-    // more and compare.
+    // The last kill may have left a file of an unfinished batch or a staging file; the next publisher
+    // deletes them: at its start, or on PostgreSQL at its first run holding the lease (once the killed
+    // one's lease has expired). Start once more, wait for the storage to match the index, and compare.
     let mut server = spawn(data.path(), None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (after_restart, index_now) = loop {
+        let after_restart: HashSet<String> = std::fs::read_dir(&exports)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let index_now: HashSet<String> = std::fs::read_to_string(exports.join("index.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .chain(["index.txt".to_owned()])
+            .collect();
+        if after_restart == index_now || Instant::now() > deadline {
+            break (after_restart, index_now);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-    let after_restart: HashSet<String> = std::fs::read_dir(&exports)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    let index_now: HashSet<String> = std::fs::read_to_string(exports.join("index.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .chain(["index.txt".to_owned()])
-        .collect();
     assert_eq!(
         after_restart, index_now,
         "files outside the index after a restart (before: {present:?})"

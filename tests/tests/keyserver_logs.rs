@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use openzone_core::keyserver::wire::UploadPayload;
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
-use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{
     http, issue_code, officer_token, random_tek, start, upload_key, OFFICER_PASSWORD,
 };
+use openzone_tests::postgres_fixture::server_config;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -41,7 +41,7 @@ async fn logs_never_hold_codes_keys_tokens_or_addresses() {
         .init();
 
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
+    let mut config = server_config(data.path());
     config.publication.min_batch = 10;
     let running = start(config).await;
     let client = http();

@@ -11,6 +11,7 @@ use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, http_from, issue_code, officer_token, random_tek, start, upload,
     upload_key, ManualClock, Running, DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::{server_config, stored_bytes};
 
 /// Posts `body` (JSON) to the officer API's `path`, with a bearer token if given; returns the status and
 /// the JSON answer.
@@ -54,7 +55,7 @@ async fn issue(
 }
 
 fn config(dir: &std::path::Path, clock: &std::sync::Arc<ManualClock>) -> ServerConfig {
-    let mut config = ServerConfig::new(dir);
+    let mut config = server_config(dir);
     config.clock = clock.clone();
     config
 }
@@ -297,27 +298,12 @@ async fn codes_are_stored_as_hmacs_and_forget_the_keys_they_uploaded() {
         ),
         ("the keys' digest".into(), digest.as_ref().to_vec()),
     ];
-    for entry in walk(&dir.path().join("db")) {
-        let bytes = std::fs::read(&entry).unwrap();
+    for (place, bytes) in stored_bytes(dir.path()) {
         for (what, needle) in &needles {
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
-                "{} holds {what}",
-                entry.display()
+                "{place} holds {what}"
             );
         }
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -11,9 +11,10 @@ use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
     ManualClock, DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::{lose_database, server_config};
 
 fn config(dir: &std::path::Path) -> ServerConfig {
-    let mut config = ServerConfig::new(dir);
+    let mut config = server_config(dir);
     config.clock = ManualClock::new(NOON_MS);
     config.publication.cadence = Duration::from_secs(3_600);
     config.publication.min_batch = 10;
@@ -84,7 +85,7 @@ async fn an_index_listing_unknown_exports_stops_the_server() {
     let names = two_exports(data.path()).await;
     let exports = data.path().join("exports");
     // Another server's export storage (or a database restored from an older backup).
-    std::fs::remove_dir_all(data.path().join("db")).unwrap();
+    lose_database(data.path());
 
     let err = Server::open(config(data.path())).await.unwrap_err();
     assert!(matches!(err, ServerError::Publication(_)), "{err:?}");

@@ -15,6 +15,7 @@ use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, http_from, issue_code, officer_token, post_upload, random_tek,
     sealed, start, upload_key, ManualClock, DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::server_config;
 
 const ATTACKERS: u8 = 200;
 const ATTEMPTS_EACH: usize = 10;
@@ -29,7 +30,7 @@ fn sealed_upload(key: &SealingPublicKey, code: &str) -> Vec<u8> {
 }
 
 fn config(dir: &std::path::Path) -> ServerConfig {
-    let mut config = ServerConfig::new(dir);
+    let mut config = server_config(dir);
     config.clock = ManualClock::new(NOON_MS);
     config.publication.cadence = Duration::from_secs(3_600);
     config

@@ -16,9 +16,10 @@ use openzone_tests::keyserver_fixture::{
     http, issue_code, officer_token, random_tek, start, upload, upload_key, ManualClock, Running,
     DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::{rotate_sealing_key, server_config};
 
 fn config(dir: &std::path::Path) -> ServerConfig {
-    let mut config = ServerConfig::new(dir);
+    let mut config = server_config(dir);
     config.clock = ManualClock::new(NOON_MS);
     config.publication.cadence = Duration::from_secs(3_600);
     config
@@ -54,7 +55,7 @@ async fn after_a_rotation_the_previous_sealing_key_still_opens_uploads() {
         .unwrap();
     running.stop().await;
 
-    openzone_server::rotate_sealing_key(dir.path()).unwrap();
+    rotate_sealing_key(dir.path());
     let running = start(config(dir.path())).await;
     let token = officer_token(&running).await;
     let (doc, text) = announced(&running.url).await;
@@ -81,7 +82,7 @@ async fn after_a_rotation_the_previous_sealing_key_still_opens_uploads() {
     running.stop().await;
 
     // The next rotation retires the first key.
-    openzone_server::rotate_sealing_key(dir.path()).unwrap();
+    rotate_sealing_key(dir.path());
     let running = start(config(dir.path())).await;
     let token = officer_token(&running).await;
     assert_eq!(

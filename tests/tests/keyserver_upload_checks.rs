@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::keyserver::wire::UploadKey;
-use openzone_server::{Server, ServerConfig, ServerError};
+use openzone_server::{Server, ServerError};
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
     ManualClock, Running, DAY, NOON_MS,
 };
+use openzone_tests::postgres_fixture::server_config;
 
 async fn setup(dir: &std::path::Path) -> (Running, SealingPublicKey, String) {
-    let mut config = ServerConfig::new(dir);
+    let mut config = server_config(dir);
     config.clock = ManualClock::new(NOON_MS);
     let running = start(config).await;
     let key = announced_sealing_key(&running.url).await;
@@ -101,13 +102,13 @@ async fn a_key_uploaded_before_does_not_tell_whether_a_code_is_valid() {
 async fn a_publication_delay_shorter_than_the_matching_tolerance_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for short in [Duration::ZERO, Duration::from_secs(7_199)] {
-        let mut config = ServerConfig::new(dir.path());
+        let mut config = server_config(dir.path());
         config.publication.delay = short;
         let err = Server::open(config).await.unwrap_err();
         assert!(matches!(err, ServerError::Config(_)), "{err:?}");
         assert!(err.to_string().contains("2 hours"), "{err}");
     }
-    let mut config = ServerConfig::new(dir.path());
+    let mut config = server_config(dir.path());
     config.publication.delay = Duration::from_secs(7_200);
     Server::open(config).await.unwrap();
 }

@@ -1,11 +1,17 @@
-//! A key server in a child process, for the crash test (`tests/keyserver_kill.rs`): it publishes all the
-//! time (a short cadence, large padded batches, so that a kill often lands in a publication) until it is
-//! killed. The test officer account (`keyserver_fixture::OFFICER`) exists from its first start.
+//! A key server in a child process, for the crash tests (`tests/keyserver_kill.rs`,
+//! `tests/keyserver_replicas.rs`): it publishes all the time (a short cadence, large padded batches, so
+//! that a kill often lands in a publication) until it is killed. The test officer account
+//! (`keyserver_fixture::OFFICER`) exists from its first start (replicas start one after the other: the
+//! first makes it).
 //!
 //! ```text
 //! keyserver-child DATA_DIR
 //!   prints "reconciled COMPLETED ROLLED_BACK ORPHANS" (what opening repaired), then "listening URL"
 //! ```
+//!
+//! Replicas: `OPENZONE_CHILD_DATABASE` (a PostgreSQL URL), `OPENZONE_CHILD_EXPORTS` (the shared export
+//! directory), `OPENZONE_CHILD_LEASE_MS` (the publication lease), `OPENZONE_CHILD_MIN_BATCH`,
+//! `OPENZONE_CHILD_CADENCE_MS`, and `OPENZONE_CHILD_FIELD_LIMITS` (keep the default rate limits).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,15 +36,30 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let mut config = ServerConfig::new(dir);
-        config.publication.cadence = Duration::from_millis(20);
-        config.publication.min_batch = 2_000;
-        config.rate_limits = RateLimits {
-            per_client_burst: 1e9,
-            per_client_per_hour: 1e9,
-            global_burst: 1e9,
-            global_per_hour: 1e9,
+        let setting = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
         };
+        let mut config = ServerConfig::new(dir);
+        config.database = std::env::var("OPENZONE_CHILD_DATABASE").ok();
+        config.exports = std::env::var("OPENZONE_CHILD_EXPORTS").ok();
+        config.publication.cadence =
+            Duration::from_millis(setting("OPENZONE_CHILD_CADENCE_MS", 20));
+        config.publication.min_batch = setting("OPENZONE_CHILD_MIN_BATCH", 2_000) as usize;
+        config.publication.lease =
+            Duration::from_millis(setting("OPENZONE_CHILD_LEASE_MS", 60_000));
+        // The crash test's uploaders share one address; replicas' clients each have their own, and
+        // `OPENZONE_CHILD_FIELD_LIMITS` keeps the limits as in the field.
+        if std::env::var_os("OPENZONE_CHILD_FIELD_LIMITS").is_none() {
+            config.rate_limits = RateLimits {
+                per_client_burst: 1e9,
+                per_client_per_hour: 1e9,
+                global_burst: 1e9,
+                global_per_hour: 1e9,
+            };
+        }
         let server = Server::open(config).await?;
         let accounts = server.accounts();
         if accounts.officers().await?.is_empty() {
