@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// embedded database in --data, which then holds only this replica's copy of the shared secrets.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// How many replicas share --database behind the load balancer: each takes this share of the global
+    /// budget of failed code checks, so that together they allow what one server would.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    replicas: u32,
     /// Seconds the publication lease lasts unless renewed: a replica that dies holding it is replaced
     /// this long after.
     #[arg(long, value_name = "N", default_value_t = 60)]
@@ -91,6 +95,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     config.public_index_url = args.public_index_url;
     config.trust_forwarded_for = args.trust_forwarded_for;
     config.database = args.database.clone();
+    config.rate_limits = config.rate_limits.shared_by(args.replicas);
     config.publication.lease = Duration::from_secs(args.lease_secs);
     config.publication.delist_grace = Duration::from_secs(args.delist_grace_secs);
     config.publication.cadence = Duration::from_secs(args.cadence_secs);

@@ -280,10 +280,17 @@ impl Server {
             "key server opened"
         );
         if storage.count(storage::OFFICERS).await? == 0 {
-            tracing::warn!(
-                "there is no officer account yet: nobody can issue codes until one is made with \
-                 `openzone officer add --data DIR --name NAME` (with the server stopped)"
-            );
+            if storage.shared() {
+                tracing::warn!(
+                    "there is no officer account yet: nobody can issue codes until one is made with \
+                     `openzone officer add --database URL --name NAME` (replicas may be running)"
+                );
+            } else {
+                tracing::warn!(
+                    "there is no officer account yet: nobody can issue codes until one is made with \
+                     `openzone officer add --data DIR --name NAME` (with the server stopped)"
+                );
+            }
         }
         Ok(Self {
             reconciled,

@@ -16,8 +16,10 @@
 //! officer's password are stopped too (that officer then waits, the others do not). Bearer tokens:
 //! failures count per client.
 //!
-//! The buckets live in this process. Replicas sharing a database need them shared (or each replica takes
-//! a share of the limits): everything goes through [`CodeAttempts`] and [`Guesses`].
+//! The buckets live in this process. Replicas sharing a database each take a share of the global budget
+//! ([`RateLimits::shared_by`], `openzone serve --replicas N`); per-client buckets hold as configured when
+//! the load balancer keeps a client on one replica, and allow up to N times as much when it does not
+//! (`docs/keyserver.md`, "Rate limits across replicas").
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -49,6 +51,20 @@ impl Default for RateLimits {
             per_client_per_hour: 10.0,
             global_burst: 100.0,
             global_per_hour: 600.0,
+        }
+    }
+}
+
+impl RateLimits {
+    /// One replica's limits when `replicas` replicas share the load: each gets its share of the global
+    /// budget, so that together they allow what one server would. Per-client limits stay (a client's
+    /// requests go to one replica when the load balancer keeps them there).
+    pub fn shared_by(self, replicas: u32) -> Self {
+        let n = f64::from(replicas.max(1));
+        Self {
+            global_burst: self.global_burst / n,
+            global_per_hour: self.global_per_hour / n,
+            ..self
         }
     }
 }
@@ -342,6 +358,16 @@ impl Guesses {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replicas_share_the_global_budget() {
+        let one = RateLimits::default();
+        let third = one.shared_by(3);
+        assert_eq!(third.global_burst * 3.0, one.global_burst);
+        assert_eq!(third.global_per_hour * 3.0, one.global_per_hour);
+        assert_eq!(third.per_client_burst, one.per_client_burst);
+        assert_eq!(one.shared_by(0), one);
+    }
     use proptest::prelude::*;
     use std::net::Ipv4Addr;
 
