@@ -2,47 +2,15 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Command;
 
 use openzone_core::export::signing::SigningKey;
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::payload::encode_advertisement;
 use openzone_core::protocol::Scheme;
-
-fn openzone(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_openzone"))
-        .args(args)
-        .env_remove("OPENZONE_DATA_KEY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = openzone(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = openzone(args);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let err = String::from_utf8(out.stderr).expect("UTF-8 errors");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one line on stderr: {err}"
-    );
-    assert!(err.starts_with("openzone: "), "{err}");
-    err
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).expect("valid JSON")
-}
+use support::{fails, json, ok};
 
 fn fixture(name: &str) -> String {
     format!(

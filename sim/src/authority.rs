@@ -34,8 +34,8 @@ pub(crate) enum Authority {
 pub(crate) struct KeyServer {
     server: openzone_server::Server,
     url: String,
-    /// The simulated officer's session token.
-    officer_token: String,
+    /// The simulated officer's password (the officer signs in when the cases report: sessions expire).
+    officer_password: String,
     /// One client for every phone: the same server, and building a client is costly.
     client: KeyServerClient,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -93,8 +93,9 @@ impl Authority {
     ) -> Result<(), SimError> {
         match self {
             Self::KeyServer(k) => {
+                let token = runtime.block_on(sign_in(&k.url, &k.officer_password))?;
                 for phone in cases {
-                    let code = runtime.block_on(issue_code(&k.url, &k.officer_token, onset))?;
+                    let code = runtime.block_on(issue_code(&k.url, &token, onset))?;
                     runtime.block_on(phone.report_positive(PositiveReport {
                         code,
                         onset_day: Some(onset),
@@ -228,29 +229,20 @@ impl KeyServer {
                 })
                 .await;
         });
-        // The school's health officer: an account, signed in for the reports.
-        let password: String = ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
-            .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
-            .expose()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        // The school's health officer: an account, who signs in when the cases report.
+        let officer_password: String =
+            ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
+                .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
+                .expose()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
         server
             .accounts()
-            .add_officer(SIM_OFFICER, &password, u32::MAX)?;
-        let answer = runtime.block_on(admin_post(
-            &url,
-            "v1/admin/login",
-            None,
-            serde_json::json!({ "name": SIM_OFFICER, "password": password }),
-        ))?;
-        let officer_token = answer["token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))?;
+            .add_officer(SIM_OFFICER, &officer_password, u32::MAX)?;
         let client = KeyServerClient::new(ClientConfig::new(&url))?;
         Ok(Self {
-            officer_token,
+            officer_password,
             server,
             url,
             client,
@@ -261,6 +253,21 @@ impl KeyServer {
 
 /// The simulated health officer's account name.
 const SIM_OFFICER: &str = "school-nurse";
+
+/// The officer signs in; returns the session token.
+async fn sign_in(url: &str, password: &str) -> Result<String, SimError> {
+    let answer = admin_post(
+        url,
+        "v1/admin/login",
+        None,
+        serde_json::json!({ "name": SIM_OFFICER, "password": password }),
+    )
+    .await?;
+    answer["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))
+}
 
 /// The officer's side: a one-time code from the real server's admin API.
 async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, SimError> {

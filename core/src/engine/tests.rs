@@ -88,6 +88,19 @@ impl crate::phone::PhoneListener for Events {
     }
 }
 
+/// A store in a fresh directory under data key `[key; 32]`, at [`WALL0`].
+fn open_store(key: u8) -> (Arc<Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path(),
+        &DataKey::from_bytes([key; 32]),
+        StoreConfig::default(),
+        WALL0,
+    )
+    .unwrap();
+    (Arc::new(store), dir)
+}
+
 struct Rig {
     core: EngineCore,
     platform: Arc<Recorder>,
@@ -100,16 +113,7 @@ struct Rig {
 
 impl Rig {
     fn new(config: EngineConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(
-                dir.path(),
-                &DataKey::from_bytes([5; 32]),
-                StoreConfig::default(),
-                WALL0,
-            )
-            .unwrap(),
-        );
+        let (store, dir) = open_store(5);
         Self::with_store(config, store, dir)
     }
 
@@ -372,16 +376,7 @@ fn clock_changes_rotate_at_once_and_do_not_stall_scanning() {
 
 #[test]
 fn a_restart_in_the_middle_of_an_interval_keeps_the_same_identifier() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            &DataKey::from_bytes([5; 32]),
-            StoreConfig::default(),
-            WALL0,
-        )
-        .unwrap(),
-    );
+    let (store, dir) = open_store(5);
     let mut first = Rig::with_store(
         EngineConfig::default(),
         Arc::clone(&store),
@@ -525,16 +520,7 @@ fn two_engines_on_the_simulated_radio_record_each_other() {
         .enumerate()
     {
         let platform = radio.add_node(pos, ios);
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(
-                dir.path(),
-                &DataKey::from_bytes([i as u8; 32]),
-                StoreConfig::default(),
-                WALL0,
-            )
-            .unwrap(),
-        );
+        let (store, dir) = open_store(i as u8);
         let core = EngineCore::new(
             EngineConfig {
                 jitter_seed: Some(i as u64),
@@ -601,16 +587,7 @@ fn two_engines_on_the_simulated_radio_record_each_other() {
 
 #[tokio::test(start_paused = true)]
 async fn the_tokio_engine_runs_a_day_on_paused_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            &DataKey::from_bytes([5; 32]),
-            StoreConfig::default(),
-            WALL0,
-        )
-        .unwrap(),
-    );
+    let (store, _dir) = open_store(5);
     let platform = Arc::new(Recorder::default());
     let events = Arc::new(Events::default());
     struct Paused(u64, tokio::time::Instant);

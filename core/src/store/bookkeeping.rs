@@ -8,7 +8,7 @@ use crate::error::Error;
 const EXPOSURE: &str = "an exposure";
 
 /// An exposure record's plaintext: its UTC day (u32 BE), then the risk module's record.
-fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
+pub(super) fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
     let day = plain
         .first_chunk::<4>()
         .map(|d| u32::from_be_bytes(*d))
