@@ -213,6 +213,15 @@ impl OpenZonePhone {
         Ok((&runtime::spawn(async move { phone.sync().await }).await??).into())
     }
 
+    /// Sends a fake upload the key server drops and answers like a report, for apps that schedule chaff
+    /// themselves (`sync` already sends one after about one sync in 20); returns the keys it pretended to
+    /// carry.
+    pub async fn send_chaff(&self) -> Result<u32, OpenZoneError> {
+        let phone = self.phone.clone();
+        let pretended = runtime::spawn(async move { phone.send_chaff().await }).await??;
+        Ok(u32::try_from(pretended).unwrap_or(u32::MAX))
+    }
+
     /// What the store holds, for the settings screen.
     pub fn storage(&self) -> Result<StorageSummary, OpenZoneError> {
         Ok((&self.phone.storage_stats()?).into())

@@ -18,6 +18,7 @@ mod signer;
 use libfuzzer_sys::fuzz_target;
 use openzone_core::checkin::package::zip_signed_bin;
 use openzone_core::export::Export;
+use rayon::iter::ParallelIterator;
 use signer::signer;
 
 fuzz_target!(|data: &[u8]| {
@@ -36,7 +37,9 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(export) = Export::from_zip_bytes(&zip) {
         if let Ok(verified) = export.verify(&[signer().verification_key()]) {
-            let _ = verified.keys().count();
+            // The chunks the matcher walks in parallel hold exactly the keys a plain walk finds.
+            let chunked: usize = verified.key_chunks().map(|c| c.keys().count()).sum();
+            assert_eq!(chunked, verified.export().keys().count());
         }
     }
 });

@@ -9,6 +9,7 @@
 //! - `sync.rs`: downloading and checking new exports;
 //! - `listener.rs`: what the app hears ([`PhoneListener`]).
 
+mod chaff;
 mod exposure;
 mod listener;
 mod report;
@@ -30,6 +31,8 @@ pub use crate::keyserver::{ClientConfig, KeyServerClient};
 pub use crate::risk::calibration::{CalibrationTable, Confidence, DeviceCalibration};
 pub use crate::risk::{DayRisk, ProximityBand, RiskConfig};
 pub use crate::store::{DataKey, PurgeReport, ScanInstance, StoreConfig, StoreStats, UserConsent};
+
+use ring::rand::SystemRandom;
 
 use crate::engine::{
     Engine, EngineConfig, EngineCore, EngineHandle, EngineStats, EngineStatus, RadioDuty,
@@ -297,9 +300,23 @@ impl Phone {
         exposure_days(&self.inner.store)
     }
 
-    /// Downloads the exports the key server published since the last sync and checks each.
+    /// Downloads the exports the key server published since the last sync and checks each; after about
+    /// one sync in 20, also sends a fake upload (chaff, so that an upload does not mean a report).
     pub async fn sync(&self) -> Result<SyncReport, Error> {
-        sync::sync(self, self.key_server()?).await
+        let client = self.key_server()?;
+        let report = sync::sync(self, client).await?;
+        if chaff::due_after_sync(&SystemRandom::new()) {
+            // Chaff that fails changes nothing for the user; the next draw comes with the next sync.
+            let _ = chaff::send(client, &SystemRandom::new()).await;
+        }
+        Ok(report)
+    }
+
+    /// Sends a fake upload now, one the key server drops and answers like a report: for apps that
+    /// schedule chaff themselves ([`sync`](Self::sync) already sends one after about one sync in 20).
+    /// Returns how many keys it pretended to carry.
+    pub async fn send_chaff(&self) -> Result<usize, Error> {
+        chaff::send(self.key_server()?, &SystemRandom::new()).await
     }
 
     fn check(&self, batch: &Batch<'_>) -> Result<CheckReport, Error> {
