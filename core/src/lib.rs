@@ -19,6 +19,7 @@
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
 //! - [`checkin`]: presence tracing: venues and their QR check-in links (Corona-Warn-App's format), photos of
 //!   posters, encrypted check-ins, signed warning packages, and scoring the overlap of stays.
+//! - [`declaration`]: health declarations: the signed form as data, answers checked per field, the result.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
 //!
@@ -27,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checkin;
+pub mod declaration;
 pub mod engine;
 mod error;
 pub mod export;
