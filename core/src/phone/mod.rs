@@ -8,6 +8,7 @@
 //! - `family.rs`: profiles, settings and health declarations;
 //! - `report.rs`: which keys a positive report publishes, the same-day release, the sealed upload;
 //! - `sync.rs`: downloading and checking new exports;
+//! - `visitor_log.rs`: registering chosen profiles at a venue's visitor log, with consent;
 //! - `listener.rs`: what the app hears ([`PhoneListener`]).
 
 mod exposure;
@@ -17,6 +18,7 @@ mod report;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod visitor_log;
 
 use std::path::PathBuf;
 use std::sync::Arc;

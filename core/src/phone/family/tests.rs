@@ -196,3 +196,66 @@ fn a_published_form_replaces_the_builtin_one_only_when_signed() {
         "hanoi-2021/1"
     );
 }
+
+#[test]
+fn a_registration_holds_one_entry_per_profile_with_todays_result() {
+    use crate::checkin::venue::VisitorLogSecret;
+    use crate::checkin::{LocationType, NewVenue};
+    use crate::store::UserConsent;
+    use crate::visitorlog::{DeclarationStatus, VisitorEntry};
+
+    let rig = Rig::new();
+    let phone = rig.open();
+    let rng = ring::rand::SystemRandom::new();
+    let secret = VisitorLogSecret::generate(&rng).unwrap();
+    let new_venue = |key| NewVenue {
+        description: "Cổng trường".into(),
+        address: None,
+        location_type: LocationType::parse("educational-institution").unwrap(),
+        default_checkin_minutes: 60,
+        event: None,
+        visitor_log_key: key,
+    };
+    let venue = new_venue(Some(secret.public_key()))
+        .create(NOW_MS / 1000, &rng)
+        .unwrap();
+    phone.set_phone_number(Some("0912345678")).unwrap();
+    for name in ["Mẹ", "An", "Bình"] {
+        phone.add_profile(child(name)).unwrap();
+    }
+    phone.declare_all_clear("Mẹ").unwrap();
+    let mut cough = phone.declaration_schema().all_clear();
+    cough.0.insert("cough".into(), Answer::YesNo(true));
+    phone.declare("An", &cough).unwrap();
+    let chosen = ["Mẹ", "An", "Bình", "An"].map(String::from);
+    let registration = phone.visitor_registration(&venue, &chosen).unwrap();
+    let results: Vec<(&str, DeclarationStatus)> = registration
+        .entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.declaration))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("Mẹ", DeclarationStatus::Clear),
+            ("An", DeclarationStatus::Symptoms),
+            ("Bình", DeclarationStatus::None),
+        ]
+    );
+    assert!(
+        registration.entries.iter().all(|e| e.answers.is_empty()),
+        "no answer is shared"
+    );
+    assert_eq!(registration.location_id_hash, venue.location_id().hash());
+    for sealed in registration.seal(&rng, UserConsent::given()).unwrap() {
+        let entry = VisitorEntry::open(&sealed, &secret, &registration.location_id_hash).unwrap();
+        assert_eq!(entry.phone.as_deref(), Some("0912345678"));
+    }
+
+    let no_log = new_venue(None).create(NOW_MS / 1000, &rng).unwrap();
+    assert!(phone.visitor_registration(&no_log, &chosen).is_err());
+    assert!(phone.visitor_registration(&venue, &[]).is_err());
+    assert!(phone
+        .visitor_registration(&venue, &["Nobody".into()])
+        .is_err());
+}
