@@ -16,7 +16,8 @@
 //! client address), `admin` (the officer's page), `officers` (accounts, passwords, sessions), `audit`,
 //! `codes` (one-time codes), `publish` (sealed uploads), `chaff` (fake uploads' answers), `publication`
 //! (exports, index, crash recovery, retention), `padding` (fake keys in exports), `ratelimit`,
-//! `storage` (sled), `keys` (the server's secrets), `inbox` (venues' sealed visitor logs). `docs/keyserver.md` describes the protocol and
+//! `storage` (sled), `keys` (the server's secrets), `inbox` (venues' sealed visitor logs),
+//! `visitor_page` (the school's page that opens them). `docs/keyserver.md` describes the protocol and
 //! `docs/deployment.md` how to run it.
 
 #![forbid(unsafe_code)]
@@ -36,6 +37,7 @@ mod publication;
 mod publish;
 mod ratelimit;
 mod storage;
+mod visitor_page;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

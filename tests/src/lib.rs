@@ -1,5 +1,6 @@
 //! End-to-end tests across OpenZone's crates live in `tests/`; this library holds what they share.
 
+pub mod browser;
 pub mod keyserver_fixture;
 pub mod lesson;
 pub mod phone;
