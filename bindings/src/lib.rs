@@ -3,7 +3,8 @@
 //! The Android (Kotlin) and iOS (Swift) shells, and Python for tests, see:
 //! - [`OpenZonePhone`] ([`phone`]): opened from [`PhoneSettings`], its radio started and stopped, told
 //!   about the app's state, fed scan results, asked for its current advertisement, checking exports,
-//!   syncing, releasing keys and reporting a positive test.
+//!   syncing, releasing keys and reporting a positive test; its family ([`family`]): profiles, the phone
+//!   number, health declarations from the schema, and registering at a venue's visitor log with consent.
 //! - [`BlePlatform`] and [`PhoneListener`] ([`platform`]): foreign traits the shells implement for the
 //!   radio and the UI, and [`WallClock`] to inject time in tests.
 //! - [`protocol_constants`] ([`constants`]): the numbers the shells show or schedule by.
@@ -19,6 +20,7 @@ pub mod constants;
 pub mod error;
 #[cfg(feature = "test-support")]
 pub mod export;
+pub mod family;
 pub mod phone;
 pub mod platform;
 pub mod records;
@@ -30,6 +32,7 @@ pub use constants::{protocol_constants, ProtocolConstants};
 pub use error::OpenZoneError;
 #[cfg(feature = "test-support")]
 pub use export::build_signed_export;
+pub use family::{DeclarationInfo, ProfileInfo, VisitorEntryInfo};
 pub use phone::OpenZonePhone;
 pub use platform::{BlePlatform, PhoneListener, RadioError, WallClock};
 pub use records::*;

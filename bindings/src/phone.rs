@@ -24,7 +24,7 @@ use crate::{runtime, OpenZoneError};
 /// One phone: its radio, its store, its exposure checks and its positive report.
 #[derive(uniffi::Object)]
 pub struct OpenZonePhone {
-    phone: Phone,
+    pub(crate) phone: Phone,
 }
 
 impl OpenZonePhone {
@@ -258,7 +258,7 @@ impl PhoneSettings {
     }
 }
 
-fn consent_given(consent: bool) -> Result<UserConsent, OpenZoneError> {
+pub(crate) fn consent_given(consent: bool) -> Result<UserConsent, OpenZoneError> {
     if consent {
         Ok(UserConsent::given())
     } else {

@@ -69,7 +69,8 @@ pub struct SyncArgs {
     json: bool,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+/// A runtime for one command's requests.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::io::{Read, Write};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
@@ -21,15 +23,6 @@ fn openzone(args: &[&str]) -> Output {
         .env("OPENZONE_DATA_KEY", DATA_KEY_HEX)
         .output()
         .expect("the binary runs")
-}
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A plain HTTP/1.1 request on loopback; returns the status and the body.
@@ -119,33 +112,21 @@ fn serve_report_positive_and_sync_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openzone"))
-        .args(["serve", "--data"])
-        .arg(data.path())
-        .args([
-            "--listen",
-            "127.0.0.1:0",
+    let served = support::serve(
+        data.path(),
+        &[
             "--cadence-secs",
             "1",
             "--min-batch",
             "20",
             "--publication-delay-secs",
             "7200",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let _serve = Serve(child);
-    let url = first
-        .strip_prefix("openzone key server listening on ")
-        .unwrap()
-        .to_owned();
+        ],
+    );
+    let url = served.url.clone();
     let addr = url.strip_prefix("http://").unwrap().to_owned();
     assert_eq!(
-        lines.next().unwrap().unwrap().split(' ').next(),
+        served.accounts_line.split(' ').next(),
         Some("1"),
         "the second line counts the officer accounts"
     );

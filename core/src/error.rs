@@ -183,6 +183,62 @@ pub enum Error {
     /// A venue, check-in code, encrypted check-in or warning package that cannot be used.
     #[error("{0}")]
     CheckIn(#[from] CheckInError),
+
+    /// A declaration form, answers, a profile or a setting that cannot be used.
+    #[error("{0}")]
+    Declaration(#[from] DeclarationError),
+
+    /// A visitor-log entry that cannot be sealed or opened (altered, another venue's, damaged), or an
+    /// HPKE key that cannot be used.
+    #[error("visitor log: {0}")]
+    VisitorLog(String),
+}
+
+/// One field of a declaration that is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The question id (or profile field).
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub reason: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Why a declaration form, a declaration, a profile or a setting was refused. Nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DeclarationError {
+    /// A form that breaks the format's rules (or is not JSON): the health authority must fix it.
+    #[error("the declaration form cannot be used: {0}")]
+    InvalidSchema(String),
+    /// Answers that are not a JSON object of answers, or too large.
+    #[error("the answers cannot be read ({0}); give a JSON object of question ids to answers")]
+    Answers(String),
+    /// Answers that break the form's rules, one error per field.
+    #[error("the declaration was not saved; fix: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidAnswers(Vec<FieldError>),
+    /// No profile of this name on this phone.
+    #[error("there is no profile named {name:?} on this phone; add it first (profiles: {known})")]
+    UnknownProfile {
+        /// The name given.
+        name: String,
+        /// The profiles there are, comma-separated.
+        known: String,
+    },
+    /// A profile of this name exists already.
+    #[error("a profile named {name:?} exists already; choose another name or remove it first")]
+    ProfileExists {
+        /// The name given.
+        name: String,
+    },
+    /// A profile or setting value outside what is allowed.
+    #[error("{0}")]
+    InvalidValue(FieldError),
 }
 
 /// Why an advertisement or GATT value could not be decoded.

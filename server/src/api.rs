@@ -23,7 +23,7 @@ use crate::codes::{self, CodeRequest};
 use crate::error::{Result, ServerError};
 use crate::publication::{is_export_name, INDEX_NAME};
 use crate::storage::{TestType, CODES_ISSUED, CODES_USED, KEYS_PUBLISHED};
-use crate::{admin, officers, publish, AppState};
+use crate::{admin, inbox, officers, publish, visitor_page, AppState};
 
 /// Largest admin JSON or form body.
 pub(crate) const MAX_ADMIN_BODY: usize = 4 * 1024;
@@ -38,7 +38,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/codes", post(issue_code))
         .route("/v1/admin/stats", get(stats))
         .route("/v1/exports/{name}", get(export_file))
+        .route("/v1/inbox/{hash}", post(inbox::post).get(inbox::get))
         .merge(admin::router())
+        .merge(visitor_page::router())
         .fallback(|| async { ServerError::NotFound })
         .with_state(state)
 }

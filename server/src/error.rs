@@ -109,6 +109,12 @@ pub enum ServerError {
     /// Something that is not there.
     #[error("not found")]
     NotFound,
+    /// A venue's inbox took as many entries today as it may.
+    #[error("this venue's visitor log took its {max} entries for today; record further visitors on paper")]
+    InboxFull {
+        /// Entries per venue and UTC day.
+        max: usize,
+    },
     /// The database failed.
     #[error("database: {0}")]
     Database(String),
@@ -157,6 +163,7 @@ impl ServerError {
             Self::Unauthorized => "unauthorized",
             Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::NotFound => "not_found",
+            Self::InboxFull { .. } => "inbox_full",
             Self::Database(_)
             | Self::ObjectStore(_)
             | Self::File { .. }
@@ -187,6 +194,7 @@ impl ServerError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::InboxFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Database(_)
             | Self::ObjectStore(_)
             | Self::File { .. }

@@ -317,9 +317,11 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
         let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
         let payload = openzone_core::keyserver::wire::UploadPayload {
             code,
+            // The day before yesterday: yesterday's key may still be inside the publication delay
+            // (its end plus the matching tolerance) in the first hours of a UTC day.
             keys: vec![openzone_tests::keyserver_fixture::upload_key(
                 random_tek(),
-                (today - 1) * 144,
+                (today - 2) * 144,
                 144,
             )],
         };

@@ -286,7 +286,7 @@ async fn codes_are_stored_as_hmacs_and_forget_the_keys_they_uploaded() {
         ),
         ("the keys' digest".into(), digest.as_ref().to_vec()),
     ];
-    for entry in walk(&dir.path().join("db")) {
+    for entry in openzone_tests::files_under(&dir.path().join("db")) {
         let bytes = std::fs::read(&entry).unwrap();
         for (what, needle) in &needles {
             assert!(
@@ -296,17 +296,4 @@ async fn codes_are_stored_as_hmacs_and_forget_the_keys_they_uploaded() {
             );
         }
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList
 import kotlin.system.exitProcess
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertNotEquals
 import kotlin.test.assertTrue
 import kotlinx.coroutines.async
@@ -210,6 +211,47 @@ fun theConstantsComeFromTheCore() {
     assertEquals(86_400u, c.enIntervalSecs * c.enIntervalsPerDay)
 }
 
+// A gate poster that keeps a visitor log (made with `openzone venue create --visitor-log`).
+const val GATE = "openzone://checkin?v=1#CAESJggBEhBD4buVbmcgdHLGsOG7nW5nGhBD4buVbmcgdHLGsOG7nW5nGnYIARJggwLMzE153tQw" +
+    "AOf2MZoUXXfzWTdlSpfS99iZffmcmxOG9njSK4RTimFOFwDh6t0Tyw8XR01ugDYjtuKwjjuK49Oh83FWct6XpefPi9Skjxvvz53i" +
+    "9gaMmUEc96pbtoaAGhCouzKQphm2sGSzQehrluNpIisIARAHGC3CPiIKIORWSkq_PllCnunv5YunRH68wkI7RNZ3SqQyIeGMiy8-"
+
+fun aFamilyDeclaresAndSeesWhatARegistrationWouldSend() {
+    val dir = tempDir()
+    val air = SimulatedAir(1uL)
+    val radio = air.addPhone(0.0, 0.0, false)
+    val phone = OpenZonePhone(settings(File(dir, "family")), radio.platform(), null, null)
+    assertEquals("0912345678", phone.setPhoneNumber("0912 345 678"))
+    phone.addProfile("Nguyễn Thị Lan", null, 1985)
+    phone.addProfile("Trần Minh An", "3B", 2016)
+    phone.addProfile("Trần Bảo Ngọc", "5A", null)
+    assertEquals(3, phone.profiles().size)
+    assertTrue(phone.declarationSchemaJson().contains("\"vn-moh-2021\""))
+    assertTrue(phone.declarationMissingToday("Trần Minh An"))
+    assertEquals("clear", phone.declareAllClear("Nguyễn Thị Lan").result)
+    val symptoms = listOf("fever", "cough", "short_breath", "sore_throat", "nausea", "diarrhoea", "skin_bleeding",
+        "rash", "taste_smell", "close_contact", "outbreak_area", "travel")
+    val answers = symptoms.joinToString(",", "{", "}") { "\"$it\": ${it == "cough"}" }
+    val declared = phone.declare("Trần Minh An", answers)
+    assertEquals("symptoms", declared.result)
+    assertEquals(listOf("cough"), declared.reasons)
+    assertFalse(phone.declarationMissingToday("Trần Minh An"))
+    val wrong = assertFailsWith<OpenZoneException.InvalidInput> {
+        phone.declare("Trần Bảo Ngọc", "{\"temperature\": 50}")
+    }
+    assertTrue(wrong.message!!.contains("temperature"), wrong.message)
+    val entries = phone.visitorRegistration(GATE, listOf("Nguyễn Thị Lan", "Trần Minh An", "Trần Bảo Ngọc"))
+    assertEquals(listOf("clear", "symptoms", "none"), entries.map { it.declaration })
+    assertTrue(entries.all { it.phone == "0912345678" })
+    assertFailsWith<OpenZoneException.ConsentRequired> {
+        runBlocking { phone.registerVisit(GATE, listOf("Trần Minh An"), false) }
+    }
+    assertFailsWith<OpenZoneException.InvalidInput> { phone.visitorRegistration(GATE, listOf("Nobody")) }
+    phone.removeProfile("Trần Bảo Ngọc")
+    assertEquals(2, phone.profiles().size)
+    phone.stop()
+}
+
 fun main() {
     val tests = listOf(
         "two phones exchange and the exposure is found" to ::twoPhonesExchangeAndTheExposureIsFound,
@@ -218,6 +260,7 @@ fun main() {
         "a wrong data key is refused" to ::aWrongDataKeyIsRefused,
         "a refusing radio is reported" to ::aRefusingRadioIsReported,
         "the constants come from the core" to ::theConstantsComeFromTheCore,
+        "a family declares and sees what a registration would send" to ::aFamilyDeclaresAndSeesWhatARegistrationWouldSend,
     )
     var failed = 0
     for ((name, test) in tests) {

@@ -6,6 +6,7 @@ Run by scripts/test-bindings-python, which generates the bindings into OPENZONE_
 
 import asyncio
 import gc
+import json
 import os
 import sys
 import tempfile
@@ -249,3 +250,60 @@ def test_deleting_the_data_seals_under_a_new_key(tmp):
     with pytest.raises(oz.OpenZoneError.WrongDataKey):
         oz.OpenZonePhone(settings(os.path.join(tmp, "e")), radio.platform(), None, None)
     oz.OpenZonePhone(settings(os.path.join(tmp, "e"), key=b"\x33" * 32), radio.platform(), None, None)
+
+
+# A gate poster that keeps a visitor log (made with `openzone venue create --visitor-log`).
+GATE = (
+    "openzone://checkin?v=1#CAESJggBEhBD4buVbmcgdHLGsOG7nW5nGhBD4buVbmcgdHLGsOG7nW5nGnYIARJggwLMzE153tQw"
+    "AOf2MZoUXXfzWTdlSpfS99iZffmcmxOG9njSK4RTimFOFwDh6t0Tyw8XR01ugDYjtuKwjjuK49Oh83FWct6XpefPi9Skjxvvz53i"
+    "9gaMmUEc96pbtoaAGhCouzKQphm2sGSzQehrluNpIisIARAHGC3CPiIKIORWSkq_PllCnunv5YunRH68wkI7RNZ3SqQyIeGMiy8-"
+)
+
+
+def test_a_family_declares_and_sees_what_a_registration_would_send(tmp):
+    air = oz.SimulatedAir(1)
+    radio = air.add_phone(0.0, 0.0, False)
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "family")), radio.platform(), None, None)
+    assert phone.set_phone_number("0912 345 678") == "0912345678"
+    phone.add_profile("Nguyễn Thị Lan", None, 1985)
+    phone.add_profile("Trần Minh An", "3B", 2016)
+    phone.add_profile("Trần Bảo Ngọc", "5A", None)
+    assert [p.name for p in phone.profiles()] == ["Nguyễn Thị Lan", "Trần Bảo Ngọc", "Trần Minh An"]
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        phone.add_profile("Trần Minh An", None, None)
+    assert "exists already" in str(e.value)
+
+    schema = json.loads(phone.declaration_schema_json())
+    assert schema["id"] == "vn-moh-2021"
+    assert all(q["label"]["vi"] and q["label"]["en"] for q in schema["questions"])
+    assert phone.declaration_missing_today("Trần Minh An")
+    assert phone.declare_all_clear("Nguyễn Thị Lan").result == "clear"
+    answers = {q["id"]: False for q in schema["questions"] if q["answer"]["type"] == "yes_no"}
+    answers["fever"] = True
+    declared = phone.declare("Trần Minh An", json.dumps(answers))
+    assert (declared.result, declared.reasons) == ("symptoms", ["fever"])
+    assert "school nurse" in declared.message
+    assert not phone.declaration_missing_today("Trần Minh An")
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        phone.declare("Trần Bảo Ngọc", json.dumps({"fever": "maybe", "temperature": 50}))
+    assert "temperature" in str(e.value) and "fever" in str(e.value)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.declare("Trần Bảo Ngọc", "{not json")
+    assert len(phone.declarations()) == 2
+
+    entries = phone.visitor_registration(GATE, ["Nguyễn Thị Lan", "Trần Minh An", "Trần Bảo Ngọc"])
+    assert [(e.name, e.declaration, e.phone) for e in entries] == [
+        ("Nguyễn Thị Lan", "clear", "0912345678"),
+        ("Trần Minh An", "symptoms", "0912345678"),
+        ("Trần Bảo Ngọc", "none", "0912345678"),
+    ]
+    with pytest.raises(oz.OpenZoneError.ConsentRequired):
+        asyncio.run(phone.register_visit(GATE, ["Trần Minh An"], False))
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        asyncio.run(phone.register_visit(GATE, ["Trần Minh An"], True))
+    assert "key server" in str(e.value)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.visitor_registration(GATE, ["Nobody"])
+    phone.remove_profile("Trần Bảo Ngọc")
+    assert len(phone.profiles()) == 2
+    phone.stop()

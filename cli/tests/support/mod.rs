@@ -48,3 +48,48 @@ pub fn json(text: &str) -> serde_json::Value {
 pub fn path(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
+
+/// A running `openzone serve`, killed when dropped.
+pub struct Serve {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, from the first line.
+    pub url: String,
+    /// The second line: the officer-account count and how to add one.
+    pub accounts_line: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `openzone serve --data DATA --listen 127.0.0.1:0 EXTRA…` and reads its two startup lines. The
+/// rest of its stdout is drained on a thread: a closed pipe would make the server's next line fail.
+pub fn serve(data: &Path, extra: &[&str]) -> Serve {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openzone"))
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let mut next = || lines.next().and_then(Result::ok).unwrap_or_default();
+    let (first, accounts_line) = (next(), next());
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = first
+        .strip_prefix("openzone key server listening on ")
+        .unwrap_or_else(|| panic!("serve's first line names its address: {first:?}"))
+        .to_owned();
+    Serve {
+        child,
+        url,
+        accounts_line,
+    }
+}

@@ -10,8 +10,12 @@ use std::time::Duration;
 use reqwest::{StatusCode, Url};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::checkin::venue::LocationIdHash;
 use crate::error::Error;
 use crate::export::MAX_ZIP_BYTES;
+use crate::visitorlog::inbox::{
+    inbox_path, InboxEntries, InboxPostResponse, MAX_INBOX_ANSWER_BYTES,
+};
 
 use super::seal::{seal, SealingPublicKey};
 use super::wire::{ErrorBody, FakeUpload, PublishResponse, ServerConfigDoc, Upload, UploadPayload};
@@ -190,7 +194,18 @@ impl KeyServerClient {
         upload: &Upload,
     ) -> Result<PublishResponse, Error> {
         let body = seal(sealing_key, &upload.to_padded_plaintext())?;
-        let url = self.resolve("v1/publish")?;
+        self.post_octets("v1/publish", body, "the upload").await
+    }
+
+    /// `POST`s `body` as `application/octet-stream` to `path` and reads the JSON answer; `what` names the
+    /// request in errors.
+    async fn post_octets<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        what: &str,
+    ) -> Result<T, Error> {
+        let url = self.resolve(path)?;
         let answer = self
             .request(
                 || {
@@ -204,7 +219,7 @@ impl KeyServerClient {
             )
             .await?;
         serde_json::from_slice(&answer).map_err(|e| {
-            Error::KeyServerResponse(format!("the answer to the upload is not valid JSON: {e}"))
+            Error::KeyServerResponse(format!("the answer to {what} is not valid JSON: {e}"))
         })
     }
 
@@ -236,6 +251,36 @@ impl KeyServerClient {
     pub async fn download_export(&self, url: &Url) -> Result<Vec<u8>, Error> {
         self.request(|| self.http.get(url.clone()), url, MAX_ZIP_BYTES)
             .await
+    }
+
+    /// `POST` a sealed visitor-log entry to the inbox of the venue whose location-id hash is `venue`. A
+    /// retry sends the same bytes, which the server drops as a repeat.
+    pub async fn post_visitor_entry(
+        &self,
+        venue: &LocationIdHash,
+        sealed: &[u8],
+    ) -> Result<InboxPostResponse, Error> {
+        self.post_octets(&inbox_path(venue), sealed.to_vec(), "the visitor-log entry")
+            .await
+    }
+
+    /// The sealed entries the inbox of `venue` received from `since_ms` to `until_ms` (UTC unix ms).
+    pub async fn visitor_entries(
+        &self,
+        venue: &LocationIdHash,
+        since_ms: u64,
+        until_ms: u64,
+    ) -> Result<InboxEntries, Error> {
+        let mut url = self.resolve(&inbox_path(venue))?;
+        url.query_pairs_mut()
+            .append_pair("since", &since_ms.to_string())
+            .append_pair("until", &until_ms.to_string());
+        let body = self
+            .request(|| self.http.get(url.clone()), &url, MAX_INBOX_ANSWER_BYTES)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::KeyServerResponse(format!("the visitor log is not valid JSON: {e}"))
+        })
     }
 
     /// Sends the request `make` builds, retrying transient failures, and returns the body of a 2xx answer

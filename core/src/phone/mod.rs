@@ -5,17 +5,21 @@
 //! or delete its data. Every rule of a phone's life lives behind these methods once.
 //!
 //! - `exposure.rs`: checking one batch of published keys, and the once-per-day notification policy;
+//! - `family.rs`: profiles, settings and health declarations;
 //! - `report.rs`: which keys a positive report publishes, the same-day release, the sealed upload;
 //! - `sync.rs`: downloading and checking new exports;
+//! - `visitor_log.rs`: registering chosen profiles at a venue's visitor log, with consent;
 //! - `listener.rs`: what the app hears ([`PhoneListener`]).
 
 mod chaff;
 mod exposure;
+mod family;
 mod listener;
 mod report;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod visitor_log;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,7 +34,10 @@ pub use crate::keyserver::seal::SealingPublicKey;
 pub use crate::keyserver::{ClientConfig, KeyServerClient};
 pub use crate::risk::calibration::{CalibrationTable, Confidence, DeviceCalibration};
 pub use crate::risk::{DayRisk, ProximityBand, RiskConfig};
-pub use crate::store::{DataKey, PurgeReport, ScanInstance, StoreConfig, StoreStats, UserConsent};
+pub use crate::store::{
+    DataKey, Profile, PurgeReport, ScanInstance, Settings, StoreConfig, StoreStats,
+    StoredDeclaration, UserConsent,
+};
 
 use ring::rand::SystemRandom;
 
@@ -125,6 +132,8 @@ struct Inner {
     /// the days told compared with the days at risk, so two checks at once would lose an update or tell
     /// a day twice.
     checking: std::sync::Mutex<()>,
+    /// The declaration form in use.
+    schema: std::sync::RwLock<crate::declaration::DeclarationSchema>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -158,6 +167,7 @@ impl Phone {
             ..config.engine
         };
         let bluezone_slots_per_day = engine_config.bluezone_slots_per_day;
+        let schema = family::load_schema(&store)?;
         let core = EngineCore::new(
             engine_config,
             Arc::clone(&store),
@@ -177,6 +187,7 @@ impl Phone {
                 key_server: config.key_server,
                 bluezone_slots_per_day,
                 checking: std::sync::Mutex::new(()),
+                schema,
             }),
         })
     }

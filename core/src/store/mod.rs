@@ -14,9 +14,10 @@
 //!
 //! Records are named by a keyed hash of their logical key (see [`records`]): per tree, `windows` — the scan
 //! window's start (u64 BE ms); `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the
-//! UTC day (u32 BE). The database's keys show no time, day or digest; `meta` holds only fixed names.
+//! UTC day (u32 BE); `family` — profiles, settings and declarations (see [`family`]). The database's keys show no time, day or digest; `meta` holds only fixed names.
 
 mod bookkeeping;
+mod family;
 mod instances;
 mod keys;
 mod migrate;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+pub use family::{Profile, Settings, StoredDeclaration};
 pub use instances::ScanInstance;
 pub use keys::{ReportKeys, UserConsent};
 pub use seal::DataKey;
@@ -58,6 +60,7 @@ const TREE_WINDOWS: u8 = 1;
 const TREE_KEYS: u8 = 2;
 const TREE_BATCHES: u8 = 3;
 const TREE_EXPOSURES: u8 = 4;
+const TREE_FAMILY: u8 = 5;
 
 const META_SCHEMA: &[u8] = b"schema";
 const META_KEY_CHECK: &[u8] = b"key-check";
@@ -134,7 +137,7 @@ pub struct PurgeReport {
     pub expired_instances: u64,
     /// Scan instances removed, oldest first, to keep under the size cap.
     pub evicted_instances: u64,
-    /// Own keys, batch records and exposure days older than the retention period.
+    /// Own keys, batch records, exposure days and declarations older than the retention period.
     pub other_records: u64,
 }
 
@@ -185,6 +188,7 @@ struct Sled {
     keys: sled::Tree,
     batches: sled::Tree,
     exposures: sled::Tree,
+    family: sled::Tree,
 }
 
 /// An open store. Cheap to share behind an `Arc`; all methods take `&self`.
@@ -240,6 +244,7 @@ impl Store {
             keys: tree("keys")?,
             batches: tree("batches")?,
             exposures: tree("exposures")?,
+            family: tree("family")?,
             db,
         };
         let store = Store {
@@ -411,6 +416,7 @@ impl Store {
             &self.sled.keys,
             &self.sled.batches,
             &self.sled.exposures,
+            &self.sled.family,
         ] {
             tree.clear().map_err(|e| self.io(e))?;
         }
@@ -611,4 +617,4 @@ pub fn fuzz_record(bytes: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

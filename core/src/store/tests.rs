@@ -157,7 +157,8 @@ fn identifiers_are_not_readable_from_the_files() {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`.
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -180,6 +180,8 @@ impl Store {
         report.other_records += self.remove_own_keys_ending_by(cutoff_interval)?;
         report.other_records +=
             self.remove_exposures_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
+        report.other_records +=
+            self.remove_declarations_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
         Ok(report)
     }
 
