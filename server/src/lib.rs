@@ -50,9 +50,9 @@ use openzone_core::keyserver::wire::{
     ExportSigningKeyDoc, PublicationDoc, SealingKeyDoc, ServerConfigDoc, UploadLimitsDoc,
     KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD, SEALING_ALGORITHM,
 };
-use openzone_core::units::EN_MATCH_TOLERANCE_SECS;
 use openzone_core::risk::RiskConfig;
 use openzone_core::time::{Clock, SystemClock};
+use openzone_core::units::EN_MATCH_TOLERANCE_SECS;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use codes::{IssuedCode, CODE_DIGITS, DEFAULT_CODE_VALIDITY, MAX_CODE_VALIDITY};

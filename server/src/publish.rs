@@ -107,24 +107,8 @@ pub(crate) fn validate_keys(keys: &[UploadKey], now_ms: u64) -> Result<Vec<Valid
         .collect()
 }
 
-/// The transmission risk level of a key by days since the onset of symptoms: the Corona-Warn-App's
-/// transmission risk vector for a known onset date (cwa-app-android, `TransmissionRiskVectorDeterminator`,
-/// read along the diagonals: a key's level depends only on its day relative to the onset).
-pub fn transmission_risk_level(days_since_onset: i32) -> u8 {
-    match days_since_onset {
-        ..=-6 => 1,
-        -5 => 2,
-        -4 => 4,
-        -3 => 6,
-        -2 => 7,
-        -1..=1 => 8,
-        2 => 6,
-        3 => 5,
-        4 => 3,
-        5..=6 => 2,
-        _ => 1,
-    }
-}
+/// Keys get the same transmission risk levels as phones give their encrypted check-ins.
+pub use openzone_core::checkin::report::transmission_risk_level;
 
 /// The report type an officer's confirmation becomes in exports.
 pub fn report_type(test_type: TestType) -> ReportType {

@@ -316,6 +316,7 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     for _ in 0..2 {
         let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
         let payload = openzone_core::keyserver::wire::UploadPayload {
+            checkins: Vec::new(),
             code,
             keys: vec![openzone_tests::keyserver_fixture::upload_key(
                 random_tek(),

@@ -180,6 +180,7 @@ impl Store {
         report.other_records += self.remove_own_keys_ending_by(cutoff_interval)?;
         report.other_records +=
             self.remove_exposures_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
+        report.other_records += self.remove_check_ins_before(cutoff_ms / 1000)?;
         Ok(report)
     }
 
