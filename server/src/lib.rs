@@ -35,6 +35,7 @@ mod publication;
 mod publish;
 mod ratelimit;
 mod storage;
+mod warnings;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

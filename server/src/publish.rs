@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use openzone_core::checkin::ProtectedReport;
 use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::{
     PublishResponse, UploadKey, UploadPayload, KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD,
@@ -170,6 +171,8 @@ enum Abort {
 pub(crate) struct Upload<'a> {
     pub payload: &'a UploadPayload,
     pub keys: &'a [ValidKey],
+    /// The encrypted check-ins it carries.
+    pub checkins: &'a [ProtectedReport],
     /// [`retry_tag`] of the sealed body.
     pub retry_tag: String,
 }
@@ -185,8 +188,13 @@ pub(crate) async fn store_upload(
 ) -> Result<PublishResponse> {
     let code = code_hmac(code_key, &upload.payload.code);
     let keys = upload.keys;
-    let result =
-        (&storage.codes, &storage.keys, &storage.meta).transaction(|(codes, stored, meta)| {
+    let result = (
+        &storage.codes,
+        &storage.keys,
+        &storage.meta,
+        &storage.checkins,
+    )
+        .transaction(|(codes, stored, meta, checkins)| {
             let abort = |a| Err(ConflictableTransactionError::Abort(a));
             let record: Option<CodeRecord> = match codes.get(code)?.map(|v| decode(&v)).transpose()
             {
@@ -219,7 +227,7 @@ pub(crate) async fn store_upload(
             record.retry_tag = Some(upload.retry_tag.clone());
             codes.insert(&code, encode(&record))?;
             add_to_counter(meta, CODES_USED, 1)?;
-            Ok(())
+            crate::warnings::insert_in(checkins, upload.checkins)
         });
     match result {
         Ok(()) => {

@@ -101,6 +101,10 @@ pub struct UploadPayload {
     pub checkins: Vec<String>,
 }
 
+/// What marks a warning package's name in the key server's index (`<batch>-warnings-<hash>.zip`);
+/// every other name is a key export.
+pub const WARNING_PACKAGE_MARK: &str = "-warnings-";
+
 /// The largest base64 text of one encrypted check-in accepted: a `CheckInProtectedReport` with a
 /// two-block record is 120 bytes, 160 characters.
 pub const MAX_CHECKIN_TEXT: usize = 200;

@@ -12,7 +12,7 @@ use ring::rand::SystemRandom;
 use serde::Serialize;
 
 use crate::checkin::image::venue_from_image;
-use crate::checkin::package::WarningPackage;
+use crate::checkin::package::{VerifiedWarningPackage, WarningPackage};
 use crate::checkin::random;
 use crate::checkin::report::{pad_with_fakes, transmission_risk_level};
 use crate::checkin::scoring::{self, CheckIn, Matcher, RiskLevel};
@@ -138,6 +138,7 @@ impl Phone {
                 arrival,
                 departure,
                 checked_out: false,
+                reported: false,
             },
         };
         store.put_check_in(&stored)?;
@@ -215,7 +216,14 @@ impl Phone {
 
     /// Every overlap with a published case found so far, by day.
     pub fn presence_warnings(&self) -> Result<Vec<PresenceWarning>, Error> {
-        let stays = self.inner.store.check_ins()?;
+        // The stays a positive report of this phone uploaded are the case's own: no warning for them.
+        let stays: Vec<StoredCheckIn> = self
+            .inner
+            .store
+            .check_ins()?
+            .into_iter()
+            .filter(|c| !c.reported)
+            .collect();
         let checkins = scoring_check_ins(&stays)?;
         let reports = self
             .inner
@@ -253,7 +261,14 @@ impl Phone {
         &self,
         package: WarningPackage,
     ) -> Result<PresenceCheckReport, Error> {
-        let verified = package.verify(&self.inner.export_keys)?;
+        self.check_warning_package(&package.verify(&self.inner.export_keys)?)
+    }
+
+    /// Checks a verified warning package (see [`process_warning_package`](Self::process_warning_package)).
+    pub(crate) fn check_warning_package(
+        &self,
+        verified: &VerifiedWarningPackage,
+    ) -> Result<PresenceCheckReport, Error> {
         // One check at a time, as for exports: the warnings told are read and written back.
         let _one_at_a_time = self
             .inner
@@ -294,12 +309,13 @@ impl Phone {
     /// The encrypted check-ins a positive report carries: every stay that overlaps UTC days
     /// `first_day` to today (up to now), each at the transmission risk level of its day relative to
     /// `reference_day` (the onset of symptoms, or the test), the newest [`MAX_CHECKINS_PER_UPLOAD`] at
-    /// most, padded with fakes to that count and in an order that tells nothing.
+    /// most, padded with fakes to that count and in an order that tells nothing; and the ids of the
+    /// real ones.
     pub(crate) fn checkin_reports(
         &self,
         first_day: u32,
         reference_day: u32,
-    ) -> Result<(usize, Vec<ProtectedReport>), Error> {
+    ) -> Result<(Vec<u64>, Vec<ProtectedReport>), Error> {
         let now = self.now_s();
         let from = u64::from(first_day) * SECS_PER_DAY;
         let mut stays: Vec<StoredCheckIn> = self
@@ -325,8 +341,19 @@ impl Phone {
                 ProtectedReport::seal(&LocationId::of_payload(&c.payload), &record, &rng)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let count = real.len();
-        Ok((count, pad_with_fakes(real, MAX_CHECKINS_PER_UPLOAD, &rng)?))
+        let ids = stays.iter().map(|c| c.id).collect();
+        Ok((ids, pad_with_fakes(real, MAX_CHECKINS_PER_UPLOAD, &rng)?))
+    }
+
+    /// Marks the check-ins `ids` as uploaded by a positive report of this phone.
+    pub(crate) fn mark_reported(&self, ids: &[u64]) -> Result<(), Error> {
+        for mut stay in self.inner.store.check_ins()? {
+            if ids.contains(&stay.id) {
+                stay.reported = true;
+                self.inner.store.put_check_in(&stay)?;
+            }
+        }
+        Ok(())
     }
 
     /// Scores the warnings again and tells the listener of those at risk it was not told of.

@@ -381,14 +381,14 @@ impl Phone {
             .onset_day
             .or(report.test_day)
             .unwrap_or(released.last_day);
-        let (checkins_uploaded, checkins) =
-            self.checkin_reports(released.first_day, reference_day)?;
+        let (reported, checkins) = self.checkin_reports(released.first_day, reference_day)?;
         let payload = released.upload(code, &checkins)?;
         let sealing_key = client.sealing_key().await?;
         let response = client.publish(&sealing_key, &payload).await?;
+        self.mark_reported(&reported)?;
         Ok(ReportOutcome {
             keys_uploaded: payload.keys.len(),
-            checkins_uploaded,
+            checkins_uploaded: reported.len(),
             response,
             first_day: released.first_day,
             last_day: released.last_day,

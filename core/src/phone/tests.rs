@@ -722,7 +722,7 @@ mod checkins {
             .check_in(CheckInSource::Link(&link(&room)), Some(NINE - 2_700), None)
             .unwrap();
         let (real, reports) = case_phone.checkin_reports(DAY - 2, DAY).unwrap();
-        assert_eq!((real, reports.len()), (1, MAX_CHECKINS_PER_UPLOAD));
+        assert_eq!((real.len(), reports.len()), (1, MAX_CHECKINS_PER_UPLOAD));
 
         let phone = rig.open();
         // A classmate in the same lesson, and the same pupil's stay at another room.
@@ -759,6 +759,13 @@ mod checkins {
         // Moving the stay away from the case's time removes the warning.
         phone.edit_check_in(stay.id, NINE + 60, NINE + 600).unwrap();
         assert!(phone.presence_warnings().unwrap().is_empty());
+
+        // The case's own phone is not warned of the stays it reported.
+        case_phone.mark_reported(&real).unwrap();
+        let own = case_phone
+            .process_warning_package(package(&case, reports.clone()))
+            .unwrap();
+        assert_eq!((own.matched, own.new_warnings.len()), (1, 0));
 
         // A package signed by another key is refused, and changes nothing.
         let stranger = Rig::new(NINE * 1000);

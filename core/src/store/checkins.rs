@@ -35,7 +35,13 @@ pub struct StoredCheckIn {
     pub departure: u64,
     /// Whether the departure was given by hand (a check-out or an edit) rather than planned.
     pub checked_out: bool,
+    /// Whether a positive report of this phone uploaded it: the user is the case, not a contact.
+    pub reported: bool,
 }
+
+/// Flag bits of a check-in record.
+const FLAG_CHECKED_OUT: u8 = 1;
+const FLAG_REPORTED: u8 = 2;
 
 impl StoredCheckIn {
     fn encode(&self) -> Result<Vec<u8>, Error> {
@@ -50,7 +56,12 @@ impl StoredCheckIn {
         out.extend_from_slice(&self.id.to_be_bytes());
         out.extend_from_slice(&self.arrival.to_be_bytes());
         out.extend_from_slice(&self.departure.to_be_bytes());
-        out.push(u8::from(self.checked_out));
+        let flags = if self.checked_out {
+            FLAG_CHECKED_OUT
+        } else {
+            0
+        } | if self.reported { FLAG_REPORTED } else { 0 };
+        out.push(flags);
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&self.payload);
         Ok(out)
@@ -79,7 +90,8 @@ impl StoredCheckIn {
             id: u64_at(1)?,
             arrival: u64_at(9)?,
             departure: u64_at(17)?,
-            checked_out: header[25] != 0,
+            checked_out: header[25] & FLAG_CHECKED_OUT != 0,
+            reported: header[25] & FLAG_REPORTED != 0,
             payload: payload.to_vec(),
         })
     }
@@ -209,6 +221,7 @@ mod tests {
             arrival: 100,
             departure: 200,
             checked_out: true,
+            reported: true,
         };
         let plain = c.encode().unwrap();
         assert_eq!(StoredCheckIn::decode(&plain).unwrap(), c);
