@@ -5,6 +5,7 @@
 
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
 mod ble;
+mod checkin;
 mod error;
 mod evaluate;
 mod export;
@@ -91,6 +92,14 @@ enum Command {
     /// Create venues (a gate, a classroom, an event), print their posters, inspect check-in codes.
     #[command(subcommand)]
     Venue(venue::VenueCommand),
+    /// Check in at a venue from its poster's link or a photo of it.
+    Checkin(checkin::CheckInArgs),
+    /// Check out of the stays in progress (or of one).
+    Checkout(checkin::CheckOutArgs),
+    /// List the check-ins the store keeps.
+    Checkins(checkin::CheckInsArgs),
+    /// Warn the phones that were at a venue during a span (an officer's warning, with a one-time code).
+    Warn(checkin::WarnArgs),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -114,6 +123,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::ReportPositive(args) => keyserver::run_report(args),
         Command::Sync(args) => keyserver::run_sync(args),
         Command::Venue(cmd) => venue::run(cmd),
+        Command::Checkin(args) => checkin::run_check_in(args),
+        Command::Checkout(args) => checkin::run_check_out(args),
+        Command::Checkins(args) => checkin::run_check_ins(args),
+        Command::Warn(args) => checkin::run_warn(args),
     }
 }
 

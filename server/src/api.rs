@@ -440,7 +440,7 @@ async fn warn(
         None => None,
     };
     let body = read_body(request, MAX_ADMIN_BODY).await?;
-    let req: warnings::WarningRequest = serde_json::from_slice(&body).map_err(|e| {
+    let req: openzone_core::keyserver::wire::VenueWarning = serde_json::from_slice(&body).map_err(|e| {
         ServerError::Malformed(format!(
             "expected {{\"venue\": \"<check-in link>\", \"from\": <unix seconds>, \"to\": <unix seconds>, \"code\": \"<8 digits>\" (without a session)}}: {e}"
         ))

@@ -20,7 +20,7 @@ use openzone_core::checkin::package::WarningPackageBuilder;
 use openzone_core::checkin::report::transmission_risk_level;
 use openzone_core::checkin::{CheckInLinks, CheckInRecord, ProtectedReport, Venue};
 use openzone_core::keyserver::wire::{
-    decode_checkin, encode_checkin, MAX_CHECKINS_PER_UPLOAD, WARNING_PACKAGE_MARK,
+    decode_checkin, encode_checkin, VenueWarning, MAX_CHECKINS_PER_UPLOAD, WARNING_PACKAGE_MARK,
 };
 use openzone_core::units::{RETENTION_DAYS, SECS_PER_DAY};
 use ring::rand::SystemRandom;
@@ -89,25 +89,10 @@ pub(crate) fn insert_in<E>(
     Ok(())
 }
 
-/// An officer's warning: the venue's poster (its check-in link) and the span, UTC unix seconds.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct WarningRequest {
-    /// The check-in link of the venue's poster (OpenZone's, another base's, or Corona-Warn-App's).
-    pub venue: String,
-    /// Start of the span.
-    pub from: u64,
-    /// End of the span.
-    pub to: u64,
-    /// A one-time code an officer issued, when the request carries no officer's session.
-    #[serde(default)]
-    pub code: Option<String>,
-}
-
 /// The encrypted check-in of an officer's warning at `now_ms`: the venue read from its link (any base:
 /// the officer holds the school's own poster), a span in the past, within the retention period, of at
 /// most a day, at the transmission risk level of the day of onset.
-pub(crate) fn officer_report(request: &WarningRequest, now_ms: u64) -> Result<ProtectedReport> {
+pub(crate) fn officer_report(request: &VenueWarning, now_ms: u64) -> Result<ProtectedReport> {
     let invalid = |reason: String| ServerError::InvalidWarning(reason);
     let venue = venue_of_link(&request.venue).map_err(|e| invalid(e.to_string()))?;
     let now = now_ms / 1000;

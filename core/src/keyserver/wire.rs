@@ -101,6 +101,22 @@ pub struct UploadPayload {
     pub checkins: Vec<String>,
 }
 
+/// `POST /v1/admin/warnings`: an officer's warning for a venue and a span, UTC unix seconds. Sent with
+/// an officer's session (`Authorization: Bearer`) or with a one-time code an officer issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueWarning {
+    /// The check-in link of the venue's poster (OpenZone's, another base's, or Corona-Warn-App's).
+    pub venue: String,
+    /// Start of the span.
+    pub from: u64,
+    /// End of the span.
+    pub to: u64,
+    /// A one-time code an officer issued, when the request carries no officer's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
 /// What marks a warning package's name in the key server's index (`<batch>-warnings-<hash>.zip`);
 /// every other name is a key export.
 pub const WARNING_PACKAGE_MARK: &str = "-warnings-";
