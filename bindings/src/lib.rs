@@ -4,6 +4,8 @@
 //! - [`OpenZonePhone`] ([`phone`]): opened from [`PhoneSettings`], its radio started and stopped, told
 //!   about the app's state, fed scan results, asked for its current advertisement, checking exports,
 //!   syncing, releasing keys and reporting a positive test.
+//! - Presence tracing on the same object ([`checkin`]): check in from a link or a poster's photo, check
+//!   out, edit, list, the warnings found (`CheckInEntry`, [`PresenceWarningInfo`]).
 //! - [`BlePlatform`] and [`PhoneListener`] ([`platform`]): foreign traits the shells implement for the
 //!   radio and the UI, and [`WallClock`] to inject time in tests.
 //! - [`protocol_constants`] ([`constants`]): the numbers the shells show or schedule by.
@@ -15,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod checkin;
 pub mod constants;
 pub mod error;
 #[cfg(feature = "test-support")]
@@ -26,10 +29,11 @@ mod runtime;
 #[cfg(feature = "test-support")]
 pub mod simulated;
 
+pub use checkin::PresenceWarningInfo;
 pub use constants::{protocol_constants, ProtocolConstants};
 pub use error::OpenZoneError;
 #[cfg(feature = "test-support")]
-pub use export::build_signed_export;
+pub use export::{build_signed_export, build_warning_package, make_classroom_link};
 pub use phone::OpenZonePhone;
 pub use platform::{BlePlatform, PhoneListener, RadioError, WallClock};
 pub use records::*;
