@@ -448,13 +448,7 @@ async fn warn(
     let now_ms = state.now_ms();
     let report = warnings::officer_report(&req, now_ms)?;
     match (&officer, req.code.as_deref()) {
-        (Some(officer), _) => {
-            warnings::store_warning(&state.storage, &state.code_key, None, &report, now_ms).await?;
-            audit::add(
-                &state.storage,
-                &AuditEntry::new(now_ms, officer, AuditAction::VenueWarned),
-            )?;
-        }
+        (Some(officer), _) => warnings::store_as(&state, officer, &report).await?,
         (None, Some(code)) => {
             let store = warnings::store_warning(
                 &state.storage,

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
+use crate::audit::{self, AuditAction, AuditEntry};
 use crate::codes::code_hmac;
 use crate::error::{Result, ServerError};
 use crate::padding::padded_reports;
@@ -35,6 +36,7 @@ use crate::publication::{failpoint, record_writing, Publisher};
 use crate::storage::{
     decode, encode, transaction_result, BatchRecord, BatchState, CodeRecord, Storage,
 };
+use crate::AppState;
 
 /// The longest span an officer may warn for at once: a stay lasts at most a day.
 const MAX_WARNING_SECS: u64 = SECS_PER_DAY;
@@ -163,6 +165,27 @@ pub(crate) async fn store_warning(
     });
     transaction_result(result)?;
     storage.flush().await
+}
+
+/// Stores the warning of a signed-in officer, and records it in the audit log (which venue and when are
+/// not logged: the warning package is the only record).
+pub(crate) async fn store_as(
+    state: &AppState,
+    officer: &str,
+    report: &ProtectedReport,
+) -> Result<()> {
+    let now_ms = state.now_ms();
+    store_warning(&state.storage, &state.code_key, None, report, now_ms).await?;
+    audit::add(
+        &state.storage,
+        &AuditEntry::new(now_ms, officer, AuditAction::VenueWarned),
+    )
+}
+
+/// Checks and stores the warning of a signed-in officer (the officer page's form).
+pub(crate) async fn warn_as(state: &AppState, officer: &str, warning: &VenueWarning) -> Result<()> {
+    let report = officer_report(warning, state.now_ms())?;
+    store_as(state, officer, &report).await
 }
 
 impl Publisher {

@@ -306,3 +306,76 @@ async fn bad_checkins_and_warnings_are_refused_and_change_nothing() {
     assert!(*total >= 5);
     running.stop().await;
 }
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_warns_from_the_page() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(data.path());
+    config.publication.cadence = Duration::from_secs(3_600);
+    config.publication.min_batch = 5;
+    let running = start(config).await;
+    let token = officer_token(&running).await;
+    let cookie = format!("oz_session={token}; oz_lang=en");
+    let now_s = SystemClock.now_ms() / 1000;
+    let link = CheckInLinks::default().link(&room("Lớp 6B", now_s));
+    // Yesterday 09:00 to 09:45, Vietnam time.
+    let yesterday = openzone_core::time::format_day(day_of_ms(SystemClock.now_ms()) - 1);
+    let post = |form: Vec<(&'static str, String)>, cookie: Option<String>| {
+        let url = format!("{}admin/warnings", running.url);
+        async move {
+            let body: Vec<String> = form
+                .iter()
+                .map(|(k, v)| format!("{k}={}", form_encode(v)))
+                .collect();
+            let mut request = http()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.join("&"));
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", cookie);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let form = |venue: &str, from: &str, to: &str| {
+        vec![
+            ("venue", venue.to_owned()),
+            ("date", yesterday.clone()),
+            ("from", from.to_owned()),
+            ("to", to.to_owned()),
+        ]
+    };
+    let (status, _) = post(form(&link, "09:00", "09:45"), None).await;
+    assert_eq!(status, 401, "without a session");
+    for bad in [
+        form("https://zalo.me/g/x", "09:00", "09:45"),
+        form(&link, "09:45", "09:00"),
+        form(&link, "25:00", "26:00"),
+        form(&link, "nine", "ten"),
+    ] {
+        let (status, page) = post(bad, Some(cookie.clone())).await;
+        assert_eq!(status, 400);
+        assert!(page.contains("id=\"error\""), "{page}");
+    }
+    let (status, page) = post(form(&link, "09:00", "09:45"), Some(cookie)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"notice\""), "{page}");
+    let report = running.server.publish_now().await.unwrap();
+    assert_eq!(report.warning_packages.len(), 1);
+    assert_eq!(report.warning_packages[0].1, 1);
+    running.stop().await;
+}
