@@ -34,8 +34,9 @@ pub(crate) enum Authority {
 pub(crate) struct KeyServer {
     server: openzone_server::Server,
     url: String,
-    /// The simulated officer's session token.
-    officer_token: String,
+    /// The simulated officer's password: the officer signs in at each report, as a session lasts hours and
+    /// a report comes days into the run.
+    officer_password: String,
     /// One client for every phone: the same server, and building a client is costly.
     client: KeyServerClient,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -93,8 +94,9 @@ impl Authority {
     ) -> Result<(), SimError> {
         match self {
             Self::KeyServer(k) => {
+                let token = runtime.block_on(sign_in(&k.url, &k.officer_password))?;
                 for phone in cases {
-                    let code = runtime.block_on(issue_code(&k.url, &k.officer_token, onset))?;
+                    let code = runtime.block_on(issue_code(&k.url, &token, onset))?;
                     runtime.block_on(phone.report_positive(PositiveReport {
                         code,
                         onset_day: Some(onset),
@@ -228,7 +230,7 @@ impl KeyServer {
                 })
                 .await;
         });
-        // The school's health officer: an account, signed in for the reports.
+        // The school's health officer: an account.
         let password: String = ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
             .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
             .expose()
@@ -238,19 +240,9 @@ impl KeyServer {
         server
             .accounts()
             .add_officer(SIM_OFFICER, &password, u32::MAX)?;
-        let answer = runtime.block_on(admin_post(
-            &url,
-            "v1/admin/login",
-            None,
-            serde_json::json!({ "name": SIM_OFFICER, "password": password }),
-        ))?;
-        let officer_token = answer["token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))?;
         let client = KeyServerClient::new(ClientConfig::new(&url))?;
         Ok(Self {
-            officer_token,
+            officer_password: password,
             server,
             url,
             client,
@@ -261,6 +253,21 @@ impl KeyServer {
 
 /// The simulated health officer's account name.
 const SIM_OFFICER: &str = "school-nurse";
+
+/// The officer signs in (`POST /v1/admin/login`); returns the session token.
+async fn sign_in(url: &str, password: &str) -> Result<String, SimError> {
+    let answer = admin_post(
+        url,
+        "v1/admin/login",
+        None,
+        serde_json::json!({ "name": SIM_OFFICER, "password": password }),
+    )
+    .await?;
+    answer["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))
+}
 
 /// The officer's side: a one-time code from the real server's admin API.
 async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, SimError> {
