@@ -33,6 +33,11 @@ impl OpenZonePhone {
     pub(crate) fn phone(&self) -> &Phone {
         &self.phone
     }
+
+    /// The core phone, for the wrappers of other concerns (`checkin.rs`).
+    pub(crate) fn core(&self) -> &Phone {
+        &self.phone
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]

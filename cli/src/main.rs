@@ -5,6 +5,7 @@
 
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
 mod ble;
+mod checkin;
 mod error;
 mod evaluate;
 mod export;
@@ -106,6 +107,14 @@ enum Command {
     Gate(visitorlog::GateArgs),
     /// Print a student's card: a QR code of their name and class for the gate.
     Card(visitorlog::CardArgs),
+    /// Check in at a venue from its poster's link or a photo of it.
+    Checkin(checkin::CheckInArgs),
+    /// Check out of the stays in progress (or of one).
+    Checkout(checkin::CheckOutArgs),
+    /// List the check-ins the store keeps.
+    Checkins(checkin::CheckInsArgs),
+    /// Warn the phones that were at a venue during a span (an officer's warning, with a one-time code).
+    Warn(checkin::WarnArgs),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -135,6 +144,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Declarations(args) => family::run_declarations(args),
         Command::Gate(args) => visitorlog::run_gate(args),
         Command::Card(args) => visitorlog::run_card(args),
+        Command::Checkin(args) => checkin::run_check_in(args),
+        Command::Checkout(args) => checkin::run_check_out(args),
+        Command::Checkins(args) => checkin::run_check_ins(args),
+        Command::Warn(args) => checkin::run_warn(args),
     }
 }
 

@@ -355,4 +355,42 @@ pub enum CheckInError {
     /// A published warning package that cannot be read (not a zip, damaged, too large).
     #[error("the warning package cannot be read: {0}")]
     WarningPackage(String),
+    /// A check-in, check-out or edit at a time after now.
+    #[error("unix time {at} is in the future (now is {now}); a check-in records where you were, not where you will be")]
+    InTheFuture {
+        /// The time given, UTC unix seconds.
+        at: u64,
+        /// Now, UTC unix seconds.
+        now: u64,
+    },
+    /// A check-in or edit older than the days the phone keeps.
+    #[error("unix time {at} is more than {days} days ago; check-ins are kept {days} days, so it would be deleted at once")]
+    TooOld {
+        /// The time given, UTC unix seconds.
+        at: u64,
+        /// The days kept.
+        days: u32,
+    },
+    /// A stay whose times do not make sense.
+    #[error("a stay from unix time {arrival} to {departure} {reason}")]
+    BadStay {
+        /// Arrival, UTC unix seconds.
+        arrival: u64,
+        /// Departure, UTC unix seconds.
+        departure: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// No check-in has this id.
+    #[error("there is no check-in {id} (it was never made, or is older than the days the phone keeps); list the check-ins to see their ids")]
+    NoSuchCheckIn {
+        /// The id asked for.
+        id: u64,
+    },
+    /// A check-out with no stay in progress.
+    #[error("no stay is in progress at unix time {at}; nothing to check out of")]
+    NotCheckedIn {
+        /// The time of the check-out, UTC unix seconds.
+        at: u64,
+    },
 }

@@ -77,6 +77,25 @@ pub enum ServerError {
         /// Position of the key in the upload.
         index: usize,
     },
+    /// More encrypted check-ins than an upload may carry.
+    #[error("{found} encrypted check-ins were sent; at most {max} are accepted")]
+    TooManyCheckIns {
+        /// Check-ins in the upload.
+        found: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An encrypted check-in that cannot be read.
+    #[error("encrypted check-in {index} is invalid: {reason}")]
+    InvalidCheckIn {
+        /// Its position in the upload.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An officer's warning for a venue that cannot be issued (the poster, or the time span).
+    #[error("the warning cannot be issued: {0}")]
+    InvalidWarning(String),
     /// A sealed body that does not open.
     #[error("the upload cannot be opened: {0}")]
     BadSeal(String),
@@ -156,6 +175,9 @@ impl ServerError {
             Self::InvalidKey { .. } => "invalid_key",
             Self::DuplicateKey { .. } => "duplicate_key",
             Self::KeyAlreadyUploaded { .. } => "key_already_uploaded",
+            Self::TooManyCheckIns { .. } => "too_many_checkins",
+            Self::InvalidCheckIn { .. } => "invalid_checkin",
+            Self::InvalidWarning(_) => "invalid_warning",
             Self::BadSeal(_) => "bad_seal",
             Self::Malformed(_) => "malformed",
             Self::BodyTooLarge { .. } => "body_too_large",
@@ -186,6 +208,9 @@ impl ServerError {
             | Self::KeyTooOld { .. }
             | Self::InvalidKey { .. }
             | Self::DuplicateKey { .. }
+            | Self::TooManyCheckIns { .. }
+            | Self::InvalidCheckIn { .. }
+            | Self::InvalidWarning(_)
             | Self::BadSeal(_)
             | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::KeyAlreadyUploaded { .. } => StatusCode::CONFLICT,

@@ -38,6 +38,7 @@ mod publish;
 mod ratelimit;
 mod storage;
 mod visitor_page;
+mod warnings;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,5 @@
-//! Publication: uploaded keys become signed export files listed in `index.txt`.
+//! Publication: uploaded keys become signed export files listed in `index.txt` (and encrypted check-ins
+//! warning packages, see `warnings.rs`, through the same steps).
 //!
 //! On every cadence tick, keys whose validity ended at least the publication delay ago go into a batch,
 //! padded with fake keys (`padding.rs`), sorted by key bytes (so the order says nothing about who uploaded
@@ -38,6 +39,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use openzone_core::export::signing::SigningKey;
 use openzone_core::export::ExportBuilder;
+use openzone_core::keyserver::wire::WARNING_PACKAGE_MARK;
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 
@@ -176,7 +178,10 @@ impl Exports {
 pub struct PublicationReport {
     /// Exports written: name, real keys, all keys.
     pub exports: Vec<(String, u64, u64)>,
-    /// Exports deleted by retention.
+    /// Warning packages written: name, check-ins uploaded or warned (phones' fakes included), all
+    /// reports.
+    pub warning_packages: Vec<(String, u64, u64)>,
+    /// Exports (and warning packages) deleted by retention.
     pub exports_expired: u64,
     /// Keys deleted by retention.
     pub keys_expired: u64,
@@ -385,6 +390,9 @@ impl Publisher {
             }
             report.exports.push(self.publish_batch(due, now_ms).await?);
         }
+        if let Some(package) = self.publish_warnings(now_ms).await? {
+            report.warning_packages.push(package);
+        }
         self.retention(now_ms, &mut report).await?;
         Ok(report)
     }
@@ -479,14 +487,6 @@ impl Publisher {
             &self.storage.meta,
         )
             .transaction(|(keys, batches, meta)| {
-                let last = meta
-                    .get(NEXT_BATCH)?
-                    .map_or(0, |v| crate::storage::decode_u64(&v));
-                if last + 1 != seq {
-                    return Err(ConflictableTransactionError::Abort(ServerError::Database(
-                        "another publication numbered a batch at the same time".into(),
-                    )));
-                }
                 for (tek, key) in &due {
                     let assigned = StoredKey {
                         batch: Some(seq),
@@ -494,16 +494,26 @@ impl Publisher {
                     };
                     keys.insert(tek, encode(&assigned))?;
                 }
-                batches.insert(&seq.to_be_bytes(), encode(&batch))?;
-                meta.insert(NEXT_BATCH, &seq.to_be_bytes())?;
-                Ok(())
+                record_writing(batches, meta, &batch)
             });
         transaction_result(result)?;
         self.storage.flush().await?;
         failpoint("publication-assigned");
+        self.list_batch(&batch, zip).await?;
+        tracing::info!(
+            batch = seq,
+            real_keys = real,
+            total_keys = total,
+            "export published"
+        );
+        Ok((name, real, total))
+    }
 
+    /// Steps 2 to 4 of a batch recorded as `writing` (an export or a warning package): its file under
+    /// its unique name, the index rewritten whole with it, then published.
+    pub(crate) async fn list_batch(&self, batch: &BatchRecord, zip: Vec<u8>) -> Result<()> {
         // 2. The file, under its unique name.
-        self.exports.put(&name, zip).await?;
+        self.exports.put(&batch.name, zip).await?;
         failpoint("publication-written");
 
         // 3. The index, rewritten whole.
@@ -514,20 +524,13 @@ impl Publisher {
             .filter(|b| b.state == BatchState::Published)
             .map(|b| b.name)
             .collect();
-        names.push(name.clone());
+        names.push(batch.name.clone());
         self.exports.write_index(&names).await?;
         failpoint("publication-listed");
 
         // 4. Published.
-        self.mark_published(&batch)?;
-        self.storage.flush().await?;
-        tracing::info!(
-            batch = seq,
-            real_keys = real,
-            total_keys = total,
-            "export published"
-        );
-        Ok((name, real, total))
+        self.mark_published(batch)?;
+        self.storage.flush().await
     }
 
     async fn retention(&self, now_ms: u64, report: &mut PublicationReport) -> Result<()> {
@@ -579,13 +582,33 @@ impl Publisher {
 /// A crash test hook: built with the `failpoints` feature, the process aborts here (as abruptly as a
 /// SIGKILL: no destructor, no flush) when `OPENZONE_FAILPOINT` names this point. Without the feature it is
 /// nothing.
-fn failpoint(name: &str) {
+pub(crate) fn failpoint(name: &str) {
     #[cfg(feature = "failpoints")]
     if std::env::var("OPENZONE_FAILPOINT").is_ok_and(|v| v == name) {
         std::process::abort();
     }
     #[cfg(not(feature = "failpoints"))]
     let _ = name;
+}
+
+/// Inside the transaction that assigns a batch's members: numbers the batch (refused if another
+/// publication took the number) and records it as `writing`.
+pub(crate) fn record_writing(
+    batches: &sled::transaction::TransactionalTree,
+    meta: &sled::transaction::TransactionalTree,
+    batch: &BatchRecord,
+) -> sled::transaction::ConflictableTransactionResult<(), ServerError> {
+    let last = meta
+        .get(NEXT_BATCH)?
+        .map_or(0, |v| crate::storage::decode_u64(&v));
+    if last + 1 != batch.seq {
+        return Err(ConflictableTransactionError::Abort(ServerError::Database(
+            "another publication numbered a batch at the same time".into(),
+        )));
+    }
+    batches.insert(&batch.seq.to_be_bytes(), encode(batch))?;
+    meta.insert(NEXT_BATCH, &batch.seq.to_be_bytes())?;
+    Ok(())
 }
 
 /// Removes the staging files (`name#N`) that object_store's local store leaves when the process dies in
@@ -676,7 +699,8 @@ pub fn parse_index(bytes: &[u8]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// Export names: `<10 digits>-<16 lowercase hex>.zip`.
+/// Export names: `<10 digits>-<16 lowercase hex>.zip`; warning packages' have `warnings-` before the
+/// hex.
 pub(crate) fn is_export_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".zip") else {
         return false;
@@ -684,6 +708,9 @@ pub(crate) fn is_export_name(name: &str) -> bool {
     let Some((seq, hash)) = stem.split_once('-') else {
         return false;
     };
+    let hash = hash
+        .strip_prefix(&WARNING_PACKAGE_MARK[1..])
+        .unwrap_or(hash);
     seq.len() == 10
         && seq.bytes().all(|b| b.is_ascii_digit())
         && hash.len() == 16

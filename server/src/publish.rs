@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use openzone_core::checkin::ProtectedReport;
 use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::{
     PublishResponse, UploadKey, UploadPayload, KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD,
@@ -107,24 +108,8 @@ pub(crate) fn validate_keys(keys: &[UploadKey], now_ms: u64) -> Result<Vec<Valid
         .collect()
 }
 
-/// The transmission risk level of a key by days since the onset of symptoms: the Corona-Warn-App's
-/// transmission risk vector for a known onset date (cwa-app-android, `TransmissionRiskVectorDeterminator`,
-/// read along the diagonals: a key's level depends only on its day relative to the onset).
-pub fn transmission_risk_level(days_since_onset: i32) -> u8 {
-    match days_since_onset {
-        ..=-6 => 1,
-        -5 => 2,
-        -4 => 4,
-        -3 => 6,
-        -2 => 7,
-        -1..=1 => 8,
-        2 => 6,
-        3 => 5,
-        4 => 3,
-        5..=6 => 2,
-        _ => 1,
-    }
-}
+/// Keys get the same transmission risk levels as phones give their encrypted check-ins.
+pub use openzone_core::checkin::report::transmission_risk_level;
 
 /// The report type an officer's confirmation becomes in exports.
 pub fn report_type(test_type: TestType) -> ReportType {
@@ -186,6 +171,8 @@ enum Abort {
 pub(crate) struct Upload<'a> {
     pub payload: &'a UploadPayload,
     pub keys: &'a [ValidKey],
+    /// The encrypted check-ins it carries.
+    pub checkins: &'a [ProtectedReport],
     /// [`retry_tag`] of the sealed body.
     pub retry_tag: String,
 }
@@ -201,8 +188,13 @@ pub(crate) async fn store_upload(
 ) -> Result<PublishResponse> {
     let code = code_hmac(code_key, &upload.payload.code);
     let keys = upload.keys;
-    let result =
-        (&storage.codes, &storage.keys, &storage.meta).transaction(|(codes, stored, meta)| {
+    let result = (
+        &storage.codes,
+        &storage.keys,
+        &storage.meta,
+        &storage.checkins,
+    )
+        .transaction(|(codes, stored, meta, checkins)| {
             let abort = |a| Err(ConflictableTransactionError::Abort(a));
             let record: Option<CodeRecord> = match codes.get(code)?.map(|v| decode(&v)).transpose()
             {
@@ -235,7 +227,7 @@ pub(crate) async fn store_upload(
             record.retry_tag = Some(upload.retry_tag.clone());
             codes.insert(&code, encode(&record))?;
             add_to_counter(meta, CODES_USED, 1)?;
-            Ok(())
+            crate::warnings::insert_in(checkins, upload.checkins)
         });
     match result {
         Ok(()) => {

@@ -12,6 +12,8 @@
 //! - `officers`: the officer's name → `officers::OfficerRecord` (JSON).
 //! - `sessions`: SHA-256 of the session token → `officers::SessionRecord` (JSON).
 //! - `audit`: a growing id (u64 BE) → `audit::AuditEntry` (JSON).
+//! - `checkins`: SHA-256 of an encrypted check-in → `warnings::StoredCheckIn` (JSON), while it waits
+//!   for its warning package. A warning package is a batch like an export, with no keys.
 //!
 //! Invariants the publication keeps (see `publication.rs`): a key is pending (`batch: None`) or belongs to
 //! exactly one batch; a batch is `writing` until the index lists its export, then `published`, then
@@ -116,6 +118,7 @@ pub(crate) struct Storage {
     pub officers: sled::Tree,
     pub sessions: sled::Tree,
     pub audit: sled::Tree,
+    pub checkins: sled::Tree,
 }
 
 impl Storage {
@@ -146,6 +149,7 @@ impl Storage {
             officers: db.open_tree("officers")?,
             sessions: db.open_tree("sessions")?,
             audit: db.open_tree("audit")?,
+            checkins: db.open_tree("checkins")?,
             db,
         };
         storage.forget_clear_codes()?;

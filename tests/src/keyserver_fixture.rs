@@ -275,6 +275,7 @@ pub async fn upload(
     keys: Vec<UploadKey>,
 ) -> (u16, String) {
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code: code.to_owned(),
         keys,
     };

@@ -58,6 +58,7 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     let sealing = phone.sealing_key().await.unwrap();
     let tek = random_tek();
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code,
         keys: vec![upload_key(tek, onset_day * 144, 144)],
     };

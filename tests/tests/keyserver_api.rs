@@ -113,6 +113,7 @@ async fn publish(
     keys: Vec<UploadKey>,
 ) -> reqwest::Response {
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code: code.into(),
         keys,
     };
@@ -286,6 +287,7 @@ async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
     let token = officer_token(&running).await;
     let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
     let good = UploadPayload {
+        checkins: Vec::new(),
         code: code.clone(),
         keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
     };
@@ -468,6 +470,7 @@ async fn codes_are_used_once_only_with_their_keys_and_expire() {
     let body = sealed(
         &key,
         &UploadPayload {
+            checkins: Vec::new(),
             code: code.clone(),
             keys: keys.clone(),
         },

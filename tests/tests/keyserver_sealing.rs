@@ -140,6 +140,7 @@ async fn the_app_seals_to_its_pinned_keys_whatever_the_configuration_announces()
     let attacker = SealingSecret::generate().unwrap().public_key();
     let front = lying_front(running.url.clone(), attacker).await;
     let upload = |code: String| UploadPayload {
+        checkins: Vec::new(),
         code,
         keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
     };

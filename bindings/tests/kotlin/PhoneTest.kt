@@ -32,6 +32,7 @@ class Recorder : PhoneListener {
     val threads = CopyOnWriteArrayList<String>()
     val errors = CopyOnWriteArrayList<String>()
     val daysAtRisk = CopyOnWriteArrayList<String>()
+    val presenceWarnings = CopyOnWriteArrayList<PresenceWarningInfo>()
     override fun stateChanged(state: EngineState) {
         threads.add(Thread.currentThread().name)
         states.add(state)
@@ -41,6 +42,9 @@ class Recorder : PhoneListener {
     }
     override fun dayAtRisk(day: DayExposure) {
         daysAtRisk.add(day.date)
+    }
+    override fun presenceWarning(warning: PresenceWarningInfo) {
+        presenceWarnings.add(warning)
     }
     override fun syncProgress(done: UInt, total: UInt) {}
     override fun error(message: String) {
@@ -204,6 +208,41 @@ fun aRefusingRadioIsReported() {
     phone.stop()
 }
 
+fun checkInOutAndAPresenceWarning() {
+    val dir = tempDir()
+    val air = SimulatedAir(1uL)
+    val radio = air.addPhone(0.0, 0.0, false)
+    val signing = generateSigningKey()
+    val listener = Recorder()
+    val phone = OpenZonePhone(
+        settings(File(dir, "e"), exportKeys = listOf(ExportPublicKey("310", "v1", signing.publicPem))),
+        radio.platform(), listener, null,
+    )
+    val now = (System.currentTimeMillis() / 1000).toULong()
+    val link = makeClassroomLink("Lớp 9A", now)
+    val entry = phone.checkInLink(link, now - 1800uL, null)
+    assertEquals("Lớp 9A", entry.description)
+    assertTrue(entry.active)
+    // Scanned again during the stay: the same stay, extended.
+    val again = phone.checkInLink(link, null, 60u)
+    assertEquals(entry.id, again.id)
+    assertEquals(now + 3600uL, again.departure)
+    for (bad in listOf("", "https://zalo.me/g/x", "openzone://checkin?v=2#CAE", link.dropLast(10))) {
+        assertFailsWith<OpenZoneException.InvalidInput>(bad) { phone.checkInLink(bad, null, null) }
+    }
+    assertFailsWith<OpenZoneException.InvalidInput> { phone.checkInLink(link, now + 3600uL, null) }
+    assertEquals(listOf(entry.id), phone.checkOut(null, null).map { it.id })
+    // Yesterday 10:00 to 10:45 UTC, away from midnight; a case was there from 10:05.
+    val lesson = now - now % 86_400uL - 86_400uL + 36_000uL
+    phone.editCheckIn(entry.id, lesson, lesson + 2_700uL)
+    val pkg = buildWarningPackage(link, lesson + 300uL, lesson + 3_600uL, signing.privatePem, "310", "v1")
+    assertEquals(listOf("Lớp 9A"), phone.processWarningPackage(pkg).map { it.description })
+    assertEquals(listOf(), phone.processWarningPackage(pkg))
+    assertEquals(listOf(entry.id), listener.presenceWarnings.map { it.checkInId })
+    assertFailsWith<OpenZoneException.UntrustedData> { phone.processWarningPackage(byteArrayOf(1, 2)) }
+    phone.stop()
+}
+
 fun theConstantsComeFromTheCore() {
     val c = protocolConstants()
     assertEquals(14u, c.retentionDays)
@@ -261,6 +300,7 @@ fun main() {
         "a refusing radio is reported" to ::aRefusingRadioIsReported,
         "the constants come from the core" to ::theConstantsComeFromTheCore,
         "a family declares and sees what a registration would send" to ::aFamilyDeclaresAndSeesWhatARegistrationWouldSend,
+        "check in, out and a presence warning" to ::checkInOutAndAPresenceWarning,
     )
     var failed = 0
     for ((name, test) in tests) {

@@ -40,6 +40,7 @@ class Recorder(oz.PhoneListener):
         self.states = []
         self.errors = []
         self.days_at_risk = []
+        self.presence_warnings = []
 
     def state_changed(self, state):
         with self.lock:
@@ -51,6 +52,10 @@ class Recorder(oz.PhoneListener):
     def day_at_risk(self, day):
         with self.lock:
             self.days_at_risk.append(day.date)
+
+    def presence_warning(self, warning):
+        with self.lock:
+            self.presence_warnings.append(warning)
 
     def sync_progress(self, done, total):
         pass
@@ -306,4 +311,46 @@ def test_a_family_declares_and_sees_what_a_registration_would_send(tmp):
         phone.visitor_registration(GATE, ["Nobody"])
     phone.remove_profile("Trần Bảo Ngọc")
     assert len(phone.profiles()) == 2
+    phone.stop()
+
+
+def test_check_in_out_and_a_presence_warning(tmp):
+    air = oz.SimulatedAir(1)
+    radio = air.add_phone(0.0, 0.0, False)
+    signing = oz.generate_signing_key()
+    export_key = oz.ExportPublicKey(key_id="310", version="v1", pem=signing.public_pem)
+    listener = Recorder()
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "c"), export_keys=[export_key]), radio.platform(), listener, None)
+    now = int(time.time())
+    link = oz.make_classroom_link("Lớp 9A", now)
+    entry = phone.check_in_link(link, now - 1800, None)
+    assert entry.description == "Lớp 9A" and entry.active
+    assert entry.departure == now - 1800 + 45 * 60
+    # Scanned again during the stay: the same stay, extended.
+    again = phone.check_in_link(link, None, 60)
+    assert again.id == entry.id and again.departure == now + 3600
+    for bad in ("", "https://zalo.me/g/x", "openzone://checkin?v=2#CAE", link[:-10]):
+        with pytest.raises(oz.OpenZoneError.InvalidInput):
+            phone.check_in_link(bad, None, None)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.check_in_link(link, now + 3600, None)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.check_in_image(b"not an image", None, None)
+    out = phone.check_out(None, None)
+    assert [e.id for e in out] == [entry.id] and out[0].checked_out
+    # Yesterday 10:00 to 10:45 UTC, away from midnight.
+    lesson = now - now % 86400 - 86400 + 10 * 3600
+    edited = phone.edit_check_in(entry.id, lesson, lesson + 2700)
+    assert (edited.arrival, edited.departure) == (lesson, lesson + 2700)
+    assert [e.id for e in phone.check_ins()] == [entry.id]
+    # A case was there for the last 40 minutes of the lesson: one warning, told once.
+    package = oz.build_warning_package(link, lesson + 300, lesson + 3600, signing.private_pem, "310", "v1")
+    found = phone.process_warning_package(package)
+    assert [w.description for w in found] == ["Lớp 9A"]
+    assert found[0].at_risk and found[0].minutes >= 30
+    assert phone.process_warning_package(package) == []
+    assert [w.check_in_id for w in listener.presence_warnings] == [entry.id]
+    assert len(phone.presence_warnings()) == 1
+    with pytest.raises(oz.OpenZoneError.UntrustedData):
+        phone.process_warning_package(b"not a zip")
     phone.stop()

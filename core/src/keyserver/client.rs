@@ -18,7 +18,9 @@ use crate::visitorlog::inbox::{
 };
 
 use super::seal::{seal, SealingPublicKey};
-use super::wire::{ErrorBody, FakeUpload, PublishResponse, ServerConfigDoc, Upload, UploadPayload};
+use super::wire::{
+    ErrorBody, FakeUpload, PublishResponse, ServerConfigDoc, Upload, UploadPayload, VenueWarning,
+};
 
 /// The largest `/v1/config` or `index.txt` accepted.
 pub const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
@@ -221,6 +223,26 @@ impl KeyServerClient {
         serde_json::from_slice(&answer).map_err(|e| {
             Error::KeyServerResponse(format!("the answer to {what} is not valid JSON: {e}"))
         })
+    }
+
+    /// `POST /v1/admin/warnings` with a one-time code in `warning`: an officer's warning for a venue
+    /// and a span, published with the next warning package.
+    pub async fn warn_venue(&self, warning: &VenueWarning) -> Result<(), Error> {
+        let body = serde_json::to_vec(warning)
+            .map_err(|e| Error::InvalidConfig(format!("the warning cannot be written: {e}")))?;
+        let url = self.resolve("v1/admin/warnings")?;
+        self.request(
+            || {
+                self.http
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            },
+            &url,
+            MAX_DOCUMENT_BYTES,
+        )
+        .await
+        .map(drop)
     }
 
     /// Downloads and parses the export index at `index_url` (absolute or relative to the server).

@@ -14,9 +14,12 @@
 //!
 //! Records are named by a keyed hash of their logical key (see [`records`]): per tree, `windows` — the scan
 //! window's start (u64 BE ms); `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the
-//! UTC day (u32 BE); `family` — profiles, settings and declarations (see [`family`]). The database's keys show no time, day or digest; `meta` holds only fixed names.
+//! UTC day (u32 BE); `checkins` — the check-in's random id (u64 BE); `presence` — the warning package's
+//! digest and the report's place in it; `family` — profiles, settings and declarations (see [`family`]).
+//! The database's keys show no time, day or digest; `meta` holds only fixed names.
 
 mod bookkeeping;
+mod checkins;
 mod family;
 mod instances;
 mod keys;
@@ -30,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+pub use checkins::StoredCheckIn;
 pub use family::{Profile, Settings, StoredDeclaration};
 pub use instances::ScanInstance;
 pub use keys::{ReportKeys, UserConsent};
@@ -60,12 +64,15 @@ const TREE_WINDOWS: u8 = 1;
 const TREE_KEYS: u8 = 2;
 const TREE_BATCHES: u8 = 3;
 const TREE_EXPOSURES: u8 = 4;
-const TREE_FAMILY: u8 = 5;
+const TREE_CHECKINS: u8 = 5;
+const TREE_PRESENCE: u8 = 6;
+const TREE_FAMILY: u8 = 7;
 
 const META_SCHEMA: &[u8] = b"schema";
 const META_KEY_CHECK: &[u8] = b"key-check";
 const META_CHECKPOINT: &[u8] = b"checkpoint";
 const META_NOTIFIED: &[u8] = b"notified";
+const META_PRESENCE_TOLD: &[u8] = b"presence-told";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"openzone data key check";
 
 /// How a store is sized and how it aggregates.
@@ -137,7 +144,8 @@ pub struct PurgeReport {
     pub expired_instances: u64,
     /// Scan instances removed, oldest first, to keep under the size cap.
     pub evicted_instances: u64,
-    /// Own keys, batch records, exposure days and declarations older than the retention period.
+    /// Own keys, batch records, exposure days, check-ins, published check-ins and declarations older
+    /// than the retention period.
     pub other_records: u64,
 }
 
@@ -188,6 +196,8 @@ struct Sled {
     keys: sled::Tree,
     batches: sled::Tree,
     exposures: sled::Tree,
+    checkins: sled::Tree,
+    presence: sled::Tree,
     family: sled::Tree,
 }
 
@@ -244,6 +254,8 @@ impl Store {
             keys: tree("keys")?,
             batches: tree("batches")?,
             exposures: tree("exposures")?,
+            checkins: tree("checkins")?,
+            presence: tree("presence")?,
             family: tree("family")?,
             db,
         };
@@ -416,6 +428,8 @@ impl Store {
             &self.sled.keys,
             &self.sled.batches,
             &self.sled.exposures,
+            &self.sled.checkins,
+            &self.sled.presence,
             &self.sled.family,
         ] {
             tree.clear().map_err(|e| self.io(e))?;
@@ -424,10 +438,9 @@ impl Store {
         state.persisted_until_ms = None;
         let sealer = Sealer::new(new_key);
         let check = sealer.seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
-        self.sled
-            .meta
-            .remove(META_NOTIFIED)
-            .map_err(|e| self.io(e))?;
+        for name in [META_NOTIFIED, META_PRESENCE_TOLD] {
+            self.sled.meta.remove(name).map_err(|e| self.io(e))?;
+        }
         self.sled
             .meta
             .insert(META_KEY_CHECK, check)

@@ -182,6 +182,7 @@ impl Store {
             self.remove_exposures_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
         report.other_records +=
             self.remove_declarations_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
+        report.other_records += self.remove_check_ins_before(cutoff_ms / 1000)?;
         Ok(report)
     }
 
