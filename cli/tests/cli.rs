@@ -412,6 +412,8 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
         "1",
         "--onset-day",
         "1",
+        "--checkin-forget-share",
+        "0",
         "--json",
     ]));
     let evaluations = out.as_array().unwrap();
@@ -424,7 +426,8 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
         [
             ("en-v1", "risk-score"),
             ("bluezone-v3", "any-sighting"),
-            ("bluezone-v3", "risk-score")
+            ("bluezone-v3", "risk-score"),
+            ("qr-check-in", "presence-tracing")
         ]
     );
     for e in evaluations {
@@ -447,6 +450,12 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
     // The radio figures come from the en-v1 run and go with its entry only.
     assert!(evaluations[0]["scan_duty"]["median"].as_f64().unwrap() > 0.0);
     assert!(evaluations[1].get("scan_duty").is_none());
+    // Everyone scanned the classroom's poster (the flag reached the scenario): the case's 14 classmates
+    // were warned through the key server; the check-in figures go with the presence-tracing entry only.
+    assert_eq!(evaluations[3]["scenario"]["checkin_forget_share"], 0.0);
+    assert!(evaluations[3]["checkins"].as_u64().unwrap() >= 30);
+    assert!(evaluations[3]["phones_warned"].as_u64().unwrap() >= 14);
+    assert!(evaluations[0].get("checkins").is_none());
     let sweep = evaluations[0]["threshold_sweep"].as_array().unwrap();
     let recalls: Vec<f64> = sweep
         .iter()

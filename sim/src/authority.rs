@@ -1,6 +1,7 @@
 //! The health authority's side of a simulated run: the real key server on loopback, where an officer
-//! issues codes and the cases' phones upload (en-v1), or a signed Bluezone key list (bluezone-v3); and what
-//! each phone finds when it syncs.
+//! issues codes and the cases' phones upload their keys and encrypted check-ins (en-v1; the server
+//! publishes the check-ins in a warning package beside the keys' export), or a signed Bluezone key list
+//! (bluezone-v3); and what each phone finds when it syncs.
 
 use std::sync::Arc;
 
@@ -21,6 +22,18 @@ pub(crate) struct Synced {
     /// The UTC days with any sighting of a published identifier (Bluezone's rule), when the batch was
     /// new to the phone.
     pub(crate) days_heard: Option<Vec<u32>>,
+    /// The UTC days of the presence warnings (at risk) the phone told of in this sync (en-v1).
+    pub(crate) presence_days: Vec<u32>,
+}
+
+impl Synced {
+    /// Nothing new.
+    const NOTHING: Self = Self {
+        bytes: 0,
+        at_risk: false,
+        days_heard: None,
+        presence_days: Vec::new(),
+    };
 }
 
 /// Where a run's published keys come from.
@@ -83,8 +96,8 @@ impl Authority {
         }
     }
 
-    /// The cases report: each gets a code from an officer and uploads (en-v1), or their daily keys go
-    /// into the signed list (bluezone-v3). `onset` is the UTC day symptoms began.
+    /// The cases report: each gets a code from an officer and uploads its keys and check-ins (en-v1), or
+    /// their daily keys go into the signed list (bluezone-v3). `onset` is the UTC day symptoms began.
     pub(crate) fn report(
         &mut self,
         runtime: &tokio::runtime::Runtime,
@@ -147,41 +160,32 @@ impl Authority {
     ) -> Result<Synced, SimError> {
         match self {
             Self::KeyServer(_) => {
+                // Exports and warning packages alike: the index lists both.
                 let report = runtime.block_on(phone.sync())?;
                 Ok(Synced {
                     bytes: report.bytes_downloaded,
                     at_risk: report.days.iter().any(|d| d.at_risk),
                     days_heard: None,
+                    presence_days: report.new_presence_warnings.iter().map(|w| w.day).collect(),
                 })
             }
             Self::Bluezone(b) => {
                 let (Some(available), Some((json, signature))) = (b.available_ms, &b.published)
                 else {
-                    return Ok(Synced {
-                        bytes: 0,
-                        at_risk: false,
-                        days_heard: None,
-                    });
+                    return Ok(Synced::NOTHING);
                 };
                 if at < available {
-                    return Ok(Synced {
-                        bytes: 0,
-                        at_risk: false,
-                        days_heard: None,
-                    });
+                    return Ok(Synced::NOTHING);
                 }
                 let check = phone.process_bluezone_list(json, signature)?;
                 if check.already_processed {
-                    return Ok(Synced {
-                        bytes: 0,
-                        at_risk: false,
-                        days_heard: None,
-                    });
+                    return Ok(Synced::NOTHING);
                 }
                 Ok(Synced {
                     bytes: (json.len() + signature.len()) as u64,
                     at_risk: check.days.iter().any(|d| d.at_risk),
                     days_heard: Some(check.days_heard),
+                    presence_days: Vec::new(),
                 })
             }
         }

@@ -52,9 +52,12 @@ fn html(r: &SimReport) -> Result<String, SimError> {
     let _ = write!(
         out,
         "</table><p>Notified after the upload: {:.0} to {:.0} minutes (median {:.0}) for {} phones. Scanning duty per phone {:.2}% \
-         (median), advertising {:.2}%. Downloaded per phone: median {:.0} bytes.</p>",
+         (median), advertising {:.2}%. Downloaded per phone: median {:.0} bytes.</p>\
+         <p>Presence tracing (<code>qr-check-in</code>): a QR poster in every classroom, {} check-ins before the report \
+         ({:.0}% of people forget to scan on a day); {} phones told of a presence warning at risk.</p>",
         r.notification_minutes.min, r.notification_minutes.max, r.notification_minutes.median, r.phones_notified,
-        r.scan_duty.median * 100.0, r.advertising_duty * 100.0, r.bytes_downloaded.median
+        r.scan_duty.median * 100.0, r.advertising_duty * 100.0, r.bytes_downloaded.median,
+        r.checkins, s.checkin_forget_share * 100.0, r.presence_phones_warned
     );
     out.push_str("<h2>Attenuation against true distance</h2>");
     out.push_str(&attenuation_plot(&r.attenuation_samples)?);
