@@ -691,6 +691,15 @@ mod tests {
         ));
     }
 
+    /// What the fast decoder and parse-then-decode make of `bytes`, errors as text.
+    fn both_decoders(bytes: &[u8]) -> (Result<Decoded, String>, Result<Decoded, String>) {
+        let fast = decode_advertisement(bytes).map_err(|e| e.to_string());
+        let slow = AdvertisementData::parse(bytes)
+            .and_then(|d| d.decode())
+            .map_err(|e| e.to_string());
+        (fast, slow)
+    }
+
     fn arb_payload() -> impl Strategy<Value = Payload> {
         prop_oneof![
             (any::<[u8; 16]>(), any::<[u8; 4]>()).prop_map(|(r, a)| Payload::EnV1 {
@@ -723,8 +732,7 @@ mod tests {
 
         #[test]
         fn the_fast_decoder_agrees_with_parse_then_decode(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let fast = decode_advertisement(&bytes).map_err(|e| e.to_string());
-            let slow = AdvertisementData::parse(&bytes).and_then(|d| d.decode()).map_err(|e| e.to_string());
+            let (fast, slow) = both_decoders(&bytes);
             prop_assert_eq!(fast, slow);
         }
 
@@ -735,8 +743,7 @@ mod tests {
         ) {
             let mut bytes = encode_advertisement(&p);
             bytes.extend(&extra);
-            let fast = decode_advertisement(&bytes).map_err(|e| e.to_string());
-            let slow = AdvertisementData::parse(&bytes).and_then(|d| d.decode()).map_err(|e| e.to_string());
+            let (fast, slow) = both_decoders(&bytes);
             prop_assert_eq!(fast, slow);
         }
 

@@ -385,22 +385,20 @@ fn garbage_and_truncation_are_errors_never_panics() {
         Venue::from_payload(vec![0; MAX_PAYLOAD_BYTES + 1]),
         Err(Error::CheckIn(CheckInError::PayloadTooLarge { .. }))
     ));
-    let v2 = proto::QrCodePayload {
-        version: 2,
-        ..Default::default()
-    }
-    .encode_to_vec();
+    let of_version = |version| {
+        proto::QrCodePayload {
+            version,
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
     assert!(matches!(
-        Venue::from_payload(v2),
+        Venue::from_payload(of_version(2)),
         Err(Error::CheckIn(CheckInError::UnsupportedVersion { version })) if version == "2"
     ));
-    let no_location = proto::QrCodePayload {
-        version: 1,
-        ..Default::default()
-    }
-    .encode_to_vec();
+    // Version 1 without a location.
     assert!(matches!(
-        Venue::from_payload(no_location),
+        Venue::from_payload(of_version(1)),
         Err(Error::CheckIn(CheckInError::Malformed(_)))
     ));
 }
