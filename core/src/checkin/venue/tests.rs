@@ -309,23 +309,13 @@ fn stays_are_bounded() {
     assert_eq!(gate.stay_minutes(Some(15)).unwrap(), 15);
     assert!(gate.stay_minutes(Some(14)).is_err());
     assert!(gate.stay_minutes(Some(24 * 60 + 1)).is_err());
-    let mut short = gate.location().clone();
-    short.default_checkin_minutes = 10;
-    assert_eq!(
-        Venue::from_payload(short.encode())
-            .unwrap()
-            .stay_minutes(None)
-            .unwrap(),
-        15
-    );
-    short.default_checkin_minutes = 0;
-    assert_eq!(
-        Venue::from_payload(short.encode())
-            .unwrap()
-            .stay_minutes(None)
-            .unwrap(),
-        1440
-    );
+    // A poster's default below the floor is raised to it; none (0) is a whole day.
+    for (default, stay) in [(10, 15), (0, 1440)] {
+        let mut location = gate.location().clone();
+        location.default_checkin_minutes = default;
+        let venue = Venue::from_payload(location.encode()).unwrap();
+        assert_eq!(venue.stay_minutes(None).unwrap(), stay, "{default}");
+    }
 }
 
 #[test]
