@@ -126,6 +126,7 @@ fn ids_reproduce_the_bluezone_vectors() {
 
 #[test]
 fn payloads_encode_and_decode() {
+    let decode = |hex: &str| json(&ok(&["payload", "decode", hex, "--json"]));
     let encoded = json(&ok(&[
         "payload",
         "encode",
@@ -140,16 +141,11 @@ fn payloads_encode_and_decode() {
     ]));
     assert_eq!(encoded["identifier"], "8be6cd371c5c891604bfbe49df845096");
     let adv = encoded["advertisement"].as_str().unwrap();
-    let decoded = json(&ok(&["payload", "decode", adv, "--json"]));
+    let decoded = decode(adv);
     assert_eq!(decoded["scheme"], "en-v1");
     assert_eq!(decoded["identifier"], encoded["identifier"]);
     assert_eq!(decoded["aem"], "72033874");
-    let gatt = json(&ok(&[
-        "payload",
-        "decode",
-        encoded["gatt_value"].as_str().unwrap(),
-        "--json",
-    ]));
+    let gatt = decode(encoded["gatt_value"].as_str().unwrap());
     assert_eq!(
         (gatt["input"].as_str(), gatt["identifier"].as_str()),
         (Some("gatt"), Some("8be6cd371c5c891604bfbe49df845096"))
@@ -162,12 +158,7 @@ fn payloads_encode_and_decode() {
         "A1B2C3D4E5F60718293A4B5C",
         "--json",
     ]));
-    let back = json(&ok(&[
-        "payload",
-        "decode",
-        bz["advertisement"].as_str().unwrap(),
-        "--json",
-    ]));
+    let back = decode(bz["advertisement"].as_str().unwrap());
     assert_eq!(
         (back["scheme"].as_str(), back["identifier"].as_str()),
         (Some("bluezone-v3"), Some("A1B2C3D4E5F60718293A4B5C"))

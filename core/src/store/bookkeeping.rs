@@ -142,12 +142,7 @@ impl Store {
     pub(super) fn set_sealed_meta(&self, name: &'static [u8], plain: &[u8]) -> Result<(), Error> {
         self.check_space()?;
         let sealed = self.sealer().seal(TREE_META, name, plain)?;
-        self.sled
-            .meta
-            .insert(name, sealed)
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(())
+        self.put_meta_flushed(name, &sealed)
     }
 
     /// Every stored exposure record, by UTC day, oldest first.
