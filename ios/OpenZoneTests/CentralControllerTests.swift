@@ -207,15 +207,20 @@ final class CentralControllerTests: XCTestCase {
 
     // MARK: Keep-alive
 
-    /// Reads an iPhone (whose characteristic notifies) for the engine, which keeps it.
-    private func keptIPhone() -> FakeLink {
-        let link = FakeLink(notifies: true)
+    /// The engine reads `link`, just discovered: it connects and finds our service and characteristic.
+    private func readUpToTheCharacteristic(_ link: FakeLink) {
         central.didDiscover(link, advertisementData: [:], rssi: NSNumber(value: -60))
         central.read(peer: link.identifier.uuidString)
         link.state = .connected
         central.didConnect(link)
         central.didDiscoverServices(link, error: nil)
         central.didDiscoverCharacteristics(link, service: link.service, error: nil)
+    }
+
+    /// Reads an iPhone (whose characteristic notifies) for the engine, which keeps it.
+    private func keptIPhone() -> FakeLink {
+        let link = FakeLink(notifies: true)
+        readUpToTheCharacteristic(link)
         XCTAssertTrue(link.calls.contains(.notify(true)), "an OpenZone iPhone is subscribed to")
         link.characteristic.value = payload(1)
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
@@ -284,12 +289,7 @@ final class CentralControllerTests: XCTestCase {
         central.activate(with: manager)
         let first = keptIPhone()
         let second = FakeLink(notifies: true)
-        central.didDiscover(second, advertisementData: [:], rssi: NSNumber(value: -60))
-        central.read(peer: second.identifier.uuidString)
-        second.state = .connected
-        central.didConnect(second)
-        central.didDiscoverServices(second, error: nil)
-        central.didDiscoverCharacteristics(second, service: second.service, error: nil)
+        readUpToTheCharacteristic(second)
         XCTAssertFalse(second.calls.contains(.notify(true)))
         second.characteristic.value = payload(5)
         central.didUpdateValue(second, characteristic: second.characteristic, error: nil)
