@@ -52,21 +52,33 @@ fn version_names_the_release_and_the_commit() {
     }
 }
 
+/// `openzone ids ARGS --json`: one row per identifier.
+fn id_rows(args: &[&str]) -> Vec<serde_json::Value> {
+    let all: Vec<&str> = ["ids"]
+        .iter()
+        .chain(args)
+        .chain(&["--json"])
+        .copied()
+        .collect();
+    json(&ok(&all))
+        .as_array()
+        .expect("an array of rows")
+        .clone()
+}
+
 #[test]
 fn ids_reproduce_the_en_v1_vectors() {
     let vectors = json(&std::fs::read_to_string(fixture("en-v1-vectors.json")).unwrap());
-    let out = json(&ok(&[
-        "ids",
+    let tek = vectors["tek"].as_str().unwrap();
+    let rows = id_rows(&[
         "en-v1",
         "--tek",
-        vectors["tek"].as_str().unwrap(),
+        tek,
         "--interval",
         "2642976",
         "--tx-power",
         "8",
-        "--json",
-    ]));
-    let rows = out.as_array().unwrap();
+    ]);
     assert_eq!(rows.len(), 144);
     for (row, expected) in rows.iter().zip(vectors["intervals"].as_array().unwrap()) {
         assert_eq!(row["interval"], expected["interval"]);
@@ -77,7 +89,7 @@ fn ids_reproduce_the_en_v1_vectors() {
         "ids",
         "en-v1",
         "--tek",
-        vectors["tek"].as_str().unwrap(),
+        tek,
         "--interval",
         "2642976",
         "--count",
@@ -91,18 +103,16 @@ fn ids_reproduce_the_en_v1_vectors() {
 fn ids_reproduce_the_bluezone_vectors() {
     let vectors = json(&std::fs::read_to_string(fixture("bluezone-v3-vectors.json")).unwrap());
     let day = &vectors["days"][1];
-    let out = json(&ok(&[
-        "ids",
+    let daily_key = day["daily_key"].as_str().unwrap();
+    let rows = id_rows(&[
         "bluezone-v3",
         "--daily-key",
-        day["daily_key"].as_str().unwrap(),
+        daily_key,
         "--from",
         "40",
         "--count",
         "3",
-        "--json",
-    ]));
-    let rows = out.as_array().unwrap();
+    ]);
     assert_eq!(rows.len(), 3);
     for (k, row) in rows.iter().enumerate() {
         assert_eq!(row["slot"], 40 + k);
@@ -116,6 +126,7 @@ fn ids_reproduce_the_bluezone_vectors() {
 
 #[test]
 fn payloads_encode_and_decode() {
+    let decode = |hex: &str| json(&ok(&["payload", "decode", hex, "--json"]));
     let encoded = json(&ok(&[
         "payload",
         "encode",
@@ -130,16 +141,11 @@ fn payloads_encode_and_decode() {
     ]));
     assert_eq!(encoded["identifier"], "8be6cd371c5c891604bfbe49df845096");
     let adv = encoded["advertisement"].as_str().unwrap();
-    let decoded = json(&ok(&["payload", "decode", adv, "--json"]));
+    let decoded = decode(adv);
     assert_eq!(decoded["scheme"], "en-v1");
     assert_eq!(decoded["identifier"], encoded["identifier"]);
     assert_eq!(decoded["aem"], "72033874");
-    let gatt = json(&ok(&[
-        "payload",
-        "decode",
-        encoded["gatt_value"].as_str().unwrap(),
-        "--json",
-    ]));
+    let gatt = decode(encoded["gatt_value"].as_str().unwrap());
     assert_eq!(
         (gatt["input"].as_str(), gatt["identifier"].as_str()),
         (Some("gatt"), Some("8be6cd371c5c891604bfbe49df845096"))
@@ -152,12 +158,7 @@ fn payloads_encode_and_decode() {
         "A1B2C3D4E5F60718293A4B5C",
         "--json",
     ]));
-    let back = json(&ok(&[
-        "payload",
-        "decode",
-        bz["advertisement"].as_str().unwrap(),
-        "--json",
-    ]));
+    let back = decode(bz["advertisement"].as_str().unwrap());
     assert_eq!(
         (back["scheme"].as_str(), back["identifier"].as_str()),
         (Some("bluezone-v3"), Some("A1B2C3D4E5F60718293A4B5C"))
@@ -295,18 +296,22 @@ fn store_export_and_match_work_together() {
     assert_eq!(inspected["keys"].as_array().unwrap().len(), 51);
     assert_eq!(inspected["region"], "VN");
 
-    let matched = json(&ok(&[
-        "match",
-        "--store",
-        &p("store"),
-        "--key-file",
-        &p("data.key"),
-        "--export",
-        &p("export.zip"),
-        "--public-key",
-        &p("pub.pem"),
-        "--json",
-    ]));
+    // `openzone match --json` of a store against an export, with the data key and the signer's public key.
+    let match_json = |store: &str, export: &str| {
+        json(&ok(&[
+            "match",
+            "--store",
+            &p(store),
+            "--key-file",
+            &p("data.key"),
+            "--export",
+            &p(export),
+            "--public-key",
+            &p("pub.pem"),
+            "--json",
+        ]))
+    };
+    let matched = match_json("store", "export.zip");
     assert_eq!(
         (
             matched["keys_processed"].as_u64(),
@@ -320,18 +325,7 @@ fn store_export_and_match_work_together() {
     assert!(days[0]["weighted_minutes"].as_f64().unwrap() >= 13.0);
     assert_eq!(days[0]["date"].as_str().unwrap().len(), 10);
     // Processing the batch again changes nothing.
-    let again = json(&ok(&[
-        "match",
-        "--store",
-        &p("store"),
-        "--key-file",
-        &p("data.key"),
-        "--export",
-        &p("export.zip"),
-        "--public-key",
-        &p("pub.pem"),
-        "--json",
-    ]));
+    let again = match_json("store", "export.zip");
     assert_eq!(again["already_processed"], true);
     assert_eq!(again["days"], matched["days"]);
 
@@ -347,18 +341,7 @@ fn store_export_and_match_work_together() {
         "--sightings",
         &p("none.jsonl"),
     ]);
-    let nothing = json(&ok(&[
-        "match",
-        "--store",
-        &p("empty"),
-        "--key-file",
-        &p("data.key"),
-        "--export",
-        &p("export.zip"),
-        "--public-key",
-        &p("pub.pem"),
-        "--json",
-    ]));
+    let nothing = match_json("empty", "export.zip");
     assert_eq!(nothing["days"].as_array().unwrap().len(), 0);
 
     // A tampered export is refused before matching.

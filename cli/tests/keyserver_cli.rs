@@ -147,11 +147,7 @@ fn wait_for_index(addr: &str, part: &str) {
 /// Runs `openzone` and returns its stdout as JSON; fails with its stderr.
 fn json_of(args: &[&str]) -> serde_json::Value {
     let out = openzone(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, args);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -178,11 +174,7 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
         "--out",
         venue_dir.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let poster = room.path().join("9a.png");
     let out = openzone(&[
@@ -192,11 +184,7 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
         "--out",
         poster.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
 
     let now = SystemClock.now_ms();
     let today = day_of_ms(now);
@@ -265,11 +253,7 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
         &(lesson + 5 * 3_600 + 1_200).to_string(),
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     // Bad input: one line on stderr, nothing stored.
     for bad in [
         vec!["checkin", "https://zalo.me/g/x", "--store"],
@@ -330,11 +314,7 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
         ])
     };
     let out = warn(poster.to_str().unwrap());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let synced = json_of(&["sync", "--store", &dir(&other), "--server", &url, "--json"]);
@@ -358,11 +338,7 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
 fn serve_report_positive_and_sync_from_the_command_line() {
     let data = tempfile::tempdir().unwrap();
     let added = add_officer(data.path(), "nurse", "the nurse's password", "10");
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    support::assert_success(&added, "openzone");
     let (_serve, url, addr) = serve(data.path());
     #[cfg(unix)]
     for secret in [
@@ -396,16 +372,22 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     let reporter_dir = reporter.path().to_str().unwrap();
     let listener_dir = listener.path().to_str().unwrap();
 
+    let report_positive = |code: &str, extra: &[&str]| {
+        let mut args = vec![
+            "report-positive",
+            "--store",
+            reporter_dir,
+            "--server",
+            url.as_str(),
+            "--code",
+            code,
+        ];
+        args.extend(extra);
+        openzone(&args)
+    };
+
     // A wrong code: one line on stderr, with the server's error code.
-    let out = openzone(&[
-        "report-positive",
-        "--store",
-        reporter_dir,
-        "--server",
-        &url,
-        "--code",
-        "00000000",
-    ]);
+    let out = report_positive("00000000", &[]);
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
@@ -415,21 +397,8 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     );
 
     let code = issue_code(&addr, &token);
-    let out = openzone(&[
-        "report-positive",
-        "--store",
-        reporter_dir,
-        "--server",
-        &url,
-        "--code",
-        &code,
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = report_positive(&code, &["--json"]);
+    support::assert_success(&out, "openzone");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["keys_uploaded"], 1);
     assert_eq!(report["repeated"], false);
@@ -438,11 +407,7 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     // the listener syncs (trusting the announced key) and is at risk.
     wait_for_index(&addr, "-warnings-");
     let out = openzone(&["sync", "--store", listener_dir, "--server", &url, "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let sync: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sync["trusted_server_keys"], true);
     assert_eq!(sync["keys_matched"], 1);
@@ -475,11 +440,7 @@ fn serve_report_positive_and_sync_from_the_command_line() {
         "--public-key",
         pem_path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains("trusting"), "{text}");
     // The export and the warning package of the report's encrypted check-ins (fakes, here).
@@ -495,11 +456,7 @@ fn officers_and_sealing_keys_are_managed_from_the_command_line() {
     let out = openzone(&[
         "officer", "add", "--data", dir, "--name", "lan", "--quota", "5",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("officer lan created, 5 codes a day"),
@@ -552,11 +509,7 @@ fn officers_and_sealing_keys_are_managed_from_the_command_line() {
     assert!(!out.status.success());
     std::fs::write(data.path().join("upload-sealing-key"), "11".repeat(32)).unwrap();
     let out = openzone(&["sealing-key", "rotate", "--data", dir]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     assert_eq!(
         std::fs::read_to_string(data.path().join("upload-sealing-key.previous")).unwrap(),
         "11".repeat(32)

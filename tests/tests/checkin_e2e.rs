@@ -101,13 +101,19 @@ async fn publish_and_sync(running: &Running, phones: &[&Pupil]) -> Vec<usize> {
     found
 }
 
+/// A server in `data` whose publication the test drives (`publish_now`), from `min_batch` reports.
+fn test_driven(data: &std::path::Path, min_batch: usize) -> ServerConfig {
+    let mut config = ServerConfig::new(data);
+    config.publication.cadence = Duration::from_secs(3_600);
+    config.publication.min_batch = min_batch;
+    config
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_in_class_warns_the_classmate_and_no_one_else() {
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
-    // Publication is driven by the test (publish_now); small padding keeps the packages small.
-    config.publication.cadence = Duration::from_secs(3_600);
-    config.publication.min_batch = 20;
+    let mut config = test_driven(data.path(), 20);
+    // Small padding keeps the packages small.
     config.publication.padding_jitter = 5;
     let running = start(config).await;
 
@@ -217,10 +223,7 @@ async fn post_warning(running: &Running, token: Option<&str>, body: String) -> (
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_checkins_and_warnings_are_refused_and_change_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
-    config.publication.cadence = Duration::from_secs(3_600);
-    config.publication.min_batch = 5;
-    let running = start(config).await;
+    let running = start(test_driven(data.path(), 5)).await;
     let now_s = SystemClock.now_ms() / 1000;
     let token = officer_token(&running).await;
     let sealing = announced_sealing_key(&running.url).await;
@@ -323,10 +326,7 @@ fn form_encode(value: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_warns_from_the_page() {
     let data = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(data.path());
-    config.publication.cadence = Duration::from_secs(3_600);
-    config.publication.min_batch = 5;
-    let running = start(config).await;
+    let running = start(test_driven(data.path(), 5)).await;
     let token = officer_token(&running).await;
     let cookie = format!("oz_session={token}; oz_lang=en");
     let now_s = SystemClock.now_ms() / 1000;

@@ -14,14 +14,19 @@ pub fn openzone(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Asserts that a finished `openzone` (run with `what`) succeeded, showing its stderr if not.
+pub fn assert_success(out: &Output, what: impl std::fmt::Debug) {
+    assert!(
+        out.status.success(),
+        "{what:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `openzone`, which must succeed; returns its stdout.
 pub fn ok(args: &[&str]) -> String {
     let out = openzone(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, args);
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 

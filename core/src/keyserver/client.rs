@@ -207,22 +207,26 @@ impl KeyServerClient {
         body: Vec<u8>,
         what: &str,
     ) -> Result<T, Error> {
-        let url = self.resolve(path)?;
-        let answer = self
-            .request(
-                || {
-                    self.http
-                        .post(url.clone())
-                        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                        .body(body.clone())
-                },
-                &url,
-                MAX_DOCUMENT_BYTES,
-            )
-            .await?;
+        let answer = self.post(path, "application/octet-stream", body).await?;
         serde_json::from_slice(&answer).map_err(|e| {
             Error::KeyServerResponse(format!("the answer to {what} is not valid JSON: {e}"))
         })
+    }
+
+    /// `POST`s `body` of `content_type` to `path`, retrying transient failures; returns the answer's body.
+    async fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let url = self.resolve(path)?;
+        self.request(
+            || {
+                self.http
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body.clone())
+            },
+            &url,
+            MAX_DOCUMENT_BYTES,
+        )
+        .await
     }
 
     /// `POST /v1/admin/warnings` with a one-time code in `warning`: an officer's warning for a venue
@@ -230,19 +234,9 @@ impl KeyServerClient {
     pub async fn warn_venue(&self, warning: &VenueWarning) -> Result<(), Error> {
         let body = serde_json::to_vec(warning)
             .map_err(|e| Error::InvalidConfig(format!("the warning cannot be written: {e}")))?;
-        let url = self.resolve("v1/admin/warnings")?;
-        self.request(
-            || {
-                self.http
-                    .post(url.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            },
-            &url,
-            MAX_DOCUMENT_BYTES,
-        )
-        .await
-        .map(drop)
+        self.post("v1/admin/warnings", "application/json", body)
+            .await
+            .map(drop)
     }
 
     /// Downloads and parses the export index at `index_url` (absolute or relative to the server).

@@ -49,6 +49,8 @@ fn prepare(
 
 /// 2026-11-20.
 const DAY: u32 = 20_777;
+/// 20:00 UTC on [`DAY`], in ms: the lessons of the day before are over, the day's sync comes.
+const EVENING_MS: u64 = DAY as u64 * MS_PER_DAY + 20 * 3_600_000;
 
 fn store(now_ms: u64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -335,8 +337,7 @@ fn lesson(person: &ExposureKey, day: u32, rssi: i8) -> Vec<Sighting> {
 
 #[test]
 fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let (case_a, case_b) = (daily_key(DAY - 1, 0xA1), daily_key(DAY - 1, 0xB2));
     let phone = rig.open();
     let mut heard = lesson(&case_a, DAY - 1, -55);
@@ -376,8 +377,7 @@ fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
 
 #[test]
 fn an_unknown_rssi_proves_presence_but_gives_no_risk() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let case = daily_key(DAY - 1, 0xC3);
     let phone = rig.open();
     // Android's clamp of "unavailable" to 126, and 127 itself: both are the one "unknown".
@@ -399,8 +399,7 @@ fn an_unknown_rssi_proves_presence_but_gives_no_risk() {
 
 #[test]
 fn known_readings_are_not_voided_by_an_unknown_one() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let case = daily_key(DAY - 1, 0xD4);
     let phone = rig.open();
     let mut heard = lesson(&case, DAY - 1, -50);
@@ -419,8 +418,7 @@ fn known_readings_are_not_voided_by_an_unknown_one() {
 
 #[test]
 fn deleting_the_data_reseals_under_the_new_key() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let phone = rig.open();
     phone
         .record_sightings(&lesson(&daily_key(DAY, 9), DAY, -60))
@@ -486,7 +484,7 @@ fn a_report_without_a_key_server_or_with_a_bad_code_changes_nothing() {
 
 #[test]
 fn checks_at_the_same_time_lose_nothing_and_tell_once() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let now = EVENING_MS;
     let cases: Vec<ExposureKey> = (0..6).map(|i| daily_key(DAY - 1, 0x10 + i)).collect();
     let single_case_minutes = {
         let rig = Rig::new(now);

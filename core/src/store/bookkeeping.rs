@@ -21,6 +21,9 @@ pub(super) fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
     Ok((day, plain.split_off(4)))
 }
 
+/// A record as stored: its sealed name and its sealed value.
+type SealedRecord = ([u8; NAME_LEN], Vec<u8>);
+
 impl Store {
     /// Whether a published batch with this digest was processed already.
     pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
@@ -61,15 +64,30 @@ impl Store {
         now_ms: u64,
     ) -> Result<(), Error> {
         self.check_space()?;
-        let sealer = self.sealer();
-        let mut sealed_days = Vec::with_capacity(days.len());
-        for (day, record) in days {
-            let name = sealer.name(TREE_EXPOSURES, &day.to_be_bytes());
-            let plain = [&day.to_be_bytes()[..], record].concat();
-            sealed_days.push((name, sealer.seal(TREE_EXPOSURES, &name, &plain)?));
-        }
-        drop(sealer);
+        let sealed_days = self.seal_all(
+            TREE_EXPOSURES,
+            days.iter().map(|(day, record)| {
+                let key = day.to_be_bytes();
+                (key.to_vec(), [&key[..], record].concat())
+            }),
+        )?;
         self.put_with_batch(&self.sled.exposures, &sealed_days, digest, now_ms)
+    }
+
+    /// Seals records of tree `tree_id`, each given as (logical name, plaintext), for
+    /// [`put_with_batch`](Self::put_with_batch).
+    pub(super) fn seal_all(
+        &self,
+        tree_id: u8,
+        records: impl ExactSizeIterator<Item = (Vec<u8>, Vec<u8>)>,
+    ) -> Result<Vec<SealedRecord>, Error> {
+        let sealer = self.sealer();
+        let mut sealed = Vec::with_capacity(records.len());
+        for (logical, plain) in records {
+            let name = sealer.name(tree_id, &logical);
+            sealed.push((name, sealer.seal(tree_id, &name, &plain)?));
+        }
+        Ok(sealed)
     }
 
     /// Inserts sealed records into `tree` and marks the published batch `digest` processed at `now_ms`,
@@ -77,7 +95,7 @@ impl Store {
     pub(super) fn put_with_batch(
         &self,
         tree: &sled::Tree,
-        sealed: &[([u8; NAME_LEN], Vec<u8>)],
+        sealed: &[SealedRecord],
         digest: &[u8; 32],
         now_ms: u64,
     ) -> Result<(), Error> {
@@ -142,12 +160,7 @@ impl Store {
     pub(super) fn set_sealed_meta(&self, name: &'static [u8], plain: &[u8]) -> Result<(), Error> {
         self.check_space()?;
         let sealed = self.sealer().seal(TREE_META, name, plain)?;
-        self.sled
-            .meta
-            .insert(name, sealed)
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(())
+        self.put_meta_flushed(name, &sealed)
     }
 
     /// Every stored exposure record, by UTC day, oldest first.

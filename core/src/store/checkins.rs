@@ -152,15 +152,15 @@ impl Store {
         now_ms: u64,
     ) -> Result<(), Error> {
         self.check_space()?;
-        let sealer = self.sealer();
-        let mut sealed = Vec::with_capacity(reports.len());
-        for (i, (end, report)) in reports.iter().enumerate() {
-            let logical = [&digest[..], &(i as u32).to_be_bytes()].concat();
-            let name = sealer.name(TREE_PRESENCE, &logical);
-            let plain = [&end.to_be_bytes()[..], report].concat();
-            sealed.push((name, sealer.seal(TREE_PRESENCE, &name, &plain)?));
-        }
-        drop(sealer);
+        let sealed = self.seal_all(
+            TREE_PRESENCE,
+            reports.iter().enumerate().map(|(i, (end, report))| {
+                (
+                    [&digest[..], &(i as u32).to_be_bytes()].concat(),
+                    [&end.to_be_bytes()[..], report].concat(),
+                )
+            }),
+        )?;
         self.put_with_batch(&self.sled.presence, &sealed, digest, now_ms)?;
         self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())

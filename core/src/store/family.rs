@@ -67,6 +67,22 @@ enum Record {
     Declaration(StoredDeclaration),
 }
 
+impl Record {
+    fn into_profile(self) -> Option<Profile> {
+        match self {
+            Record::Profile(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn into_declaration(self) -> Option<StoredDeclaration> {
+        match self {
+            Record::Declaration(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
 fn profile_key(name: &str) -> Vec<u8> {
     [PREFIX_PROFILE, name.as_bytes()].concat()
 }
@@ -105,6 +121,15 @@ impl Store {
             .collect()
     }
 
+    /// Every family record of one kind: those `kind` picks.
+    fn family_of<T>(&self, kind: fn(Record) -> Option<T>) -> Result<Vec<T>, Error> {
+        Ok(self
+            .family_records()?
+            .into_iter()
+            .filter_map(|(_, r)| kind(r))
+            .collect())
+    }
+
     /// The settings (defaults until set).
     pub fn settings(&self) -> Result<Settings, Error> {
         Ok(match self.get_family(KEY_SETTINGS)? {
@@ -133,22 +158,14 @@ impl Store {
 
     /// The profile of this name.
     pub fn profile(&self, name: &str) -> Result<Option<Profile>, Error> {
-        Ok(match self.get_family(&profile_key(name))? {
-            Some(Record::Profile(p)) => Some(p),
-            _ => None,
-        })
+        Ok(self
+            .get_family(&profile_key(name))?
+            .and_then(Record::into_profile))
     }
 
     /// Every profile, by name.
     pub fn profiles(&self) -> Result<Vec<Profile>, Error> {
-        let mut profiles: Vec<Profile> = self
-            .family_records()?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Profile(p) => Some(p),
-                _ => None,
-            })
-            .collect();
+        let mut profiles = self.family_of(Record::into_profile)?;
         profiles.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(profiles)
     }
@@ -188,22 +205,14 @@ impl Store {
 
     /// A profile's declaration of a day.
     pub fn declaration(&self, profile: &str, day: u32) -> Result<Option<StoredDeclaration>, Error> {
-        Ok(match self.get_family(&declaration_key(profile, day))? {
-            Some(Record::Declaration(d)) => Some(d),
-            _ => None,
-        })
+        Ok(self
+            .get_family(&declaration_key(profile, day))?
+            .and_then(Record::into_declaration))
     }
 
     /// Every declaration kept, newest first.
     pub fn declarations(&self) -> Result<Vec<StoredDeclaration>, Error> {
-        let mut all: Vec<StoredDeclaration> = self
-            .family_records()?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Declaration(d) => Some(d),
-                _ => None,
-            })
-            .collect();
+        let mut all = self.family_of(Record::into_declaration)?;
         all.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(a.profile.cmp(&b.profile)));
         Ok(all)
     }

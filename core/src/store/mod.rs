@@ -352,11 +352,7 @@ impl Store {
                 }
                 if version == migrate::LEGACY_SCHEMA_VERSION {
                     self.migrate_from_legacy()?;
-                    self.sled
-                        .meta
-                        .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
-                        .map_err(|e| self.io(e))?;
-                    self.sled.db.flush().map_err(|e| self.io(e))?;
+                    self.put_meta_flushed(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
                     write_marker(&self.dir, checkpoint)?;
                 }
                 Ok(checkpoint)
@@ -377,6 +373,13 @@ impl Store {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes the `meta` record `name` as is and flushes the database.
+    fn put_meta_flushed(&self, name: &[u8], value: &[u8]) -> Result<(), Error> {
+        self.sled.meta.insert(name, value).map_err(|e| self.io(e))?;
+        self.sled.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
     }
 
     fn io(&self, e: sled::Error) -> Error {

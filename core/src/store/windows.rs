@@ -42,11 +42,7 @@ impl Store {
         self.purge(now_ms, None)?;
         let mut state = self.lock();
         let next = state.checkpoints + 1;
-        self.sled
-            .meta
-            .insert(META_CHECKPOINT, &next.to_be_bytes())
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
+        self.put_meta_flushed(META_CHECKPOINT, &next.to_be_bytes())?;
         write_marker(&self.dir, next)?;
         state.checkpoints = next;
         Ok(())
