@@ -229,17 +229,22 @@ pub fn sealed(key: &SealingPublicKey, payload: &UploadPayload) -> Vec<u8> {
     seal(key, &Upload::Real(payload.clone()).to_padded_plaintext()).expect("sealing works")
 }
 
-/// The upload sealing key the server at `url` announces in `/v1/config`.
-pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
-    let body = http()
-        .get(format!("{url}v1/config"))
+/// The body of a plain GET of `url`.
+pub async fn get_text(url: &str) -> String {
+    http()
+        .get(url)
         .send()
         .await
-        .expect("the configuration is answered")
-        .bytes()
+        .expect("the server answers")
+        .text()
         .await
-        .expect("a body");
-    let doc: ServerConfigDoc = serde_json::from_slice(&body).expect("the configuration's JSON");
+        .expect("a text body")
+}
+
+/// The upload sealing key the server at `url` announces in `/v1/config`.
+pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
+    let body = get_text(&format!("{url}v1/config")).await;
+    let doc: ServerConfigDoc = serde_json::from_str(&body).expect("the configuration's JSON");
     doc.upload_sealing_key
         .public_key()
         .expect("a valid sealing key")

@@ -14,8 +14,8 @@ use openzone_core::keyserver::wire::{
 };
 use openzone_server::{RateLimits, ServerConfig};
 use openzone_tests::keyserver_fixture::{
-    http, issue_code, officer_token, random_tek, read_local_exports, sealed, start, upload_key,
-    ManualClock, Running, DAY, NOON_MS,
+    get_text, http, issue_code, officer_token, random_tek, read_local_exports, sealed, start,
+    upload_key, ManualClock, Running, DAY, NOON_MS,
 };
 use tower::ServiceExt;
 
@@ -767,14 +767,7 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         ),
         (144, Some(2), Some(6))
     );
-    let index = client
-        .get(format!("{}v1/exports/index.txt", running.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = get_text(&format!("{}v1/exports/index.txt", running.url)).await;
     assert_eq!(index, format!("{first_name}\n{}\n", report.exports[0].0));
 
     // 14 days later everything is gone: exports, keys, codes.

@@ -13,8 +13,8 @@ use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{
-    http, issue_code, officer_token, random_tek, start, upload, upload_key, ManualClock, Running,
-    DAY, NOON_MS,
+    get_text, http, issue_code, officer_token, random_tek, start, upload, upload_key, ManualClock,
+    Running, DAY, NOON_MS,
 };
 
 fn config(dir: &std::path::Path) -> ServerConfig {
@@ -25,14 +25,7 @@ fn config(dir: &std::path::Path) -> ServerConfig {
 }
 
 async fn announced(url: &str) -> (ServerConfigDoc, String) {
-    let text = http()
-        .get(format!("{url}v1/config"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&format!("{url}v1/config")).await;
     (serde_json::from_str(&text).unwrap(), text)
 }
 
