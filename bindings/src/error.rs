@@ -1,6 +1,7 @@
 //! The one error type foreign callers see: few variants, each one a situation the app can act on, with
 //! a message a user can read. Converted from the core's detailed error in one place.
 
+use openzone_core::checkin::CheckInError;
 use openzone_core::Error as Core;
 
 /// What went wrong, for the app.
@@ -45,12 +46,15 @@ impl From<Core> for OpenZoneError {
             Core::Export(_)
             | Core::Signature(_)
             | Core::Advertisement { .. }
-            | Core::Payload(_) => Self::UntrustedData(message),
+            | Core::Payload(_)
+            | Core::CheckIn(CheckInError::WarningPackage(_) | CheckInError::Report(_)) => {
+                Self::UntrustedData(message)
+            }
             Core::KeyServerRejected { .. }
             | Core::KeyServerUnreachable { .. }
             | Core::KeyServerResponse(_) => Self::Network(message),
             Core::Random => Self::Platform(message),
-            // Keys, dates, codes, settings: what the caller passed in.
+            // Keys, dates, codes, settings, check-in codes and times: what the caller passed in.
             _ => Self::InvalidInput(message),
         }
     }

@@ -3,7 +3,10 @@
 //! The Android (Kotlin) and iOS (Swift) shells, and Python for tests, see:
 //! - [`OpenZonePhone`] ([`phone`]): opened from [`PhoneSettings`], its radio started and stopped, told
 //!   about the app's state, fed scan results, asked for its current advertisement, checking exports,
-//!   syncing, releasing keys and reporting a positive test.
+//!   syncing, releasing keys and reporting a positive test; its family ([`family`]): profiles, the phone
+//!   number, health declarations from the schema, and registering at a venue's visitor log with consent.
+//! - Presence tracing on the same object ([`checkin`]): check in from a link or a poster's photo, check
+//!   out, edit, list, the warnings found (`CheckInEntry`, [`PresenceWarningInfo`]).
 //! - [`BlePlatform`] and [`PhoneListener`] ([`platform`]): foreign traits the shells implement for the
 //!   radio and the UI, and [`WallClock`] to inject time in tests.
 //! - [`protocol_constants`] ([`constants`]): the numbers the shells show or schedule by.
@@ -15,10 +18,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod checkin;
 pub mod constants;
 pub mod error;
 #[cfg(feature = "test-support")]
 pub mod export;
+pub mod family;
 pub mod phone;
 pub mod platform;
 pub mod records;
@@ -26,10 +31,12 @@ mod runtime;
 #[cfg(feature = "test-support")]
 pub mod simulated;
 
+pub use checkin::PresenceWarningInfo;
 pub use constants::{protocol_constants, ProtocolConstants};
 pub use error::OpenZoneError;
 #[cfg(feature = "test-support")]
-pub use export::build_signed_export;
+pub use export::{build_signed_export, build_warning_package, make_classroom_link};
+pub use family::{DeclarationInfo, ProfileInfo, VisitorEntryInfo};
 pub use phone::OpenZonePhone;
 pub use platform::{BlePlatform, PhoneListener, RadioError, WallClock};
 pub use records::*;

@@ -24,13 +24,18 @@ use crate::{runtime, OpenZoneError};
 /// One phone: its radio, its store, its exposure checks and its positive report.
 #[derive(uniffi::Object)]
 pub struct OpenZonePhone {
-    phone: Phone,
+    pub(crate) phone: Phone,
 }
 
 impl OpenZonePhone {
     /// The core phone (for the simulated air of the test support).
     #[cfg(feature = "test-support")]
     pub(crate) fn phone(&self) -> &Phone {
+        &self.phone
+    }
+
+    /// The core phone, for the wrappers of other concerns (`checkin.rs`).
+    pub(crate) fn core(&self) -> &Phone {
         &self.phone
     }
 }
@@ -213,6 +218,15 @@ impl OpenZonePhone {
         Ok((&runtime::spawn(async move { phone.sync().await }).await??).into())
     }
 
+    /// Sends a fake upload the key server drops and answers like a report, for apps that schedule chaff
+    /// themselves (`sync` already sends one after about one sync in 20); returns the keys it pretended to
+    /// carry.
+    pub async fn send_chaff(&self) -> Result<u32, OpenZoneError> {
+        let phone = self.phone.clone();
+        let pretended = runtime::spawn(async move { phone.send_chaff().await }).await??;
+        Ok(u32::try_from(pretended).unwrap_or(u32::MAX))
+    }
+
     /// What the store holds, for the settings screen.
     pub fn storage(&self) -> Result<StorageSummary, OpenZoneError> {
         Ok((&self.phone.storage_stats()?).into())
@@ -249,7 +263,7 @@ impl PhoneSettings {
     }
 }
 
-fn consent_given(consent: bool) -> Result<UserConsent, OpenZoneError> {
+pub(crate) fn consent_given(consent: bool) -> Result<UserConsent, OpenZoneError> {
     if consent {
         Ok(UserConsent::given())
     } else {

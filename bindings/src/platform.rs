@@ -12,6 +12,7 @@ use openzone_core::platform::{
     self as core_platform, Advertising, PeerId, PlatformError, ScanFilter,
 };
 
+use crate::checkin::PresenceWarningInfo;
 use crate::records::{AdvertisementPlan, DayExposure, EngineState, ScanFilterSpec};
 
 /// What a shell raises when the radio refuses (advertising unsupported, Bluetooth off, too many scans).
@@ -59,6 +60,9 @@ pub trait PhoneListener: Send + Sync {
     fn sightings_recorded(&self, today: u64);
     /// A day became at risk: show the notification. Called once per day, never again for that day.
     fn day_at_risk(&self, day: DayExposure);
+    /// A confirmed case was at a venue the user checked into, at the same time: show the notification
+    /// (the venue may be named: it is the user's own record). Called once per check-in and day.
+    fn presence_warning(&self, warning: PresenceWarningInfo);
     /// A sync has checked `done` of `total` new exports.
     fn sync_progress(&self, done: u32, total: u32);
     /// Something the user may need to act on.
@@ -115,6 +119,10 @@ impl core_phone::PhoneListener for ListenerAdapter {
 
     fn day_at_risk(&self, day: &DayRisk) {
         self.0.day_at_risk(day.into());
+    }
+
+    fn presence_warning(&self, warning: &core_phone::PresenceWarning) {
+        self.0.presence_warning(warning.into());
     }
 
     fn sync_progress(&self, progress: SyncProgress) {

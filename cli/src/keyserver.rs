@@ -10,6 +10,7 @@ use openzone_core::time::parse_day;
 use openzone_core::units;
 use serde::Serialize;
 
+use crate::checkin::PresenceJson;
 use crate::error::CliError;
 use crate::export::read;
 use crate::matching::{print_days, DayJson};
@@ -69,7 +70,8 @@ pub struct SyncArgs {
     json: bool,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+/// A runtime for one command's requests.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -82,6 +84,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 #[derive(Debug, Serialize)]
 struct ReportJson {
     keys_uploaded: usize,
+    checkins_uploaded: usize,
     repeated: bool,
     first_day: String,
     last_day: String,
@@ -109,6 +112,7 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
     phone.checkpoint()?;
     let out = ReportJson {
         keys_uploaded: outcome.keys_uploaded,
+        checkins_uploaded: outcome.checkins_uploaded,
         repeated: outcome.response.repeated,
         first_day: crate::date_of_day(outcome.first_day),
         last_day: crate::date_of_day(outcome.last_day),
@@ -123,6 +127,10 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
         println!(
             "uploaded {} keys of {} to {}; they are published after they expire",
             out.keys_uploaded, out.first_day, out.last_day
+        );
+        println!(
+            "uploaded {} encrypted check-ins of those days (with fakes, so that the count does not show)",
+            out.checkins_uploaded
         );
     }
     if let Some(interval) = out.next_key_start_interval {
@@ -139,7 +147,7 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
 }
 
 #[derive(Debug, Serialize)]
-struct SyncJson {
+struct SyncJson<'a> {
     exports_listed: usize,
     exports_checked: usize,
     exports_already_checked: usize,
@@ -151,6 +159,12 @@ struct SyncJson {
     trusted_server_keys: bool,
     days: Vec<DayJson>,
     newly_at_risk: Vec<String>,
+    warning_packages_checked: usize,
+    checkins_matched: u64,
+    /// Every presence warning found so far.
+    presence_warnings: Vec<PresenceJson<'a>>,
+    /// The presence warnings found in this sync (the user is told of each once).
+    new_presence_warnings: Vec<PresenceJson<'a>>,
 }
 
 /// Runs `openzone sync`.
@@ -175,7 +189,16 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
         c.key_server = Some(client);
     })?;
     let report = runtime()?.block_on(phone.sync())?;
+    let warnings = phone.presence_warnings()?;
     let out = SyncJson {
+        warning_packages_checked: report.warning_packages_checked,
+        checkins_matched: report.checkins_matched,
+        presence_warnings: warnings.iter().map(PresenceJson::from).collect(),
+        new_presence_warnings: report
+            .new_presence_warnings
+            .iter()
+            .map(PresenceJson::from)
+            .collect(),
         exports_listed: report.exports_listed,
         exports_checked: report.exports_checked,
         exports_already_checked: report.exports_already_checked,
@@ -214,6 +237,23 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
     }
     for (name, reason) in &out.exports_failed {
         println!("  not downloaded {name} (tried again next time): {reason}");
+    }
+    for w in &warnings {
+        let new = report
+            .new_presence_warnings
+            .iter()
+            .any(|n| (n.check_in_id, n.day) == (w.check_in_id, w.day));
+        println!(
+            "{}: at {} ({}) from {} to {} (unix seconds), {} minutes with a confirmed case{}{}",
+            crate::date_of_day(w.day),
+            w.description,
+            w.address,
+            w.start,
+            w.end,
+            w.minutes,
+            if w.at_risk { ", at risk" } else { "" },
+            if new { " (new)" } else { "" }
+        );
     }
     print_days(&out.days)
 }

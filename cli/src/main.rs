@@ -5,9 +5,11 @@
 
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
 mod ble;
+mod checkin;
 mod error;
 mod evaluate;
 mod export;
+mod family;
 mod ids;
 mod keyserver;
 mod matching;
@@ -18,6 +20,7 @@ mod serve;
 mod simulate;
 mod store;
 mod venue;
+mod visitorlog;
 mod when;
 
 use std::process::ExitCode;
@@ -91,6 +94,27 @@ enum Command {
     /// Create venues (a gate, a classroom, an event), print their posters, inspect check-in codes.
     #[command(subcommand)]
     Venue(venue::VenueCommand),
+    /// Show or set the phone's settings (the phone number shared with visitor logs).
+    Settings(family::SettingsArgs),
+    /// Add, list and remove the people (profiles) on this phone.
+    #[command(subcommand)]
+    Profile(family::ProfileCommand),
+    /// Make today's health declaration for a profile.
+    Declare(family::DeclareArgs),
+    /// List the declarations kept (14 days).
+    Declarations(family::DeclarationsArgs),
+    /// Record a visitor without a smartphone, or a student's card, in a venue's visitor log.
+    Gate(visitorlog::GateArgs),
+    /// Print a student's card: a QR code of their name and class for the gate.
+    Card(visitorlog::CardArgs),
+    /// Check in at a venue from its poster's link or a photo of it.
+    Checkin(checkin::CheckInArgs),
+    /// Check out of the stays in progress (or of one).
+    Checkout(checkin::CheckOutArgs),
+    /// List the check-ins the store keeps.
+    Checkins(checkin::CheckInsArgs),
+    /// Warn the phones that were at a venue during a span (an officer's warning, with a one-time code).
+    Warn(checkin::WarnArgs),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -114,6 +138,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::ReportPositive(args) => keyserver::run_report(args),
         Command::Sync(args) => keyserver::run_sync(args),
         Command::Venue(cmd) => venue::run(cmd),
+        Command::Settings(args) => family::run_settings(args),
+        Command::Profile(cmd) => family::run_profile(cmd),
+        Command::Declare(args) => family::run_declare(args),
+        Command::Declarations(args) => family::run_declarations(args),
+        Command::Gate(args) => visitorlog::run_gate(args),
+        Command::Card(args) => visitorlog::run_card(args),
+        Command::Checkin(args) => checkin::run_check_in(args),
+        Command::Checkout(args) => checkin::run_check_out(args),
+        Command::Checkins(args) => checkin::run_check_ins(args),
+        Command::Warn(args) => checkin::run_warn(args),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct SimulateArgs {
     /// Hours between a phone's syncs.
     #[arg(long)]
     sync_every_hours: Option<f64>,
+    /// Share of people who forget to scan the classroom's QR poster on a day.
+    #[arg(long)]
+    checkin_forget_share: Option<f64>,
     /// Write report.html with plots into this directory.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
@@ -86,7 +89,8 @@ impl SimulateArgs {
             iphone_share,
             bluetooth_off_share,
             risk,
-            sync_every_hours
+            sync_every_hours,
+            checkin_forget_share
         );
         s.check().map_err(|e| CliError::Usage(e.to_string()))?;
         Ok(s)
@@ -132,13 +136,16 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
 }
 
 /// One element of `--json`'s list: an evaluation, with the run it came from. The radio, notification
-/// and download figures were measured on the en-v1 run and go with its entry only.
+/// and download figures were measured on the en-v1 run and go with its entry only; the check-in figures
+/// go with the presence-tracing entry.
 #[derive(serde::Serialize)]
 struct JsonEvaluation<'a> {
     #[serde(flatten)]
     evaluation: &'a openzone_sim::Evaluation,
     #[serde(flatten)]
     en_v1_run: Option<EnV1Run>,
+    #[serde(flatten)]
+    presence: Option<PresenceRun>,
     elapsed_secs: f64,
     phone_days_per_second: f64,
     scenario: &'a Scenario,
@@ -153,6 +160,14 @@ struct EnV1Run {
     bytes_downloaded: openzone_sim::Spread,
     /// The risk rule's precision and recall at each threshold (weighted minutes a day), for tuning.
     threshold_sweep: Vec<SweepPoint>,
+}
+
+#[derive(serde::Serialize)]
+struct PresenceRun {
+    /// QR check-ins made before the report.
+    checkins: u64,
+    /// Phones told of a presence warning at risk.
+    phones_warned: u64,
 }
 
 #[derive(serde::Serialize)]
@@ -182,6 +197,10 @@ fn json_evaluations(r: &SimReport) -> Vec<JsonEvaluation<'_>> {
                         recall,
                     })
                     .collect(),
+            }),
+            presence: (evaluation.rule == "presence-tracing").then_some(PresenceRun {
+                checkins: r.checkins,
+                phones_warned: r.presence_phones_warned,
             }),
             elapsed_secs: r.elapsed_secs,
             phone_days_per_second: r.phone_days_per_second,
@@ -251,6 +270,12 @@ fn print_tables(r: &SimReport) -> Result<(), CliError> {
     println!(
         "downloaded per phone: {:.0} / {:.0} / {:.0} bytes",
         r.bytes_downloaded.min, r.bytes_downloaded.median, r.bytes_downloaded.max
+    );
+    println!(
+        "presence tracing: {} QR check-ins before the report ({:.0}% forget a day), {} phones warned",
+        r.checkins,
+        s.checkin_forget_share * 100.0,
+        r.presence_phones_warned
     );
     println!(
         "run time {:.1} s, {:.0} simulated phone-days per second ({} sightings)",

@@ -25,7 +25,7 @@ const LINK_FILE: &str = "venue.url";
 /// What the link says, for people and scripts.
 const JSON_FILE: &str = "venue.json";
 /// The visitor log's secret key.
-const SECRET_FILE: &str = "visitor-log.key";
+pub(crate) const SECRET_FILE: &str = "visitor-log.key";
 
 /// The default stay of a permanent venue: a 45-minute lesson.
 const DEFAULT_MINUTES: u32 = 45;
@@ -42,6 +42,8 @@ pub enum VenueCommand {
     Poster(PosterArgs),
     /// Show what a check-in link or a photo of a poster says (any well-formed code, as encoded).
     Inspect(InspectArgs),
+    /// Read the venue's visitor log from the key server with the secret in its directory.
+    Log(crate::visitorlog::LogArgs),
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +113,7 @@ pub fn run(cmd: VenueCommand) -> Result<(), CliError> {
         VenueCommand::Create(args) => create(args),
         VenueCommand::Poster(args) => poster(args),
         VenueCommand::Inspect(args) => inspect(args),
+        VenueCommand::Log(args) => crate::visitorlog::run_log(args),
     }
 }
 
@@ -118,7 +121,7 @@ fn now_secs() -> u64 {
     crate::now_ms() / 1000
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     move |source| CliError::Io {
         path: path.to_path_buf(),
         source,
@@ -191,7 +194,7 @@ fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 /// The venue of a directory, with its link exactly as written there.
-fn read_venue_dir(dir: &Path) -> Result<(Venue, String), CliError> {
+pub(crate) fn read_venue_dir(dir: &Path) -> Result<(Venue, String), CliError> {
     let path = dir.join(LINK_FILE);
     if !path.exists() {
         return Err(CliError::Usage(format!(
@@ -335,15 +338,19 @@ impl VenueJson {
     }
 }
 
-fn inspect(args: InspectArgs) -> Result<(), CliError> {
-    let links = CheckInLinks::new(&args.base_url)?;
-    let path = Path::new(&args.source);
-    let venue = if path.is_file() {
+/// The venue of a check-in link, or of the photo of a poster when `source` is a file.
+pub(crate) fn venue_from(source: &str, links: &CheckInLinks) -> Result<Venue, CliError> {
+    let path = Path::new(source);
+    if path.is_file() {
         let bytes = std::fs::read(path).map_err(io_error(path))?;
-        venue_from_image(&bytes, &links)?
+        Ok(venue_from_image(&bytes, links)?)
     } else {
-        links.venue(&args.source)?
-    };
+        Ok(links.venue(source)?)
+    }
+}
+
+fn inspect(args: InspectArgs) -> Result<(), CliError> {
+    let venue = venue_from(&args.source, &CheckInLinks::new(&args.base_url)?)?;
     if args.json {
         return print_json(&VenueJson::of(&venue));
     }

@@ -2,47 +2,15 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Command;
 
 use openzone_core::export::signing::SigningKey;
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::payload::encode_advertisement;
 use openzone_core::protocol::Scheme;
-
-fn openzone(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_openzone"))
-        .args(args)
-        .env_remove("OPENZONE_DATA_KEY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = openzone(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = openzone(args);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let err = String::from_utf8(out.stderr).expect("UTF-8 errors");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one line on stderr: {err}"
-    );
-    assert!(err.starts_with("openzone: "), "{err}");
-    err
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).expect("valid JSON")
-}
+use support::{fails, json, ok};
 
 fn fixture(name: &str) -> String {
     format!(
@@ -84,21 +52,33 @@ fn version_names_the_release_and_the_commit() {
     }
 }
 
+/// `openzone ids ARGS --json`: one row per identifier.
+fn id_rows(args: &[&str]) -> Vec<serde_json::Value> {
+    let all: Vec<&str> = ["ids"]
+        .iter()
+        .chain(args)
+        .chain(&["--json"])
+        .copied()
+        .collect();
+    json(&ok(&all))
+        .as_array()
+        .expect("an array of rows")
+        .clone()
+}
+
 #[test]
 fn ids_reproduce_the_en_v1_vectors() {
     let vectors = json(&std::fs::read_to_string(fixture("en-v1-vectors.json")).unwrap());
-    let out = json(&ok(&[
-        "ids",
+    let tek = vectors["tek"].as_str().unwrap();
+    let rows = id_rows(&[
         "en-v1",
         "--tek",
-        vectors["tek"].as_str().unwrap(),
+        tek,
         "--interval",
         "2642976",
         "--tx-power",
         "8",
-        "--json",
-    ]));
-    let rows = out.as_array().unwrap();
+    ]);
     assert_eq!(rows.len(), 144);
     for (row, expected) in rows.iter().zip(vectors["intervals"].as_array().unwrap()) {
         assert_eq!(row["interval"], expected["interval"]);
@@ -109,7 +89,7 @@ fn ids_reproduce_the_en_v1_vectors() {
         "ids",
         "en-v1",
         "--tek",
-        vectors["tek"].as_str().unwrap(),
+        tek,
         "--interval",
         "2642976",
         "--count",
@@ -123,18 +103,16 @@ fn ids_reproduce_the_en_v1_vectors() {
 fn ids_reproduce_the_bluezone_vectors() {
     let vectors = json(&std::fs::read_to_string(fixture("bluezone-v3-vectors.json")).unwrap());
     let day = &vectors["days"][1];
-    let out = json(&ok(&[
-        "ids",
+    let daily_key = day["daily_key"].as_str().unwrap();
+    let rows = id_rows(&[
         "bluezone-v3",
         "--daily-key",
-        day["daily_key"].as_str().unwrap(),
+        daily_key,
         "--from",
         "40",
         "--count",
         "3",
-        "--json",
-    ]));
-    let rows = out.as_array().unwrap();
+    ]);
     assert_eq!(rows.len(), 3);
     for (k, row) in rows.iter().enumerate() {
         assert_eq!(row["slot"], 40 + k);
@@ -148,6 +126,7 @@ fn ids_reproduce_the_bluezone_vectors() {
 
 #[test]
 fn payloads_encode_and_decode() {
+    let decode = |hex: &str| json(&ok(&["payload", "decode", hex, "--json"]));
     let encoded = json(&ok(&[
         "payload",
         "encode",
@@ -162,16 +141,11 @@ fn payloads_encode_and_decode() {
     ]));
     assert_eq!(encoded["identifier"], "8be6cd371c5c891604bfbe49df845096");
     let adv = encoded["advertisement"].as_str().unwrap();
-    let decoded = json(&ok(&["payload", "decode", adv, "--json"]));
+    let decoded = decode(adv);
     assert_eq!(decoded["scheme"], "en-v1");
     assert_eq!(decoded["identifier"], encoded["identifier"]);
     assert_eq!(decoded["aem"], "72033874");
-    let gatt = json(&ok(&[
-        "payload",
-        "decode",
-        encoded["gatt_value"].as_str().unwrap(),
-        "--json",
-    ]));
+    let gatt = decode(encoded["gatt_value"].as_str().unwrap());
     assert_eq!(
         (gatt["input"].as_str(), gatt["identifier"].as_str()),
         (Some("gatt"), Some("8be6cd371c5c891604bfbe49df845096"))
@@ -184,12 +158,7 @@ fn payloads_encode_and_decode() {
         "A1B2C3D4E5F60718293A4B5C",
         "--json",
     ]));
-    let back = json(&ok(&[
-        "payload",
-        "decode",
-        bz["advertisement"].as_str().unwrap(),
-        "--json",
-    ]));
+    let back = decode(bz["advertisement"].as_str().unwrap());
     assert_eq!(
         (back["scheme"].as_str(), back["identifier"].as_str()),
         (Some("bluezone-v3"), Some("A1B2C3D4E5F60718293A4B5C"))
@@ -327,18 +296,22 @@ fn store_export_and_match_work_together() {
     assert_eq!(inspected["keys"].as_array().unwrap().len(), 51);
     assert_eq!(inspected["region"], "VN");
 
-    let matched = json(&ok(&[
-        "match",
-        "--store",
-        &p("store"),
-        "--key-file",
-        &p("data.key"),
-        "--export",
-        &p("export.zip"),
-        "--public-key",
-        &p("pub.pem"),
-        "--json",
-    ]));
+    // `openzone match --json` of a store against an export, with the data key and the signer's public key.
+    let match_json = |store: &str, export: &str| {
+        json(&ok(&[
+            "match",
+            "--store",
+            &p(store),
+            "--key-file",
+            &p("data.key"),
+            "--export",
+            &p(export),
+            "--public-key",
+            &p("pub.pem"),
+            "--json",
+        ]))
+    };
+    let matched = match_json("store", "export.zip");
     assert_eq!(
         (
             matched["keys_processed"].as_u64(),
@@ -352,18 +325,7 @@ fn store_export_and_match_work_together() {
     assert!(days[0]["weighted_minutes"].as_f64().unwrap() >= 13.0);
     assert_eq!(days[0]["date"].as_str().unwrap().len(), 10);
     // Processing the batch again changes nothing.
-    let again = json(&ok(&[
-        "match",
-        "--store",
-        &p("store"),
-        "--key-file",
-        &p("data.key"),
-        "--export",
-        &p("export.zip"),
-        "--public-key",
-        &p("pub.pem"),
-        "--json",
-    ]));
+    let again = match_json("store", "export.zip");
     assert_eq!(again["already_processed"], true);
     assert_eq!(again["days"], matched["days"]);
 
@@ -379,18 +341,7 @@ fn store_export_and_match_work_together() {
         "--sightings",
         &p("none.jsonl"),
     ]);
-    let nothing = json(&ok(&[
-        "match",
-        "--store",
-        &p("empty"),
-        "--key-file",
-        &p("data.key"),
-        "--export",
-        &p("export.zip"),
-        "--public-key",
-        &p("pub.pem"),
-        "--json",
-    ]));
+    let nothing = match_json("empty", "export.zip");
     assert_eq!(nothing["days"].as_array().unwrap().len(), 0);
 
     // A tampered export is refused before matching.
@@ -444,6 +395,8 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
         "1",
         "--onset-day",
         "1",
+        "--checkin-forget-share",
+        "0",
         "--json",
     ]));
     let evaluations = out.as_array().unwrap();
@@ -456,7 +409,8 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
         [
             ("en-v1", "risk-score"),
             ("bluezone-v3", "any-sighting"),
-            ("bluezone-v3", "risk-score")
+            ("bluezone-v3", "risk-score"),
+            ("qr-check-in", "presence-tracing")
         ]
     );
     for e in evaluations {
@@ -479,6 +433,12 @@ fn simulate_prints_one_evaluation_per_scheme_and_rule() {
     // The radio figures come from the en-v1 run and go with its entry only.
     assert!(evaluations[0]["scan_duty"]["median"].as_f64().unwrap() > 0.0);
     assert!(evaluations[1].get("scan_duty").is_none());
+    // Everyone scanned the classroom's poster (the flag reached the scenario): the case's 14 classmates
+    // were warned through the key server; the check-in figures go with the presence-tracing entry only.
+    assert_eq!(evaluations[3]["scenario"]["checkin_forget_share"], 0.0);
+    assert!(evaluations[3]["checkins"].as_u64().unwrap() >= 30);
+    assert!(evaluations[3]["phones_warned"].as_u64().unwrap() >= 14);
+    assert!(evaluations[0].get("checkins").is_none());
     let sweep = evaluations[0]["threshold_sweep"].as_array().unwrap();
     let recalls: Vec<f64> = sweep
         .iter()

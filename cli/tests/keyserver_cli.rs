@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::io::{Read, Write};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
@@ -21,15 +23,6 @@ fn openzone(args: &[&str]) -> Output {
         .env("OPENZONE_DATA_KEY", DATA_KEY_HEX)
         .output()
         .expect("the binary runs")
-}
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A plain HTTP/1.1 request on loopback; returns the status and the body.
@@ -110,45 +103,243 @@ fn lesson(person: &ExposureKey, day: u32) -> Vec<Sighting> {
         .collect()
 }
 
-#[test]
-fn serve_report_positive_and_sync_from_the_command_line() {
-    let data = tempfile::tempdir().unwrap();
-    let added = add_officer(data.path(), "nurse", "the nurse's password", "10");
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openzone"))
-        .args(["serve", "--data"])
-        .arg(data.path())
-        .args([
-            "--listen",
-            "127.0.0.1:0",
+/// Runs `openzone serve` on a loopback port, publishing every second; returns it, its URL and address.
+fn serve(data: &std::path::Path) -> (support::Serve, String, String) {
+    let served = support::serve(
+        data,
+        &[
             "--cadence-secs",
             "1",
             "--min-batch",
             "20",
             "--publication-delay-secs",
             "7200",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let _serve = Serve(child);
-    let url = first
-        .strip_prefix("openzone key server listening on ")
-        .unwrap()
-        .to_owned();
+        ],
+    );
+    let url = served.url.clone();
     let addr = url.strip_prefix("http://").unwrap().to_owned();
     assert_eq!(
-        lines.next().unwrap().unwrap().split(' ').next(),
+        served.accounts_line.split(' ').next(),
         Some("1"),
         "the second line counts the officer accounts"
     );
+    (served, url, addr)
+}
+
+/// Waits until the index lists a name containing `part`.
+fn wait_for_index(addr: &str, part: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, index) = http(
+            addr,
+            &format!(
+                "GET /v1/exports/index.txt HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            ),
+        );
+        if index.contains(part) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "nothing was published");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Runs `openzone` and returns its stdout as JSON; fails with its stderr.
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = openzone(args);
+    support::assert_success(&out, args);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn check_in_report_warn_and_sync_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let added = add_officer(data.path(), "nurse", "the nurse's password", "10");
+    assert!(added.status.success());
+    let (_serve, url, addr) = serve(data.path());
+    let token = sign_in(&addr, "nurse", "the nurse's password");
+
+    // The school makes the room's poster; the case scans it, the classmate photographs it.
+    let room = tempfile::tempdir().unwrap();
+    let venue_dir = room.path().join("9a");
+    let out = openzone(&[
+        "venue",
+        "create",
+        "--name",
+        "Lớp 9A",
+        "--type",
+        "educational-institution",
+        "--minutes",
+        "45",
+        "--out",
+        venue_dir.to_str().unwrap(),
+    ]);
+    support::assert_success(&out, "openzone");
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let poster = room.path().join("9a.png");
+    let out = openzone(&[
+        "venue",
+        "poster",
+        venue_dir.to_str().unwrap(),
+        "--out",
+        poster.to_str().unwrap(),
+    ]);
+    support::assert_success(&out, "openzone");
+
+    let now = SystemClock.now_ms();
+    let today = day_of_ms(now);
+    let lesson = u64::from(today - 1) * 86_400 + 8 * 3_600;
+    let key = ExposureKey::new(
+        TemporaryExposureKey::from_bytes([7; 16]),
+        (today - 1) * 144,
+        144,
+    )
+    .unwrap();
+    let [case, classmate, other] = [(); 3].map(|()| tempfile::tempdir().unwrap());
+    {
+        let data_key = DataKey::from_hex(DATA_KEY_HEX).unwrap();
+        let store = Store::open(case.path(), &data_key, StoreConfig::default(), now).unwrap();
+        store.put_own_en_key(&key).unwrap();
+    }
+    let dir = |d: &tempfile::TempDir| d.path().to_str().unwrap().to_owned();
+    let lesson_s = lesson.to_string();
+    let entry = json_of(&[
+        "checkin",
+        &link,
+        "--store",
+        &dir(&case),
+        "--at",
+        &lesson_s,
+        "--json",
+    ]);
+    assert_eq!(entry["description"], "Lớp 9A");
+    assert_eq!(entry["departure"], lesson + 45 * 60);
+    let rfc = format!("{}T08:05:00Z", openzone_core::time::format_day(today - 1));
+    json_of(&[
+        "checkin",
+        "--image",
+        poster.to_str().unwrap(),
+        "--store",
+        &dir(&classmate),
+        "--at",
+        &rfc,
+        "--minutes",
+        "40",
+        "--json",
+    ]);
+    let listed = json_of(&["checkins", "--store", &dir(&classmate), "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    for field in ["description", "address", "location_id"] {
+        assert_eq!(listed[0][field], entry[field], "{field}");
+    }
+    assert_eq!(listed[0]["arrival"], lesson + 300);
+    assert_eq!(listed[0]["departure"], lesson + 300 + 40 * 60);
+    // The other pupil was there at another time, and checked out by hand.
+    let afternoon = (lesson + 5 * 3_600).to_string();
+    json_of(&[
+        "checkin",
+        &link,
+        "--store",
+        &dir(&other),
+        "--at",
+        &afternoon,
+        "--json",
+    ]);
+    let out = openzone(&[
+        "checkout",
+        "--store",
+        &dir(&other),
+        "--at",
+        &(lesson + 5 * 3_600 + 1_200).to_string(),
+        "--json",
+    ]);
+    support::assert_success(&out, "openzone");
+    // Bad input: one line on stderr, nothing stored.
+    for bad in [
+        vec!["checkin", "https://zalo.me/g/x", "--store"],
+        vec!["checkin", "openzone://checkin?v=2#CAE", "--store"],
+        vec!["checkin", &link, "--at", "2999-01-01T00:00:00Z", "--store"],
+        vec!["checkin", &link, "--at", "yesterday", "--store"],
+    ] {
+        let mut args = bad.clone();
+        let store = dir(&case);
+        args.push(&store);
+        let out = openzone(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    assert_eq!(
+        json_of(&["checkins", "--store", &dir(&case), "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The case reports; its check-in goes up with its key.
+    let code = issue_code(&addr, &token);
+    let report = json_of(&[
+        "report-positive",
+        "--store",
+        &dir(&case),
+        "--server",
+        &url,
+        "--code",
+        &code,
+        "--json",
+    ]);
+    assert_eq!(report["checkins_uploaded"], 1);
+    wait_for_index(&addr, "-warnings-");
+    let synced = json_of(&[
+        "sync",
+        "--store",
+        &dir(&classmate),
+        "--server",
+        &url,
+        "--json",
+    ]);
+    assert_eq!(synced["new_presence_warnings"][0]["description"], "Lớp 9A");
+    assert_eq!(synced["new_presence_warnings"][0]["at_risk"], true);
+    let synced = json_of(&["sync", "--store", &dir(&other), "--server", &url, "--json"]);
+    assert_eq!(synced["presence_warnings"], serde_json::json!([]));
+
+    // An officer warns for the afternoon from the poster's photo, with a code.
+    let code = issue_code(&addr, &token);
+    let until = (lesson + 6 * 3_600).to_string();
+    let warn = |venue: &str| {
+        openzone(&[
+            "warn", "--venue", venue, "--from", &afternoon, "--to", &until, "--server", &url,
+            "--code", &code,
+        ])
+    };
+    let out = warn(poster.to_str().unwrap());
+    support::assert_success(&out, "openzone");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let synced = json_of(&["sync", "--store", &dir(&other), "--server", &url, "--json"]);
+        if synced["warning_packages_checked"].as_u64().unwrap() > 0 {
+            assert_eq!(synced["new_presence_warnings"][0]["description"], "Lớp 9A");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the officer's warning was not published"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The same code again is refused.
+    let out = warn(&link);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("code_used"));
+}
+
+#[test]
+fn serve_report_positive_and_sync_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let added = add_officer(data.path(), "nurse", "the nurse's password", "10");
+    support::assert_success(&added, "openzone");
+    let (_serve, url, addr) = serve(data.path());
     #[cfg(unix)]
     for secret in [
         "export-signing-key.pem",
@@ -181,16 +372,22 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     let reporter_dir = reporter.path().to_str().unwrap();
     let listener_dir = listener.path().to_str().unwrap();
 
+    let report_positive = |code: &str, extra: &[&str]| {
+        let mut args = vec![
+            "report-positive",
+            "--store",
+            reporter_dir,
+            "--server",
+            url.as_str(),
+            "--code",
+            code,
+        ];
+        args.extend(extra);
+        openzone(&args)
+    };
+
     // A wrong code: one line on stderr, with the server's error code.
-    let out = openzone(&[
-        "report-positive",
-        "--store",
-        reporter_dir,
-        "--server",
-        &url,
-        "--code",
-        "00000000",
-    ]);
+    let out = report_positive("00000000", &[]);
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
@@ -200,46 +397,17 @@ fn serve_report_positive_and_sync_from_the_command_line() {
     );
 
     let code = issue_code(&addr, &token);
-    let out = openzone(&[
-        "report-positive",
-        "--store",
-        reporter_dir,
-        "--server",
-        &url,
-        "--code",
-        &code,
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = report_positive(&code, &["--json"]);
+    support::assert_success(&out, "openzone");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["keys_uploaded"], 1);
     assert_eq!(report["repeated"], false);
 
-    // Published within a few seconds; the listener syncs (trusting the announced key) and is at risk.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, index) = http(
-            &addr,
-            &format!(
-                "GET /v1/exports/index.txt HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-            ),
-        );
-        if !index.trim().is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "nothing was published");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    // Published within a few seconds, with the warning package of the report's encrypted check-ins;
+    // the listener syncs (trusting the announced key) and is at risk.
+    wait_for_index(&addr, "-warnings-");
     let out = openzone(&["sync", "--store", listener_dir, "--server", &url, "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let sync: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sync["trusted_server_keys"], true);
     assert_eq!(sync["keys_matched"], 1);
@@ -272,14 +440,11 @@ fn serve_report_positive_and_sync_from_the_command_line() {
         "--public-key",
         pem_path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains("trusting"), "{text}");
-    assert!(text.contains("0 new checked, 1 checked before"), "{text}");
+    // The export and the warning package of the report's encrypted check-ins (fakes, here).
+    assert!(text.contains("0 new checked, 2 checked before"), "{text}");
     assert!(text.contains("yes"), "{text}");
 }
 
@@ -291,11 +456,7 @@ fn officers_and_sealing_keys_are_managed_from_the_command_line() {
     let out = openzone(&[
         "officer", "add", "--data", dir, "--name", "lan", "--quota", "5",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("officer lan created, 5 codes a day"),
@@ -348,11 +509,7 @@ fn officers_and_sealing_keys_are_managed_from_the_command_line() {
     assert!(!out.status.success());
     std::fs::write(data.path().join("upload-sealing-key"), "11".repeat(32)).unwrap();
     let out = openzone(&["sealing-key", "rotate", "--data", dir]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, "openzone");
     assert_eq!(
         std::fs::read_to_string(data.path().join("upload-sealing-key.previous")).unwrap(),
         "11".repeat(32)

@@ -8,12 +8,33 @@
 #[path = "support/floor.rs"]
 mod floor;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    black_box, criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput,
+};
 use openzone_core::protocol::bluezone_v3::{BluezoneV3, DailyKey};
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::Scheme;
 
 const KEYS_PER_ITER: u64 = 64;
+
+/// Benchmarks `name`: all `per_key` identifiers of each of `keys`, into one reused vector.
+fn bench_all_identifiers<S: Scheme>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    keys: &[S::Key],
+    per_key: usize,
+) {
+    let mut out = Vec::with_capacity(per_key);
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            for key in keys {
+                S::identifiers(black_box(key), &mut out);
+                black_box(&out);
+            }
+        })
+    });
+}
 
 fn en_v1(c: &mut Criterion) {
     let keys: Vec<ExposureKey> = (0..KEYS_PER_ITER)
@@ -26,15 +47,7 @@ fn en_v1(c: &mut Criterion) {
         .collect();
     let mut group = c.benchmark_group("en_v1");
     group.throughput(Throughput::Elements(KEYS_PER_ITER));
-    let mut out = Vec::with_capacity(144);
-    group.bench_function("key_all_144_rpis", |b| {
-        b.iter(|| {
-            for key in &keys {
-                EnV1::identifiers(black_box(key), &mut out);
-                black_box(&out);
-            }
-        })
-    });
+    bench_all_identifiers::<EnV1>(&mut group, "key_all_144_rpis", &keys, 144);
     let salt = floor::empty_salt();
     group.bench_function("bare_primitives_hkdf_plus_144_aes_blocks", |b| {
         b.iter(|| floor::bare_derivation(&salt, keys.iter().map(|k| k.tek.as_bytes())))
@@ -48,15 +61,7 @@ fn bluezone_v3(c: &mut Criterion) {
         .collect();
     let mut group = c.benchmark_group("bluezone_v3");
     group.throughput(Throughput::Elements(KEYS_PER_ITER));
-    let mut out = Vec::with_capacity(96);
-    group.bench_function("daily_key_all_96_ids", |b| {
-        b.iter(|| {
-            for key in &keys {
-                BluezoneV3::identifiers(black_box(key), &mut out);
-                black_box(&out);
-            }
-        })
-    });
+    bench_all_identifiers::<BluezoneV3>(&mut group, "daily_key_all_96_ids", &keys, 96);
     group.finish();
 }
 

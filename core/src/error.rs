@@ -183,6 +183,62 @@ pub enum Error {
     /// A venue, check-in code, encrypted check-in or warning package that cannot be used.
     #[error("{0}")]
     CheckIn(#[from] CheckInError),
+
+    /// A declaration form, answers, a profile or a setting that cannot be used.
+    #[error("{0}")]
+    Declaration(#[from] DeclarationError),
+
+    /// A visitor-log entry that cannot be sealed or opened (altered, another venue's, damaged), or an
+    /// HPKE key that cannot be used.
+    #[error("visitor log: {0}")]
+    VisitorLog(String),
+}
+
+/// One field of a declaration that is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The question id (or profile field).
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub reason: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Why a declaration form, a declaration, a profile or a setting was refused. Nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DeclarationError {
+    /// A form that breaks the format's rules (or is not JSON): the health authority must fix it.
+    #[error("the declaration form cannot be used: {0}")]
+    InvalidSchema(String),
+    /// Answers that are not a JSON object of answers, or too large.
+    #[error("the answers cannot be read ({0}); give a JSON object of question ids to answers")]
+    Answers(String),
+    /// Answers that break the form's rules, one error per field.
+    #[error("the declaration was not saved; fix: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidAnswers(Vec<FieldError>),
+    /// No profile of this name on this phone.
+    #[error("there is no profile named {name:?} on this phone; add it first (profiles: {known})")]
+    UnknownProfile {
+        /// The name given.
+        name: String,
+        /// The profiles there are, comma-separated.
+        known: String,
+    },
+    /// A profile of this name exists already.
+    #[error("a profile named {name:?} exists already; choose another name or remove it first")]
+    ProfileExists {
+        /// The name given.
+        name: String,
+    },
+    /// A profile or setting value outside what is allowed.
+    #[error("{0}")]
+    InvalidValue(FieldError),
 }
 
 /// Why an advertisement or GATT value could not be decoded.
@@ -299,4 +355,42 @@ pub enum CheckInError {
     /// A published warning package that cannot be read (not a zip, damaged, too large).
     #[error("the warning package cannot be read: {0}")]
     WarningPackage(String),
+    /// A check-in, check-out or edit at a time after now.
+    #[error("unix time {at} is in the future (now is {now}); a check-in records where you were, not where you will be")]
+    InTheFuture {
+        /// The time given, UTC unix seconds.
+        at: u64,
+        /// Now, UTC unix seconds.
+        now: u64,
+    },
+    /// A check-in or edit older than the days the phone keeps.
+    #[error("unix time {at} is more than {days} days ago; check-ins are kept {days} days, so it would be deleted at once")]
+    TooOld {
+        /// The time given, UTC unix seconds.
+        at: u64,
+        /// The days kept.
+        days: u32,
+    },
+    /// A stay whose times do not make sense.
+    #[error("a stay from unix time {arrival} to {departure} {reason}")]
+    BadStay {
+        /// Arrival, UTC unix seconds.
+        arrival: u64,
+        /// Departure, UTC unix seconds.
+        departure: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// No check-in has this id.
+    #[error("there is no check-in {id} (it was never made, or is older than the days the phone keeps); list the check-ins to see their ids")]
+    NoSuchCheckIn {
+        /// The id asked for.
+        id: u64,
+    },
+    /// A check-out with no stay in progress.
+    #[error("no stay is in progress at unix time {at}; nothing to check out of")]
+    NotCheckedIn {
+        /// The time of the check-out, UTC unix seconds.
+        at: u64,
+    },
 }

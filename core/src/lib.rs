@@ -19,6 +19,8 @@
 //! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
 //! - [`checkin`]: presence tracing: venues and their QR check-in links (Corona-Warn-App's format), photos of
 //!   posters, encrypted check-ins, signed warning packages, and scoring the overlap of stays.
+//! - [`declaration`]: health declarations: the signed form as data, answers checked per field, the result.
+//! - [`visitorlog`]: a venue's visitor log: HPKE-sealed entries only the venue reads, the server's inbox.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
 //! - [`Error`]: the one error type of this crate.
 //!
@@ -27,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checkin;
+pub mod declaration;
 pub mod engine;
 mod error;
 pub mod export;
@@ -39,6 +42,7 @@ pub mod risk;
 pub mod seeded;
 pub mod sighting;
 pub mod store;
+pub mod visitorlog;
 
 pub use error::{Error, PayloadError};
 pub use openzone_wire::{self as wire, time, units};

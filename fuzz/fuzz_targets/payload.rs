@@ -49,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
     // 4. The same bytes as a GATT characteristic value.
     match decode_gatt_value(data) {
         Ok(p) => {
-            assert_eq!(gatt_value(&p), data, "GATT value does not re-encode to itself");
+            assert_eq!(
+                gatt_value(&p),
+                data,
+                "GATT value does not re-encode to itself"
+            );
             check_round_trip(&p, data);
         }
         Err(e) => {
@@ -66,7 +70,11 @@ fn check_round_trip(p: &Payload, input: &[u8]) {
     }
 
     let ad = encode_advertisement(p);
-    assert!(ad.len() <= 31, "{} bytes do not fit a legacy advertisement", ad.len());
+    assert!(
+        ad.len() <= 31,
+        "{} bytes do not fit a legacy advertisement",
+        ad.len()
+    );
     match decode_advertisement(&ad) {
         Ok(d) => assert_eq!(
             d,
@@ -77,7 +85,11 @@ fn check_round_trip(p: &Payload, input: &[u8]) {
     }
 
     match AdvertisementData::for_payload(p).decode() {
-        Ok(d) => assert_eq!(d, Decoded::Payload(*p), "for_payload(..).decode() changed {p:?}"),
+        Ok(d) => assert_eq!(
+            d,
+            Decoded::Payload(*p),
+            "for_payload(..).decode() changed {p:?}"
+        ),
         Err(e) => panic!("for_payload(..).decode() failed for {p:?}: {e}"),
     }
 }
@@ -85,7 +97,10 @@ fn check_round_trip(p: &Payload, input: &[u8]) {
 /// `decode_advertisement` is `parse` then `decode`: both ways give the same answer.
 fn assert_same(a: &Result<Decoded, Error>, b: &Result<Decoded, Error>, input: &[u8]) {
     match (a, b) {
-        (Ok(x), Ok(y)) => assert_eq!(x, y, "one-step and two-step decoding differ on {input:02x?}"),
+        (Ok(x), Ok(y)) => assert_eq!(
+            x, y,
+            "one-step and two-step decoding differ on {input:02x?}"
+        ),
         (Err(x), Err(y)) => assert_eq!(
             format!("{x:?}"),
             format!("{y:?}"),

@@ -22,6 +22,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = signer.verification_key().to_pem();
     }
     if let Ok(key) = SealingPublicKey::from_base64(&text) {
-        assert_eq!(SealingPublicKey::from_base64(&key.to_base64()).ok(), Some(key));
+        assert_eq!(
+            SealingPublicKey::from_base64(&key.to_base64()).ok(),
+            Some(key)
+        );
     }
 });

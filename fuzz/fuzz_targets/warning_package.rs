@@ -13,18 +13,14 @@
 
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "../support/signer.rs"]
+mod signer;
 
 use libfuzzer_sys::fuzz_target;
 use openzone_core::checkin::package::{zip_signed_bin, WarningPackage};
 use openzone_core::checkin::scoring::{score, CheckIn, Matcher, PresenceConfig};
 use openzone_core::checkin::{LocationId, ProtectedReport};
-use openzone_core::export::signing::SigningKey;
-
-fn signer() -> &'static SigningKey {
-    static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate("fuzz", "v1").expect("a key").0)
-}
+use signer::signer;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
@@ -50,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
     for report in verified.reports() {
         n += 1;
         if let Ok(report) = report {
-            assert_eq!(ProtectedReport::decode(&report.encode()).expect("re-decodes"), report);
+            assert_eq!(
+                ProtectedReport::decode(&report.encode()).expect("re-decodes"),
+                report
+            );
             let _ = report.open(&id);
         }
     }
@@ -64,5 +63,9 @@ fuzz_target!(|data: &[u8]| {
     }];
     let outcome = Matcher::new(&checkins).match_package(&verified);
     assert_eq!(outcome.reports as usize, count);
-    let _ = score(&checkins, &outcome.overlaps, &PresenceConfig::corona_warn_app_2021());
+    let _ = score(
+        &checkins,
+        &outcome.overlaps,
+        &PresenceConfig::corona_warn_app_2021(),
+    );
 });

@@ -25,6 +25,20 @@ final class CentralControllerTests: XCTestCase {
         central.activate(with: manager)
     }
 
+    /// The engine asks to read `link`, a phone CoreBluetooth knows from an earlier session.
+    @discardableResult
+    private func readKnownPhone(_ link: FakeLink = FakeLink()) -> FakeLink {
+        manager.known[link.identifier] = link
+        central.read(peer: link.identifier.uuidString)
+        return link
+    }
+
+    /// Exactly one read was reported to the engine, and it failed.
+    private func assertOneFailedRead(file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(phone.readsDone.count, 1, file: file, line: line)
+        XCTAssertNil(phone.readsDone.first?.value, file: file, line: line)
+    }
+
     // MARK: Discoveries
 
     func testADiscoveryGoesToTheEngineUnderThePeripheralsIdentifier() {
@@ -80,9 +94,7 @@ final class CentralControllerTests: XCTestCase {
     }
 
     func testAReadOfAPhoneNotSeenInThisSessionRetrievesItFromCoreBluetooth() {
-        let link = FakeLink()
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
+        let link = readKnownPhone()
         XCTAssertEqual(manager.calls, [.connect(link.identifier)])
     }
 
@@ -97,40 +109,30 @@ final class CentralControllerTests: XCTestCase {
 
     func testAReadWithBluetoothOffFails() {
         manager.state = .poweredOff
-        let link = FakeLink()
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
-        XCTAssertEqual(phone.readsDone.count, 1)
-        XCTAssertNil(phone.readsDone[0].value)
+        readKnownPhone()
+        assertOneFailedRead()
     }
 
     func testAFailedConnectionFailsTheRead() {
-        let link = FakeLink()
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
+        let link = readKnownPhone()
         central.didFailToConnect(link, error: nil)
-        XCTAssertEqual(phone.readsDone.count, 1)
-        XCTAssertNil(phone.readsDone[0].value)
+        assertOneFailedRead()
         XCTAssertNotNil(phone.readsDone[0].error)
     }
 
     func testAPhoneWithoutOurServiceFailsTheRead() {
         let link = FakeLink()
         link.services = []
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
+        readKnownPhone(link)
         link.state = .connected
         central.didConnect(link)
         central.didDiscoverServices(link, error: nil)
-        XCTAssertEqual(phone.readsDone.count, 1)
-        XCTAssertNil(phone.readsDone[0].value)
+        assertOneFailedRead()
         XCTAssertEqual(manager.calls.last, .cancel(link.identifier))
     }
 
     func testAConnectionThatNeverCompletesIsAbandoned() {
-        let link = FakeLink()
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
+        let link = readKnownPhone()
         scheduler.fire(delay: policy.connectTimeoutSeconds)
         XCTAssertEqual(phone.readsDone.count, 1)
         XCTAssertEqual(phone.readsDone[0].error, "the read timed out")
@@ -142,21 +144,16 @@ final class CentralControllerTests: XCTestCase {
     }
 
     func testADisconnectionDuringAReadFailsIt() {
-        let link = FakeLink()
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
+        let link = readKnownPhone()
         link.state = .connected
         central.didConnect(link)
         link.state = .disconnected
         central.didDisconnect(link, error: nil)
-        XCTAssertEqual(phone.readsDone.count, 1)
-        XCTAssertNil(phone.readsDone[0].value)
+        assertOneFailedRead()
     }
 
     func testBluetoothTurningOffFailsReadsAndTellsTheEngine() {
-        let link = FakeLink()
-        manager.known[link.identifier] = link
-        central.read(peer: link.identifier.uuidString)
+        readKnownPhone()
         manager.state = .poweredOff
         central.didUpdateState(.poweredOff, authorization: .allowedAlways)
         XCTAssertEqual(phone.readsDone.count, 1)
@@ -210,15 +207,20 @@ final class CentralControllerTests: XCTestCase {
 
     // MARK: Keep-alive
 
-    /// Reads an iPhone (whose characteristic notifies) for the engine, which keeps it.
-    private func keptIPhone() -> FakeLink {
-        let link = FakeLink(notifies: true)
+    /// The engine reads `link`, just discovered: it connects and finds our service and characteristic.
+    private func readUpToTheCharacteristic(_ link: FakeLink) {
         central.didDiscover(link, advertisementData: [:], rssi: NSNumber(value: -60))
         central.read(peer: link.identifier.uuidString)
         link.state = .connected
         central.didConnect(link)
         central.didDiscoverServices(link, error: nil)
         central.didDiscoverCharacteristics(link, service: link.service, error: nil)
+    }
+
+    /// Reads an iPhone (whose characteristic notifies) for the engine, which keeps it.
+    private func keptIPhone() -> FakeLink {
+        let link = FakeLink(notifies: true)
+        readUpToTheCharacteristic(link)
         XCTAssertTrue(link.calls.contains(.notify(true)), "an OpenZone iPhone is subscribed to")
         link.characteristic.value = payload(1)
         central.didUpdateValue(link, characteristic: link.characteristic, error: nil)
@@ -287,12 +289,7 @@ final class CentralControllerTests: XCTestCase {
         central.activate(with: manager)
         let first = keptIPhone()
         let second = FakeLink(notifies: true)
-        central.didDiscover(second, advertisementData: [:], rssi: NSNumber(value: -60))
-        central.read(peer: second.identifier.uuidString)
-        second.state = .connected
-        central.didConnect(second)
-        central.didDiscoverServices(second, error: nil)
-        central.didDiscoverCharacteristics(second, service: second.service, error: nil)
+        readUpToTheCharacteristic(second)
         XCTAssertFalse(second.calls.contains(.notify(true)))
         second.characteristic.value = payload(5)
         central.didUpdateValue(second, characteristic: second.characteristic, error: nil)

@@ -9,7 +9,7 @@
 //!
 //! # Public API
 //!
-//! - [`template::svg`]: the poster of a venue, as SVG text.
+//! - [`template::svg`]: the poster of a venue, as SVG text; [`card::svg`]: a student's printed card.
 //! - [`render::png`], [`render::pdf`]: SVG to PNG, SVGs to a PDF of one A4 page each.
 //! - [`rooms::read_rooms`], [`rooms::Room`]: the CSV batch format, `name,address,type,minutes`.
 //! - [`Format`]: the output format a file name asks for.
@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod fonts;
 pub mod render;
 pub mod rooms;

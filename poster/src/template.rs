@@ -168,11 +168,22 @@ pub fn svg(venue: &Venue, link: &str) -> Result<String, PosterError> {
 
 /// The QR code as one path, `QR_SIZE` millimetres wide at (`x`, `y`), quiet zone included.
 fn qr(out: &mut String, link: &str, x: f64, y: f64) -> Result<(), PosterError> {
-    let code = QrCode::with_error_correction_level(link.as_bytes(), EcLevel::Q)
+    qr_sized(out, link, x, y, QR_SIZE)
+}
+
+/// A QR code of `content` (error correction Q) `size` wide, its top left corner at (x, y).
+pub(crate) fn qr_sized(
+    out: &mut String,
+    content: &str,
+    x: f64,
+    y: f64,
+    size: f64,
+) -> Result<(), PosterError> {
+    let code = QrCode::with_error_correction_level(content.as_bytes(), EcLevel::Q)
         .map_err(|e| PosterError::Qr(e.to_string()))?;
     let n = code.width();
     let quiet = 4;
-    let module = QR_SIZE / (n + 2 * quiet) as f64;
+    let module = size / (n + 2 * quiet) as f64;
     let _ = write!(
         out,
         r#"<g transform="translate({x:.3} {y:.3}) scale({module:.5})"><rect width="{w}" height="{w}" fill="white"/><path fill="black" shape-rendering="crispEdges" d=""#,
@@ -189,11 +200,23 @@ fn qr(out: &mut String, link: &str, x: f64, y: f64) -> Result<(), PosterError> {
 
 /// Centred text.
 fn text(out: &mut String, y: f64, size: f64, bold: bool, color: &str, content: &str) {
+    centred_text(out, PAGE_WIDTH_MM / 2.0, y, size, bold, color, content);
+}
+
+/// Text centred on `x`.
+pub(crate) fn centred_text(
+    out: &mut String,
+    x: f64,
+    y: f64,
+    size: f64,
+    bold: bool,
+    color: &str,
+    content: &str,
+) {
     let weight = if bold { "bold" } else { "normal" };
     let _ = write!(
         out,
-        r#"<text x="{}" y="{y:.2}" font-size="{size}" font-weight="{weight}" fill="{color}" text-anchor="middle">{}</text>"#,
-        PAGE_WIDTH_MM / 2.0,
+        r#"<text x="{x}" y="{y:.2}" font-size="{size}" font-weight="{weight}" fill="{color}" text-anchor="middle">{}</text>"#,
         escape(content)
     );
 }

@@ -1,5 +1,5 @@
 //! The officer's web page at `/admin`: each officer signs in with their name and password, issues codes
-//! within their quota, sees the counters.
+//! within their quota, warns for a venue and a time span, sees the counters.
 //!
 //! Server-rendered HTML without scripts, readable on a phone, in Vietnamese (default) and English. A
 //! successful sign-in starts a session (`officers.rs`): its token lives in an `HttpOnly`, `Secure`,
@@ -24,6 +24,7 @@ use crate::codes::IssuedCode;
 use crate::officers;
 use crate::storage::TestType;
 use crate::{AppState, ServerError};
+use openzone_core::keyserver::wire::VenueWarning;
 
 const SESSION_COOKIE: &str = "oz_session";
 const LANG_COOKIE: &str = "oz_lang";
@@ -35,6 +36,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/admin", get(page))
         .route("/admin/login", post(login))
         .route("/admin/codes", post(issue))
+        .route("/admin/warnings", post(warn))
         .route("/admin/logout", post(logout))
 }
 
@@ -170,25 +172,36 @@ struct IssueForm {
     onset: String,
 }
 
+/// The officer of a form's session and the page's language, or the sign-in page saying the session
+/// ended.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<(String, Lang), Box<Response>> {
+    let lang = lang_of(headers, None);
+    match session_of(state, headers, client).await {
+        Session::Of(officer) => Ok((officer, lang)),
+        stale_or_none => Err(Box::new(signed_out(
+            lang,
+            &stale_or_none,
+            Some(texts(lang).signed_out),
+            StatusCode::UNAUTHORIZED,
+        ))),
+    }
+}
+
 async fn issue(
     State(state): State<Arc<AppState>>,
     Client(client): Client,
     headers: HeaderMap,
     form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let lang = lang_of(&headers, None);
-    let t = texts(lang);
-    let officer = match session_of(&state, &headers, client).await {
-        Session::Of(officer) => officer,
-        stale_or_none => {
-            return signed_out(
-                lang,
-                &stale_or_none,
-                Some(t.signed_out),
-                StatusCode::UNAUTHORIZED,
-            )
-        }
+    let (officer, lang) = match signed_in(&state, &headers, client).await {
+        Ok(signed_in) => signed_in,
+        Err(page) => return *page,
     };
+    let t = texts(lang);
     let outcome = match issue_from_form(&state, &officer, form).await {
         Ok(issued) => Ok(issued),
         Err(IssueRefusal::BadInput) => Err((t.bad_input, StatusCode::BAD_REQUEST)),
@@ -251,6 +264,80 @@ async fn issue_from_form(
     issue_for(state, officer, test_type, onset)
         .await
         .map_err(IssueRefusal::Server)
+}
+
+#[derive(Debug, Deserialize)]
+struct WarnForm {
+    venue: String,
+    /// `YYYY-MM-DD`, Vietnam time.
+    date: String,
+    /// `HH:MM`, Vietnam time.
+    from: String,
+    /// `HH:MM`, Vietnam time.
+    to: String,
+}
+
+/// UTC unix seconds of a day (`YYYY-MM-DD`) and a time (`HH:MM`) in Vietnam time.
+fn vietnam_time(date: &str, time: &str) -> Option<u64> {
+    let day = openzone_core::time::parse_day(date.trim()).ok()?;
+    let (h, m) = time.trim().split_once(':')?;
+    let (h, m): (u64, u64) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    (u64::from(day) * 86_400 + h * 3_600 + m * 60).checked_sub(ICT_OFFSET_MS / 1000)
+}
+
+/// The form of an officer's warning for a venue (the signed-in officer's session is the authority).
+async fn warn(
+    State(state): State<Arc<AppState>>,
+    Client(client): Client,
+    headers: HeaderMap,
+    form: Result<Form<WarnForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (officer, lang) = match signed_in(&state, &headers, client).await {
+        Ok(signed_in) => signed_in,
+        Err(page) => return *page,
+    };
+    let t = texts(lang);
+    let refuse =
+        |message: String, status| dashboard(&state, lang, &officer, None, Some(message), status);
+    let Ok(Form(form)) = form else {
+        return refuse(t.bad_warning.into(), StatusCode::BAD_REQUEST).await;
+    };
+    let (Some(from), Some(to)) = (
+        vietnam_time(&form.date, &form.from),
+        vietnam_time(&form.date, &form.to),
+    ) else {
+        return refuse(t.bad_warning.into(), StatusCode::BAD_REQUEST).await;
+    };
+    let warning = VenueWarning {
+        venue: form.venue,
+        from,
+        to,
+        code: None,
+    };
+    match crate::warnings::warn_as(&state, &officer, &warning).await {
+        Ok(()) => {
+            dashboard_with(
+                &state,
+                lang,
+                &officer,
+                None,
+                None,
+                Some(t.warned),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e @ ServerError::InvalidWarning(_)) => {
+            refuse(format!("{} {e}", t.bad_warning), StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "storing a warning failed");
+            refuse(t.failed.into(), StatusCode::INTERNAL_SERVER_ERROR).await
+        }
+    }
 }
 
 async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -327,6 +414,14 @@ struct Texts {
     bad_onset: &'static str,
     failed: &'static str,
     vietnam_time: &'static str,
+    warn_heading: &'static str,
+    warn_venue: &'static str,
+    warn_date: &'static str,
+    warn_from: &'static str,
+    warn_to: &'static str,
+    warn: &'static str,
+    warned: &'static str,
+    bad_warning: &'static str,
 }
 
 fn texts(lang: Lang) -> &'static Texts {
@@ -368,6 +463,14 @@ static VI: Texts = Texts {
         "Ngày khởi phát không hợp lệ: phải là một ngày trong 30 ngày qua, không sau hôm nay.",
     failed: "Máy chủ gặp lỗi. Hãy thử lại sau.",
     vietnam_time: "giờ Việt Nam",
+    warn_heading: "Cảnh báo cho một phòng hoặc cổng trường",
+    warn_venue: "Đường dẫn check-in trên áp phích (openzone://checkin?v=1#...)",
+    warn_date: "Ngày",
+    warn_from: "Từ (giờ Việt Nam)",
+    warn_to: "Đến (giờ Việt Nam)",
+    warn: "Gửi cảnh báo",
+    warned: "Đã nhận cảnh báo; các điện thoại đã check-in lúc đó sẽ được báo sau lần công bố tới.",
+    bad_warning: "Không gửi được cảnh báo:",
 };
 
 static EN: Texts = Texts {
@@ -401,6 +504,14 @@ static EN: Texts = Texts {
     bad_onset: "Invalid onset date: it must be within the last 30 days and not after today.",
     failed: "The server failed. Please try again later.",
     vietnam_time: "Vietnam time",
+    warn_heading: "Warn for a room or the gate",
+    warn_venue: "The poster's check-in link (openzone://checkin?v=1#...)",
+    warn_date: "Day",
+    warn_from: "From (Vietnam time)",
+    warn_to: "To (Vietnam time)",
+    warn: "Send the warning",
+    warned: "Warning accepted; phones that checked in then are told after the next publication.",
+    bad_warning: "The warning was not sent:",
 };
 
 /// Escapes text for HTML content and attribute values.
@@ -500,6 +611,18 @@ async fn dashboard(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    dashboard_with(state, lang, officer, issued, error, None, status).await
+}
+
+async fn dashboard_with(
+    state: &AppState,
+    lang: Lang,
+    officer: &str,
+    issued: Option<&IssuedCode>,
+    error: Option<String>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let t = texts(lang);
     let stats = match current_stats(state).await {
         Ok(stats) => stats,
@@ -521,6 +644,12 @@ async fn dashboard(
         body.push_str(&format!(
             "<p id=\"error\" class=\"error\" role=\"alert\">{}</p>",
             esc(&e)
+        ));
+    }
+    if let Some(notice) = notice {
+        body.push_str(&format!(
+            "<p id=\"notice\" role=\"status\">{}</p>",
+            esc(notice)
         ));
     }
     if let Some(issued) = issued {
@@ -549,6 +678,20 @@ async fn dashboard(
         likely = esc(t.likely),
         onset = esc(t.onset),
         issue = esc(t.issue),
+    ));
+    body.push_str(&format!(
+        "<h2>{heading}</h2><form method=\"post\" action=\"/admin/warnings\">\
+<label for=\"venue\">{venue}</label><input id=\"venue\" name=\"venue\" required>\
+<label for=\"date\">{date}</label><input id=\"date\" name=\"date\" type=\"date\" required>\
+<label for=\"from\">{from}</label><input id=\"from\" name=\"from\" type=\"time\" required>\
+<label for=\"to\">{to}</label><input id=\"to\" name=\"to\" type=\"time\" required>\
+<button id=\"warn\" type=\"submit\">{warn}</button></form>",
+        heading = esc(t.warn_heading),
+        venue = esc(t.warn_venue),
+        date = esc(t.warn_date),
+        from = esc(t.warn_from),
+        to = esc(t.warn_to),
+        warn = esc(t.warn),
     ));
     body.push_str(&stats_table(t, &stats));
     body.push_str(&format!(

@@ -23,7 +23,7 @@ use crate::codes::{self, CodeRequest};
 use crate::error::{Result, ServerError};
 use crate::publication::{is_export_name, INDEX_NAME};
 use crate::storage::{TestType, CODES_ISSUED, CODES_USED, KEYS_PUBLISHED};
-use crate::{admin, officers, publish, AppState};
+use crate::{admin, inbox, officers, publish, visitor_page, warnings, AppState};
 
 /// Largest admin JSON or form body.
 pub(crate) const MAX_ADMIN_BODY: usize = 4 * 1024;
@@ -37,8 +37,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/logout", post(logout))
         .route("/v1/admin/codes", post(issue_code))
         .route("/v1/admin/stats", get(stats))
+        .route("/v1/admin/warnings", post(warn))
         .route("/v1/exports/{name}", get(export_file))
+        .route("/v1/inbox/{hash}", post(inbox::post).get(inbox::get))
         .merge(admin::router())
+        .merge(visitor_page::router())
         .fallback(|| async { ServerError::NotFound })
         .with_state(state)
 }
@@ -191,15 +194,29 @@ async fn accept_upload(
 ) -> Result<PublishResponse> {
     let now_ms = state.now_ms();
     let keys = publish::validate_keys(&payload.keys, now_ms)?;
-    // The code is looked at only under the rate limit.
+    let checkins = warnings::validate_checkins(&payload.checkins)?;
+    let upload = publish::Upload {
+        payload,
+        keys: &keys,
+        checkins: &checkins,
+        retry_tag: publish::retry_tag(body),
+    };
+    let store = publish::store_upload(&state.storage, &state.code_key, upload, now_ms);
+    under_code_limit(state, client, &payload.code, now_ms, store).await
+}
+
+/// Runs `use_code` (which checks and uses `code`) under the rate limit of failed code attempts: the
+/// code is looked at only then, and a failure costs the client.
+async fn under_code_limit<T>(
+    state: &AppState,
+    client: IpAddr,
+    code: &str,
+    now_ms: u64,
+    use_code: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     state.code_attempts.acquire(client, now_ms)?;
-    let result = if codes::well_formed(&payload.code) {
-        let upload = publish::Upload {
-            payload,
-            keys: &keys,
-            retry_tag: publish::retry_tag(body),
-        };
-        publish::store_upload(&state.storage, &state.code_key, upload, now_ms).await
+    let result = if codes::well_formed(code) {
+        use_code.await
     } else {
         Err(ServerError::CodeUnknown)
     };
@@ -402,6 +419,55 @@ async fn issue_code(
             expires_at: rfc3339(issued.expires_ms),
             expires_at_ms: issued.expires_ms,
         }),
+    )
+        .into_response())
+}
+
+/// `POST /v1/admin/warnings` answer.
+#[derive(Debug, Serialize)]
+struct WarningResponse {
+    /// Always `true`: the warning waits for the next publication run.
+    accepted: bool,
+}
+
+/// `POST /v1/admin/warnings`: an officer warns for a venue and a span, signed in (`Authorization:
+/// Bearer`) or with a one-time code an officer issued (checked under the rate limit of code attempts,
+/// and used up).
+async fn warn(
+    State(state): State<Arc<AppState>>,
+    Client(client): Client,
+    request: Request,
+) -> Result<Response> {
+    let officer = match bearer(request.headers()) {
+        Some(_) => Some(check_bearer(&state, request.headers(), client).await?),
+        None => None,
+    };
+    let body = read_body(request, MAX_ADMIN_BODY).await?;
+    let req: openzone_core::keyserver::wire::VenueWarning = serde_json::from_slice(&body).map_err(|e| {
+        ServerError::Malformed(format!(
+            "expected {{\"venue\": \"<check-in link>\", \"from\": <unix seconds>, \"to\": <unix seconds>, \"code\": \"<8 digits>\" (without a session)}}: {e}"
+        ))
+    })?;
+    let now_ms = state.now_ms();
+    let report = warnings::officer_report(&req, now_ms)?;
+    match (&officer, req.code.as_deref()) {
+        (Some(officer), _) => warnings::store_as(&state, officer, &report).await?,
+        (None, Some(code)) => {
+            let store = warnings::store_warning(
+                &state.storage,
+                &state.code_key,
+                Some(code),
+                &report,
+                now_ms,
+            );
+            under_code_limit(&state, client, code, now_ms, store).await?;
+        }
+        (None, None) => return Err(ServerError::Unauthorized),
+    }
+    tracing::info!("venue warning accepted");
+    Ok((
+        StatusCode::CREATED,
+        Json(WarningResponse { accepted: true }),
     )
         .into_response())
 }

@@ -25,6 +25,9 @@ pub enum AuditAction {
     CodeIssued,
     /// A code was refused because the officer's daily quota was spent.
     QuotaExceeded,
+    /// The officer warned for a venue and a time span (which venue and when are not logged: the
+    /// warning package is the only record).
+    VenueWarned,
 }
 
 /// One entry of the audit log.

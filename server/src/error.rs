@@ -77,6 +77,25 @@ pub enum ServerError {
         /// Position of the key in the upload.
         index: usize,
     },
+    /// More encrypted check-ins than an upload may carry.
+    #[error("{found} encrypted check-ins were sent; at most {max} are accepted")]
+    TooManyCheckIns {
+        /// Check-ins in the upload.
+        found: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An encrypted check-in that cannot be read.
+    #[error("encrypted check-in {index} is invalid: {reason}")]
+    InvalidCheckIn {
+        /// Its position in the upload.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An officer's warning for a venue that cannot be issued (the poster, or the time span).
+    #[error("the warning cannot be issued: {0}")]
+    InvalidWarning(String),
     /// A sealed body that does not open.
     #[error("the upload cannot be opened: {0}")]
     BadSeal(String),
@@ -109,6 +128,12 @@ pub enum ServerError {
     /// Something that is not there.
     #[error("not found")]
     NotFound,
+    /// A venue's inbox took as many entries today as it may.
+    #[error("this venue's visitor log took its {max} entries for today; record further visitors on paper")]
+    InboxFull {
+        /// Entries per venue and UTC day.
+        max: usize,
+    },
     /// The database failed.
     #[error("database: {0}")]
     Database(String),
@@ -150,6 +175,9 @@ impl ServerError {
             Self::InvalidKey { .. } => "invalid_key",
             Self::DuplicateKey { .. } => "duplicate_key",
             Self::KeyAlreadyUploaded { .. } => "key_already_uploaded",
+            Self::TooManyCheckIns { .. } => "too_many_checkins",
+            Self::InvalidCheckIn { .. } => "invalid_checkin",
+            Self::InvalidWarning(_) => "invalid_warning",
             Self::BadSeal(_) => "bad_seal",
             Self::Malformed(_) => "malformed",
             Self::BodyTooLarge { .. } => "body_too_large",
@@ -157,6 +185,7 @@ impl ServerError {
             Self::Unauthorized => "unauthorized",
             Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::NotFound => "not_found",
+            Self::InboxFull { .. } => "inbox_full",
             Self::Database(_)
             | Self::ObjectStore(_)
             | Self::File { .. }
@@ -179,6 +208,9 @@ impl ServerError {
             | Self::KeyTooOld { .. }
             | Self::InvalidKey { .. }
             | Self::DuplicateKey { .. }
+            | Self::TooManyCheckIns { .. }
+            | Self::InvalidCheckIn { .. }
+            | Self::InvalidWarning(_)
             | Self::BadSeal(_)
             | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::KeyAlreadyUploaded { .. } => StatusCode::CONFLICT,
@@ -187,6 +219,7 @@ impl ServerError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::InboxFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Database(_)
             | Self::ObjectStore(_)
             | Self::File { .. }

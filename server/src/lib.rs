@@ -16,7 +16,8 @@
 //! client address), `admin` (the officer's page), `officers` (accounts, passwords, sessions), `audit`,
 //! `codes` (one-time codes), `publish` (sealed uploads), `chaff` (fake uploads' answers), `publication`
 //! (exports, index, crash recovery, retention), `padding` (fake keys in exports), `ratelimit`,
-//! `storage` (sled), `keys` (the server's secrets). `docs/keyserver.md` describes the protocol and
+//! `storage` (sled or PostgreSQL), `keys` (the server's secrets), `inbox` (venues' sealed visitor logs),
+//! `visitor_page` (the school's page that opens them). `docs/keyserver.md` describes the protocol and
 //! `docs/deployment.md` how to run it.
 
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ mod chaff;
 mod codes;
 mod error;
 mod http;
+mod inbox;
 mod keys;
 mod officers;
 mod padding;
@@ -35,6 +37,8 @@ mod publication;
 mod publish;
 mod ratelimit;
 mod storage;
+mod visitor_page;
+mod warnings;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -68,7 +72,7 @@ pub use publication::{
     MAX_EXPORT_KEYS,
 };
 pub use publish::{report_type, transmission_risk_level, MAX_KEYS_PER_START};
-pub use ratelimit::{RateLimits, SignInLimits};
+pub use ratelimit::{InboxLimits, RateLimits, SignInLimits};
 pub use storage::TestType;
 
 /// How a server runs.
@@ -93,6 +97,8 @@ pub struct ServerConfig {
     pub rate_limits: RateLimits,
     /// Limits on failed sign-ins and session-token checks.
     pub sign_in_limits: SignInLimits,
+    /// Limits on posts to visitor-log inboxes.
+    pub inbox_limits: InboxLimits,
     /// Count clients by the last `X-Forwarded-For` address, the one the proxy in front appends (only
     /// behind such a proxy).
     pub trust_forwarded_for: bool,
@@ -134,6 +140,7 @@ impl ServerConfig {
             publication: PublicationSettings::default(),
             rate_limits: RateLimits::default(),
             sign_in_limits: SignInLimits::default(),
+            inbox_limits: InboxLimits::default(),
             trust_forwarded_for: false,
             code_validity: DEFAULT_CODE_VALIDITY,
             http: HttpLimits::default(),
@@ -198,6 +205,8 @@ pub(crate) struct AppState {
     pub code_validity: Duration,
     pub fake_delays: chaff::FakeDelays,
     pub tally: api::Tally,
+    pub inbox: inbox::Inbox,
+    pub inbox_posts: ratelimit::InboxPosts,
 }
 
 impl AppState {
@@ -297,6 +306,7 @@ impl Server {
             cadence: config.publication.cadence,
             http: config.http,
             state: Arc::new(AppState {
+                inbox: inbox::Inbox::new(storage.clone()),
                 storage,
                 publisher,
                 sealing: secrets.sealing,
@@ -309,6 +319,7 @@ impl Server {
                 code_validity: config.code_validity,
                 fake_delays: chaff::FakeDelays::default(),
                 tally: api::Tally::default(),
+                inbox_posts: ratelimit::InboxPosts::new(config.inbox_limits),
             }),
         })
     }
@@ -509,6 +520,15 @@ pub mod fuzzing {
     use openzone_core::keyserver::wire::Upload;
 
     use crate::storage::{CodeRecord, TestType};
+
+    /// A post to a visitor-log inbox as the server checks it before storing: the path's location-id
+    /// hash and the sealed entry's framing. Whatever passes has a well-formed hash and fits the limits.
+    pub fn inbox_post(hash_hex: &str, body: &[u8]) {
+        if let Ok(post) = crate::inbox::check_post(hash_hex, body) {
+            assert_eq!(hex::encode(post.venue.0), hash_hex.to_ascii_lowercase());
+            assert!(body.len() <= openzone_core::visitorlog::MAX_SEALED_ENTRY_BYTES);
+        }
+    }
 
     /// An opened upload's plaintext as the server reads it at `now_ms`: the padding rule, the JSON, the
     /// key checks, and for keys that pass, what the export would say about them under a code with the

@@ -1,4 +1,5 @@
-//! Fake keys that pad an export, so that a small batch does not single anyone out.
+//! Fake keys that pad an export, and fake encrypted check-ins that pad a warning package, so that a
+//! small batch does not single anyone out.
 //!
 //! An export of fewer than `min_batch` real keys gets fake ones up to `min_batch` plus a random extra
 //! count (0 to `jitter`, uniform), as Google's exposure-notifications-server does (`ensureMinNumExposures`,
@@ -11,6 +12,8 @@
 //! only the batch's own keys, as Google's server does, repeats the shapes of the few real keys of a quiet
 //! hour a hundred times over, and so points at them.
 
+use openzone_core::checkin::report::pad_with_fakes;
+use openzone_core::checkin::ProtectedReport;
 use openzone_core::export::{ExportKey, ReportType};
 use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -99,6 +102,19 @@ pub(crate) fn padded_export_keys(
     }
     keys.sort_by(|a, b| a.key.tek.as_bytes().cmp(b.key.tek.as_bytes()));
     Ok(keys)
+}
+
+/// Encrypted check-ins padded with fake ones to the same random target as an export of keys, sorted by
+/// location-id hash so that order says nothing.
+pub(crate) fn padded_reports(
+    reports: Vec<ProtectedReport>,
+    min_batch: usize,
+    jitter: usize,
+) -> Result<Vec<ProtectedReport>> {
+    let rng = SystemRandom::new();
+    let extra = below(&rng, jitter.saturating_add(1))?;
+    let target = target_size(reports.len(), min_batch, extra);
+    Ok(pad_with_fakes(reports, target, &rng)?)
 }
 
 #[cfg(test)]

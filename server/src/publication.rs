@@ -1,4 +1,5 @@
-//! Publication: uploaded keys become signed export files listed in `index.txt`.
+//! Publication: uploaded keys become signed export files listed in `index.txt` (and encrypted check-ins
+//! warning packages, see `warnings.rs`, through the same steps).
 //!
 //! On every cadence tick, keys whose validity ended at least the publication delay ago go into a batch,
 //! padded with fake keys (`padding.rs`), sorted by key bytes (so the order says nothing about who uploaded
@@ -15,18 +16,20 @@
 //! publisher (at startup, or at its next run) completes:
 //!
 //! 1. One transaction gives the batch its number, records it as `writing` with its file name, and
-//!    assigns the keys to it (expecting them still pending).
+//!    assigns the keys (a warning package: the check-ins) to it, expecting them still pending.
 //! 2. The zip is written under its unique name (`<batch number>-<hash>.zip`), once. Locally
 //!    object_store writes a staging file and renames it into place; on S3 a PUT is atomic. Either way a
 //!    reader never sees a partial file.
 //! 3. One transaction adds the name to the `index` record (expecting its version) and marks the batch
 //!    `listed`.
 //! 4. `index.txt` is rewritten whole from the `index` record.
-//! 5. The batch becomes `published` and the counter of published keys grows.
+//! 5. The batch becomes `published` and the counter of published keys grows; a warning package's
+//!    check-ins are deleted in the same transaction.
 //!
 //! Reconciliation: a `listed` batch gets steps 4 and 5 (the crash came between 3 and 5); a `writing`
-//! batch, which the index record cannot list, gives its keys back to the pending pool and its file, if
-//! any, is deleted (the crash came between 1 and 3). A key is thus published once, or pending again.
+//! batch, which the index record cannot list, gives its keys (or check-ins) back to the pending pool and
+//! its file, if any, is deleted (the crash came between 1 and 3). A key or a check-in is thus published
+//! once, or pending again.
 //!
 //! Nothing is deleted that the database cannot account for. Before anything else, startup checks that
 //! `index.txt` and the database agree: a missing index (once something was published), an index that
@@ -51,6 +54,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use openzone_core::export::signing::SigningKey;
 use openzone_core::export::ExportBuilder;
+use openzone_core::keyserver::wire::WARNING_PACKAGE_MARK;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
@@ -194,7 +198,11 @@ impl Exports {
 pub struct PublicationReport {
     /// Exports written: name, real keys, all keys.
     pub exports: Vec<(String, u64, u64)>,
-    /// Exports retention took out of the index (their files go after the grace period).
+    /// Warning packages written: name, check-ins uploaded or warned (phones' fakes included), all
+    /// reports.
+    pub warning_packages: Vec<(String, u64, u64)>,
+    /// Exports (and warning packages) retention took out of the index (their files go after the grace
+    /// period).
     pub exports_expired: u64,
     /// Keys deleted by retention.
     pub keys_expired: u64,
@@ -254,7 +262,7 @@ fn wall_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-fn lost(what: &str) -> ServerError {
+pub(crate) fn lost(what: &str) -> ServerError {
     ServerError::Publication(format!(
         "{what} changed under this publisher: another replica took the publication lease; it completes \
          this batch or rolls it back"
@@ -303,7 +311,7 @@ impl Publisher {
     }
 
     /// Renews the lease before a step, or stops the run.
-    async fn keep_lease(&self) -> Result<()> {
+    pub(crate) async fn keep_lease(&self) -> Result<()> {
         if self.hold_lease().await? {
             Ok(())
         } else {
@@ -527,6 +535,7 @@ impl Publisher {
         change.expect(BATCHES, batch.seq.to_be_bytes(), Some(encode(batch)));
         change.put(BATCHES, batch.seq.to_be_bytes(), encode(&published));
         change.add(KEYS_PUBLISHED, batch.real_keys);
+        crate::warnings::settle_checkins(&self.storage, &mut change, batch.seq, true).await?;
         match self.storage.commit(change).await? {
             Committed::Yes => Ok(()),
             Committed::Conflict => Err(lost("a batch")),
@@ -543,6 +552,7 @@ impl Publisher {
                 change.put(KEYS, tek, encode(&key));
             }
         }
+        crate::warnings::settle_checkins(&self.storage, &mut change, batch.seq, false).await?;
         change.expect(BATCHES, batch.seq.to_be_bytes(), Some(encode(batch)));
         change.remove(BATCHES, batch.seq.to_be_bytes());
         match self.storage.commit(change).await? {
@@ -577,6 +587,9 @@ impl Publisher {
                 break;
             }
             report.exports.push(self.publish_batch(due, now_ms).await?);
+        }
+        if let Some(package) = self.publish_warnings(now_ms).await? {
+            report.warning_packages.push(package);
         }
         self.retention(now_ms, &mut report).await?;
         Ok(report)
@@ -670,9 +683,7 @@ impl Publisher {
 
         // 1. Number the batch, record it as writing, assign its keys (still pending).
         self.keep_lease().await?;
-        let mut change = Change::default();
-        change.expect(META, NEXT_BATCH, next_raw);
-        change.put(META, NEXT_BATCH, seq.to_be_bytes().to_vec());
+        let mut change = record_writing(next_raw, &batch);
         for d in &due {
             let assigned = StoredKey {
                 batch: Some(seq),
@@ -681,17 +692,27 @@ impl Publisher {
             change.expect(KEYS, d.tek, Some(d.raw.clone()));
             change.put(KEYS, d.tek, encode(&assigned));
         }
-        change.expect(BATCHES, seq.to_be_bytes(), None);
-        change.put(BATCHES, seq.to_be_bytes(), encode(&batch));
         if self.storage.commit(change).await? == Committed::Conflict {
             return Err(lost("the batch numbering or a pending key"));
         }
         self.storage.flush().await?;
         failpoint("publication-assigned");
+        self.list_batch(&batch, zip).await?;
+        tracing::info!(
+            batch = seq,
+            real_keys = real,
+            total_keys = total,
+            "export published"
+        );
+        Ok((name, real, total))
+    }
 
+    /// Steps 2 to 5 of a batch recorded as `writing` (an export or a warning package): its file under
+    /// its unique name, the index record with it, `index.txt`, then published.
+    pub(crate) async fn list_batch(&self, batch: &BatchRecord, zip: Vec<u8>) -> Result<()> {
         // 2. The file, under its unique name.
         self.keep_lease().await?;
-        self.exports.put(&name, zip).await?;
+        self.exports.put(&batch.name, zip).await?;
         failpoint("publication-written");
 
         // 3. The index decided: compare-and-set on its version, the batch still as step 1 left it.
@@ -699,7 +720,7 @@ impl Publisher {
         let (raw, record) = self.index_record().await?;
         let mut index = record.unwrap_or_default();
         index.version += 1;
-        index.names.push(name.clone());
+        index.names.push(batch.name.clone());
         let listed = BatchRecord {
             state: BatchState::Listed,
             ..batch.clone()
@@ -707,8 +728,8 @@ impl Publisher {
         let mut change = Change::default();
         change.expect(META, INDEX_RECORD, raw);
         change.put(META, INDEX_RECORD, encode(&index));
-        change.expect(BATCHES, seq.to_be_bytes(), Some(encode(&batch)));
-        change.put(BATCHES, seq.to_be_bytes(), encode(&listed));
+        change.expect(BATCHES, batch.seq.to_be_bytes(), Some(encode(batch)));
+        change.put(BATCHES, batch.seq.to_be_bytes(), encode(&listed));
         if self.storage.commit(change).await? == Committed::Conflict {
             return Err(lost("the index record"));
         }
@@ -721,14 +742,7 @@ impl Publisher {
 
         // 5. Published.
         self.mark_published(&listed).await?;
-        self.storage.flush().await?;
-        tracing::info!(
-            batch = seq,
-            real_keys = real,
-            total_keys = total,
-            "export published"
-        );
-        Ok((name, real, total))
+        self.storage.flush().await
     }
 
     async fn retention(&self, now_ms: u64, report: &mut PublicationReport) -> Result<()> {
@@ -805,13 +819,25 @@ pub(crate) async fn pending_keys(storage: &Storage) -> Result<u64> {
 /// A crash test hook: built with the `failpoints` feature, the process aborts here (as abruptly as a
 /// SIGKILL: no destructor, no flush) when `OPENZONE_FAILPOINT` names this point. Without the feature it is
 /// nothing.
-fn failpoint(name: &str) {
+pub(crate) fn failpoint(name: &str) {
     #[cfg(feature = "failpoints")]
     if std::env::var("OPENZONE_FAILPOINT").is_ok_and(|v| v == name) {
         std::process::abort();
     }
     #[cfg(not(feature = "failpoints"))]
     let _ = name;
+}
+
+/// The start of step 1 of a batch (an export or a warning package): the change that numbers it
+/// (expecting the number `next_raw` read, so that a publisher that lost the lease cannot take it) and
+/// records it as `writing`; the caller adds the assignment of its members.
+pub(crate) fn record_writing(next_raw: Option<Vec<u8>>, batch: &BatchRecord) -> Change {
+    let mut change = Change::default();
+    change.expect(META, NEXT_BATCH, next_raw);
+    change.put(META, NEXT_BATCH, batch.seq.to_be_bytes().to_vec());
+    change.expect(BATCHES, batch.seq.to_be_bytes(), None);
+    change.put(BATCHES, batch.seq.to_be_bytes(), encode(batch));
+    change
 }
 
 /// Removes the staging files (`name#N`) that object_store's local store leaves when the process dies in
@@ -890,7 +916,8 @@ pub fn parse_index(bytes: &[u8]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// Export names: `<10 digits>-<16 lowercase hex>.zip`.
+/// Export names: `<10 digits>-<16 lowercase hex>.zip`; warning packages' have `warnings-` before the
+/// hex.
 pub(crate) fn is_export_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".zip") else {
         return false;
@@ -898,6 +925,9 @@ pub(crate) fn is_export_name(name: &str) -> bool {
     let Some((seq, hash)) = stem.split_once('-') else {
         return false;
     };
+    let hash = hash
+        .strip_prefix(&WARNING_PACKAGE_MARK[1..])
+        .unwrap_or(hash);
     seq.len() == 10
         && seq.bytes().all(|b| b.is_ascii_digit())
         && hash.len() == 16

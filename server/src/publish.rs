@@ -3,8 +3,8 @@
 //! The body opens with one of the server's sealing keys into an upload (`openzone_core::keyserver::wire`):
 //! chaff is answered by `api.rs` and dropped; a real report's keys are checked first (count, format, age,
 //! duplicates, at most three per start interval), then, under the rate limit of failed code attempts,
-//! one database transaction checks the code, stores the keys and marks the code used: a code is consumed
-//! exactly when its keys are stored. The database is flushed before the phone is told, so an accepted
+//! one database transaction checks the code, stores the keys and the encrypted check-ins and marks the
+//! code used: a code is consumed exactly when its keys are stored. The database is flushed before the phone is told, so an accepted
 //! upload survives a crash.
 //!
 //! A key still valid on the day of the report (same-day release ends it at the report's interval) is
@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use openzone_core::checkin::ProtectedReport;
 use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::{
     PublishResponse, UploadKey, UploadPayload, KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD,
@@ -106,24 +107,8 @@ pub(crate) fn validate_keys(keys: &[UploadKey], now_ms: u64) -> Result<Vec<Valid
         .collect()
 }
 
-/// The transmission risk level of a key by days since the onset of symptoms: the Corona-Warn-App's
-/// transmission risk vector for a known onset date (cwa-app-android, `TransmissionRiskVectorDeterminator`,
-/// read along the diagonals: a key's level depends only on its day relative to the onset).
-pub fn transmission_risk_level(days_since_onset: i32) -> u8 {
-    match days_since_onset {
-        ..=-6 => 1,
-        -5 => 2,
-        -4 => 4,
-        -3 => 6,
-        -2 => 7,
-        -1..=1 => 8,
-        2 => 6,
-        3 => 5,
-        4 => 3,
-        5..=6 => 2,
-        _ => 1,
-    }
-}
+/// Keys get the same transmission risk levels as phones give their encrypted check-ins.
+pub use openzone_core::checkin::report::transmission_risk_level;
 
 /// The report type an officer's confirmation becomes in exports.
 pub fn report_type(test_type: TestType) -> ReportType {
@@ -180,6 +165,8 @@ pub(crate) fn retry_tag(sealed_body: &[u8]) -> String {
 pub(crate) struct Upload<'a> {
     pub payload: &'a UploadPayload,
     pub keys: &'a [ValidKey],
+    /// The encrypted check-ins it carries.
+    pub checkins: &'a [ProtectedReport],
     /// [`retry_tag`] of the sealed body.
     pub retry_tag: String,
 }
@@ -233,6 +220,7 @@ pub(crate) async fn store_upload(
         change.expect(CODES, code, raw);
         change.put(CODES, code, encode(&record));
         change.add(CODES_USED, 1);
+        crate::warnings::put_checkins(&mut change, upload.checkins);
         Ok(match storage.commit(change).await? {
             Committed::Yes => Some(true),
             Committed::Conflict => None,

@@ -287,6 +287,51 @@ impl CodeAttempts {
     }
 }
 
+/// Limits on posts to visitor-log inboxes, per client (every post counts, not only failures: a post
+/// costs the server storage for 14 days).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InboxLimits {
+    /// Posts one client may make in a row.
+    pub per_client_burst: f64,
+    /// Posts one client regains per hour.
+    pub per_client_per_hour: f64,
+}
+
+impl Default for InboxLimits {
+    /// 600 in a row and 3,000 an hour per client: a guard's device at a gate of a large school (or
+    /// the parents behind one mobile operator's address) in the morning rush.
+    fn default() -> Self {
+        Self {
+            per_client_burst: 600.0,
+            per_client_per_hour: 3_000.0,
+        }
+    }
+}
+
+/// Posts to visitor-log inboxes, per client.
+#[derive(Debug)]
+pub(crate) struct InboxPosts {
+    clients: Mutex<Buckets<IpAddr>>,
+}
+
+impl InboxPosts {
+    pub fn new(limits: InboxLimits) -> Self {
+        Self {
+            clients: Mutex::new(Buckets::new(Rate {
+                burst: limits.per_client_burst,
+                per_hour: limits.per_client_per_hour,
+            })),
+        }
+    }
+
+    /// Takes a token for one post, or says how long to wait.
+    pub fn acquire(&self, client: IpAddr, now_ms: u64) -> Result<(), ServerError> {
+        lock(&self.clients)
+            .take(&client_key(client), now_ms)
+            .map_err(limited)
+    }
+}
+
 /// Failed sign-ins (per client and per officer name) and failed session-token checks (per client, in
 /// buckets of their own: an expired token a health system keeps sending does not stop its sign-in).
 #[derive(Debug)]

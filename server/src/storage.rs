@@ -20,6 +20,10 @@
 //! - `officers`: the officer's name → `officers::OfficerRecord` (JSON).
 //! - `sessions`: SHA-256 of the session token → `officers::SessionRecord` (JSON).
 //! - `audit`: a growing id (u64 BE) → `audit::AuditEntry` (JSON).
+//! - `checkins`: SHA-256 of an encrypted check-in → `warnings::StoredCheckIn` (JSON), while it waits
+//!   for its warning package. A warning package is a batch like an export, with no keys.
+//! - `inbox`, `inbox_digests`, `inbox_counts`: venues' visitor-log inboxes (`inbox.rs`), read by key
+//!   range ([`Storage::range`]).
 //!
 //! Invariants the publication keeps (see `publication.rs`): a key is pending (`batch: None`) or belongs to
 //! exactly one batch; a batch is `writing` until the index record lists its export, `listed` until
@@ -48,10 +52,25 @@ pub(crate) const OFFICERS: Table = Table("officers");
 pub(crate) const SESSIONS: Table = Table("sessions");
 pub(crate) const AUDIT: Table = Table("audit");
 pub(crate) const SECRETS: Table = Table("secrets");
+pub(crate) const CHECKINS: Table = Table("checkins");
+pub(crate) const INBOX: Table = Table("inbox");
+pub(crate) const INBOX_DIGESTS: Table = Table("inbox_digests");
+pub(crate) const INBOX_COUNTS: Table = Table("inbox_counts");
 
 /// Every table the server knows, opened up front by the embedded backend.
-pub(crate) const TABLES: [Table; 8] = [
-    CODES, KEYS, BATCHES, META, OFFICERS, SESSIONS, AUDIT, SECRETS,
+pub(crate) const TABLES: [Table; 12] = [
+    CODES,
+    KEYS,
+    BATCHES,
+    META,
+    OFFICERS,
+    SESSIONS,
+    AUDIT,
+    SECRETS,
+    CHECKINS,
+    INBOX,
+    INBOX_DIGESTS,
+    INBOX_COUNTS,
 ];
 
 /// Counter of codes issued.
@@ -199,6 +218,13 @@ pub(crate) trait Backend: Send + Sync {
     fn get<'a>(&'a self, table: Table, key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
     /// Every record of a table, in key order.
     fn scan(&self, table: Table) -> BoxFuture<'_, Result<Vec<Row>>>;
+    /// The records of a table with keys from `from` (included) to `to` (excluded), in key order.
+    fn range<'a>(
+        &'a self,
+        table: Table,
+        from: &'a [u8],
+        to: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<Row>>>;
     /// How many records a table holds.
     fn count(&self, table: Table) -> BoxFuture<'_, Result<u64>>;
     /// A counter's value (0 if it was never added to).
@@ -257,6 +283,11 @@ impl Storage {
 
     pub async fn scan(&self, table: Table) -> Result<Vec<Row>> {
         self.backend.scan(table).await
+    }
+
+    /// The records with keys from `from` (included) to `to` (excluded), in key order.
+    pub async fn range(&self, table: Table, from: &[u8], to: &[u8]) -> Result<Vec<Row>> {
+        self.backend.range(table, from, to).await
     }
 
     /// Every record of a table decoded from JSON, with its key, in key order.

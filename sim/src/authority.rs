@@ -1,6 +1,7 @@
 //! The health authority's side of a simulated run: the real key server on loopback, where an officer
-//! issues codes and the cases' phones upload (en-v1), or a signed Bluezone key list (bluezone-v3); and what
-//! each phone finds when it syncs.
+//! issues codes and the cases' phones upload their keys and encrypted check-ins (en-v1; the server
+//! publishes the check-ins in a warning package beside the keys' export), or a signed Bluezone key list
+//! (bluezone-v3); and what each phone finds when it syncs.
 
 use std::sync::Arc;
 
@@ -21,6 +22,18 @@ pub(crate) struct Synced {
     /// The UTC days with any sighting of a published identifier (Bluezone's rule), when the batch was
     /// new to the phone.
     pub(crate) days_heard: Option<Vec<u32>>,
+    /// The UTC days of the presence warnings (at risk) the phone told of in this sync (en-v1).
+    pub(crate) presence_days: Vec<u32>,
+}
+
+impl Synced {
+    /// Nothing new.
+    const NOTHING: Self = Self {
+        bytes: 0,
+        at_risk: false,
+        days_heard: None,
+        presence_days: Vec::new(),
+    };
 }
 
 /// Where a run's published keys come from.
@@ -34,8 +47,8 @@ pub(crate) enum Authority {
 pub(crate) struct KeyServer {
     server: openzone_server::Server,
     url: String,
-    /// The simulated officer's session token.
-    officer_token: String,
+    /// The simulated officer's password (the officer signs in when the cases report: sessions expire).
+    officer_password: String,
     /// One client for every phone: the same server, and building a client is costly.
     client: KeyServerClient,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -83,8 +96,8 @@ impl Authority {
         }
     }
 
-    /// The cases report: each gets a code from an officer and uploads (en-v1), or their daily keys go
-    /// into the signed list (bluezone-v3). `onset` is the UTC day symptoms began.
+    /// The cases report: each gets a code from an officer and uploads its keys and check-ins (en-v1), or
+    /// their daily keys go into the signed list (bluezone-v3). `onset` is the UTC day symptoms began.
     pub(crate) fn report(
         &mut self,
         runtime: &tokio::runtime::Runtime,
@@ -93,8 +106,9 @@ impl Authority {
     ) -> Result<(), SimError> {
         match self {
             Self::KeyServer(k) => {
+                let token = runtime.block_on(sign_in(&k.url, &k.officer_password))?;
                 for phone in cases {
-                    let code = runtime.block_on(issue_code(&k.url, &k.officer_token, onset))?;
+                    let code = runtime.block_on(issue_code(&k.url, &token, onset))?;
                     runtime.block_on(phone.report_positive(PositiveReport {
                         code,
                         onset_day: Some(onset),
@@ -146,41 +160,32 @@ impl Authority {
     ) -> Result<Synced, SimError> {
         match self {
             Self::KeyServer(_) => {
+                // Exports and warning packages alike: the index lists both.
                 let report = runtime.block_on(phone.sync())?;
                 Ok(Synced {
                     bytes: report.bytes_downloaded,
                     at_risk: report.days.iter().any(|d| d.at_risk),
                     days_heard: None,
+                    presence_days: report.new_presence_warnings.iter().map(|w| w.day).collect(),
                 })
             }
             Self::Bluezone(b) => {
                 let (Some(available), Some((json, signature))) = (b.available_ms, &b.published)
                 else {
-                    return Ok(Synced {
-                        bytes: 0,
-                        at_risk: false,
-                        days_heard: None,
-                    });
+                    return Ok(Synced::NOTHING);
                 };
                 if at < available {
-                    return Ok(Synced {
-                        bytes: 0,
-                        at_risk: false,
-                        days_heard: None,
-                    });
+                    return Ok(Synced::NOTHING);
                 }
                 let check = phone.process_bluezone_list(json, signature)?;
                 if check.already_processed {
-                    return Ok(Synced {
-                        bytes: 0,
-                        at_risk: false,
-                        days_heard: None,
-                    });
+                    return Ok(Synced::NOTHING);
                 }
                 Ok(Synced {
                     bytes: (json.len() + signature.len()) as u64,
                     at_risk: check.days.iter().any(|d| d.at_risk),
                     days_heard: Some(check.days_heard),
+                    presence_days: Vec::new(),
                 })
             }
         }
@@ -228,31 +233,22 @@ impl KeyServer {
                 })
                 .await;
         });
-        // The school's health officer: an account, signed in for the reports.
-        let password: String = ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
-            .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
-            .expose()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        runtime.block_on(
-            server
-                .accounts()
-                .add_officer(SIM_OFFICER, &password, u32::MAX),
-        )?;
-        let answer = runtime.block_on(admin_post(
-            &url,
-            "v1/admin/login",
-            None,
-            serde_json::json!({ "name": SIM_OFFICER, "password": password }),
+        // The school's health officer: an account, who signs in when the cases report.
+        let officer_password: String =
+            ring::rand::generate::<[u8; 16]>(&ring::rand::SystemRandom::new())
+                .map_err(|_| SimError::Setup("no randomness for the officer's password".into()))?
+                .expose()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+        runtime.block_on(server.accounts().add_officer(
+            SIM_OFFICER,
+            &officer_password,
+            u32::MAX,
         ))?;
-        let officer_token = answer["token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))?;
         let client = KeyServerClient::new(ClientConfig::new(&url))?;
         Ok(Self {
-            officer_token,
+            officer_password,
             server,
             url,
             client,
@@ -263,6 +259,21 @@ impl KeyServer {
 
 /// The simulated health officer's account name.
 const SIM_OFFICER: &str = "school-nurse";
+
+/// The officer signs in; returns the session token.
+async fn sign_in(url: &str, password: &str) -> Result<String, SimError> {
+    let answer = admin_post(
+        url,
+        "v1/admin/login",
+        None,
+        serde_json::json!({ "name": SIM_OFFICER, "password": password }),
+    )
+    .await?;
+    answer["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SimError::Setup(format!("the officer could not sign in: {answer}")))
+}
 
 /// The officer's side: a one-time code from the real server's admin API.
 async fn issue_code(url: &str, token: &str, onset_day: u32) -> Result<String, SimError> {

@@ -5,7 +5,10 @@
 //! move through a school day ([`school`]); on the report day some students test positive: an officer
 //! issues codes on the real key server on loopback, the phones upload, the server publishes, and every
 //! phone syncs and matches over HTTP. The same school is then run again on the bluezone-v3 scheme to
-//! compare with Bluezone's own rule (any sighting is a contact).
+//! compare with Bluezone's own rule (any sighting is a contact). Every classroom also has a QR poster
+//! (`checkins`): the en-v1 run's phones check in, the cases' encrypted check-ins go up with their keys, the
+//! server publishes them in a warning package, and the presence warnings the phones' syncs tell of are
+//! measured beside the Bluetooth rules.
 //!
 //! The ground truth is computed from the positions alone: the pairs closer than 2 m for at least 15
 //! minutes in total on a day. [`run`] returns the evaluation ([`SimReport`]); [`report`] writes it as an
@@ -14,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod authority;
+mod checkins;
 mod phone;
 pub mod radio;
 pub mod report;
@@ -63,8 +67,9 @@ pub struct Progress {
 pub struct Evaluation {
     /// The identifier scheme.
     pub scheme: String,
-    /// The notification rule: `risk-score` (the risk configuration's threshold) or `any-sighting`
-    /// (Bluezone's: one sighting of a published identifier is a contact).
+    /// The notification rule: `risk-score` (the risk configuration's threshold), `any-sighting`
+    /// (Bluezone's: one sighting of a published identifier is a contact) or `presence-tracing` (a QR
+    /// check-in overlapping a case's, scored as Corona-Warn-App does; scheme `qr-check-in`).
     pub rule: String,
     /// True close contacts (person-days within 2 m of a case for 15 minutes or more).
     pub true_contacts: u64,
@@ -185,6 +190,10 @@ pub struct SimReport {
     pub elapsed_secs: f64,
     /// Sightings delivered to engines (en-v1 run).
     pub sightings: u64,
+    /// QR check-ins made on the phones before the report (en-v1 run).
+    pub checkins: u64,
+    /// Phones told of a presence warning at risk (en-v1 run).
+    pub presence_phones_warned: u64,
     /// (true distance, attenuation) of a sample of sightings.
     #[serde(skip)]
     pub attenuation_samples: Vec<(f32, f32)>,
@@ -248,10 +257,15 @@ pub fn run(
         .iter()
         .map(|(p, d)| bz.any_sighting_days[*p].contains(d))
         .collect();
+    let presence: Vec<bool> = units
+        .iter()
+        .map(|(p, d)| en.presence_days[*p].binary_search(d).is_ok())
+        .collect();
     let evaluations = vec![
         Evaluation::new("en-v1", "risk-score", &truth_flags, &en_flags),
         Evaluation::new("bluezone-v3", "any-sighting", &truth_flags, &bz_any),
         Evaluation::new("bluezone-v3", "risk-score", &truth_flags, &bz_risk),
+        Evaluation::new("qr-check-in", "presence-tracing", &truth_flags, &presence),
     ];
 
     let threshold_sweep = (0..=60)
@@ -317,6 +331,8 @@ pub fn run(
         phone_days_per_second: phone_days / elapsed.max(1e-9),
         elapsed_secs: elapsed,
         sightings: en.sightings,
+        checkins: en.checkins,
+        presence_phones_warned: en.presence_days.iter().filter(|d| !d.is_empty()).count() as u64,
         attenuation_samples: en.attenuation_samples,
         threshold_sweep,
         per_class,

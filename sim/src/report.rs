@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::{Outcome, SimError, SimReport};
@@ -52,9 +53,12 @@ fn html(r: &SimReport) -> Result<String, SimError> {
     let _ = write!(
         out,
         "</table><p>Notified after the upload: {:.0} to {:.0} minutes (median {:.0}) for {} phones. Scanning duty per phone {:.2}% \
-         (median), advertising {:.2}%. Downloaded per phone: median {:.0} bytes.</p>",
+         (median), advertising {:.2}%. Downloaded per phone: median {:.0} bytes.</p>\
+         <p>Presence tracing (<code>qr-check-in</code>): a QR poster in every classroom, {} check-ins before the report \
+         ({:.0}% of people forget to scan on a day); {} phones told of a presence warning at risk.</p>",
         r.notification_minutes.min, r.notification_minutes.max, r.notification_minutes.median, r.phones_notified,
-        r.scan_duty.median * 100.0, r.advertising_duty * 100.0, r.bytes_downloaded.median
+        r.scan_duty.median * 100.0, r.advertising_duty * 100.0, r.bytes_downloaded.median,
+        r.checkins, s.checkin_forget_share * 100.0, r.presence_phones_warned
     );
     out.push_str("<h2>Attenuation against true distance</h2>");
     out.push_str(&attenuation_plot(&r.attenuation_samples)?);
@@ -66,7 +70,18 @@ fn html(r: &SimReport) -> Result<String, SimError> {
     Ok(out)
 }
 
-fn attenuation_plot(samples: &[(f32, f32)]) -> Result<String, SimError> {
+/// The plots' drawing area.
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// An SVG chart over `x` and `y` with its axes named `x_desc` and `y_desc`; `draw` adds the series,
+/// explained in a legend if `legend`.
+fn chart_svg(
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    (x_desc, y_desc): (&str, &str),
+    legend: bool,
+    draw: impl FnOnce(&mut Chart<'_, '_>) -> Result<(), SimError>,
+) -> Result<String, SimError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -75,69 +90,69 @@ fn attenuation_plot(samples: &[(f32, f32)]) -> Result<String, SimError> {
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(45)
-            .build_cartesian_2d(0f32..15f32, 20f32..110f32)
+            .build_cartesian_2d(x, y)
             .map_err(plot_error)?;
         chart
             .configure_mesh()
-            .x_desc("true distance (m)")
-            .y_desc("attenuation (dB)")
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .draw()
             .map_err(plot_error)?;
-        chart
-            .draw_series(
-                samples
-                    .iter()
-                    .filter(|(d, _)| *d < 15.0)
-                    .map(|(d, a)| Circle::new((*d, *a), 1, BLUE.mix(0.3).filled())),
-            )
-            .map_err(plot_error)?;
+        draw(&mut chart)?;
+        if legend {
+            chart
+                .configure_series_labels()
+                .border_style(BLACK)
+                .background_style(WHITE.mix(0.8))
+                .draw()
+                .map_err(plot_error)?;
+        }
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
 }
 
+fn attenuation_plot(samples: &[(f32, f32)]) -> Result<String, SimError> {
+    chart_svg(
+        0.0..15.0,
+        20.0..110.0,
+        ("true distance (m)", "attenuation (dB)"),
+        false,
+        |chart| {
+            chart
+                .draw_series(samples.iter().filter(|(d, _)| *d < 15.0).map(|&(d, a)| {
+                    Circle::new((f64::from(d), f64::from(a)), 1, BLUE.mix(0.3).filled())
+                }))
+                .map_err(plot_error)?;
+            Ok(())
+        },
+    )
+}
+
+/// Picks one line's point from a sweep row (threshold, precision, recall).
+type SweepPoint = fn(&(f64, f64, f64)) -> (f64, f64);
+
 fn sweep_plot(sweep: &[(f64, f64, f64)]) -> Result<String, SimError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0f64..60f64, 0f64..1.05f64)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc("threshold (weighted minutes per day)")
-            .y_desc("share")
-            .draw()
-            .map_err(plot_error)?;
-        chart
-            .draw_series(LineSeries::new(
-                sweep.iter().map(|(t, p, _)| (*t, *p)),
-                &BLUE,
-            ))
-            .map_err(plot_error)?
-            .label("precision")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-        chart
-            .draw_series(LineSeries::new(
-                sweep.iter().map(|(t, _, r)| (*t, *r)),
-                &RED,
-            ))
-            .map_err(plot_error)?
-            .label("recall")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
+    chart_svg(
+        0.0..60.0,
+        0.0..1.05,
+        ("threshold (weighted minutes per day)", "share"),
+        true,
+        |chart| {
+            let lines: [(&str, RGBColor, SweepPoint); 2] = [
+                ("precision", BLUE, |&(t, p, _)| (t, p)),
+                ("recall", RED, |&(t, _, r)| (t, r)),
+            ];
+            for (label, color, point) in lines {
+                chart
+                    .draw_series(LineSeries::new(sweep.iter().map(point), &color))
+                    .map_err(plot_error)?
+                    .label(label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            }
+            Ok(())
+        },
+    )
 }
 
 fn class_grid(rows: &[Vec<Outcome>]) -> Result<String, SimError> {

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub risk: String,
     /// The radio model.
     pub radio: RadioParams,
+    /// Share of people who forget to scan the classroom posters' QR codes on a given day.
+    pub checkin_forget_share: f64,
 }
 
 impl Default for Scenario {
@@ -58,6 +60,7 @@ impl Default for Scenario {
             sync_every_hours: 4.0,
             risk: openzone_core::risk::RiskConfig::default().name,
             radio: RadioParams::default(),
+            checkin_forget_share: 0.2,
         }
     }
 }
@@ -85,6 +88,7 @@ impl Scenario {
         }
         if !(0.0..=1.0).contains(&self.iphone_share)
             || !(0.0..=1.0).contains(&self.bluetooth_off_share)
+            || !(0.0..=1.0).contains(&self.checkin_forget_share)
         {
             return bad("shares are between 0 and 1");
         }

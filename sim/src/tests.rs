@@ -19,7 +19,7 @@ fn small() -> Scenario {
 fn a_small_school_is_evaluated_against_its_ground_truth() {
     let scenario = small();
     let report = run(&scenario, &|_| {}).unwrap();
-    assert_eq!(report.evaluations.len(), 3);
+    assert_eq!(report.evaluations.len(), 4);
     let en = &report.evaluations[0];
     assert_eq!(
         (en.scheme.as_str(), en.rule.as_str()),
@@ -41,6 +41,18 @@ fn a_small_school_is_evaluated_against_its_ground_truth() {
     assert!(report.phones_notified > 0);
     assert!(report.notification_minutes.min > 0.0);
     assert!(report.bytes_downloaded.median > 0.0);
+    // Presence tracing, with a fifth of the people forgetting to scan each day: the case's classroom
+    // poster warns some classmates, and only people who were in that classroom.
+    let qr = &report.evaluations[3];
+    assert_eq!(
+        (qr.scheme.as_str(), qr.rule.as_str()),
+        ("qr-check-in", "presence-tracing")
+    );
+    assert!(qr.true_positives > 0, "{qr:?}");
+    assert!(report.presence_phones_warned > 0 && report.checkins > 0);
+    let days = infectious_days(&scenario).len() as u64;
+    let in_the_room = u64::from(scenario.class_size - 1 + scenario.teachers);
+    assert!(qr.notified <= in_the_room * days, "{qr:?}");
     assert!(
         report.scan_duty.median > 0.01 && report.scan_duty.median < 0.02,
         "{:?}",
@@ -65,6 +77,45 @@ fn a_small_school_is_evaluated_against_its_ground_truth() {
     let page = report::write(&report, dir.path()).unwrap();
     let html = std::fs::read_to_string(page).unwrap();
     assert!(html.contains("<svg") && html.contains("en-v1") && html.contains("any-sighting"));
+}
+
+/// The presence-tracing row of a two-class school over two days, with `forget` the share of people who
+/// forget to scan on a day; and the check-ins made.
+fn presence_tracing(forget: f64) -> (Evaluation, u64, Scenario) {
+    let scenario = Scenario {
+        days: 2,
+        report_day: 2,
+        onset_day: 1,
+        checkin_forget_share: forget,
+        ..small()
+    };
+    let report = run(&scenario, &|_| {}).unwrap();
+    let qr = report
+        .evaluations
+        .iter()
+        .find(|e| e.rule == "presence-tracing")
+        .cloned()
+        .unwrap();
+    (qr, report.checkins, scenario)
+}
+
+#[test]
+fn presence_tracing_warns_the_case_classroom_through_the_key_server() {
+    // Everyone scans: every classmate is warned on each infectious day (both days here), so every true
+    // contact is; the other class is not.
+    let (qr, checkins, s) = presence_tracing(0.0);
+    assert!(checkins >= u64::from(s.students * s.days), "{checkins}");
+    assert_eq!(qr.recall, 1.0, "{qr:?}");
+    let days = u64::from(s.days);
+    assert!(qr.notified >= u64::from(s.class_size - 1) * days, "{qr:?}");
+    assert!(
+        qr.notified <= u64::from(s.class_size - 1 + s.teachers) * days,
+        "{qr:?}"
+    );
+    // Nobody scans: no check-in goes up, nobody is warned.
+    let (qr, checkins, _) = presence_tracing(1.0);
+    assert_eq!((checkins, qr.notified), (0, 0), "{qr:?}");
+    assert!(qr.true_contacts > 0 && qr.recall == 0.0, "{qr:?}");
 }
 
 #[test]
@@ -106,6 +157,10 @@ fn bad_scenarios_are_refused() {
         },
         Scenario {
             report_hour: 3.0,
+            ..small()
+        },
+        Scenario {
+            checkin_forget_share: -0.1,
             ..small()
         },
     ] {

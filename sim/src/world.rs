@@ -17,6 +17,7 @@ use openzone_core::seeded::SplitMix64;
 use openzone_core::time::{Clock, MS_PER_DAY};
 
 use crate::authority::Authority;
+use crate::checkins::{check_in_everyone, Posters};
 use crate::phone::{Device, SimPlatform};
 use crate::radio::{rssi, Link, PhoneRadio};
 use crate::scenario::Scenario;
@@ -81,6 +82,11 @@ pub(crate) struct RunResult {
     pub(crate) attenuation_samples: Vec<(f32, f32)>,
     /// Sightings delivered.
     pub(crate) sightings: u64,
+    /// Per phone: the days (0-based, ascending) a presence warning at risk was told of in a sync (runs
+    /// with posters only).
+    pub(crate) presence_days: Vec<Vec<u32>>,
+    /// QR check-ins made on the phones (runs with posters only).
+    pub(crate) checkins: u64,
 }
 
 /// The positions of everyone at one minute, grouped by room.
@@ -112,6 +118,11 @@ pub(crate) struct World<'a> {
     any_sighting_days: Vec<Vec<u32>>,
     samples: Vec<(f32, f32)>,
     sightings: u64,
+    /// The school's posters, when the run has presence tracing (the key server's run).
+    posters: Option<Posters>,
+    /// Per phone: the days (0-based) of the presence warnings its syncs told of.
+    presence_days: Vec<Vec<u32>>,
+    checkins: u64,
     _dir: tempfile::TempDir,
 }
 
@@ -192,10 +203,18 @@ impl<'a> World<'a> {
         let report_ms = day_start_ms(scenario.report_day - 1)
             + ((scenario.report_hour - 7.0) * 3_600_000.0) as u64;
         let end_ms = day_start_ms(scenario.days);
+        // Presence tracing goes through the key server, as the apps' does.
+        let posters = match scheme {
+            SchemeId::EnV1 => Some(Posters::new(&school, start / 1000)?),
+            SchemeId::BluezoneV3 => None,
+        };
         let mut world = Self {
+            posters,
             scenario,
             school,
             any_sighting_days: vec![Vec::new(); phones.len()],
+            presence_days: vec![Vec::new(); phones.len()],
+            checkins: 0,
             advertisers: HashMap::with_capacity(phones.len()),
             advertising_as: vec![None; phones.len()],
             phones,
@@ -504,6 +523,18 @@ impl<'a> World<'a> {
                 .send_home(case as u32, self.scenario.report_day - 1, minute);
         }
         let onset = FIRST_DAY + self.scenario.onset_day - 1;
+        if let Some(posters) = &self.posters {
+            // Everyone's scans so far, on their own phones, before the cases report.
+            let all: Vec<&Phone> = self.phones.iter().map(|d| &d.phone).collect();
+            self.checkins = check_in_everyone(
+                self.scenario,
+                &self.school,
+                posters,
+                &all,
+                self.scenario.report_day - 1,
+                minute,
+            )?;
+        }
         let cases: Vec<&Phone> = self.cases.iter().map(|&c| &self.phones[c].phone).collect();
         self.authority.report(&self.runtime, &cases, onset)?;
         for case in self.cases.clone() {
@@ -539,6 +570,10 @@ impl<'a> World<'a> {
             // Bluezone's own rule: any sighting of a published ID is a contact.
             self.any_sighting_days[i] = days.into_iter().map(|d| d - FIRST_DAY).collect();
         }
+        let warned = &mut self.presence_days[i];
+        warned.extend(synced.presence_days.iter().map(|d| d - FIRST_DAY));
+        warned.sort_unstable();
+        warned.dedup();
         let notified = synced.at_risk || !self.any_sighting_days[i].is_empty();
         if notified && device.notified_at_ms.is_none() {
             device.notified_at_ms = Some(at);
@@ -586,6 +621,8 @@ impl<'a> World<'a> {
             bytes_downloaded: self.phones.iter().map(|p| p.bytes_downloaded).collect(),
             attenuation_samples: std::mem::take(&mut self.samples),
             sightings: self.sightings,
+            presence_days: std::mem::take(&mut self.presence_days),
+            checkins: self.checkins,
         })
     }
 }

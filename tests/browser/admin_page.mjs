@@ -9,10 +9,7 @@
 //
 // Exits non-zero with a message on stderr when the page does not behave.
 
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { withPage } from './chromium.mjs';
 
 const [phase, url, name, password, onset, screenshot] = process.argv.slice(2);
 if (!phase || !url || !name || !password) {
@@ -31,24 +28,13 @@ const counters = async (page) => ({
   keys_pending: Number(await page.textContent('#stat-keys-pending')),
 });
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'openzone-chromium-'));
-let context;
-try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    // A phone's screen.
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15000);
+await withPage({
+  // A phone's screen.
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+}, async (page) => {
 
   // Vietnamese by default.
   await page.goto(`${url}admin`);
@@ -104,10 +90,4 @@ try {
   } else {
     throw new Error(`unknown phase ${phase}`);
   }
-} catch (e) {
-  console.error(`admin page test failed: ${e.message}`);
-  process.exitCode = 1;
-} finally {
-  if (context) await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-}
+});

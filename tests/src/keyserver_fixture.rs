@@ -231,6 +231,18 @@ pub fn sealed(key: &SealingPublicKey, payload: &UploadPayload) -> Vec<u8> {
     seal(key, &Upload::Real(payload.clone()).to_padded_plaintext()).expect("sealing works")
 }
 
+/// The body of a plain GET of `url`.
+pub async fn get_text(url: &str) -> String {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("the server answers")
+        .text()
+        .await
+        .expect("a text body")
+}
+
 /// The upload sealing key the server at `url` announces in `/v1/config`.
 pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
     config_doc(url)
@@ -242,15 +254,8 @@ pub async fn announced_sealing_key(url: &str) -> SealingPublicKey {
 
 /// The configuration document (`GET /v1/config`) of the server at `url`.
 pub async fn config_doc(url: &str) -> ServerConfigDoc {
-    let body = http()
-        .get(format!("{url}v1/config"))
-        .send()
-        .await
-        .expect("the configuration is answered")
-        .bytes()
-        .await
-        .expect("a body");
-    serde_json::from_slice(&body).expect("the configuration's JSON")
+    let body = get_text(&format!("{url}v1/config")).await;
+    serde_json::from_str(&body).expect("the configuration's JSON")
 }
 
 /// Posts `body` to `/v1/publish` from `client`, with an `X-Forwarded-For` chain if given; returns the
@@ -283,6 +288,7 @@ pub async fn upload(
     keys: Vec<UploadKey>,
 ) -> (u16, String) {
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code: code.to_owned(),
         keys,
     };

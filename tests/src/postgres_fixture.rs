@@ -302,7 +302,7 @@ pub fn lose_database(dir: &Path) {
 /// what must never be stored.
 pub fn stored_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     if !on_postgres() {
-        return walk(&dir.join("db"))
+        return crate::files_under(&dir.join("db"))
             .into_iter()
             .map(|path| {
                 let bytes = std::fs::read(&path).expect("a database file");
@@ -342,17 +342,20 @@ pub fn stored_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     })
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("a database directory") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
+/// Everything a test's data directory holds at rest, as (where, bytes): each of its files, and on
+/// PostgreSQL each row and counter of its database too. For tests that look for plaintext at rest.
+pub fn bytes_at_rest(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<(String, Vec<u8>)> = crate::files_under(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("a data file");
+            (path.display().to_string(), bytes)
+        })
+        .collect();
+    if on_postgres() {
+        all.extend(stored_bytes(dir));
     }
-    files
+    all
 }
 
 /// Rotates the upload sealing key of a test's data directory: in its files, or in its database.

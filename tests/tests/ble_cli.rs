@@ -7,7 +7,7 @@
 mod mock;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use mock::{wait_until, BluezMock};
 use openzone_core::protocol::bluezone_v3::BluezoneId;
@@ -44,6 +44,19 @@ fn advertise_on_mock(bluez: &BluezMock, address: &str, payload: &Payload, rssi: 
     ]);
 }
 
+/// Starts `command` with its output piped and waits until it has started discovery on hci0.
+fn start_discovering(bluez: &BluezMock, command: &mut Command) -> Child {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openzone starts");
+    wait_until(10, "discovery to start", || {
+        bluez.calls("hci0", "StartDiscovery") >= 1
+    });
+    child
+}
+
 fn stderr_line(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
@@ -58,16 +71,12 @@ fn stderr_line(output: &Output) -> String {
 #[test]
 fn scan_prints_each_identifier_heard_as_json_lines() {
     let bluez = mock_with_adapter();
-    let child = bluez
-        .openzone()
-        .args(["scan", "--adapter", "hci0", "--duration", "5", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until(10, "discovery to start", || {
-        bluez.calls("hci0", "StartDiscovery") >= 1
-    });
+    let child = start_discovering(
+        &bluez,
+        bluez
+            .openzone()
+            .args(["scan", "--adapter", "hci0", "--duration", "5", "--json"]),
+    );
     let en = Payload::EnV1 {
         rpi: Rpi([0x3C; 16]),
         aem: Aem([9, 8, 7, 6]),
@@ -162,27 +171,23 @@ fn advertise_registers_the_payload_and_serves_gatt_until_stopped() {
 fn run_records_what_it_hears_into_the_store() {
     let bluez = mock_with_adapter();
     let store_dir = bluez.dir().join("store");
-    let child = bluez
-        .openzone()
-        .args([
-            "run",
-            "--adapter",
-            "hci0",
-            "--mode",
-            "qa",
-            "--duration",
-            "5",
-            "--store",
-        ])
-        .arg(&store_dir)
-        .env("OPENZONE_DATA_KEY", DATA_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until(10, "discovery to start", || {
-        bluez.calls("hci0", "StartDiscovery") >= 1
-    });
+    let child = start_discovering(
+        &bluez,
+        bluez
+            .openzone()
+            .args([
+                "run",
+                "--adapter",
+                "hci0",
+                "--mode",
+                "qa",
+                "--duration",
+                "5",
+                "--store",
+            ])
+            .arg(&store_dir)
+            .env("OPENZONE_DATA_KEY", DATA_KEY),
+    );
     let bz = Payload::BluezoneV3 {
         id: BluezoneId([0x61; 12]),
     };

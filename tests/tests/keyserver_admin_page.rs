@@ -6,9 +6,8 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::UploadPayload;
@@ -17,46 +16,9 @@ use openzone_core::time::{day_of_ms, format_day, Clock, SystemClock};
 use openzone_tests::keyserver_fixture::{random_tek, read_local_exports, start, upload_key};
 use openzone_tests::postgres_fixture::server_config;
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
-}
-
-/// Runs the browser script; returns its JSON output.
+/// Runs `tests/browser/admin_page.mjs`; returns its JSON output.
 fn run_page(args: &[&str]) -> serde_json::Value {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} is missing: run scripts/setup (it installs Debian's chromium)"
-    );
-    assert!(
-        browser_dir().join("node_modules/playwright-core").exists(),
-        "playwright-core is missing: run scripts/setup (npm install in tests/browser)"
-    );
-    let mut child = Command::new("node")
-        .arg(browser_dir().join("admin_page.mjs"))
-        .args(args)
-        .env("CHROMIUM", &chromium)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node ({e}): run scripts/setup"));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the browser test did not finish in 2 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the officer page failed in the browser: {}{}",
-        String::from_utf8_lossy(&output.stderr),
-        stdout
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    openzone_tests::browser::run_script("admin_page.mjs", args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,6 +59,7 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     let sealing = phone.sealing_key().await.unwrap();
     let tek = random_tek();
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code,
         keys: vec![upload_key(tek, onset_day * 144, 144)],
     };

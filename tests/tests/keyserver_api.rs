@@ -14,8 +14,8 @@ use openzone_core::keyserver::wire::{
 };
 use openzone_server::{RateLimits, ServerConfig};
 use openzone_tests::keyserver_fixture::{
-    http, issue_code, officer_token, random_tek, read_local_exports, sealed, start, upload_key,
-    ManualClock, Running, DAY, NOON_MS,
+    get_text, http, issue_code, officer_token, random_tek, read_local_exports, sealed, start,
+    upload_key, ManualClock, Running, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::server_config;
 use tower::ServiceExt;
@@ -114,6 +114,7 @@ async fn publish(
     keys: Vec<UploadKey>,
 ) -> reqwest::Response {
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code: code.into(),
         keys,
     };
@@ -287,6 +288,7 @@ async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
     let token = officer_token(&running).await;
     let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
     let good = UploadPayload {
+        checkins: Vec::new(),
         code: code.clone(),
         keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
     };
@@ -469,6 +471,7 @@ async fn codes_are_used_once_only_with_their_keys_and_expire() {
     let body = sealed(
         &key,
         &UploadPayload {
+            checkins: Vec::new(),
             code: code.clone(),
             keys: keys.clone(),
         },
@@ -765,14 +768,7 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         ),
         (144, Some(2), Some(6))
     );
-    let index = client
-        .get(format!("{}v1/exports/index.txt", running.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = get_text(&format!("{}v1/exports/index.txt", running.url)).await;
     assert_eq!(index, format!("{first_name}\n{}\n", report.exports[0].0));
 
     // 14 days later everything is gone: exports, keys, codes.

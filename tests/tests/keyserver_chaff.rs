@@ -82,6 +82,7 @@ async fn real_and_fake_uploads_are_the_same_size_on_the_wire() {
         .public_key();
     for n in [1, 2, 7, 15] {
         let payload = UploadPayload {
+            checkins: Vec::new(),
             code: "12345678".into(),
             keys: keys(n),
         };
@@ -115,6 +116,7 @@ async fn a_fake_upload_is_answered_like_a_real_one_and_dropped() {
         .publish(
             &key,
             &UploadPayload {
+                checkins: Vec::new(),
                 code,
                 keys: keys(3),
             },

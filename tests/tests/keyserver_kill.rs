@@ -100,6 +100,7 @@ async fn uploader(url: String, sealing: SealingPublicKey, acked: Arc<Mutex<Vec<[
         };
         let teks = [random_tek(), random_tek()];
         let payload = UploadPayload {
+            checkins: Vec::new(),
             code,
             keys: teks
                 .iter()

@@ -69,6 +69,7 @@ async fn thousands_of_concurrent_uploads_each_key_published_once() {
     // From two days ago back: ended more than the publication delay ago, at any hour.
     let today = day_of_ms(SystemClock.now_ms());
     let payload = |code: &str, n: usize| UploadPayload {
+        checkins: Vec::new(),
         code: code.to_owned(),
         keys: (0..n)
             .map(|i| upload_key(random_tek(), (today - 2 - i as u32) * 144, 144))

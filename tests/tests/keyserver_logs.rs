@@ -52,6 +52,7 @@ async fn logs_never_hold_codes_keys_tokens_or_addresses() {
     let day = day_of_ms(SystemClock.now_ms()) - 2;
     let teks = [random_tek(), random_tek()];
     let upload = |tek| UploadPayload {
+        checkins: Vec::new(),
         code: code.clone(),
         keys: vec![upload_key(tek, day * 144, 144)],
     };

@@ -23,6 +23,7 @@ const ATTEMPTS_EACH: usize = 10;
 /// A well-formed sealed upload of yesterday's key under `code`.
 fn sealed_upload(key: &SealingPublicKey, code: &str) -> Vec<u8> {
     let payload = UploadPayload {
+        checkins: Vec::new(),
         code: code.to_owned(),
         keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
     };

@@ -256,6 +256,7 @@ async fn client(
                 .enumerate()
                 .map(|(k, t)| upload_key(*t, (day - k as u32) * 144, 144))
                 .collect(),
+            checkins: Vec::new(),
         };
         let (status, body) = post_to_any(
             &http,
@@ -278,6 +279,7 @@ async fn client(
                 let payload = UploadPayload {
                     code: used,
                     keys: vec![upload_key(teks[0], day * 144, 144)],
+                    checkins: Vec::new(),
                 };
                 let (status, _) = post_to_any(
                     &http,

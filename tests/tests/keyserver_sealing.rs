@@ -13,8 +13,8 @@ use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
 use openzone_tests::keyserver_fixture::{
-    http, issue_code, officer_token, random_tek, start, upload, upload_key, ManualClock, Running,
-    DAY, NOON_MS,
+    get_text, http, issue_code, officer_token, random_tek, start, upload, upload_key, ManualClock,
+    Running, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::{rotate_sealing_key, server_config};
 
@@ -26,14 +26,7 @@ fn config(dir: &std::path::Path) -> ServerConfig {
 }
 
 async fn announced(url: &str) -> (ServerConfigDoc, String) {
-    let text = http()
-        .get(format!("{url}v1/config"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&format!("{url}v1/config")).await;
     (serde_json::from_str(&text).unwrap(), text)
 }
 
@@ -141,6 +134,7 @@ async fn the_app_seals_to_its_pinned_keys_whatever_the_configuration_announces()
     let attacker = SealingSecret::generate().unwrap().public_key();
     let front = lying_front(running.url.clone(), attacker).await;
     let upload = |code: String| UploadPayload {
+        checkins: Vec::new(),
         code,
         keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
     };

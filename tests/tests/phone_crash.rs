@@ -4,50 +4,34 @@
 //! is in the store.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use openzone_core::protocol::Payload;
 use openzone_core::units::CHECKPOINT_PERIOD_SECS;
+use openzone_tests::child::Reporting;
 
 #[test]
 fn sigkill_loses_at_most_the_checkpoint_period_of_sightings() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phone-child"))
-        .arg("feed")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(seq) = line
-                .strip_prefix("fed ")
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                // Received after the child recorded it: the recorded time is no later than this.
-                if tx.send((seq, Instant::now())).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    let (_, first) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let mut child = Reporting::spawn(
+        Command::new(env!("CARGO_BIN_EXE_phone-child"))
+            .arg("feed")
+            .arg(dir.path()),
+    );
+    // A line is received after the child recorded what it reports: the recorded time is no later.
+    let fed_at = |(line, at): (String, Instant)| {
+        let seq = line.strip_prefix("fed ")?.parse::<u64>().ok()?;
+        Some((seq, at))
+    };
+    let (_, first) = fed_at(child.lines.recv_timeout(Duration::from_secs(60)).unwrap()).unwrap();
     let period = Duration::from_secs(u64::from(CHECKPOINT_PERIOD_SECS));
     // The first checkpoint comes within a period of the first sighting, the second within a period of
     // the next one: killing shortly before 2 periods loses close to a whole period.
     let kill_at = first + 2 * period - Duration::from_secs(2);
     std::thread::sleep(kill_at.saturating_duration_since(Instant::now()));
-    child.kill().unwrap();
-    let killed = Instant::now();
-    child.wait().unwrap();
-    reader.join().unwrap();
-    let fed: Vec<(u64, Instant)> = rx.try_iter().collect();
+    let (killed, _) = child.kill();
+    let fed: Vec<(u64, Instant)> = child.lines.try_iter().filter_map(fed_at).collect();
 
     let phone = openzone_tests::phone::open_real_phone(dir.path()).unwrap();
     let stored: HashSet<u64> = phone

@@ -53,6 +53,17 @@ fn chmod(path: &Path, mode: &str) {
     assert!(status.success());
 }
 
+/// `store-child open DIR` without privileges: how it ended and what it said.
+fn open_without_privileges(dir: &Path) -> (Output, String) {
+    let output = child_without_privileges()
+        .arg("open")
+        .arg(dir)
+        .output()
+        .expect("store-child runs");
+    let said = stdout(&output);
+    (output, said)
+}
+
 #[test]
 fn a_read_only_directory_is_a_clear_error() {
     let parent = tempfile::tempdir().unwrap();
@@ -61,11 +72,7 @@ fn a_read_only_directory_is_a_clear_error() {
     let fresh = parent.path().join("fresh");
     std::fs::create_dir(&fresh).unwrap();
     chmod(&fresh, "0555");
-    let output = child_without_privileges()
-        .args(["open", fresh.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let said = stdout(&output);
+    let (output, said) = open_without_privileges(&fresh);
     assert!(
         output.status.success(),
         "{said} {}",
@@ -82,11 +89,7 @@ fn a_read_only_directory_is_a_clear_error() {
         store.checkpoint(0).unwrap();
     }
     chmod(&existing, "a-w");
-    let output = child_without_privileges()
-        .args(["open", existing.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let said = stdout(&output);
+    let (_, said) = open_without_privileges(&existing);
     assert!(said.starts_with("error: cannot use the store at"), "{said}");
     chmod(&existing, "u+w");
     check_acked(&open_store(&existing).unwrap(), 9).unwrap();

@@ -4,26 +4,15 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use openzone_core::seeded::SplitMix64;
+use openzone_tests::child::Reporting;
 
 use openzone_tests::store_fixture::{check_ranges, open_store};
 
 const ROUNDS: usize = 30;
-
-/// A small xorshift generator: the seed is printed so that a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_acknowledged() {
@@ -37,49 +26,39 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
                 .unwrap_or(0x9E37_79B9)
         });
     println!("crash test seed {seed} (replay with CRASH_SEED={seed})");
-    let mut rng = Rng(seed);
+    // The seed is printed so that a failure can be replayed.
+    let mut rng = SplitMix64::new(seed);
     let dir = tempfile::tempdir().unwrap();
     let mut acked_ranges: Vec<(u64, u64)> = Vec::new();
     let mut kills_mid_ingest = 0;
 
     for round in 0..ROUNDS {
         let first = round as u64 * 1_000_000;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_store-child"))
-            .args(["ingest", dir.path().to_str().unwrap(), &first.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let mut child = Reporting::spawn(Command::new(env!("CARGO_BIN_EXE_store-child")).args([
+            "ingest",
+            dir.path().to_str().unwrap(),
+            &first.to_string(),
+        ]));
         // Wait until the child has the store open, then let it run for a random while.
         assert_eq!(
-            rx.recv_timeout(Duration::from_secs(30)).unwrap(),
+            child.lines.recv_timeout(Duration::from_secs(30)).unwrap().0,
             "opened",
             "round {round}"
         );
-        let run_for = Duration::from_millis(5 + rng.next() % 400);
+        let run_for = Duration::from_millis(5 + rng.next_u64() % 400);
         let started = Instant::now();
         while started.elapsed() < run_for {
             std::thread::sleep(Duration::from_millis(1));
         }
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
+        let (_, ended_on_its_own) = child.kill();
         assert!(
-            !status.success(),
-            "round {round}: the child ended on its own: {status}"
+            !ended_on_its_own,
+            "round {round}: the child ended on its own"
         );
-        reader.join().unwrap();
-        let last_ack = rx
+        let last_ack = child
+            .lines
             .try_iter()
-            .filter_map(|line| {
+            .filter_map(|(line, _)| {
                 line.strip_prefix("ack ")
                     .and_then(|n| n.parse::<u64>().ok())
             })

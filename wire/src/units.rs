@@ -55,6 +55,12 @@ pub const INFECTIOUS_DAYS_BEFORE_ONSET: u32 = 2;
 /// day of the report, which a same-day release ends early.
 pub const MAX_KEYS_PER_UPLOAD: usize = 15;
 
+/// The encrypted check-ins every positive report carries, real ones and fakes together (a phone always
+/// sends this many, so that the count of real ones does not show), and the most a server accepts. A
+/// teacher scans the gate and up to 8 rooms a day, so 64 hold a week of the infectious window; a phone
+/// with more sends the newest. 64 reports with the keys fit the padded upload.
+pub const MAX_CHECKINS_PER_UPLOAD: usize = 64;
+
 /// Digits of the one-time code a health officer gives a confirmed case: short enough to read out on the
 /// phone, long enough that guessing is hopeless within the code's validity and the server's rate limits
 /// (Google's `exposure-notifications-verification-server` issues 8-digit short codes by default).

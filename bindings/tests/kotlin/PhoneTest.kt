@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList
 import kotlin.system.exitProcess
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertNotEquals
 import kotlin.test.assertTrue
 import kotlinx.coroutines.async
@@ -31,6 +32,7 @@ class Recorder : PhoneListener {
     val threads = CopyOnWriteArrayList<String>()
     val errors = CopyOnWriteArrayList<String>()
     val daysAtRisk = CopyOnWriteArrayList<String>()
+    val presenceWarnings = CopyOnWriteArrayList<PresenceWarningInfo>()
     override fun stateChanged(state: EngineState) {
         threads.add(Thread.currentThread().name)
         states.add(state)
@@ -40,6 +42,9 @@ class Recorder : PhoneListener {
     }
     override fun dayAtRisk(day: DayExposure) {
         daysAtRisk.add(day.date)
+    }
+    override fun presenceWarning(warning: PresenceWarningInfo) {
+        presenceWarnings.add(warning)
     }
     override fun syncProgress(done: UInt, total: UInt) {}
     override fun error(message: String) {
@@ -203,11 +208,87 @@ fun aRefusingRadioIsReported() {
     phone.stop()
 }
 
+fun checkInOutAndAPresenceWarning() {
+    val dir = tempDir()
+    val air = SimulatedAir(1uL)
+    val radio = air.addPhone(0.0, 0.0, false)
+    val signing = generateSigningKey()
+    val listener = Recorder()
+    val phone = OpenZonePhone(
+        settings(File(dir, "e"), exportKeys = listOf(ExportPublicKey("310", "v1", signing.publicPem))),
+        radio.platform(), listener, null,
+    )
+    val now = (System.currentTimeMillis() / 1000).toULong()
+    val link = makeClassroomLink("Lớp 9A", now)
+    val entry = phone.checkInLink(link, now - 1800uL, null)
+    assertEquals("Lớp 9A", entry.description)
+    assertTrue(entry.active)
+    // Scanned again during the stay: the same stay, extended.
+    val again = phone.checkInLink(link, null, 60u)
+    assertEquals(entry.id, again.id)
+    assertEquals(now + 3600uL, again.departure)
+    for (bad in listOf("", "https://zalo.me/g/x", "openzone://checkin?v=2#CAE", link.dropLast(10))) {
+        assertFailsWith<OpenZoneException.InvalidInput>(bad) { phone.checkInLink(bad, null, null) }
+    }
+    assertFailsWith<OpenZoneException.InvalidInput> { phone.checkInLink(link, now + 3600uL, null) }
+    assertEquals(listOf(entry.id), phone.checkOut(null, null).map { it.id })
+    // Yesterday 10:00 to 10:45 UTC, away from midnight; a case was there from 10:05.
+    val lesson = now - now % 86_400uL - 86_400uL + 36_000uL
+    phone.editCheckIn(entry.id, lesson, lesson + 2_700uL)
+    val pkg = buildWarningPackage(link, lesson + 300uL, lesson + 3_600uL, signing.privatePem, "310", "v1")
+    assertEquals(listOf("Lớp 9A"), phone.processWarningPackage(pkg).map { it.description })
+    assertEquals(listOf(), phone.processWarningPackage(pkg))
+    assertEquals(listOf(entry.id), listener.presenceWarnings.map { it.checkInId })
+    assertFailsWith<OpenZoneException.UntrustedData> { phone.processWarningPackage(byteArrayOf(1, 2)) }
+    phone.stop()
+}
+
 fun theConstantsComeFromTheCore() {
     val c = protocolConstants()
     assertEquals(14u, c.retentionDays)
     assertEquals(8u, c.codeDigits)
     assertEquals(86_400u, c.enIntervalSecs * c.enIntervalsPerDay)
+}
+
+// A gate poster that keeps a visitor log (made with `openzone venue create --visitor-log`).
+const val GATE = "openzone://checkin?v=1#CAESJggBEhBD4buVbmcgdHLGsOG7nW5nGhBD4buVbmcgdHLGsOG7nW5nGnYIARJggwLMzE153tQw" +
+    "AOf2MZoUXXfzWTdlSpfS99iZffmcmxOG9njSK4RTimFOFwDh6t0Tyw8XR01ugDYjtuKwjjuK49Oh83FWct6XpefPi9Skjxvvz53i" +
+    "9gaMmUEc96pbtoaAGhCouzKQphm2sGSzQehrluNpIisIARAHGC3CPiIKIORWSkq_PllCnunv5YunRH68wkI7RNZ3SqQyIeGMiy8-"
+
+fun aFamilyDeclaresAndSeesWhatARegistrationWouldSend() {
+    val dir = tempDir()
+    val air = SimulatedAir(1uL)
+    val radio = air.addPhone(0.0, 0.0, false)
+    val phone = OpenZonePhone(settings(File(dir, "family")), radio.platform(), null, null)
+    assertEquals("0912345678", phone.setPhoneNumber("0912 345 678"))
+    phone.addProfile("Nguyễn Thị Lan", null, 1985)
+    phone.addProfile("Trần Minh An", "3B", 2016)
+    phone.addProfile("Trần Bảo Ngọc", "5A", null)
+    assertEquals(3, phone.profiles().size)
+    assertTrue(phone.declarationSchemaJson().contains("\"vn-moh-2021\""))
+    assertTrue(phone.declarationMissingToday("Trần Minh An"))
+    assertEquals("clear", phone.declareAllClear("Nguyễn Thị Lan").result)
+    val symptoms = listOf("fever", "cough", "short_breath", "sore_throat", "nausea", "diarrhoea", "skin_bleeding",
+        "rash", "taste_smell", "close_contact", "outbreak_area", "travel")
+    val answers = symptoms.joinToString(",", "{", "}") { "\"$it\": ${it == "cough"}" }
+    val declared = phone.declare("Trần Minh An", answers)
+    assertEquals("symptoms", declared.result)
+    assertEquals(listOf("cough"), declared.reasons)
+    assertFalse(phone.declarationMissingToday("Trần Minh An"))
+    val wrong = assertFailsWith<OpenZoneException.InvalidInput> {
+        phone.declare("Trần Bảo Ngọc", "{\"temperature\": 50}")
+    }
+    assertTrue(wrong.message!!.contains("temperature"), wrong.message)
+    val entries = phone.visitorRegistration(GATE, listOf("Nguyễn Thị Lan", "Trần Minh An", "Trần Bảo Ngọc"))
+    assertEquals(listOf("clear", "symptoms", "none"), entries.map { it.declaration })
+    assertTrue(entries.all { it.phone == "0912345678" })
+    assertFailsWith<OpenZoneException.ConsentRequired> {
+        runBlocking { phone.registerVisit(GATE, listOf("Trần Minh An"), false) }
+    }
+    assertFailsWith<OpenZoneException.InvalidInput> { phone.visitorRegistration(GATE, listOf("Nobody")) }
+    phone.removeProfile("Trần Bảo Ngọc")
+    assertEquals(2, phone.profiles().size)
+    phone.stop()
 }
 
 fun main() {
@@ -218,6 +299,8 @@ fun main() {
         "a wrong data key is refused" to ::aWrongDataKeyIsRefused,
         "a refusing radio is reported" to ::aRefusingRadioIsReported,
         "the constants come from the core" to ::theConstantsComeFromTheCore,
+        "a family declares and sees what a registration would send" to ::aFamilyDeclaresAndSeesWhatARegistrationWouldSend,
+        "check in, out and a presence warning" to ::checkInOutAndAPresenceWarning,
     )
     var failed = 0
     for ((name, test) in tests) {

@@ -6,6 +6,7 @@ Run by scripts/test-bindings-python, which generates the bindings into OPENZONE_
 
 import asyncio
 import gc
+import json
 import os
 import sys
 import tempfile
@@ -39,6 +40,7 @@ class Recorder(oz.PhoneListener):
         self.states = []
         self.errors = []
         self.days_at_risk = []
+        self.presence_warnings = []
 
     def state_changed(self, state):
         with self.lock:
@@ -50,6 +52,10 @@ class Recorder(oz.PhoneListener):
     def day_at_risk(self, day):
         with self.lock:
             self.days_at_risk.append(day.date)
+
+    def presence_warning(self, warning):
+        with self.lock:
+            self.presence_warnings.append(warning)
 
     def sync_progress(self, done, total):
         pass
@@ -249,3 +255,102 @@ def test_deleting_the_data_seals_under_a_new_key(tmp):
     with pytest.raises(oz.OpenZoneError.WrongDataKey):
         oz.OpenZonePhone(settings(os.path.join(tmp, "e")), radio.platform(), None, None)
     oz.OpenZonePhone(settings(os.path.join(tmp, "e"), key=b"\x33" * 32), radio.platform(), None, None)
+
+
+# A gate poster that keeps a visitor log (made with `openzone venue create --visitor-log`).
+GATE = (
+    "openzone://checkin?v=1#CAESJggBEhBD4buVbmcgdHLGsOG7nW5nGhBD4buVbmcgdHLGsOG7nW5nGnYIARJggwLMzE153tQw"
+    "AOf2MZoUXXfzWTdlSpfS99iZffmcmxOG9njSK4RTimFOFwDh6t0Tyw8XR01ugDYjtuKwjjuK49Oh83FWct6XpefPi9Skjxvvz53i"
+    "9gaMmUEc96pbtoaAGhCouzKQphm2sGSzQehrluNpIisIARAHGC3CPiIKIORWSkq_PllCnunv5YunRH68wkI7RNZ3SqQyIeGMiy8-"
+)
+
+
+def test_a_family_declares_and_sees_what_a_registration_would_send(tmp):
+    air = oz.SimulatedAir(1)
+    radio = air.add_phone(0.0, 0.0, False)
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "family")), radio.platform(), None, None)
+    assert phone.set_phone_number("0912 345 678") == "0912345678"
+    phone.add_profile("Nguyễn Thị Lan", None, 1985)
+    phone.add_profile("Trần Minh An", "3B", 2016)
+    phone.add_profile("Trần Bảo Ngọc", "5A", None)
+    assert [p.name for p in phone.profiles()] == ["Nguyễn Thị Lan", "Trần Bảo Ngọc", "Trần Minh An"]
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        phone.add_profile("Trần Minh An", None, None)
+    assert "exists already" in str(e.value)
+
+    schema = json.loads(phone.declaration_schema_json())
+    assert schema["id"] == "vn-moh-2021"
+    assert all(q["label"]["vi"] and q["label"]["en"] for q in schema["questions"])
+    assert phone.declaration_missing_today("Trần Minh An")
+    assert phone.declare_all_clear("Nguyễn Thị Lan").result == "clear"
+    answers = {q["id"]: False for q in schema["questions"] if q["answer"]["type"] == "yes_no"}
+    answers["fever"] = True
+    declared = phone.declare("Trần Minh An", json.dumps(answers))
+    assert (declared.result, declared.reasons) == ("symptoms", ["fever"])
+    assert "school nurse" in declared.message
+    assert not phone.declaration_missing_today("Trần Minh An")
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        phone.declare("Trần Bảo Ngọc", json.dumps({"fever": "maybe", "temperature": 50}))
+    assert "temperature" in str(e.value) and "fever" in str(e.value)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.declare("Trần Bảo Ngọc", "{not json")
+    assert len(phone.declarations()) == 2
+
+    entries = phone.visitor_registration(GATE, ["Nguyễn Thị Lan", "Trần Minh An", "Trần Bảo Ngọc"])
+    assert [(e.name, e.declaration, e.phone) for e in entries] == [
+        ("Nguyễn Thị Lan", "clear", "0912345678"),
+        ("Trần Minh An", "symptoms", "0912345678"),
+        ("Trần Bảo Ngọc", "none", "0912345678"),
+    ]
+    with pytest.raises(oz.OpenZoneError.ConsentRequired):
+        asyncio.run(phone.register_visit(GATE, ["Trần Minh An"], False))
+    with pytest.raises(oz.OpenZoneError.InvalidInput) as e:
+        asyncio.run(phone.register_visit(GATE, ["Trần Minh An"], True))
+    assert "key server" in str(e.value)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.visitor_registration(GATE, ["Nobody"])
+    phone.remove_profile("Trần Bảo Ngọc")
+    assert len(phone.profiles()) == 2
+    phone.stop()
+
+
+def test_check_in_out_and_a_presence_warning(tmp):
+    air = oz.SimulatedAir(1)
+    radio = air.add_phone(0.0, 0.0, False)
+    signing = oz.generate_signing_key()
+    export_key = oz.ExportPublicKey(key_id="310", version="v1", pem=signing.public_pem)
+    listener = Recorder()
+    phone = oz.OpenZonePhone(settings(os.path.join(tmp, "c"), export_keys=[export_key]), radio.platform(), listener, None)
+    now = int(time.time())
+    link = oz.make_classroom_link("Lớp 9A", now)
+    entry = phone.check_in_link(link, now - 1800, None)
+    assert entry.description == "Lớp 9A" and entry.active
+    assert entry.departure == now - 1800 + 45 * 60
+    # Scanned again during the stay: the same stay, extended.
+    again = phone.check_in_link(link, None, 60)
+    assert again.id == entry.id and again.departure == now + 3600
+    for bad in ("", "https://zalo.me/g/x", "openzone://checkin?v=2#CAE", link[:-10]):
+        with pytest.raises(oz.OpenZoneError.InvalidInput):
+            phone.check_in_link(bad, None, None)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.check_in_link(link, now + 3600, None)
+    with pytest.raises(oz.OpenZoneError.InvalidInput):
+        phone.check_in_image(b"not an image", None, None)
+    out = phone.check_out(None, None)
+    assert [e.id for e in out] == [entry.id] and out[0].checked_out
+    # Yesterday 10:00 to 10:45 UTC, away from midnight.
+    lesson = now - now % 86400 - 86400 + 10 * 3600
+    edited = phone.edit_check_in(entry.id, lesson, lesson + 2700)
+    assert (edited.arrival, edited.departure) == (lesson, lesson + 2700)
+    assert [e.id for e in phone.check_ins()] == [entry.id]
+    # A case was there for the last 40 minutes of the lesson: one warning, told once.
+    package = oz.build_warning_package(link, lesson + 300, lesson + 3600, signing.private_pem, "310", "v1")
+    found = phone.process_warning_package(package)
+    assert [w.description for w in found] == ["Lớp 9A"]
+    assert found[0].at_risk and found[0].minutes >= 30
+    assert phone.process_warning_package(package) == []
+    assert [w.check_in_id for w in listener.presence_warnings] == [entry.id]
+    assert len(phone.presence_warnings()) == 1
+    with pytest.raises(oz.OpenZoneError.UntrustedData):
+        phone.process_warning_package(b"not a zip")
+    phone.stop()

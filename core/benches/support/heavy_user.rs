@@ -21,47 +21,95 @@ pub const DAYS: u64 = 14;
 /// Sightings of each peer in each window.
 pub const SIGHTINGS_PER_PEER: u64 = 8;
 
-/// Scan windows in one day.
+/// Scan windows in one school day.
 pub const WINDOWS_PER_DAY: u64 = WINDOWS_PER_HOUR * HOURS_PER_DAY;
 
-/// The sightings of scan window `w` (counted from 0 over the whole 14 days), starting at `t0_ms`.
-pub fn window(t0_ms: u64, w: u64) -> Vec<Sighting> {
-    let day = w / WINDOWS_PER_DAY;
-    let start = t0_ms + day * 86_400_000 + (w % WINDOWS_PER_DAY) * 300_000;
-    let mut out = Vec::with_capacity((PEERS * SIGHTINGS_PER_PEER) as usize);
-    for k in 0..SIGHTINGS_PER_PEER {
-        for peer in 0..PEERS {
-            // A new RPI every three windows (15 minutes).
-            let rotation = w / 3;
-            // Real RPIs are AES outputs, uniform in every bit; the index's filter and directory rely on
-            // that, so the benchmark's must be too.
-            let mut bits = SplitMix64::new(peer << 32 | rotation);
-            let mut rpi = [0u8; 16];
-            rpi[..8].copy_from_slice(&bits.next_u64().to_le_bytes());
-            rpi[8..].copy_from_slice(&bits.next_u64().to_le_bytes());
-            out.push(Sighting {
-                payload: Payload::EnV1 {
-                    rpi: Rpi(rpi),
-                    aem: Aem([peer as u8, 1, 2, 3]),
-                },
-                rssi: -55 - ((peer * 7 + k * 3) % 40) as i8,
-                tx_power: None,
-                time_ms: start + k * 500,
-                source: Source::Advertisement,
-            });
-        }
+/// Who is around: how many peers, and for how many hours of each day.
+#[derive(Debug, Clone, Copy)]
+pub struct Crowd {
+    /// Peers heard in every scan window.
+    pub peers: u64,
+    /// Hours a day with peers around, from midnight UTC.
+    pub hours_per_day: u64,
+}
+
+/// The store benchmark's heavy user: 40 peers, 10 hours a day.
+pub const SCHOOL_DAY: Crowd = Crowd {
+    peers: PEERS,
+    hours_per_day: HOURS_PER_DAY,
+};
+
+/// The whole-process match measurement's heavy user: a scan every 5 minutes around the clock, 20 phones
+/// heard each time.
+pub const AROUND_THE_CLOCK: Crowd = Crowd {
+    peers: 20,
+    hours_per_day: 24,
+};
+
+impl Crowd {
+    /// Scan windows in one day.
+    pub fn windows_per_day(&self) -> u64 {
+        WINDOWS_PER_HOUR * self.hours_per_day
     }
-    out
+
+    /// The sightings of scan window `w` (counted from 0 over the whole 14 days), starting at `t0_ms`.
+    pub fn window(&self, t0_ms: u64, w: u64) -> Vec<Sighting> {
+        let per_day = self.windows_per_day();
+        let day = w / per_day;
+        let start = t0_ms + day * 86_400_000 + (w % per_day) * 300_000;
+        let mut out = Vec::with_capacity((self.peers * SIGHTINGS_PER_PEER) as usize);
+        for k in 0..SIGHTINGS_PER_PEER {
+            for peer in 0..self.peers {
+                // A new RPI every three windows (15 minutes).
+                let rotation = w / 3;
+                // Real RPIs are AES outputs, uniform in every bit; the index's filter and directory rely
+                // on that, so the benchmark's must be too.
+                let mut bits = SplitMix64::new(peer << 32 | rotation);
+                let mut rpi = [0u8; 16];
+                rpi[..8].copy_from_slice(&bits.next_u64().to_le_bytes());
+                rpi[8..].copy_from_slice(&bits.next_u64().to_le_bytes());
+                out.push(Sighting {
+                    payload: Payload::EnV1 {
+                        rpi: Rpi(rpi),
+                        aem: Aem([peer as u8, 1, 2, 3]),
+                    },
+                    rssi: -55 - ((peer * 7 + k * 3) % 40) as i8,
+                    tx_power: None,
+                    time_ms: start + k * 500,
+                    source: Source::Advertisement,
+                });
+            }
+        }
+        out
+    }
+
+    /// A store in `dir` holding 14 days of this crowd from `t0_ms` (midnight UTC).
+    pub fn filled_store(&self, dir: &std::path::Path, t0_ms: u64) -> Result<Store, Error> {
+        let store = open_store(dir)?;
+        for w in 0..self.windows_per_day() * DAYS {
+            record_window(&store, w, &self.window(t0_ms, w))?;
+        }
+        store.checkpoint(t0_ms + DAYS * 86_400_000)?;
+        Ok(store)
+    }
+}
+
+/// The sightings of the school-day heavy user's scan window `w`.
+pub fn window(t0_ms: u64, w: u64) -> Vec<Sighting> {
+    SCHOOL_DAY.window(t0_ms, w)
 }
 
 /// 2026-11-01T00:00:00Z, the heavy user's first day.
 pub const T0_MS: u64 = 1_793_491_200_000;
 
+/// The heavy user's data key.
+pub const DATA_KEY: [u8; 32] = [7; 32];
+
 /// A fresh store for the heavy user in `dir`, as a phone opens it.
 pub fn open_store(dir: &std::path::Path) -> Result<Store, Error> {
     Store::open(
         dir,
-        &DataKey::from_bytes([7; 32]),
+        &DataKey::from_bytes(DATA_KEY),
         StoreConfig::default(),
         T0_MS,
     )
@@ -76,20 +124,19 @@ pub fn record_window(store: &Store, w: u64, batch: &[Sighting]) -> Result<(), Er
     Ok(())
 }
 
-/// A store in `dir` holding all 14 days of the heavy user.
+/// A store in `dir` holding all 14 days of the school-day heavy user.
 pub fn filled_store(dir: &std::path::Path) -> Result<Store, Error> {
-    let store = open_store(dir)?;
-    for w in 0..WINDOWS_PER_DAY * DAYS {
-        record_window(&store, w, &window(T0_MS, w))?;
-    }
-    store.checkpoint(T0_MS + DAYS * 86_400_000)?;
-    Ok(store)
+    SCHOOL_DAY.filled_store(dir, T0_MS)
 }
 
 /// `count` distinct published en-v1 keys spread over the heavy user's 14 days, as a key server exports
 /// them (confirmed test, transmission risk 6).
 pub fn published_keys(count: u32) -> Result<Vec<ExportKey>, Error> {
-    let first_day = (T0_MS / 86_400_000) as u32;
+    published_keys_from(count, (T0_MS / 86_400_000) as u32)
+}
+
+/// `count` distinct published en-v1 keys spread over the 14 days from `first_day`.
+pub fn published_keys_from(count: u32, first_day: u32) -> Result<Vec<ExportKey>, Error> {
     (0..count)
         .map(|i| {
             let mut tek = [0u8; 16];

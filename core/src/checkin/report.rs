@@ -44,6 +44,26 @@ pub const RECORD_CIPHERTEXT_BYTES: usize = 16;
 /// blocks once padded).
 pub const MAX_RECORD_CIPHERTEXT_BYTES: usize = 32;
 
+/// The transmission risk level of a day by its days since the onset of symptoms (or the test): the
+/// Corona-Warn-App's transmission risk vector for a known onset date (cwa-app-android,
+/// `TransmissionRiskVectorDeterminator`, read along the diagonals: a day's level depends only on its
+/// distance to the onset). The key server gives published keys the same levels.
+pub fn transmission_risk_level(days_since_onset: i32) -> u8 {
+    match days_since_onset {
+        ..=-6 => 1,
+        -5 => 2,
+        -4 => 4,
+        -3 => 6,
+        -2 => 7,
+        -1..=1 => 8,
+        2 => 6,
+        3 => 5,
+        4 => 3,
+        5..=6 => 2,
+        _ => 1,
+    }
+}
+
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 

@@ -529,6 +529,11 @@ impl VisitorLogSecret {
     pub fn public_key(&self) -> [u8; 32] {
         x25519_dalek::PublicKey::from(&self.0).to_bytes()
     }
+
+    /// The X25519 secret, for opening visitor-log entries.
+    pub(crate) fn as_static(&self) -> &x25519_dalek::StaticSecret {
+        &self.0
+    }
 }
 
 #[cfg(test)]

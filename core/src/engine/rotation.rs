@@ -195,16 +195,21 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn en_v1_keys_are_created_once_per_day_and_reused() {
+    /// A fresh store and a rotation of `scheme` over it.
+    fn rig(scheme: SchemeId) -> (tempfile::TempDir, Store, SystemRandom, Rotation) {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        let rng = SystemRandom::new();
-        let r = Rotation {
-            scheme: SchemeId::EnV1,
+        let rotation = Rotation {
+            scheme,
             tx_power_dbm: -20,
             slots_per_day: 96,
         };
+        (dir, store, SystemRandom::new(), rotation)
+    }
+
+    #[test]
+    fn en_v1_keys_are_created_once_per_day_and_reused() {
+        let (_dir, store, rng, r) = rig(SchemeId::EnV1);
         let a = r.on_air(&store, &rng, T0 + 3_600_000).unwrap();
         let b = r.on_air(&store, &rng, T0 + 3_600_000 + 100_000).unwrap();
         assert_eq!(a, b, "same interval, same payload");
@@ -239,14 +244,7 @@ mod tests {
 
     #[test]
     fn a_release_ends_the_key_in_use_and_a_fresh_one_takes_over_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store(dir.path());
-        let rng = SystemRandom::new();
-        let r = Rotation {
-            scheme: SchemeId::EnV1,
-            tx_power_dbm: -20,
-            slots_per_day: 96,
-        };
+        let (_dir, store, rng, r) = rig(SchemeId::EnV1);
         let at = T0 + 30 * 600_000 + 5_000;
         let before = r.on_air(&store, &rng, at).unwrap();
         let ended = release_key_in_use(&store, &rng, at).unwrap().unwrap();
@@ -268,31 +266,13 @@ mod tests {
         let again = release_key_in_use(&store, &rng, at + 2).unwrap().unwrap();
         assert_eq!(again.rolling_period, 1);
         assert_eq!(store.own_en_keys().unwrap().len(), 3);
-        assert!(release_key_in_use(
-            &Store::open(
-                tempfile::tempdir().unwrap().path(),
-                &DataKey::from_bytes([1; 32]),
-                StoreConfig::default(),
-                T0
-            )
-            .unwrap(),
-            &rng,
-            at
-        )
-        .unwrap()
-        .is_none());
+        let (_empty_dir, empty, ..) = rig(SchemeId::EnV1);
+        assert!(release_key_in_use(&empty, &rng, at).unwrap().is_none());
     }
 
     #[test]
     fn bluezone_payloads_follow_slots() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store(dir.path());
-        let rng = SystemRandom::new();
-        let r = Rotation {
-            scheme: SchemeId::BluezoneV3,
-            tx_power_dbm: -20,
-            slots_per_day: 96,
-        };
+        let (_dir, store, rng, r) = rig(SchemeId::BluezoneV3);
         let a = r.on_air(&store, &rng, T0 + 1_000_000).unwrap();
         assert_eq!(
             (a.valid_from_ms, a.valid_until_ms),

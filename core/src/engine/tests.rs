@@ -88,6 +88,19 @@ impl crate::phone::PhoneListener for Events {
     }
 }
 
+/// A store in a fresh directory under data key `[key; 32]`, at [`WALL0`].
+fn open_store(key: u8) -> (Arc<Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path(),
+        &DataKey::from_bytes([key; 32]),
+        StoreConfig::default(),
+        WALL0,
+    )
+    .unwrap();
+    (Arc::new(store), dir)
+}
+
 struct Rig {
     core: EngineCore,
     platform: Arc<Recorder>,
@@ -100,16 +113,7 @@ struct Rig {
 
 impl Rig {
     fn new(config: EngineConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(
-                dir.path(),
-                &DataKey::from_bytes([5; 32]),
-                StoreConfig::default(),
-                WALL0,
-            )
-            .unwrap(),
-        );
+        let (store, dir) = open_store(5);
         Self::with_store(config, store, dir)
     }
 
@@ -166,6 +170,27 @@ impl Rig {
             let step = next - self.mono;
             self.advance(step);
         }
+    }
+
+    /// An iPhone's advertisement (which names no payload) arrives from `peer` now.
+    fn iphone_seen(&mut self, peer: &PeerId, rssi: i8) {
+        let now = self.now();
+        self.core
+            .advertisement_seen(now, peer.clone(), iphone_advert(), rssi, None);
+    }
+
+    /// How many of the platform calls so far `which` picks.
+    fn count_calls(&self, which: impl Fn(&Call) -> bool) -> usize {
+        self.platform
+            .calls()
+            .iter()
+            .filter(|(_, c)| which(c))
+            .count()
+    }
+
+    /// How many GATT reads the engine asked the platform for, of `peer` or of anyone.
+    fn gatt_reads(&self, peer: Option<&PeerId>) -> usize {
+        self.count_calls(|c| matches!(c, Call::ReadGatt(p) if peer.is_none_or(|want| want == p)))
     }
 
     fn advance(&mut self, ms: u64) {
@@ -332,12 +357,7 @@ fn clock_changes_rotate_at_once_and_do_not_stall_scanning() {
     rig.start();
     rig.run_for(30 * 60_000);
     let keys_before = rig.store.own_en_keys().unwrap();
-    let scans_before = rig
-        .platform
-        .calls()
-        .iter()
-        .filter(|(_, c)| *c == Call::Scan)
-        .count();
+    let scans_before = rig.count_calls(|c| *c == Call::Scan);
     // The user sets the clock back a day: the payload must be the one of that (past) moment.
     rig.wall -= MS_PER_DAY;
     let adverts_before = rig.adverts().len();
@@ -348,12 +368,7 @@ fn clock_changes_rotate_at_once_and_do_not_stall_scanning() {
         "rotated immediately"
     );
     rig.run_for(30 * 60_000);
-    let scans_after = rig
-        .platform
-        .calls()
-        .iter()
-        .filter(|(_, c)| *c == Call::Scan)
-        .count();
+    let scans_after = rig.count_calls(|c| *c == Call::Scan);
     assert!(
         scans_after - scans_before >= 6,
         "scanning kept its monotonic schedule"
@@ -372,16 +387,7 @@ fn clock_changes_rotate_at_once_and_do_not_stall_scanning() {
 
 #[test]
 fn a_restart_in_the_middle_of_an_interval_keeps_the_same_identifier() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            &DataKey::from_bytes([5; 32]),
-            StoreConfig::default(),
-            WALL0,
-        )
-        .unwrap(),
-    );
+    let (store, dir) = open_store(5);
     let mut first = Rig::with_store(
         EngineConfig::default(),
         Arc::clone(&store),
@@ -412,17 +418,9 @@ fn iphones_are_read_over_gatt_once_per_rotation() {
     rig.start();
     rig.run_for(1);
     let iphone = PeerId("AA".into());
-    let now = rig.now();
-    rig.core
-        .advertisement_seen(now, iphone.clone(), iphone_advert(), -60, None);
+    rig.iphone_seen(&iphone, -60);
     rig.run_for(1);
-    let reads: Vec<_> = rig
-        .platform
-        .calls()
-        .into_iter()
-        .filter(|(_, c)| matches!(c, Call::ReadGatt(_)))
-        .collect();
-    assert_eq!(reads.len(), 1);
+    assert_eq!(rig.gatt_reads(None), 1);
     let their = Payload::BluezoneV3 {
         id: crate::protocol::bluezone_v3::BluezoneId([7; 12]),
     };
@@ -430,17 +428,9 @@ fn iphones_are_read_over_gatt_once_per_rotation() {
     rig.core
         .gatt_read_done(now, iphone.clone(), Ok(gatt_value(&their)));
     // Seen again: the cached payload is recorded, no new read.
-    let now = rig.now();
-    rig.core
-        .advertisement_seen(now, iphone.clone(), iphone_advert(), -62, None);
+    rig.iphone_seen(&iphone, -62);
     rig.run_for(1);
-    let reads = rig
-        .platform
-        .calls()
-        .into_iter()
-        .filter(|(_, c)| matches!(c, Call::ReadGatt(_)))
-        .count();
-    assert_eq!(reads, 1);
+    assert_eq!(rig.gatt_reads(None), 1);
     let instances = rig.store.scan_instances(0, u64::MAX).unwrap();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0].payload, their);
@@ -448,22 +438,12 @@ fn iphones_are_read_over_gatt_once_per_rotation() {
     assert!(instances[0].via_gatt);
     // A peer that never answers times out after 10 s and is not asked again for a minute.
     let silent = PeerId("BB".into());
-    let now = rig.now();
-    rig.core
-        .advertisement_seen(now, silent.clone(), iphone_advert(), -70, None);
+    rig.iphone_seen(&silent, -70);
     rig.run_for(10_001);
     assert_eq!(rig.core.stats().gatt_timeouts, 1);
-    let now = rig.now();
-    rig.core
-        .advertisement_seen(now, silent.clone(), iphone_advert(), -70, None);
+    rig.iphone_seen(&silent, -70);
     rig.run_for(1);
-    let reads_of_silent = rig
-        .platform
-        .calls()
-        .into_iter()
-        .filter(|(_, c)| *c == Call::ReadGatt(silent.clone()))
-        .count();
-    assert_eq!(reads_of_silent, 1);
+    assert_eq!(rig.gatt_reads(Some(&silent)), 1);
 }
 
 #[test]
@@ -525,16 +505,7 @@ fn two_engines_on_the_simulated_radio_record_each_other() {
         .enumerate()
     {
         let platform = radio.add_node(pos, ios);
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(
-                dir.path(),
-                &DataKey::from_bytes([i as u8; 32]),
-                StoreConfig::default(),
-                WALL0,
-            )
-            .unwrap(),
-        );
+        let (store, dir) = open_store(i as u8);
         let core = EngineCore::new(
             EngineConfig {
                 jitter_seed: Some(i as u64),
@@ -601,16 +572,7 @@ fn two_engines_on_the_simulated_radio_record_each_other() {
 
 #[tokio::test(start_paused = true)]
 async fn the_tokio_engine_runs_a_day_on_paused_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            &DataKey::from_bytes([5; 32]),
-            StoreConfig::default(),
-            WALL0,
-        )
-        .unwrap(),
-    );
+    let (store, _dir) = open_store(5);
     let platform = Arc::new(Recorder::default());
     let events = Arc::new(Events::default());
     struct Paused(u64, tokio::time::Instant);

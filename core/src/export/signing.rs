@@ -4,21 +4,23 @@
 //! Public keys travel as PEM `PUBLIC KEY` (SubjectPublicKeyInfo), private keys as PEM `PRIVATE KEY`
 //! (PKCS#8), as OpenSSL writes them and as the reference key servers publish them.
 
-use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::signature::{
     EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1,
     ECDSA_P256_SHA256_ASN1_SIGNING,
 };
 
+use spki::der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
+use spki::der::Encode as _;
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+
 use crate::error::Error;
 
-/// The DER prefix of a P-256 SubjectPublicKeyInfo: algorithm id-ecPublicKey, curve prime256v1, then a
-/// BIT STRING of 66 bytes holding the uncompressed point.
-const P256_SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-];
+/// id-ecPublicKey, the algorithm of an elliptic-curve SubjectPublicKeyInfo (RFC 5480, section 2.1.1).
+const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+
+/// secp256r1 (prime256v1), the curve named in its parameters (RFC 5480, section 2.1.1.1).
+const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 
 /// The ASN.1 OID of ECDSA with SHA-256, as export signature infos name it.
 pub const ECDSA_SHA256_OID: &str = "1.2.840.10045.4.3.2";
@@ -44,10 +46,17 @@ impl VerificationKey {
     /// A key from a PEM `PUBLIC KEY` block (a P-256 SubjectPublicKeyInfo).
     pub fn from_pem(key_id: &str, version: &str, pem: &str) -> Result<Self, Error> {
         let der = pem_decode(pem, "PUBLIC KEY")?;
-        let point = der
-            .strip_prefix(&P256_SPKI_PREFIX[..])
+        let not_p256 = || Error::InvalidPublicKey("not an ECDSA P-256 public key".into());
+        let spki = SubjectPublicKeyInfoRef::try_from(der.as_slice()).map_err(|_| not_p256())?;
+        let curve = spki.algorithm.parameters_oid().map_err(|_| not_p256())?;
+        let point = spki
+            .subject_public_key
+            .as_bytes()
             .filter(|p| p.len() == 65 && p[0] == 0x04)
-            .ok_or_else(|| Error::InvalidPublicKey("not an ECDSA P-256 public key".into()))?;
+            .ok_or_else(not_p256)?;
+        if spki.algorithm.oid != ID_EC_PUBLIC_KEY || curve != SECP256R1 {
+            return Err(not_p256());
+        }
         Ok(Self {
             key_id: key_id.to_owned(),
             version: version.to_owned(),
@@ -57,7 +66,20 @@ impl VerificationKey {
 
     /// The key as a PEM `PUBLIC KEY` block.
     pub fn to_pem(&self) -> String {
-        pem_encode("PUBLIC KEY", &[&P256_SPKI_PREFIX[..], &self.point].concat())
+        let curve = AnyRef::from(&SECP256R1);
+        let der = BitStringRef::from_bytes(&self.point)
+            .and_then(|subject_public_key| {
+                SubjectPublicKeyInfoRef {
+                    algorithm: AlgorithmIdentifierRef {
+                        oid: ID_EC_PUBLIC_KEY,
+                        parameters: Some(curve),
+                    },
+                    subject_public_key,
+                }
+                .to_der()
+            })
+            .unwrap_or_else(|_| unreachable!("a 65-byte point always encodes"));
+        pem_encode("PUBLIC KEY", &der)
     }
 
     /// Whether `signature` (DER ECDSA) is this key's signature over `message`.
@@ -170,29 +192,26 @@ pub fn trusted_json<T: serde::de::DeserializeOwned>(json: &[u8], what: &str) -> 
         .map_err(|e| Error::InvalidConfig(format!("the {what} is not valid JSON: {e}")))
 }
 
+/// The DER inside the first PEM block of `pem`, which must carry `label`; text around the block (comments,
+/// as OpenSSL writes them) and base64 lines of any length (Google's published keys use one long line) are
+/// accepted.
 fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, Error> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let body = pem
-        .split_once(&begin)
-        .and_then(|(_, rest)| rest.split_once(&end))
-        .map(|(body, _)| body)
-        .ok_or_else(|| Error::InvalidPublicKey(format!("no PEM {label} block found")))?;
-    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|e| Error::InvalidPublicKey(format!("the PEM {label} block is not base64: {e}")))
+    let block = ::pem::parse(pem)
+        .map_err(|e| Error::InvalidPublicKey(format!("no readable PEM {label} block: {e}")))?;
+    if block.tag() != label {
+        return Err(Error::InvalidPublicKey(format!(
+            "the PEM block is a {}, not a {label}",
+            block.tag()
+        )));
+    }
+    Ok(block.into_contents())
 }
 
 fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    ::pem::encode_config(
+        &::pem::Pem::new(label, der),
+        ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF),
+    )
 }
 
 #[cfg(test)]

@@ -10,11 +10,17 @@ use std::time::Duration;
 use reqwest::{StatusCode, Url};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::checkin::venue::LocationIdHash;
 use crate::error::Error;
 use crate::export::MAX_ZIP_BYTES;
+use crate::visitorlog::inbox::{
+    inbox_path, InboxEntries, InboxPostResponse, MAX_INBOX_ANSWER_BYTES,
+};
 
 use super::seal::{seal, SealingPublicKey};
-use super::wire::{ErrorBody, FakeUpload, PublishResponse, ServerConfigDoc, Upload, UploadPayload};
+use super::wire::{
+    ErrorBody, FakeUpload, PublishResponse, ServerConfigDoc, Upload, UploadPayload, VenueWarning,
+};
 
 /// The largest `/v1/config` or `index.txt` accepted.
 pub const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
@@ -190,22 +196,47 @@ impl KeyServerClient {
         upload: &Upload,
     ) -> Result<PublishResponse, Error> {
         let body = seal(sealing_key, &upload.to_padded_plaintext())?;
-        let url = self.resolve("v1/publish")?;
-        let answer = self
-            .request(
-                || {
-                    self.http
-                        .post(url.clone())
-                        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                        .body(body.clone())
-                },
-                &url,
-                MAX_DOCUMENT_BYTES,
-            )
-            .await?;
+        self.post_octets("v1/publish", body, "the upload").await
+    }
+
+    /// `POST`s `body` as `application/octet-stream` to `path` and reads the JSON answer; `what` names the
+    /// request in errors.
+    async fn post_octets<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        what: &str,
+    ) -> Result<T, Error> {
+        let answer = self.post(path, "application/octet-stream", body).await?;
         serde_json::from_slice(&answer).map_err(|e| {
-            Error::KeyServerResponse(format!("the answer to the upload is not valid JSON: {e}"))
+            Error::KeyServerResponse(format!("the answer to {what} is not valid JSON: {e}"))
         })
+    }
+
+    /// `POST`s `body` of `content_type` to `path`, retrying transient failures; returns the answer's body.
+    async fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let url = self.resolve(path)?;
+        self.request(
+            || {
+                self.http
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body.clone())
+            },
+            &url,
+            MAX_DOCUMENT_BYTES,
+        )
+        .await
+    }
+
+    /// `POST /v1/admin/warnings` with a one-time code in `warning`: an officer's warning for a venue
+    /// and a span, published with the next warning package.
+    pub async fn warn_venue(&self, warning: &VenueWarning) -> Result<(), Error> {
+        let body = serde_json::to_vec(warning)
+            .map_err(|e| Error::InvalidConfig(format!("the warning cannot be written: {e}")))?;
+        self.post("v1/admin/warnings", "application/json", body)
+            .await
+            .map(drop)
     }
 
     /// Downloads and parses the export index at `index_url` (absolute or relative to the server).
@@ -236,6 +267,36 @@ impl KeyServerClient {
     pub async fn download_export(&self, url: &Url) -> Result<Vec<u8>, Error> {
         self.request(|| self.http.get(url.clone()), url, MAX_ZIP_BYTES)
             .await
+    }
+
+    /// `POST` a sealed visitor-log entry to the inbox of the venue whose location-id hash is `venue`. A
+    /// retry sends the same bytes, which the server drops as a repeat.
+    pub async fn post_visitor_entry(
+        &self,
+        venue: &LocationIdHash,
+        sealed: &[u8],
+    ) -> Result<InboxPostResponse, Error> {
+        self.post_octets(&inbox_path(venue), sealed.to_vec(), "the visitor-log entry")
+            .await
+    }
+
+    /// The sealed entries the inbox of `venue` received from `since_ms` to `until_ms` (UTC unix ms).
+    pub async fn visitor_entries(
+        &self,
+        venue: &LocationIdHash,
+        since_ms: u64,
+        until_ms: u64,
+    ) -> Result<InboxEntries, Error> {
+        let mut url = self.resolve(&inbox_path(venue))?;
+        url.query_pairs_mut()
+            .append_pair("since", &since_ms.to_string())
+            .append_pair("until", &until_ms.to_string());
+        let body = self
+            .request(|| self.http.get(url.clone()), &url, MAX_INBOX_ANSWER_BYTES)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::KeyServerResponse(format!("the visitor log is not valid JSON: {e}"))
+        })
     }
 
     /// Sends the request `make` builds, retrying transient failures, and returns the body of a 2xx answer

@@ -5,8 +5,10 @@
 //! followed by spaces up to [`PADDED_PLAINTEXT_BYTES`]: every upload has the same size on the wire, so
 //! the size says neither how many keys were sent nor whether the upload was real.
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::checkin::ProtectedReport;
 use crate::error::Error;
 use crate::export::signing::VerificationKey;
 use crate::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
@@ -14,14 +16,16 @@ use crate::risk::RiskConfig;
 
 use super::seal::SealingPublicKey;
 
-pub use crate::units::{MAX_KEYS_PER_UPLOAD, RETENTION_DAYS as KEY_RETENTION_DAYS};
+pub use crate::units::{
+    MAX_CHECKINS_PER_UPLOAD, MAX_KEYS_PER_UPLOAD, RETENTION_DAYS as KEY_RETENTION_DAYS,
+};
 
 /// Every upload's plaintext is padded with spaces to this many bytes (or a multiple, for a payload
 /// that does not fit: none a phone makes). 15 keys with every field at its widest valid value take
-/// about 1.8 KiB. The Corona-Warn-App pads its submissions the same way (cwa-app-android,
+/// about 1.8 KiB, the [`MAX_CHECKINS_PER_UPLOAD`] encrypted check-ins about 9.2 KiB. The Corona-Warn-App pads its submissions the same way (cwa-app-android,
 /// `PaddingTool.requestPadding`), as does Google's exposure-notifications-server (`padding` of
 /// `verifyapi.Publish`).
-pub const PADDED_PLAINTEXT_BYTES: usize = 2_048;
+pub const PADDED_PLAINTEXT_BYTES: usize = 12 * 1024;
 
 /// Chaff: an upload a phone sends at random times that carries nothing. The server answers it like an
 /// accepted report of `pretend_keys` keys, after a delay drawn like real answers', and drops it.
@@ -90,6 +94,55 @@ pub struct UploadPayload {
     pub code: String,
     /// The keys of the infectious window, oldest first.
     pub keys: Vec<UploadKey>,
+    /// The encrypted check-ins of the infectious days with fakes, [`MAX_CHECKINS_PER_UPLOAD`] in all
+    /// from a phone: each a `CheckInProtectedReport` protobuf in standard base64 ([`encode_checkin`]).
+    /// Absent from the uploads of phones without presence tracing.
+    #[serde(default)]
+    pub checkins: Vec<String>,
+}
+
+/// `POST /v1/admin/warnings`: an officer's warning for a venue and a span, UTC unix seconds. Sent with
+/// an officer's session (`Authorization: Bearer`) or with a one-time code an officer issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueWarning {
+    /// The check-in link of the venue's poster (OpenZone's, another base's, or Corona-Warn-App's).
+    pub venue: String,
+    /// Start of the span.
+    pub from: u64,
+    /// End of the span.
+    pub to: u64,
+    /// A one-time code an officer issued, when the request carries no officer's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// What marks a warning package's name in the key server's index (`<batch>-warnings-<hash>.zip`);
+/// every other name is a key export.
+pub const WARNING_PACKAGE_MARK: &str = "-warnings-";
+
+/// The largest base64 text of one encrypted check-in accepted: a `CheckInProtectedReport` with a
+/// two-block record is 120 bytes, 160 characters.
+pub const MAX_CHECKIN_TEXT: usize = 200;
+
+/// An encrypted check-in as an upload carries it.
+pub fn encode_checkin(report: &ProtectedReport) -> String {
+    base64::engine::general_purpose::STANDARD.encode(report.encode())
+}
+
+/// Reads an encrypted check-in of an upload: base64 of a `CheckInProtectedReport` whose fields have
+/// their sizes.
+pub fn decode_checkin(text: &str) -> Result<ProtectedReport, Error> {
+    if text.len() > MAX_CHECKIN_TEXT {
+        return Err(Error::SealedUpload(format!(
+            "an encrypted check-in of {} characters is longer than any ({MAX_CHECKIN_TEXT})",
+            text.len()
+        )));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| Error::SealedUpload(format!("an encrypted check-in is not base64: {e}")))?;
+    ProtectedReport::decode(&bytes)
 }
 
 impl std::fmt::Debug for UploadPayload {
@@ -280,10 +333,34 @@ mod tests {
         }
     }
 
+    /// The encrypted check-ins a phone sends with every report: real ones have the size of fakes.
+    fn full_checkins() -> Vec<String> {
+        let rng = ring::rand::SystemRandom::new();
+        (0..MAX_CHECKINS_PER_UPLOAD)
+            .map(|_| encode_checkin(&ProtectedReport::fake(&rng).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn encrypted_checkins_round_trip_and_bad_ones_are_refused() {
+        let rng = ring::rand::SystemRandom::new();
+        let report = ProtectedReport::fake(&rng).unwrap();
+        let text = encode_checkin(&report);
+        assert_eq!(decode_checkin(&text).unwrap(), report);
+        for cut in [0, 1, text.len() / 2, text.len() - 4] {
+            assert!(decode_checkin(&text[..cut]).is_err(), "{cut}");
+        }
+        for bad in ["not base64!", "AAAA", "////"] {
+            assert!(decode_checkin(bad).is_err(), "{bad}");
+        }
+        assert!(decode_checkin(&"A".repeat(MAX_CHECKIN_TEXT + 4)).is_err());
+    }
+
     #[test]
     fn real_and_fake_uploads_pad_to_the_same_length() {
         for n in 0..=MAX_KEYS_PER_UPLOAD {
             let real = Upload::Real(UploadPayload {
+                checkins: full_checkins(),
                 code: "99999999".into(),
                 keys: vec![widest_key(); n],
             });
@@ -302,7 +379,8 @@ mod tests {
         }
         // What no phone sends still pads, to a multiple.
         let huge = Upload::Real(UploadPayload {
-            code: "x".repeat(3_000),
+            checkins: Vec::new(),
+            code: "x".repeat(PADDED_PLAINTEXT_BYTES + 1),
             keys: Vec::new(),
         });
         assert_eq!(huge.to_padded_plaintext().len(), 2 * PADDED_PLAINTEXT_BYTES);
@@ -311,6 +389,7 @@ mod tests {
     #[test]
     fn garbage_truncated_and_unknown_plaintexts_are_refused() {
         let real = Upload::Real(UploadPayload {
+            checkins: Vec::new(),
             code: "12345678".into(),
             keys: vec![widest_key()],
         })
@@ -346,6 +425,7 @@ mod tests {
             pretend_keys in any::<usize>(),
         ) {
             let real = Upload::Real(UploadPayload {
+                checkins: Vec::new(),
                 code,
                 keys: starts
                     .iter()

@@ -4,6 +4,8 @@ use crate::engine::EngineStatus;
 use crate::error::Error;
 use crate::risk::DayRisk;
 
+use super::PresenceWarning;
+
 /// How far a sync has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncProgress {
@@ -25,6 +27,11 @@ pub trait PhoneListener: Send + Sync {
     /// A day became at risk: notify the user. Called once per day, however many exports later add to
     /// it, and never for a day the user was told of before (the phone remembers across restarts).
     fn day_at_risk(&self, day: &DayRisk);
+
+    /// A check-in overlapped a published case's stay on a day at risk: tell the user where and when.
+    /// Called once per check-in and day, and never again after a restart. Apps that do no presence
+    /// tracing need not listen.
+    fn presence_warning(&self, _warning: &PresenceWarning) {}
 
     /// A sync went one export further.
     fn sync_progress(&self, progress: SyncProgress);

@@ -5,20 +5,28 @@
 //! or delete its data. Every rule of a phone's life lives behind these methods once.
 //!
 //! - `exposure.rs`: checking one batch of published keys, and the once-per-day notification policy;
+//! - `family.rs`: profiles, settings and health declarations;
 //! - `report.rs`: which keys a positive report publishes, the same-day release, the sealed upload;
-//! - `sync.rs`: downloading and checking new exports;
+//! - `sync.rs`: downloading and checking new exports and warning packages;
+//! - `checkins.rs`: check-ins at venues, their encrypted upload, and presence warnings;
+//! - `visitor_log.rs`: registering chosen profiles at a venue's visitor log, with consent;
 //! - `listener.rs`: what the app hears ([`PhoneListener`]).
 
+mod chaff;
+mod checkins;
 mod exposure;
+mod family;
 mod listener;
 mod report;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod visitor_log;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use checkins::{CheckInEntry, CheckInSource, PresenceCheckReport, PresenceWarning};
 pub use exposure::CheckReport;
 pub use listener::{PhoneListener, SyncProgress};
 pub use report::{PositiveReport, ReleasedKeys, ReportOutcome};
@@ -29,8 +37,15 @@ pub use crate::keyserver::seal::SealingPublicKey;
 pub use crate::keyserver::{ClientConfig, KeyServerClient};
 pub use crate::risk::calibration::{CalibrationTable, Confidence, DeviceCalibration};
 pub use crate::risk::{DayRisk, ProximityBand, RiskConfig};
-pub use crate::store::{DataKey, PurgeReport, ScanInstance, StoreConfig, StoreStats, UserConsent};
+pub use crate::store::{
+    DataKey, Profile, PurgeReport, ScanInstance, Settings, StoreConfig, StoreStats,
+    StoredDeclaration, UserConsent,
+};
 
+use ring::rand::SystemRandom;
+
+use crate::checkin::scoring::PresenceConfig;
+use crate::checkin::CheckInLinks;
 use crate::engine::{
     Engine, EngineConfig, EngineCore, EngineHandle, EngineStats, EngineStatus, RadioDuty,
 };
@@ -71,6 +86,10 @@ pub struct PhoneConfig {
     pub engine: EngineConfig,
     /// How the store is sized.
     pub store: StoreConfig,
+    /// The check-in links this app writes and reads besides Corona-Warn-App's.
+    pub check_in_links: CheckInLinks,
+    /// How overlaps with published cases' stays are scored.
+    pub presence: PresenceConfig,
 }
 
 impl PhoneConfig {
@@ -88,6 +107,8 @@ impl PhoneConfig {
             key_server: None,
             engine: EngineConfig::default(),
             store: StoreConfig::default(),
+            check_in_links: CheckInLinks::default(),
+            presence: PresenceConfig::corona_warn_app_2021(),
         }
     }
 }
@@ -118,10 +139,14 @@ struct Inner {
     trust_announced_export_keys: bool,
     key_server: Option<KeyServerClient>,
     bluezone_slots_per_day: u32,
+    check_in_links: CheckInLinks,
+    presence: PresenceConfig,
     /// Held while a batch of published keys is checked: its days are read, merged and written back, and
     /// the days told compared with the days at risk, so two checks at once would lose an update or tell
     /// a day twice.
     checking: std::sync::Mutex<()>,
+    /// The declaration form in use.
+    schema: std::sync::RwLock<crate::declaration::DeclarationSchema>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -143,6 +168,7 @@ impl Phone {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
         config.risk.check()?;
+        config.presence.check()?;
         let store = Arc::new(Store::open(
             &config.data_dir,
             &config.data_key,
@@ -155,6 +181,7 @@ impl Phone {
             ..config.engine
         };
         let bluezone_slots_per_day = engine_config.bluezone_slots_per_day;
+        let schema = family::load_schema(&store)?;
         let core = EngineCore::new(
             engine_config,
             Arc::clone(&store),
@@ -173,7 +200,10 @@ impl Phone {
                 trust_announced_export_keys: config.trust_announced_export_keys,
                 key_server: config.key_server,
                 bluezone_slots_per_day,
+                check_in_links: config.check_in_links,
+                presence: config.presence,
                 checking: std::sync::Mutex::new(()),
+                schema,
             }),
         })
     }
@@ -297,9 +327,23 @@ impl Phone {
         exposure_days(&self.inner.store)
     }
 
-    /// Downloads the exports the key server published since the last sync and checks each.
+    /// Downloads the exports the key server published since the last sync and checks each; after about
+    /// one sync in 20, also sends a fake upload (chaff, so that an upload does not mean a report).
     pub async fn sync(&self) -> Result<SyncReport, Error> {
-        sync::sync(self, self.key_server()?).await
+        let client = self.key_server()?;
+        let report = sync::sync(self, client).await?;
+        if chaff::due_after_sync(&SystemRandom::new()) {
+            // Chaff that fails changes nothing for the user; the next draw comes with the next sync.
+            let _ = chaff::send(client, &SystemRandom::new()).await;
+        }
+        Ok(report)
+    }
+
+    /// Sends a fake upload now, one the key server drops and answers like a report: for apps that
+    /// schedule chaff themselves ([`sync`](Self::sync) already sends one after about one sync in 20).
+    /// Returns how many keys it pretended to carry.
+    pub async fn send_chaff(&self) -> Result<usize, Error> {
+        chaff::send(self.key_server()?, &SystemRandom::new()).await
     }
 
     fn check(&self, batch: &Batch<'_>) -> Result<CheckReport, Error> {
@@ -354,17 +398,25 @@ impl Phone {
     }
 
     /// Reports a positive test: checks the code, releases the keys of the infectious window (the phone
-    /// advertises a fresh key from now on, whatever the upload's result) and uploads them sealed to the
-    /// key server with the officer's one-time code.
+    /// advertises a fresh key from now on, whatever the upload's result), encrypts the check-ins of those
+    /// days, and uploads both sealed to the key server with the officer's one-time code, in one upload
+    /// of the same size as every other.
     pub async fn report_positive(&self, report: PositiveReport) -> Result<ReportOutcome, Error> {
         let client = self.key_server()?;
         let code = report::check_code(&report.code)?;
         let released = self.release_keys(report.onset_day, report.test_day, report.consent)?;
-        let payload = released.upload(code)?;
+        let reference_day = report
+            .onset_day
+            .or(report.test_day)
+            .unwrap_or(released.last_day);
+        let (reported, checkins) = self.checkin_reports(released.first_day, reference_day)?;
+        let payload = released.upload(code, &checkins)?;
         let sealing_key = client.sealing_key().await?;
         let response = client.publish(&sealing_key, &payload).await?;
+        self.mark_reported(&reported)?;
         Ok(ReportOutcome {
             keys_uploaded: payload.keys.len(),
+            checkins_uploaded: reported.len(),
             response,
             first_day: released.first_day,
             last_day: released.last_day,

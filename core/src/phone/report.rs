@@ -8,9 +8,10 @@
 
 use ring::rand::SystemRandom;
 
+use crate::checkin::ProtectedReport;
 use crate::engine::release_key_in_use;
 use crate::error::Error;
-use crate::keyserver::wire::{PublishResponse, UploadKey, UploadPayload};
+use crate::keyserver::wire::{encode_checkin, PublishResponse, UploadKey, UploadPayload};
 use crate::protocol::bluezone_v3::DailyKey;
 use crate::protocol::en_v1::ExposureKey;
 use crate::store::{Store, UserConsent};
@@ -58,6 +59,8 @@ pub struct ReleasedKeys {
 pub struct ReportOutcome {
     /// Keys uploaded.
     pub keys_uploaded: usize,
+    /// Real encrypted check-ins uploaded (with fakes up to a fixed count).
+    pub checkins_uploaded: usize,
     /// The server's answer.
     pub response: PublishResponse,
     /// The first UTC day of the infectious window.
@@ -140,8 +143,12 @@ pub(crate) fn release_keys(
 }
 
 impl ReleasedKeys {
-    /// The upload's plaintext for `code` (checked with [`check_code`]).
-    pub(crate) fn upload(&self, code: &str) -> Result<UploadPayload, Error> {
+    /// The upload's plaintext for `code` (checked with [`check_code`]) and the encrypted check-ins.
+    pub(crate) fn upload(
+        &self,
+        code: &str,
+        checkins: &[ProtectedReport],
+    ) -> Result<UploadPayload, Error> {
         if self.en_v1.is_empty() {
             return Err(Error::NoKeysToReport);
         }
@@ -153,6 +160,7 @@ impl ReleasedKeys {
                 .zip(&self.days_since_onset)
                 .map(|(k, onset)| UploadKey::new(k, *onset))
                 .collect(),
+            checkins: checkins.iter().map(encode_checkin).collect(),
         })
     }
 }

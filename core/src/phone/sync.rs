@@ -1,4 +1,5 @@
-//! Downloading and checking the exports the key server published since the last sync.
+//! Downloading and checking the exports and warning packages the key server published since the last
+//! sync.
 //!
 //! Resumable: an export's name is remembered in the store once it was checked, so a sync that was
 //! interrupted (no network, the app killed) downloads only what it had not finished, and the batch's
@@ -8,14 +9,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::checkin::package::WarningPackage;
 use crate::error::Error;
 use crate::export::signing::VerificationKey;
 use crate::export::{Export, KeySkip};
+use crate::keyserver::wire::WARNING_PACKAGE_MARK;
 use crate::keyserver::KeyServerClient;
 use crate::risk::DayRisk;
 
 use super::exposure::{exposure_days, Batch};
-use super::{Phone, SyncProgress};
+use super::{Phone, PresenceWarning, SyncProgress};
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +48,13 @@ pub struct SyncReport {
     pub newly_at_risk: Vec<u32>,
     /// The export-signing keys came from `/v1/config` rather than from pinned keys.
     pub trusted_server_keys: bool,
+    /// Warning packages (encrypted check-ins of cases) downloaded and checked in this sync; the index
+    /// lists them with the exports, and the counts of exports above include them.
+    pub warning_packages_checked: usize,
+    /// Published check-ins at venues this phone checked into.
+    pub checkins_matched: u64,
+    /// The presence warnings found in this sync; the listener was told of each.
+    pub new_presence_warnings: Vec<PresenceWarning>,
 }
 
 /// Fetches the index, then downloads, verifies and checks every listed export not seen before.
@@ -91,6 +101,28 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
             }
         };
         report.bytes_downloaded += zip.len() as u64;
+        if entry.name.contains(WARNING_PACKAGE_MARK) {
+            let checked = WarningPackage::from_zip_bytes(&zip)
+                .and_then(|p| p.verify(&keys))
+                .and_then(|verified| phone.check_warning_package(&verified));
+            match checked {
+                Ok(checked) => {
+                    report.exports_checked += 1;
+                    report.warning_packages_checked += 1;
+                    report.checkins_matched += checked.matched;
+                    report.new_presence_warnings.extend(checked.new_warnings);
+                }
+                // A damaged or badly signed package; a failing store stops the sync below.
+                Err(e @ (Error::CheckIn(_) | Error::Signature(_) | Error::Export(_))) => {
+                    report
+                        .exports_rejected
+                        .push((entry.name.clone(), e.to_string()));
+                }
+                Err(e) => return Err(e),
+            }
+            store.mark_export_fetched(&entry.name, phone.now_ms())?;
+            continue;
+        }
         let verified = match Export::from_zip_bytes(&zip).and_then(|e| e.verify(&keys)) {
             Ok(verified) => verified,
             Err(e) => {

@@ -10,7 +10,9 @@ use crate::keyserver::wire::UploadPayload;
 use crate::platform::NoRadio;
 use crate::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use crate::store::{DataKey, Store, StoreConfig, UserConsent};
-use crate::units::{BLUEZONE_SLOTS_PER_DAY, MAX_KEYS_PER_UPLOAD, MS_PER_DAY};
+use crate::units::{
+    BLUEZONE_SLOTS_PER_DAY, MAX_CHECKINS_PER_UPLOAD, MAX_KEYS_PER_UPLOAD, MS_PER_DAY,
+};
 
 /// What a report would upload: the code checked, the keys released.
 #[derive(Debug)]
@@ -38,7 +40,7 @@ fn prepare(
         UserConsent::given(),
     )?;
     Ok(Prepared {
-        payload: released.upload(code)?,
+        payload: released.upload(code, &[])?,
         first_day: released.first_day,
         ended_key_end_interval: released.ended_key_end_interval,
         next_key_start_interval: released.next_key_start_interval,
@@ -47,6 +49,8 @@ fn prepare(
 
 /// 2026-11-20.
 const DAY: u32 = 20_777;
+/// 20:00 UTC on [`DAY`], in ms: the lessons of the day before are over, the day's sync comes.
+const EVENING_MS: u64 = DAY as u64 * MS_PER_DAY + 20 * 3_600_000;
 
 fn store(now_ms: u64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -232,6 +236,7 @@ impl crate::time::Clock for TestClock {
 #[derive(Default)]
 struct Told {
     days_at_risk: Mutex<Vec<u32>>,
+    presence: Mutex<Vec<PresenceWarning>>,
 }
 
 impl PhoneListener for Told {
@@ -239,6 +244,9 @@ impl PhoneListener for Told {
     fn sightings_recorded(&self, _: u64) {}
     fn day_at_risk(&self, day: &DayRisk) {
         self.days_at_risk.lock().unwrap().push(day.day);
+    }
+    fn presence_warning(&self, warning: &PresenceWarning) {
+        self.presence.lock().unwrap().push(warning.clone());
     }
     fn sync_progress(&self, _: SyncProgress) {}
     fn error(&self, error: &Error) {
@@ -329,8 +337,7 @@ fn lesson(person: &ExposureKey, day: u32, rssi: i8) -> Vec<Sighting> {
 
 #[test]
 fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let (case_a, case_b) = (daily_key(DAY - 1, 0xA1), daily_key(DAY - 1, 0xB2));
     let phone = rig.open();
     let mut heard = lesson(&case_a, DAY - 1, -55);
@@ -370,8 +377,7 @@ fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
 
 #[test]
 fn an_unknown_rssi_proves_presence_but_gives_no_risk() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let case = daily_key(DAY - 1, 0xC3);
     let phone = rig.open();
     // Android's clamp of "unavailable" to 126, and 127 itself: both are the one "unknown".
@@ -393,8 +399,7 @@ fn an_unknown_rssi_proves_presence_but_gives_no_risk() {
 
 #[test]
 fn known_readings_are_not_voided_by_an_unknown_one() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let case = daily_key(DAY - 1, 0xD4);
     let phone = rig.open();
     let mut heard = lesson(&case, DAY - 1, -50);
@@ -413,8 +418,7 @@ fn known_readings_are_not_voided_by_an_unknown_one() {
 
 #[test]
 fn deleting_the_data_reseals_under_the_new_key() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
-    let rig = Rig::new(now);
+    let rig = Rig::new(EVENING_MS);
     let phone = rig.open();
     phone
         .record_sightings(&lesson(&daily_key(DAY, 9), DAY, -60))
@@ -480,7 +484,7 @@ fn a_report_without_a_key_server_or_with_a_bad_code_changes_nothing() {
 
 #[test]
 fn checks_at_the_same_time_lose_nothing_and_tell_once() {
-    let now = u64::from(DAY) * MS_PER_DAY + 20 * 3_600_000;
+    let now = EVENING_MS;
     let cases: Vec<ExposureKey> = (0..6).map(|i| daily_key(DAY - 1, 0x10 + i)).collect();
     let single_case_minutes = {
         let rig = Rig::new(now);
@@ -523,5 +527,248 @@ fn checks_at_the_same_time_lose_nothing_and_tell_once() {
             "every case's minutes count: {} against 6 x {single_case_minutes}",
             day.weighted_minutes
         );
+    }
+}
+
+// ---- check-ins ----
+
+mod checkins {
+    use ring::rand::SystemRandom;
+
+    use super::*;
+    use crate::checkin::package::{WarningPackage, WarningPackageBuilder};
+    use crate::checkin::{CheckInError, CheckInLinks, LocationType, NewVenue, Venue};
+
+    /// 2026-11-20 09:00 UTC, in seconds.
+    const NINE: u64 = DAY as u64 * 86_400 + 9 * 3_600;
+
+    fn classroom(name: &str) -> Venue {
+        NewVenue {
+            description: name.into(),
+            address: Some("Trường THCS Nguyễn Du".into()),
+            location_type: LocationType::EducationalInstitution,
+            default_checkin_minutes: 45,
+            event: None,
+            visitor_log_key: None,
+        }
+        .create(NINE, &SystemRandom::new())
+        .unwrap()
+    }
+
+    fn link(venue: &Venue) -> String {
+        CheckInLinks::default().link(venue)
+    }
+
+    fn set_now(rig: &Rig, s: u64) {
+        *rig.clock.0.lock().unwrap() = s * 1000;
+    }
+
+    fn package(rig: &Rig, reports: Vec<crate::checkin::ProtectedReport>) -> WarningPackage {
+        let zip = WarningPackageBuilder {
+            interval_number: (NINE / 3_600) as u32,
+            region: "VN".into(),
+            reports,
+        }
+        .build_zip(&rig.signer)
+        .unwrap();
+        WarningPackage::from_zip_bytes(&zip).unwrap()
+    }
+
+    #[test]
+    fn a_second_scan_extends_the_stay_and_check_out_and_edits_keep_one_entry() {
+        let rig = Rig::new(NINE * 1000);
+        let phone = rig.open();
+        let room = classroom("Lớp 9A");
+        let first = phone
+            .check_in(CheckInSource::Link(&link(&room)), Some(NINE - 1_800), None)
+            .unwrap();
+        assert_eq!(first.description, "Lớp 9A");
+        assert_eq!(first.departure, NINE - 1_800 + 45 * 60);
+        assert!(first.active);
+        assert_eq!(first.location_id, hex::encode(room.location_id().0));
+        // Scanned again during the stay: the same stay, longer.
+        let again = phone
+            .check_in(CheckInSource::Link(&link(&room)), None, Some(60))
+            .unwrap();
+        assert_eq!(again.id, first.id);
+        assert_eq!(again.arrival, NINE - 1_800);
+        assert_eq!(again.departure, NINE + 3_600);
+        assert_eq!(phone.check_ins().unwrap().len(), 1);
+        // Another room is another stay.
+        phone
+            .check_in(CheckInSource::Link(&link(&classroom("Lớp 9B"))), None, None)
+            .unwrap();
+        set_now(&rig, NINE + 600);
+        let out = phone.check_out(Some(first.id), None).unwrap();
+        assert_eq!(out[0].departure, NINE + 600);
+        assert!(out[0].checked_out && !out[0].active);
+        // Out of everything in progress: only 9B is left.
+        let out = phone.check_out(None, None).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].description, "Lớp 9B");
+        assert!(matches!(
+            phone.check_out(None, None),
+            Err(Error::CheckIn(CheckInError::NotCheckedIn { .. }))
+        ));
+        let edited = phone
+            .edit_check_in(first.id, NINE - 3_600, NINE - 600)
+            .unwrap();
+        assert_eq!(
+            (edited.arrival, edited.departure),
+            (NINE - 3_600, NINE - 600)
+        );
+        for (arrival, departure) in [(NINE, NINE), (NINE, NINE - 1), (NINE - 90_000, NINE)] {
+            assert!(phone.edit_check_in(first.id, arrival, departure).is_err());
+        }
+        assert!(matches!(
+            phone.edit_check_in(42, NINE - 60, NINE),
+            Err(Error::CheckIn(CheckInError::NoSuchCheckIn { id: 42 }))
+        ));
+        // Survives a restart, sealed.
+        drop(phone);
+        let phone = rig.open();
+        let kept = phone.check_ins().unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0], Phone::check_ins(&phone).unwrap()[0]);
+        assert_eq!(
+            (kept[0].arrival, kept[0].departure),
+            (NINE - 3_600, NINE - 600)
+        );
+    }
+
+    #[test]
+    fn the_planned_departure_checks_out_and_fourteen_days_purge() {
+        let rig = Rig::new(NINE * 1000);
+        let phone = rig.open();
+        let room = classroom("Lớp 6C");
+        phone
+            .check_in(CheckInSource::Link(&link(&room)), None, None)
+            .unwrap();
+        set_now(&rig, NINE + 46 * 60);
+        let entry = &phone.check_ins().unwrap()[0];
+        assert!(!entry.active && !entry.checked_out);
+        assert!(phone.check_out(None, None).is_err());
+        // A scan after the stay ended is a new stay.
+        phone
+            .check_in(CheckInSource::Link(&link(&room)), None, None)
+            .unwrap();
+        assert_eq!(phone.check_ins().unwrap().len(), 2);
+        set_now(&rig, NINE + 15 * 86_400);
+        let purged = phone.purge(None).unwrap();
+        assert!(purged.other_records >= 2);
+        assert!(phone.check_ins().unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_codes_and_times_change_nothing() {
+        let rig = Rig::new(NINE * 1000);
+        let phone = rig.open();
+        let good = link(&classroom("Lớp 7A"));
+        let event = NewVenue {
+            description: "Họp phụ huynh".into(),
+            address: None,
+            location_type: LocationType::PrivateEvent,
+            default_checkin_minutes: 60,
+            event: Some((NINE + 3_600, NINE + 7_200)),
+            visitor_log_key: None,
+        }
+        .create(NINE, &SystemRandom::new())
+        .unwrap();
+        let fragment = good.split_once('#').unwrap().1;
+        let oversized = format!("openzone://checkin?v=1#{}", "A".repeat(2_000));
+        let cases: Vec<(String, Option<u64>)> = vec![
+            ("".into(), None),
+            ("garbage".into(), None),
+            ("https://zalo.me/g/abc".into(), None),
+            (format!("openzone://checkin?v=2#{fragment}"), None),
+            (good[..good.len() - 10].to_string(), None),
+            (oversized, None),
+            (link(&event), None),
+            (link(&event), Some(NINE + 7_100)),
+            (good.clone(), Some(NINE + 3_600)),
+            (good.clone(), Some(NINE - 15 * 86_400)),
+        ];
+        for (text, at) in &cases {
+            let result = phone.check_in(CheckInSource::Link(text), *at, None);
+            assert!(
+                matches!(result, Err(Error::CheckIn(_))),
+                "{text} {at:?}: {result:?}"
+            );
+        }
+        assert!(phone
+            .check_in(CheckInSource::Image(b"not an image"), None, None)
+            .is_err());
+        assert!(phone
+            .check_in(CheckInSource::Link(&good), None, Some(5))
+            .is_err());
+        assert!(phone.check_ins().unwrap().is_empty());
+        // Once the event has begun it takes check-ins, and the stay ends with it.
+        set_now(&rig, NINE + 5_400);
+        let at_event = phone
+            .check_in(CheckInSource::Link(&link(&event)), None, None)
+            .unwrap();
+        assert_eq!(at_event.departure, NINE + 7_200);
+    }
+
+    #[test]
+    fn a_published_overlap_is_told_once_and_other_times_are_not() {
+        let rig = Rig::new(NINE * 1000);
+        let room = classroom("Lớp 8D");
+        let case = Rig::new(NINE * 1000);
+        let case_phone = case.open();
+        case_phone
+            .check_in(CheckInSource::Link(&link(&room)), Some(NINE - 2_700), None)
+            .unwrap();
+        let (real, reports) = case_phone.checkin_reports(DAY - 2, DAY).unwrap();
+        assert_eq!((real.len(), reports.len()), (1, MAX_CHECKINS_PER_UPLOAD));
+
+        let phone = rig.open();
+        // A classmate in the same lesson, and the same pupil's stay at another room.
+        let stay = phone
+            .check_in(CheckInSource::Link(&link(&room)), Some(NINE - 2_400), None)
+            .unwrap();
+        phone
+            .check_in(CheckInSource::Link(&link(&classroom("Lớp 8E"))), None, None)
+            .unwrap();
+        let checked = phone
+            .process_warning_package(package(&rig, reports.clone()))
+            .unwrap();
+        assert_eq!(checked.matched, 1);
+        assert_eq!(checked.new_warnings.len(), 1);
+        let warning = &checked.new_warnings[0];
+        assert_eq!(warning.check_in_id, stay.id);
+        assert_eq!(warning.description, "Lớp 8D");
+        assert!(warning.at_risk && warning.minutes >= 30);
+        assert_eq!(rig.told.presence.lock().unwrap().len(), 1);
+        // The same package again, another package with the same report, a restart: told once.
+        let again = phone
+            .process_warning_package(package(&rig, reports.clone()))
+            .unwrap();
+        assert!(again.already_processed);
+        let mut shuffled = reports.clone();
+        shuffled.reverse();
+        phone
+            .process_warning_package(package(&rig, shuffled))
+            .unwrap();
+        drop(phone);
+        let phone = rig.open();
+        assert_eq!(phone.presence_warnings().unwrap().len(), 1);
+        assert_eq!(rig.told.presence.lock().unwrap().len(), 1);
+        // Moving the stay away from the case's time removes the warning.
+        phone.edit_check_in(stay.id, NINE + 60, NINE + 600).unwrap();
+        assert!(phone.presence_warnings().unwrap().is_empty());
+
+        // The case's own phone is not warned of the stays it reported.
+        case_phone.mark_reported(&real).unwrap();
+        let own = case_phone
+            .process_warning_package(package(&case, reports.clone()))
+            .unwrap();
+        assert_eq!((own.matched, own.new_warnings.len()), (1, 0));
+
+        // A package signed by another key is refused, and changes nothing.
+        let stranger = Rig::new(NINE * 1000);
+        assert!(phone
+            .process_warning_package(package(&stranger, reports))
+            .is_err());
     }
 }

@@ -184,26 +184,26 @@ impl SimulatedRadio {
 
     /// Moves a node.
     pub fn set_position(&self, index: usize, position: (f64, f64)) {
-        if let Some(view) = self
-            .air()
-            .nodes
-            .get_mut(index)
-            .and_then(|n| n.view.as_mut())
-        {
-            view.position = position;
-        }
+        self.change_view(index, |view| view.position = position);
     }
 
     /// Sets how much louder a node transmits and how much higher it reads than the model's average.
     pub fn set_offsets(&self, index: usize, tx_offset_db: f64, rx_offset_db: f64) {
+        self.change_view(index, |view| {
+            view.tx_offset_db = tx_offset_db;
+            view.rx_offset_db = rx_offset_db;
+        });
+    }
+
+    /// Applies `change` to the view of node `index`, if it has one.
+    fn change_view(&self, index: usize, change: impl FnOnce(&mut NodeView)) {
         if let Some(view) = self
             .air()
             .nodes
             .get_mut(index)
             .and_then(|n| n.view.as_mut())
         {
-            view.tx_offset_db = tx_offset_db;
-            view.rx_offset_db = rx_offset_db;
+            change(view);
         }
     }
 

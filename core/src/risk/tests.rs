@@ -185,6 +185,21 @@ fn infectiousness_and_report_types_weigh() {
 }
 
 #[test]
+fn a_weight_written_back_reads_as_the_same_number() {
+    // Found by the risk_config fuzz target: serde_json's default float parser is not exact, so a weight
+    // of 1e-82 read, written and read again came back as 1.0000000000000001e-82.
+    let mut config = RiskConfig::corona_warn_app_2021();
+    config.attenuation_weights[2] = 1e-82;
+    let json = config.to_json();
+    let read = RiskConfig::from_json(json.as_bytes()).unwrap();
+    assert_eq!(read, config);
+    assert_eq!(read.to_json(), json);
+    let text = json.replace("1e-82", "0.30000000000000004");
+    let read = RiskConfig::from_json(text.as_bytes()).unwrap();
+    assert_eq!(read.attenuation_weights[2], 0.1 + 0.2);
+}
+
+#[test]
 fn configurations_round_trip_as_json_and_can_be_signed() {
     for config in [
         RiskConfig::corona_warn_app_2021(),

@@ -1,20 +1,28 @@
 //! The bookkeeping of matching: which published batches and exports were checked, and the exposure
 //! result of each day.
 
-use super::{Store, META_NOTIFIED, TREE_BATCHES, TREE_EXPOSURES, TREE_META};
+use super::seal::NAME_LEN;
+use super::{Store, META_NOTIFIED, META_PRESENCE_TOLD, TREE_BATCHES, TREE_EXPOSURES, TREE_META};
+
+/// The entry size of each sealed list in `meta`: a notified day is a UTC day (u32); a presence warning
+/// told is a check-in id (u64) and a UTC day (u32).
+const META_ENTRY_SIZES: [(&[u8], usize); 2] = [(META_NOTIFIED, 4), (META_PRESENCE_TOLD, 12)];
 use crate::error::Error;
 
 /// What an exposure record is called in errors.
 const EXPOSURE: &str = "an exposure";
 
 /// An exposure record's plaintext: its UTC day (u32 BE), then the risk module's record.
-fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
+pub(super) fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
     let day = plain
         .first_chunk::<4>()
         .map(|d| u32::from_be_bytes(*d))
         .ok_or_else(|| Error::StoreCorrupt("an exposure record has an unknown layout".into()))?;
     Ok((day, plain.split_off(4)))
 }
+
+/// A record as stored: its sealed name and its sealed value.
+type SealedRecord = ([u8; NAME_LEN], Vec<u8>);
 
 impl Store {
     /// Whether a published batch with this digest was processed already.
@@ -55,22 +63,51 @@ impl Store {
         digest: &[u8; 32],
         now_ms: u64,
     ) -> Result<(), Error> {
-        use sled::Transactional as _;
         self.check_space()?;
+        let sealed_days = self.seal_all(
+            TREE_EXPOSURES,
+            days.iter().map(|(day, record)| {
+                let key = day.to_be_bytes();
+                (key.to_vec(), [&key[..], record].concat())
+            }),
+        )?;
+        self.put_with_batch(&self.sled.exposures, &sealed_days, digest, now_ms)
+    }
+
+    /// Seals records of tree `tree_id`, each given as (logical name, plaintext), for
+    /// [`put_with_batch`](Self::put_with_batch).
+    pub(super) fn seal_all(
+        &self,
+        tree_id: u8,
+        records: impl ExactSizeIterator<Item = (Vec<u8>, Vec<u8>)>,
+    ) -> Result<Vec<SealedRecord>, Error> {
         let sealer = self.sealer();
-        let mut sealed_days = Vec::with_capacity(days.len());
-        for (day, record) in days {
-            let name = sealer.name(TREE_EXPOSURES, &day.to_be_bytes());
-            let plain = [&day.to_be_bytes()[..], record].concat();
-            sealed_days.push((name, sealer.seal(TREE_EXPOSURES, &name, &plain)?));
+        let mut sealed = Vec::with_capacity(records.len());
+        for (logical, plain) in records {
+            let name = sealer.name(tree_id, &logical);
+            sealed.push((name, sealer.seal(tree_id, &name, &plain)?));
         }
+        Ok(sealed)
+    }
+
+    /// Inserts sealed records into `tree` and marks the published batch `digest` processed at `now_ms`,
+    /// in one transaction.
+    pub(super) fn put_with_batch(
+        &self,
+        tree: &sled::Tree,
+        sealed: &[SealedRecord],
+        digest: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        use sled::Transactional as _;
+        let sealer = self.sealer();
         let batch_name = sealer.name(TREE_BATCHES, digest);
         let batch = sealer.seal(TREE_BATCHES, &batch_name, &now_ms.to_be_bytes())?;
         drop(sealer);
-        (&self.sled.exposures, &self.sled.batches)
-            .transaction(|(exposures, batches)| {
-                for (name, sealed) in &sealed_days {
-                    exposures.insert(&name[..], sealed.as_slice())?;
+        (tree, &self.sled.batches)
+            .transaction(|(records, batches)| {
+                for (name, value) in sealed {
+                    records.insert(&name[..], value.as_slice())?;
                 }
                 batches.insert(&batch_name[..], batch.as_slice())?;
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
@@ -85,20 +122,7 @@ impl Store {
 
     /// The UTC days the user was told were at risk, oldest first.
     pub fn notified_days(&self) -> Result<Vec<u32>, Error> {
-        let Some(sealed) = self.sled.meta.get(META_NOTIFIED).map_err(|e| self.io(e))? else {
-            return Ok(Vec::new());
-        };
-        let plain = self
-            .sealer()
-            .open(TREE_META, META_NOTIFIED, &sealed)
-            .ok_or_else(|| {
-                Error::StoreCorrupt("the record of notified days does not authenticate".into())
-            })?;
-        if plain.len() % 4 != 0 {
-            return Err(Error::StoreCorrupt(
-                "the record of notified days has an unknown layout".into(),
-            ));
-        }
+        let plain = self.sealed_meta(META_NOTIFIED, "the record of notified days")?;
         Ok(plain
             .chunks_exact(4)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
@@ -108,15 +132,35 @@ impl Store {
     /// Replaces the days the user was told were at risk, and flushes: a notification must not repeat
     /// after a crash.
     pub fn set_notified_days(&self, days: &[u32]) -> Result<(), Error> {
-        self.check_space()?;
         let plain: Vec<u8> = days.iter().flat_map(|d| d.to_be_bytes()).collect();
-        let sealed = self.sealer().seal(TREE_META, META_NOTIFIED, &plain)?;
-        self.sled
-            .meta
-            .insert(META_NOTIFIED, sealed)
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(())
+        self.set_sealed_meta(META_NOTIFIED, &plain)
+    }
+
+    /// The plaintext of the sealed `meta` record `name`, empty if there is none. A list of fixed-size
+    /// entries: [`META_ENTRY_SIZES`] gives the size, checked here.
+    pub(super) fn sealed_meta(&self, name: &'static [u8], what: &str) -> Result<Vec<u8>, Error> {
+        let Some(sealed) = self.sled.meta.get(name).map_err(|e| self.io(e))? else {
+            return Ok(Vec::new());
+        };
+        let plain = self
+            .sealer()
+            .open(TREE_META, name, &sealed)
+            .ok_or_else(|| Error::StoreCorrupt(format!("{what} does not authenticate")))?;
+        let entry = META_ENTRY_SIZES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(1, |(_, size)| *size);
+        if plain.len() % entry != 0 {
+            return Err(Error::StoreCorrupt(format!("{what} has an unknown layout")));
+        }
+        Ok(plain)
+    }
+
+    /// Replaces the sealed `meta` record `name`, and flushes.
+    pub(super) fn set_sealed_meta(&self, name: &'static [u8], plain: &[u8]) -> Result<(), Error> {
+        self.check_space()?;
+        let sealed = self.sealer().seal(TREE_META, name, plain)?;
+        self.put_meta_flushed(name, &sealed)
     }
 
     /// Every stored exposure record, by UTC day, oldest first.

@@ -157,7 +157,8 @@ fn identifiers_are_not_readable_from_the_files() {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`.
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -170,14 +171,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A store holding one checkpointed sighting, closed again.
+fn closed_store_with_one_sighting() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), T0);
+    store.record(&[sighting(1, T0, -60)]).unwrap();
+    store.checkpoint(T0).unwrap();
+    dir
+}
+
 #[test]
 fn wrong_data_key_is_refused_and_destroys_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = open(dir.path(), T0);
-        store.record(&[sighting(1, T0, -60)]).unwrap();
-        store.checkpoint(T0).unwrap();
-    }
+    let dir = closed_store_with_one_sighting();
     let err = Store::open(
         dir.path(),
         &DataKey::from_bytes([1; 32]),
@@ -418,12 +423,7 @@ fn config_is_checked() {
 
 #[test]
 fn garbage_in_the_database_file_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = open(dir.path(), T0);
-        store.record(&[sighting(1, T0, -60)]).unwrap();
-        store.checkpoint(T0).unwrap();
-    }
+    let dir = closed_store_with_one_sighting();
     let db = dir.path().join("db");
     let len = std::fs::metadata(&db).unwrap().len() as usize;
     let garbage: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();

@@ -42,11 +42,7 @@ impl Store {
         self.purge(now_ms, None)?;
         let mut state = self.lock();
         let next = state.checkpoints + 1;
-        self.sled
-            .meta
-            .insert(META_CHECKPOINT, &next.to_be_bytes())
-            .map_err(|e| self.io(e))?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
+        self.put_meta_flushed(META_CHECKPOINT, &next.to_be_bytes())?;
         write_marker(&self.dir, next)?;
         state.checkpoints = next;
         Ok(())
@@ -180,6 +176,9 @@ impl Store {
         report.other_records += self.remove_own_keys_ending_by(cutoff_interval)?;
         report.other_records +=
             self.remove_exposures_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
+        report.other_records +=
+            self.remove_declarations_before(bluezone_v3::utc_day(cutoff_ms / 1000))?;
+        report.other_records += self.remove_check_ins_before(cutoff_ms / 1000)?;
         Ok(report)
     }
 

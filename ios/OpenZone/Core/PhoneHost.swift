@@ -233,6 +233,11 @@ final class PhoneEvents: PhoneListener, @unchecked Sendable {
         notifier.notifyAtRisk(day: day)
     }
 
+    func presenceWarning(warning: PresenceWarningInfo) {
+        // A check-in overlapped a confirmed case (once per check-in and day, the core's rule). The app has
+        // no check-in screens yet; their notification goes here.
+    }
+
     func syncProgress(done: UInt32, total: UInt32) {
         // A sync runs in a background task, or behind the Status screen's "checking" spinner: no progress bar.
     }

@@ -138,6 +138,24 @@ impl Backend for Embedded {
         .boxed()
     }
 
+    fn range<'a>(
+        &'a self,
+        table: Table,
+        from: &'a [u8],
+        to: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<Row>>> {
+        async move {
+            self.tree(table)?
+                .range(from..to)
+                .map(|entry| {
+                    let (k, v) = entry?;
+                    Ok((k.to_vec(), v.to_vec()))
+                })
+                .collect()
+        }
+        .boxed()
+    }
+
     fn count(&self, table: Table) -> BoxFuture<'_, Result<u64>> {
         async move { Ok(self.tree(table)?.len() as u64) }.boxed()
     }

@@ -246,6 +246,26 @@ impl Backend for Postgres {
         .boxed()
     }
 
+    fn range<'a>(
+        &'a self,
+        table: Table,
+        from: &'a [u8],
+        to: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<Row>>> {
+        async move {
+            sqlx::query_as(
+                "SELECT key, value FROM records WHERE kind = $1 AND key >= $2 AND key < $3 ORDER BY key",
+            )
+            .bind(table.0)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)
+        }
+        .boxed()
+    }
+
     fn count(&self, table: Table) -> BoxFuture<'_, Result<u64>> {
         async move {
             let n: i64 = sqlx::query_scalar("SELECT count(*) FROM records WHERE kind = $1")

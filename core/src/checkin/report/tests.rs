@@ -170,30 +170,21 @@ fn garbage_reports_are_errors() {
     };
     assert!(ProtectedReport::try_from(sized(32, 16, 16, 32)).is_ok());
     assert!(ProtectedReport::try_from(sized(32, 16, 32, 32)).is_ok());
-    assert_eq!(
-        ProtectedReport::try_from(sized(31, 16, 16, 32)),
-        Err(ReportSkip::BadHash)
-    );
-    assert_eq!(
-        ProtectedReport::try_from(sized(32, 15, 16, 32)),
-        Err(ReportSkip::BadIv)
-    );
-    assert_eq!(
-        ProtectedReport::try_from(sized(32, 16, 15, 32)),
-        Err(ReportSkip::BadCiphertext)
-    );
-    assert_eq!(
-        ProtectedReport::try_from(sized(32, 16, 48, 32)),
-        Err(ReportSkip::BadCiphertext)
-    );
-    assert_eq!(
-        ProtectedReport::try_from(sized(32, 16, 0, 32)),
-        Err(ReportSkip::BadCiphertext)
-    );
-    assert_eq!(
-        ProtectedReport::try_from(sized(32, 16, 16, 33)),
-        Err(ReportSkip::BadMac)
-    );
+    for (sizes, skip) in [
+        ((31, 16, 16, 32), ReportSkip::BadHash),
+        ((32, 15, 16, 32), ReportSkip::BadIv),
+        ((32, 16, 15, 32), ReportSkip::BadCiphertext),
+        ((32, 16, 48, 32), ReportSkip::BadCiphertext),
+        ((32, 16, 0, 32), ReportSkip::BadCiphertext),
+        ((32, 16, 16, 33), ReportSkip::BadMac),
+    ] {
+        let (hash, iv, ct, mac) = sizes;
+        assert_eq!(
+            ProtectedReport::try_from(sized(hash, iv, ct, mac)),
+            Err(skip),
+            "{sizes:?}"
+        );
+    }
 }
 
 proptest::proptest! {

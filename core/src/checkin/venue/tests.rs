@@ -309,23 +309,13 @@ fn stays_are_bounded() {
     assert_eq!(gate.stay_minutes(Some(15)).unwrap(), 15);
     assert!(gate.stay_minutes(Some(14)).is_err());
     assert!(gate.stay_minutes(Some(24 * 60 + 1)).is_err());
-    let mut short = gate.location().clone();
-    short.default_checkin_minutes = 10;
-    assert_eq!(
-        Venue::from_payload(short.encode())
-            .unwrap()
-            .stay_minutes(None)
-            .unwrap(),
-        15
-    );
-    short.default_checkin_minutes = 0;
-    assert_eq!(
-        Venue::from_payload(short.encode())
-            .unwrap()
-            .stay_minutes(None)
-            .unwrap(),
-        1440
-    );
+    // A poster's default below the floor is raised to it; none (0) is a whole day.
+    for (default, stay) in [(10, 15), (0, 1440)] {
+        let mut location = gate.location().clone();
+        location.default_checkin_minutes = default;
+        let venue = Venue::from_payload(location.encode()).unwrap();
+        assert_eq!(venue.stay_minutes(None).unwrap(), stay, "{default}");
+    }
 }
 
 #[test]
@@ -385,22 +375,20 @@ fn garbage_and_truncation_are_errors_never_panics() {
         Venue::from_payload(vec![0; MAX_PAYLOAD_BYTES + 1]),
         Err(Error::CheckIn(CheckInError::PayloadTooLarge { .. }))
     ));
-    let v2 = proto::QrCodePayload {
-        version: 2,
-        ..Default::default()
-    }
-    .encode_to_vec();
+    let of_version = |version| {
+        proto::QrCodePayload {
+            version,
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
     assert!(matches!(
-        Venue::from_payload(v2),
+        Venue::from_payload(of_version(2)),
         Err(Error::CheckIn(CheckInError::UnsupportedVersion { version })) if version == "2"
     ));
-    let no_location = proto::QrCodePayload {
-        version: 1,
-        ..Default::default()
-    }
-    .encode_to_vec();
+    // Version 1 without a location.
     assert!(matches!(
-        Venue::from_payload(no_location),
+        Venue::from_payload(of_version(1)),
         Err(Error::CheckIn(CheckInError::Malformed(_)))
     ));
 }

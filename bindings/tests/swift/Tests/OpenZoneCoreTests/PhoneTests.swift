@@ -28,6 +28,7 @@ final class Recorder: PhoneListener, @unchecked Sendable {
     func stateChanged(state: EngineState) { lock.lock(); recordedStates.append(state); lock.unlock() }
     func sightingsRecorded(today: UInt64) {}
     func dayAtRisk(day: DayExposure) { lock.lock(); recordedDays.append(day.date); lock.unlock() }
+    func presenceWarning(warning: PresenceWarningInfo) {}
     func syncProgress(done: UInt32, total: UInt32) {}
     func error(message: String) {}
 }

@@ -6,6 +6,7 @@ package org.openzone.app.events
 import org.openzone.core.DayExposure
 import org.openzone.core.EngineState
 import org.openzone.core.PhoneListener
+import org.openzone.core.PresenceWarningInfo
 
 /**
  * The app's [PhoneListener]. [notifyAtRisk] posts the at-risk notification: it runs on the core's thread
@@ -16,9 +17,16 @@ import org.openzone.core.PhoneListener
 class PhoneEvents(
     private val notifyAtRisk: (DayExposure) -> Unit,
     private val log: (String) -> Unit = {},
+    private val notifyPresence: (PresenceWarningInfo) -> Unit = {},
 ) : PhoneListener {
     override fun dayAtRisk(day: DayExposure) {
         notifyAtRisk(day)
+    }
+
+    // A check-in overlapped a confirmed case (once per check-in and day, the core's rule). The app has no
+    // check-in screens yet; [notifyPresence] is where their notification goes.
+    override fun presenceWarning(warning: PresenceWarningInfo) {
+        notifyPresence(warning)
     }
 
     override fun error(message: String) {
