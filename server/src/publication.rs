@@ -581,29 +581,49 @@ impl Publisher {
         self.reconcile().await?;
         self.repair_index().await?;
         self.finish_delisting(now_ms).await?;
-        loop {
-            let due = self.due_keys(now_ms).await?;
-            if due.is_empty() {
-                break;
+        // The keys are read once per batch (once per run but for more than MAX_EXPORT_KEYS due keys):
+        // the table holds every key of the retention period, and reading it is most of a run's work.
+        let stored = loop {
+            let stored = self.stored_keys().await?;
+            let due = self.due_keys(&stored, now_ms)?;
+            let more = due.len() == MAX_EXPORT_KEYS;
+            if !due.is_empty() {
+                let pool = self.padding_pool(&stored, now_ms);
+                report
+                    .exports
+                    .push(self.publish_batch(due, pool, now_ms).await?);
             }
-            report.exports.push(self.publish_batch(due, now_ms).await?);
-        }
+            if !more {
+                break stored;
+            }
+        };
         if let Some(package) = self.publish_warnings(now_ms).await? {
             report.warning_packages.push(package);
         }
-        self.retention(now_ms, &mut report).await?;
+        self.retention(now_ms, &stored, &mut report).await?;
         Ok(report)
     }
 
+    /// Every stored key: its TEK, its stored bytes, the record.
+    async fn stored_keys(&self) -> Result<Vec<StoredRow>> {
+        self.storage
+            .scan(KEYS)
+            .await?
+            .into_iter()
+            .map(|(tek, raw)| {
+                let key = decode(&raw)?;
+                Ok((tek, raw, key))
+            })
+            .collect()
+    }
+
     /// Pending keys whose validity ended at least the delay ago (and not beyond retention), at most
-    /// [`MAX_EXPORT_KEYS`], with their stored bytes; and the shapes fake keys are drawn from: every
-    /// stored key that could be published at `now_ms`, published or not.
-    async fn due_keys(&self, now_ms: u64) -> Result<Vec<DueKey>> {
+    /// [`MAX_EXPORT_KEYS`], with their stored bytes.
+    fn due_keys(&self, stored: &[StoredRow], now_ms: u64) -> Result<Vec<DueKey>> {
         let delay_ms = self.settings.delay.as_millis() as u64;
         let oldest_ms = self.retention_cutoff_ms(now_ms);
         let mut due = Vec::new();
-        for (tek, value) in self.storage.scan(KEYS).await? {
-            let key: StoredKey = decode(&value)?;
+        for (tek, raw, key) in stored {
             if key.batch.is_none() && key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms
             {
                 let tek: [u8; 16] = tek
@@ -612,8 +632,8 @@ impl Publisher {
                     .map_err(|_| ServerError::Database("a stored key is not 16 bytes".into()))?;
                 due.push(DueKey {
                     tek,
-                    key,
-                    raw: value,
+                    key: key.clone(),
+                    raw: raw.clone(),
                 });
                 if due.len() == MAX_EXPORT_KEYS {
                     break;
@@ -625,26 +645,28 @@ impl Publisher {
 
     /// The shapes fake keys are drawn from: every stored key that could be published at `now_ms`
     /// (ended at least the delay ago, within retention), published or not.
-    async fn padding_pool(&self, now_ms: u64) -> Result<Vec<KeyShape>> {
+    fn padding_pool(&self, stored: &[StoredRow], now_ms: u64) -> Vec<KeyShape> {
         let delay_ms = self.settings.delay.as_millis() as u64;
         let oldest_ms = self.retention_cutoff_ms(now_ms);
-        let mut pool = Vec::new();
-        for (_, key) in self.storage.scan_records::<StoredKey>(KEYS).await? {
-            if key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms {
-                pool.push(KeyShape::from(&key));
-            }
-        }
-        Ok(pool)
+        stored
+            .iter()
+            .filter(|(_, _, key)| key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms)
+            .map(|(_, _, key)| KeyShape::from(key))
+            .collect()
     }
 
     fn retention_cutoff_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(u64::from(self.settings.retention_days) * 86_400_000)
     }
 
-    async fn publish_batch(&self, due: Vec<DueKey>, now_ms: u64) -> Result<(String, u64, u64)> {
+    async fn publish_batch(
+        &self,
+        due: Vec<DueKey>,
+        pool: Vec<KeyShape>,
+        now_ms: u64,
+    ) -> Result<(String, u64, u64)> {
         let next_raw = self.storage.get(META, NEXT_BATCH.as_bytes()).await?;
         let seq = next_raw.as_deref().map_or(0, decode_u64) + 1;
-        let pool = self.padding_pool(now_ms).await?;
         let pairs: Vec<([u8; 16], StoredKey)> =
             due.iter().map(|d| (d.tek, d.key.clone())).collect();
         let keys = padded_export_keys(
@@ -745,7 +767,14 @@ impl Publisher {
         self.storage.flush().await
     }
 
-    async fn retention(&self, now_ms: u64, report: &mut PublicationReport) -> Result<()> {
+    /// Retention at `now_ms`, with the keys as the run read them: a key it deletes ended before the
+    /// cutoff, so no upload or batch of this run has changed it since.
+    async fn retention(
+        &self,
+        now_ms: u64,
+        stored: &[StoredRow],
+        report: &mut PublicationReport,
+    ) -> Result<()> {
         let cutoff = self.retention_cutoff_ms(now_ms);
         let batches = self.storage.batches().await?;
         let old: Vec<&BatchRecord> = batches
@@ -785,10 +814,10 @@ impl Publisher {
             .map(|b| b.seq)
             .collect();
         let mut change = Change::default();
-        for (tek, key) in self.storage.scan_records::<StoredKey>(KEYS).await? {
+        for (tek, _, key) in stored {
             let in_unfinished_batch = key.batch.is_some_and(|b| unfinished.contains(&b));
             if key.end_ms() <= cutoff && !in_unfinished_batch {
-                change.remove(KEYS, tek);
+                change.remove(KEYS, tek.as_slice());
                 report.keys_expired += 1;
             }
         }
@@ -798,6 +827,9 @@ impl Publisher {
         Ok(())
     }
 }
+
+/// A stored key as a run reads it: TEK, stored bytes, record.
+type StoredRow = (Vec<u8>, Vec<u8>, StoredKey);
 
 /// A pending key due for publication, with its stored bytes (what assigning it expects).
 struct DueKey {
