@@ -19,7 +19,9 @@ use openzone_core::phone::{
 use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, TemporaryExposureKey};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
-use openzone_tests::keyserver_fixture::{http, issue_code, officer_token, random_tek, start};
+use openzone_tests::keyserver_fixture::{
+    get_json, http, issue_code, officer_token, random_tek, start,
+};
 use openzone_tests::lesson::lesson_sightings;
 use openzone_tests::phone::{open_phone, seed_own_keys, TestClock};
 use openzone_tests::postgres_fixture::server_config;
@@ -179,18 +181,7 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
         (0, rejected.exports_listed)
     );
 
-    let stats: serde_json::Value = serde_json::from_slice(
-        &client
-            .get(format!("{}v1/admin/stats", running.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let stats = get_json(&format!("{}v1/admin/stats", running.url), &token).await;
     assert_eq!(stats["codes_used"], 1);
     assert_eq!(
         stats["keys_published"].as_u64().unwrap() + stats["keys_pending"].as_u64().unwrap(),

@@ -15,7 +15,7 @@ use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::{RateLimits, SignInLimits};
 use openzone_tests::keyserver_fixture::{
-    http, issue_code, officer_token, random_tek, read_local_exports, start, upload_key,
+    get_json, http, issue_code, officer_token, random_tek, read_local_exports, start, upload_key,
 };
 use openzone_tests::postgres_fixture::server_config;
 
@@ -179,18 +179,7 @@ async fn thousands_of_concurrent_uploads_each_key_published_once() {
         refused_keys.iter().all(|k| !seen.contains(k)),
         "a refused key was published"
     );
-    let stats: serde_json::Value = serde_json::from_slice(
-        &client
-            .get(format!("{}v1/admin/stats", running.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let stats = get_json(&format!("{}v1/admin/stats", running.url), &token).await;
     assert_eq!(stats["codes_used"], VALID);
     assert_eq!(stats["keys_published"], accepted_keys.len());
     running.stop().await;
