@@ -16,7 +16,8 @@
 //! client address), `admin` (the officer's page), `officers` (accounts, passwords, sessions), `audit`,
 //! `codes` (one-time codes), `publish` (sealed uploads), `chaff` (fake uploads' answers), `publication`
 //! (exports, index, crash recovery, retention), `padding` (fake keys in exports), `ratelimit`,
-//! `storage` (sled), `keys` (the server's secrets). `docs/keyserver.md` describes the protocol and
+//! `storage` (sled or PostgreSQL), `keys` (the server's secrets), `metrics` (`/metrics` for the
+//! operator, on a listener of its own). `docs/keyserver.md` describes the protocol and
 //! `docs/deployment.md` how to run it.
 
 #![forbid(unsafe_code)]
@@ -29,6 +30,7 @@ mod codes;
 mod error;
 mod http;
 mod keys;
+mod metrics;
 mod officers;
 mod padding;
 mod publication;
@@ -198,6 +200,7 @@ pub(crate) struct AppState {
     pub code_validity: Duration,
     pub fake_delays: chaff::FakeDelays,
     pub tally: api::Tally,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -212,7 +215,10 @@ impl AppState {
             let counts: Vec<String> = tally.iter().map(|(k, n)| format!("{k}={n}")).collect();
             tracing::info!(uploads = %counts.join(" "), "uploads since the last publication run");
         }
-        self.publisher.run(self.now_ms()).await
+        let started = std::time::Instant::now();
+        let outcome = self.publisher.run(self.now_ms()).await;
+        self.metrics.publication_run(&outcome, started.elapsed());
+        outcome
     }
 }
 
@@ -262,6 +268,8 @@ impl Server {
                 (storage, secrets)
             }
         };
+        let metrics = metrics::Metrics::new();
+        let storage = storage.measured(metrics.db_latency());
         officers::migrate_admin_token(&storage, &config.data_dir, config.clock.now_ms()).await?;
         let exports = open_exports(&config)?;
         let config_doc = config_doc(&config, &secrets);
@@ -309,6 +317,7 @@ impl Server {
                 code_validity: config.code_validity,
                 fake_delays: chaff::FakeDelays::default(),
                 tally: api::Tally::default(),
+                metrics,
             }),
         })
     }
@@ -316,6 +325,22 @@ impl Server {
     /// The router: the phone API, the officer API and page, the exports, `/healthz`.
     pub fn app(&self) -> axum::Router {
         api::router(Arc::clone(&self.state))
+    }
+
+    /// The operator's router: `GET /metrics` (OpenMetrics text), nothing else. Never merged into
+    /// [`app`](Self::app): the public port behind the load balancer must not expose it.
+    pub fn metrics_app(&self) -> axum::Router {
+        api::metrics_router(Arc::clone(&self.state))
+    }
+
+    /// Serves [`metrics_app`](Self::metrics_app) on `listener` (with the same HTTP deadlines as the
+    /// public port) until `shutdown` completes.
+    pub async fn serve_metrics(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
+        http::serve(listener, self.metrics_app(), self.http, shutdown).await;
     }
 
     /// What opening found and repaired of publications a crash interrupted.
@@ -381,6 +406,7 @@ impl Server {
         .await;
         let _ = publication.await;
         self.state.publisher.release_lease().await?;
+        self.state.metrics.lease_released();
         self.state.storage.flush().await
     }
 }
