@@ -96,12 +96,6 @@ pub(crate) struct Metrics {
     lease_held: Gauge,
 }
 
-impl std::fmt::Debug for Metrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics").finish_non_exhaustive()
-    }
-}
-
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("openzone");
