@@ -1,7 +1,8 @@
 //! `openzone serve`: runs the key server (openzone-server) until Ctrl-C or SIGTERM.
 //!
 //! Glue only: flags become a `ServerConfig`, logs go to stderr through tracing, and the first line on
-//! stdout is the address actually bound (so that `--listen 127.0.0.1:0` can be used by scripts and tests).
+//! stdout is the address actually bound (so that `--listen 127.0.0.1:0` can be used by scripts and tests);
+//! with `--metrics-listen`, the second line is the metrics address.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,10 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Serve GET /metrics (Prometheus/OpenMetrics text) on this address, e.g. 127.0.0.1:9090. Off by
+    /// default: keep it off the public port and the load balancer (docs/deployment.md).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
     /// Seconds between publications.
     #[arg(long, value_name = "N", default_value_t = 3_600)]
     cadence_secs: u64,
@@ -107,15 +112,24 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     config.http.body_deadline = Duration::from_secs(args.body_deadline_secs);
     config.http.max_connections = args.max_connections;
     runtime()?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|source| CliError::Io {
-                path: PathBuf::from(&args.listen),
-                source,
-            })?;
+        let listener = bind(&args.listen).await?;
+        let metrics_listener = match &args.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
         let server = Server::open(config).await?;
         let addr = listener.local_addr().map_err(CliError::Output)?;
         println!("openzone key server listening on http://{addr}");
+        if let Some(metrics_listener) = metrics_listener {
+            let metrics_addr = metrics_listener.local_addr().map_err(CliError::Output)?;
+            println!("metrics on http://{metrics_addr}/metrics");
+            // Ends with the runtime, once the public port has shut down.
+            tokio::spawn(
+                server
+                    .clone()
+                    .serve_metrics(metrics_listener, std::future::pending()),
+            );
+        }
         let officers = server.accounts().officers().await?.len();
         match &args.database {
             Some(_) => println!(
@@ -129,6 +143,15 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         server.serve(listener, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+async fn bind(addr: &str) -> Result<tokio::net::TcpListener, CliError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from(addr),
+            source,
+        })
 }
 
 /// The multi-threaded tokio runtime the key server commands run on.

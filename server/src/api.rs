@@ -46,6 +46,25 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The operator's router (`Server::metrics_app`), served on a listener of its own.
+pub(crate) fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ServerError::NotFound })
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
 async fn config(State(state): State<Arc<AppState>>) -> Response {
     let mut response = Json(&state.config_doc).into_response();
     response.headers_mut().insert(
@@ -126,11 +145,21 @@ async fn publish_keys(
         Err(e) => Err(e),
     };
     match &result {
-        // Chaff is answered like an accepted upload but not counted.
-        Ok(answer) if answer.repeated => state.tally.count("repeated"),
-        Ok(answer) if answer.chaff => {}
-        Ok(_) => state.tally.count("accepted"),
-        Err(e) => state.tally.count(e.code()),
+        // Chaff is answered like an accepted upload but not counted in the log line; the operator's
+        // metrics, which the public never sees, count it apart.
+        Ok(answer) if answer.chaff => state.metrics.fake_upload(),
+        Ok(answer) => {
+            state.metrics.upload_accepted(answer.repeated);
+            state.tally.count(if answer.repeated {
+                "repeated"
+            } else {
+                "accepted"
+            });
+        }
+        Err(e) => {
+            state.metrics.upload_refused(e);
+            state.tally.count(e.code());
+        }
     }
     result.map(|a| Json(a.response)).into_response()
 }
@@ -379,15 +408,21 @@ pub(crate) async fn issue_for(
         test_type,
         onset_day,
     };
-    let issued = codes::issue(
-        &state.storage,
-        &state.code_key,
-        request,
-        state.now_ms(),
-        state.code_validity,
-    )
-    .await?;
-    state.storage.flush().await?;
+    let issued = async {
+        let issued = codes::issue(
+            &state.storage,
+            &state.code_key,
+            request,
+            state.now_ms(),
+            state.code_validity,
+        )
+        .await?;
+        state.storage.flush().await?;
+        Ok(issued)
+    }
+    .await;
+    state.metrics.code_request(&issued);
+    let issued = issued?;
     tracing::info!(test_type = ?test_type, "code issued");
     Ok(issued)
 }

@@ -17,7 +17,8 @@
 //! `codes` (one-time codes), `publish` (sealed uploads), `chaff` (fake uploads' answers), `publication`
 //! (exports, index, crash recovery, retention), `padding` (fake keys in exports), `ratelimit`,
 //! `storage` (sled or PostgreSQL), `keys` (the server's secrets), `inbox` (venues' sealed visitor logs),
-//! `visitor_page` (the school's page that opens them). `docs/keyserver.md` describes the protocol and
+//! `visitor_page` (the school's page that opens them), `metrics` (`/metrics` for the operator, on a
+//! listener of its own). `docs/keyserver.md` describes the protocol and
 //! `docs/deployment.md` how to run it.
 
 #![forbid(unsafe_code)]
@@ -31,6 +32,7 @@ mod error;
 mod http;
 mod inbox;
 mod keys;
+mod metrics;
 mod officers;
 mod padding;
 mod publication;
@@ -207,6 +209,7 @@ pub(crate) struct AppState {
     pub tally: api::Tally,
     pub inbox: inbox::Inbox,
     pub inbox_posts: ratelimit::InboxPosts,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -221,7 +224,10 @@ impl AppState {
             let counts: Vec<String> = tally.iter().map(|(k, n)| format!("{k}={n}")).collect();
             tracing::info!(uploads = %counts.join(" "), "uploads since the last publication run");
         }
-        self.publisher.run(self.now_ms()).await
+        let started = std::time::Instant::now();
+        let outcome = self.publisher.run(self.now_ms()).await;
+        self.metrics.publication_run(&outcome, started.elapsed());
+        outcome
     }
 }
 
@@ -271,6 +277,8 @@ impl Server {
                 (storage, secrets)
             }
         };
+        let metrics = metrics::Metrics::new();
+        let storage = storage.measured(metrics.db_latency());
         officers::migrate_admin_token(&storage, &config.data_dir, config.clock.now_ms()).await?;
         let exports = open_exports(&config)?;
         let config_doc = config_doc(&config, &secrets);
@@ -320,6 +328,7 @@ impl Server {
                 fake_delays: chaff::FakeDelays::default(),
                 tally: api::Tally::default(),
                 inbox_posts: ratelimit::InboxPosts::new(config.inbox_limits),
+                metrics,
             }),
         })
     }
@@ -327,6 +336,22 @@ impl Server {
     /// The router: the phone API, the officer API and page, the exports, `/healthz`.
     pub fn app(&self) -> axum::Router {
         api::router(Arc::clone(&self.state))
+    }
+
+    /// The operator's router: `GET /metrics` (OpenMetrics text), nothing else. Never merged into
+    /// [`app`](Self::app): the public port behind the load balancer must not expose it.
+    pub fn metrics_app(&self) -> axum::Router {
+        api::metrics_router(Arc::clone(&self.state))
+    }
+
+    /// Serves [`metrics_app`](Self::metrics_app) on `listener` (with the same HTTP deadlines as the
+    /// public port) until `shutdown` completes.
+    pub async fn serve_metrics(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
+        http::serve(listener, self.metrics_app(), self.http, shutdown).await;
     }
 
     /// What opening found and repaired of publications a crash interrupted.
@@ -392,6 +417,7 @@ impl Server {
         .await;
         let _ = publication.await;
         self.state.publisher.release_lease().await?;
+        self.state.metrics.lease_released();
         self.state.storage.flush().await
     }
 }

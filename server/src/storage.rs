@@ -39,6 +39,7 @@ use futures::future::BoxFuture;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
+use crate::metrics::{DbLatency, DbOp};
 
 /// The name of a kind of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -246,6 +247,8 @@ const MAX_ATTEMPTS: usize = 1_000;
 #[derive(Clone)]
 pub(crate) struct Storage {
     backend: Arc<dyn Backend>,
+    /// Where a server's operations report their latency (`/metrics`); none for `openzone officer`.
+    latency: Option<DbLatency>,
 }
 
 impl Storage {
@@ -253,6 +256,7 @@ impl Storage {
     pub fn open(dir: &Path) -> Result<Self> {
         Ok(Self {
             backend: Arc::new(embedded::Embedded::open(dir)?),
+            latency: None,
         })
     }
 
@@ -261,7 +265,25 @@ impl Storage {
     pub async fn connect(url: &str) -> Result<Self> {
         Ok(Self {
             backend: Arc::new(postgres::Postgres::connect(url).await?),
+            latency: None,
         })
+    }
+
+    /// This handle, with every get, scan, commit and next_id timed into `latency`, whichever the backend.
+    pub fn measured(mut self, latency: DbLatency) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+
+    /// Runs one backend operation, timing it if this handle is measured.
+    async fn timed<T>(&self, op: DbOp, operation: BoxFuture<'_, Result<T>>) -> Result<T> {
+        let Some(latency) = &self.latency else {
+            return operation.await;
+        };
+        let started = std::time::Instant::now();
+        let result = operation.await;
+        latency.observe(op, started.elapsed());
+        result
     }
 
     pub fn shared(&self) -> bool {
@@ -269,7 +291,7 @@ impl Storage {
     }
 
     pub async fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.backend.get(table, key).await
+        self.timed(DbOp::Get, self.backend.get(table, key)).await
     }
 
     /// A record decoded from JSON.
@@ -282,7 +304,7 @@ impl Storage {
     }
 
     pub async fn scan(&self, table: Table) -> Result<Vec<Row>> {
-        self.backend.scan(table).await
+        self.timed(DbOp::Scan, self.backend.scan(table)).await
     }
 
     /// The records with keys from `from` (included) to `to` (excluded), in key order.
@@ -314,7 +336,7 @@ impl Storage {
         if change.is_empty() {
             return Ok(Committed::Yes);
         }
-        self.backend.commit(change).await
+        self.timed(DbOp::Commit, self.backend.commit(change)).await
     }
 
     /// Commits a change that reads nothing (it cannot conflict).
@@ -346,7 +368,7 @@ impl Storage {
     }
 
     pub async fn next_id(&self) -> Result<u64> {
-        self.backend.next_id().await
+        self.timed(DbOp::NextId, self.backend.next_id()).await
     }
 
     /// Makes everything written so far durable.

@@ -323,23 +323,13 @@ impl ChildServer {
     /// Runs `command` (a `keyserver-child` with its arguments and environment) and waits until it
     /// listens.
     pub fn spawn(mut command: std::process::Command) -> Self {
-        use std::io::BufRead as _;
         let mut child = command
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("keyserver-child starts");
-        let stdout = child.stdout.take().expect("the child's stdout");
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let mut line = |prefix: &str| {
-            let line = lines
-                .next()
-                .and_then(Result::ok)
-                .unwrap_or_else(|| panic!("keyserver-child ended before saying {prefix:?}"));
-            line.strip_prefix(prefix)
-                .unwrap_or_else(|| panic!("keyserver-child said {line:?}, not {prefix:?}"))
-                .to_owned()
-        };
+        let mut said = Announcements::of(&mut child, "keyserver-child");
+        let mut line = |prefix: &str| said.line(prefix);
         let reconciled: Vec<u64> = line("reconciled ")
             .split(' ')
             .map(|n| n.parse().expect("a count"))
@@ -350,5 +340,42 @@ impl ChildServer {
             url,
             reconciled: [reconciled[0], reconciled[1], reconciled[2]],
         }
+    }
+}
+
+/// The lines a server process announces itself with on stdout (its address, ...), read in order.
+pub struct Announcements {
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    program: &'static str,
+}
+
+impl Announcements {
+    /// The stdout of `child` (spawned with `Stdio::piped()`), which `program` names in panics.
+    pub fn of(child: &mut std::process::Child, program: &'static str) -> Self {
+        use std::io::BufRead as _;
+        let stdout = child.stdout.take().expect("the child's stdout is piped");
+        Self {
+            lines: std::io::BufReader::new(stdout).lines(),
+            program,
+        }
+    }
+
+    /// The next line, which must start with `prefix`, without it.
+    pub fn line(&mut self, prefix: &str) -> String {
+        let program = self.program;
+        let line = self
+            .lines
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("{program} ended before saying {prefix:?}"));
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{program} said {line:?}, not {prefix:?}"))
+            .to_owned()
+    }
+
+    /// Reads whatever else the process prints, in a thread of its own: a closed pipe would fail its
+    /// writes.
+    pub fn drain(self) {
+        std::thread::spawn(move || self.lines.for_each(drop));
     }
 }
