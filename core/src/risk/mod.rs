@@ -171,16 +171,7 @@ impl RiskConfig {
     /// 150 %, 100 %, 50 % and 0 %, no window filter, every report type and infectiousness at 100 %, and a
     /// day at risk from 45 weighted minutes.
     pub fn google_sample() -> Self {
-        Self {
-            name: "google-sample".into(),
-            attenuation_thresholds_db: vec![30, 50, 60],
-            attenuation_weights: vec![1.5, 1.0, 0.5, 0.0],
-            min_minutes_below: None,
-            dropped_transmission_risk_levels: Vec::new(),
-            transmission_risk_multiplier: None,
-            at_risk_minutes_per_day: 45.0,
-            ..Self::corona_warn_app_2021()
-        }
+        Self::bucketed("google-sample", &[30, 50, 60], &[1.5, 1.0, 0.5, 0.0], 45.0)
     }
 
     /// SwissCovid's rule (DP-3T, 2020): minutes below 55 dB weigh 1.0, from 55 to 63 dB 0.5, beyond 0; a day
@@ -189,12 +180,7 @@ impl RiskConfig {
     /// (`DEFAULT_ATTENUATION_THRESHOLD_LOW` 55, `..._MEDIUM` 63, factors 1.0 and 0.5,
     /// `DEFAULT_MIN_DURATION_FOR_EXPOSURE` 15); no window filter, every key weighs 1.
     pub fn swisscovid_2020() -> Self {
-        Self {
-            name: "swisscovid-2020".into(),
-            attenuation_thresholds_db: vec![55, 63],
-            attenuation_weights: vec![1.0, 0.5, 0.0],
-            ..Self::unweighted_keys(15.0)
-        }
+        Self::bucketed("swisscovid-2020", &[55, 63], &[1.0, 0.5, 0.0], 15.0)
     }
 
     /// Corona-Warn-App's first rule (exposure notification v1, 2020): minutes below 50 dB weigh 1.0, from 50
@@ -202,12 +188,7 @@ impl RiskConfig {
     /// `services/distribution/src/main/resources/master-config/attenuation-duration.yaml` and
     /// `risk-score-classification.yaml`); no window filter, every key weighs 1.
     pub fn corona_warn_app_2020() -> Self {
-        Self {
-            name: "corona-warn-app-2020".into(),
-            attenuation_thresholds_db: vec![50, 70],
-            attenuation_weights: vec![1.0, 0.5, 0.0],
-            ..Self::unweighted_keys(15.0)
-        }
+        Self::bucketed("corona-warn-app-2020", &[50, 70], &[1.0, 0.5, 0.0], 15.0)
     }
 
     /// The NHS COVID-19 app's risk score (from October 2020): the unscented Kalman smoother of
@@ -270,6 +251,17 @@ impl RiskConfig {
 
     /// CWA 2021's buckets and filters with every key weighing 1 and a day at risk from `minutes`: the base
     /// of the configurations that have no transmission risk weighting.
+    /// A rule of attenuation buckets alone (`thresholds_db` and their `weights`, as in
+    /// [`unweighted_keys`](Self::unweighted_keys)), named `name`.
+    fn bucketed(name: &str, thresholds_db: &[u8], weights: &[f64], minutes: f64) -> Self {
+        Self {
+            name: name.into(),
+            attenuation_thresholds_db: thresholds_db.to_vec(),
+            attenuation_weights: weights.to_vec(),
+            ..Self::unweighted_keys(minutes)
+        }
+    }
+
     fn unweighted_keys(minutes: f64) -> Self {
         Self {
             min_minutes_below: None,
