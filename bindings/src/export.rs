@@ -61,10 +61,7 @@ pub fn build_signed_export(
         .collect::<Result<Vec<_>, openzone_core::Error>>()?;
     let builder = ExportBuilder {
         region: "VN".into(),
-        batch_num: 1,
-        batch_size: 1,
-        keys,
-        ..Default::default()
+        ..ExportBuilder::one_file(keys)
     };
     Ok(builder.build_zip(&signer)?)
 }
