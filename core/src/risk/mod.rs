@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::export::signing::{signed_json, trusted_json, VerificationKey};
+use crate::export::signing::{invalid_config, SignedConfig};
 use crate::export::ReportType;
 use models::{Proximity, WindowInstance};
 
@@ -307,78 +307,6 @@ impl RiskConfig {
             })
     }
 
-    /// Checks that the parameters make sense together.
-    pub fn check(&self) -> Result<(), Error> {
-        let bad = |what: &str| {
-            Err(Error::InvalidConfig(format!(
-                "risk configuration {:?}: {what}",
-                self.name
-            )))
-        };
-        if self.attenuation_weights.len() != self.attenuation_thresholds_db.len() + 1 {
-            return bad("there must be one more attenuation weight than thresholds");
-        }
-        if !self
-            .attenuation_thresholds_db
-            .windows(2)
-            .all(|w| w[0] < w[1])
-        {
-            return bad("attenuation thresholds must ascend");
-        }
-        let weights = self
-            .attenuation_weights
-            .iter()
-            .chain([
-                &self.report_type_weights.confirmed_test,
-                &self.report_type_weights.confirmed_clinical_diagnosis,
-                &self.report_type_weights.self_report,
-                &self.report_type_weights.recursive,
-                &self.infectiousness.standard_weight,
-                &self.infectiousness.high_weight,
-                &self.at_risk_minutes_per_day,
-            ])
-            .chain(self.transmission_risk_multiplier.as_ref())
-            .chain(self.min_minutes_below.as_ref().map(|m| &m.minutes));
-        for w in weights {
-            if !w.is_finite() || *w < 0.0 || *w > 100.0 {
-                return bad("weights, minutes and multipliers must be between 0 and 100");
-            }
-        }
-        if self.max_seconds_per_scan == 0 || self.max_seconds_per_scan > 3_600 {
-            return bad("max_seconds_per_scan must be 1 to 3600");
-        }
-        if !(1..=120).contains(&self.exposure_window_minutes) {
-            return bad("exposure_window_minutes must be 1 to 120");
-        }
-        if let Err(why) = self.proximity.check() {
-            return bad(&why);
-        }
-        Ok(())
-    }
-
-    /// A configuration published as JSON with a detached ECDSA P-256 signature by the health authority.
-    pub fn from_signed_json(
-        json: &[u8],
-        signature: &[u8],
-        keys: &[VerificationKey],
-    ) -> Result<Self, Error> {
-        let config: Self = signed_json(json, signature, keys, "risk configuration")?;
-        config.check()?;
-        Ok(config)
-    }
-
-    /// Parses and checks a configuration in JSON (already trusted).
-    pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        let config: Self = trusted_json(json, "risk configuration")?;
-        config.check()?;
-        Ok(config)
-    }
-
-    /// The configuration as JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| unreachable!("plain data serialises"))
-    }
-
     fn bucket(&self, attenuation_db: f64) -> usize {
         self.attenuation_thresholds_db
             .iter()
@@ -433,6 +361,53 @@ impl RiskConfig {
             ),
             None => Some(1.0),
         }
+    }
+}
+
+impl SignedConfig for RiskConfig {
+    const NAME: &'static str = "risk configuration";
+
+    fn check(&self) -> Result<(), Error> {
+        let bad = |what: &str| Err(invalid_config::<Self>(&self.name, what));
+        if self.attenuation_weights.len() != self.attenuation_thresholds_db.len() + 1 {
+            return bad("there must be one more attenuation weight than thresholds");
+        }
+        if !self
+            .attenuation_thresholds_db
+            .windows(2)
+            .all(|w| w[0] < w[1])
+        {
+            return bad("attenuation thresholds must ascend");
+        }
+        let weights = self
+            .attenuation_weights
+            .iter()
+            .chain([
+                &self.report_type_weights.confirmed_test,
+                &self.report_type_weights.confirmed_clinical_diagnosis,
+                &self.report_type_weights.self_report,
+                &self.report_type_weights.recursive,
+                &self.infectiousness.standard_weight,
+                &self.infectiousness.high_weight,
+                &self.at_risk_minutes_per_day,
+            ])
+            .chain(self.transmission_risk_multiplier.as_ref())
+            .chain(self.min_minutes_below.as_ref().map(|m| &m.minutes));
+        for w in weights {
+            if !w.is_finite() || *w < 0.0 || *w > 100.0 {
+                return bad("weights, minutes and multipliers must be between 0 and 100");
+            }
+        }
+        if self.max_seconds_per_scan == 0 || self.max_seconds_per_scan > 3_600 {
+            return bad("max_seconds_per_scan must be 1 to 3600");
+        }
+        if !(1..=120).contains(&self.exposure_window_minutes) {
+            return bad("exposure_window_minutes must be 1 to 120");
+        }
+        if let Err(why) = self.proximity.check() {
+            return bad(&why);
+        }
+        Ok(())
     }
 }
 
