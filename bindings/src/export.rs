@@ -3,9 +3,7 @@
 
 use openzone_core::checkin::package::WarningPackageBuilder;
 use openzone_core::checkin::report::pad_with_fakes;
-use openzone_core::checkin::{
-    CheckInLinks, CheckInRecord, LocationType, NewVenue, ProtectedReport,
-};
+use openzone_core::checkin::{CheckInLinks, CheckInRecord, NewVenue, ProtectedReport};
 use openzone_core::export::signing::SigningKey;
 use openzone_core::export::{ExportBuilder, ExportKey, ReportType};
 use openzone_core::protocol::en_v1::ExposureKey;
@@ -61,10 +59,7 @@ pub fn build_signed_export(
         .collect::<Result<Vec<_>, openzone_core::Error>>()?;
     let builder = ExportBuilder {
         region: "VN".into(),
-        batch_num: 1,
-        batch_size: 1,
-        keys,
-        ..Default::default()
+        ..ExportBuilder::one_file(keys)
     };
     Ok(builder.build_zip(&signer)?)
 }
@@ -72,15 +67,7 @@ pub fn build_signed_export(
 /// A new classroom venue's check-in link (a 45-minute stay), for tests.
 #[uniffi::export]
 pub fn make_classroom_link(name: String, now_s: u64) -> Result<String, OpenZoneError> {
-    let venue = NewVenue {
-        description: name,
-        address: None,
-        location_type: LocationType::EducationalInstitution,
-        default_checkin_minutes: 45,
-        event: None,
-        visitor_log_key: None,
-    }
-    .create(now_s, &SystemRandom::new())?;
+    let venue = NewVenue::classroom(name).create(now_s, &SystemRandom::new())?;
     Ok(CheckInLinks::default().link(&venue))
 }
 

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use openzone_core::export::signing::SignedConfig;
 use openzone_core::export::Export;
 use openzone_core::phone::{
     CalibrationTable, DataKey, Phone, PhoneConfig, PositiveReport, RiskConfig, UserConsent,

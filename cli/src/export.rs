@@ -294,9 +294,7 @@ fn build(args: BuildArgs) -> Result<(), CliError> {
         start_timestamp: starts.min().unwrap_or(0),
         end_timestamp: ends.max().unwrap_or(0),
         region: args.region,
-        batch_num: 1,
-        batch_size: 1,
-        keys,
+        ..ExportBuilder::one_file(keys)
     };
     let zip = builder.build_zip(&signer)?;
     std::fs::write(&args.out, &zip).map_err(|source| CliError::Io {

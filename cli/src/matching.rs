@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use openzone_core::export::signing::VerificationKey;
+use openzone_core::export::signing::{SignedConfig, VerificationKey};
 use openzone_core::export::Export;
 use openzone_core::phone::{CalibrationTable, CheckReport, DayRisk, RiskConfig};
 use serde::Serialize;

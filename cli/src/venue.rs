@@ -27,9 +27,6 @@ const JSON_FILE: &str = "venue.json";
 /// The visitor log's secret key.
 pub(crate) const SECRET_FILE: &str = "visitor-log.key";
 
-/// The default stay of a permanent venue: a 45-minute lesson.
-const DEFAULT_MINUTES: u32 = 45;
-
 /// A4 at 150 dpi.
 const DEFAULT_PNG_WIDTH: u32 = 1240;
 
@@ -144,7 +141,7 @@ fn create(args: CreateArgs) -> Result<(), CliError> {
             let length = u32::try_from(end.saturating_sub(start) / 60).unwrap_or(u32::MAX);
             length.clamp(MIN_STAY_MINUTES, MAX_STAY_MINUTES)
         }
-        None => DEFAULT_MINUTES,
+        None => openzone_core::checkin::DEFAULT_STAY_MINUTES,
     });
     let dir = &args.out;
     if dir.join(LINK_FILE).exists() {

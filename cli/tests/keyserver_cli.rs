@@ -162,20 +162,11 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
     // The school makes the room's poster; the case scans it, the classmate photographs it.
     let room = tempfile::tempdir().unwrap();
     let venue_dir = room.path().join("9a");
-    let out = openzone(&[
-        "venue",
-        "create",
-        "--name",
+    let link = support::create_venue(
         "Lớp 9A",
-        "--type",
-        "educational-institution",
-        "--minutes",
-        "45",
-        "--out",
-        venue_dir.to_str().unwrap(),
-    ]);
-    support::assert_success(&out, "openzone");
-    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        &venue_dir,
+        &["--type", "educational-institution", "--minutes", "45"],
+    );
     let poster = room.path().join("9a.png");
     let out = openzone(&[
         "venue",

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{fails, json, ok, path};
+use support::{create_venue, fails, json, ok, path};
 
 /// Corona-Warn-App's own test poster (cwa-app-android, `TraceLocationUrlTest.kt`, "locationUrl 2").
 const CWA_LINK: &str = "https://e.coronawarn.app?v=1#CAESIAgBEg1JY2VjcmVhbSBTaG9wGg1NYWluIFN0cmVldCAxGmoIARJgOMTa6eYSiaDv8lW13xdYEvGHOZ1EYTiFSxt51HEoPCD7CNnvCUiIYPhax1MpkN0UfNClCm9ZWYy0JH01CDVD9eq-voxQ1EcFJQkEIujVwoCNK0MNGuDK1ayjGxeDc4UDGgQxMjM0IgYIARABGAo";
@@ -14,19 +14,12 @@ const CWA_LINK: &str = "https://e.coronawarn.app?v=1#CAESIAgBEg1JY2VjcmVhbSBTaG9
 fn a_venue_is_created_inspected_and_postered() {
     let dir = tempfile::tempdir().unwrap();
     let venue = dir.path().join("6a");
-    let link = ok(&[
-        "venue",
-        "create",
-        "--name",
+    let link = create_venue(
         "Lớp 6A",
-        "--address",
-        "Tầng 2, THCS Nguyễn Du",
-        "--minutes",
-        "45",
-        "--out",
-        path(&venue),
-    ]);
-    let link = link.trim();
+        &venue,
+        &["--address", "Tầng 2, THCS Nguyễn Du", "--minutes", "45"],
+    );
+    let link = link.as_str();
     assert!(link.starts_with("openzone://checkin?v=1#"), "{link}");
     assert_eq!(
         std::fs::read_to_string(venue.join("venue.url"))
@@ -108,29 +101,27 @@ fn a_venue_is_created_inspected_and_postered() {
 fn events_custom_bases_and_visitor_logs() {
     let dir = tempfile::tempdir().unwrap();
     let venue = dir.path().join("meeting");
-    let link = ok(&[
-        "venue",
-        "create",
-        "--name",
+    let link = create_venue(
         "Họp phụ huynh lớp 6A",
-        "--start",
-        "2099-05-29T18:00:00+07:00",
-        "--end",
-        "4083737400",
-        "--base-url",
-        "https://school.example/checkin",
-        "--visitor-log",
-        "--out",
-        path(&venue),
-    ]);
+        &venue,
+        &[
+            "--start",
+            "2099-05-29T18:00:00+07:00",
+            "--end",
+            "4083737400",
+            "--base-url",
+            "https://school.example/checkin",
+            "--visitor-log",
+        ],
+    );
     assert!(link.starts_with("https://school.example/checkin?v=1#"));
     // The school's base is not known by default: another app's code, unless the base is given.
-    assert!(fails(&["venue", "inspect", link.trim()])
+    assert!(fails(&["venue", "inspect", &link])
         .contains("not an OpenZone or Corona-Warn-App check-in code"));
     let inspected = json(&ok(&[
         "venue",
         "inspect",
-        link.trim(),
+        &link,
         "--json",
         "--base-url",
         "https://school.example/checkin",
@@ -158,7 +149,7 @@ fn events_custom_bases_and_visitor_logs() {
     let human = ok(&[
         "venue",
         "inspect",
-        link.trim(),
+        &link,
         "--base-url",
         "https://school.example/checkin",
     ]);

@@ -99,20 +99,12 @@ fn a_family_declares_registers_and_the_school_reads_its_log() {
     let store = family.path().join("store");
     let store = store.to_str().unwrap();
     let school = tempfile::tempdir().unwrap();
-    let gate_dir = school.path().join("gate");
-    let gate_dir = gate_dir.to_str().unwrap();
+    let gate = school.path().join("gate");
+    let gate_dir = gate.to_str().unwrap();
 
     // The school's gate keeps a visitor log.
-    let link = ok(&[
-        "venue",
-        "create",
-        "--name",
-        "Cổng chính",
-        "--visitor-log",
-        "--out",
-        gate_dir,
-    ]);
-    let link = link.trim();
+    let link = support::create_venue("Cổng chính", &gate, &["--visitor-log"]);
+    let link = link.as_str();
 
     // The parent's phone: settings, three profiles, three declarations.
     assert!(ok(&on_store(
@@ -402,14 +394,7 @@ fn a_family_declares_registers_and_the_school_reads_its_log() {
 
     // A venue without a visitor log cannot be read or written as one.
     let plain_dir = school.path().join("room");
-    let plain_link = ok(&[
-        "venue",
-        "create",
-        "--name",
-        "Phòng 12",
-        "--out",
-        plain_dir.to_str().unwrap(),
-    ]);
+    let plain_link = support::create_venue("Phòng 12", &plain_dir, &[]);
     fails(
         &[
             "venue",
@@ -424,7 +409,7 @@ fn a_family_declares_registers_and_the_school_reads_its_log() {
         &[
             "gate",
             "--venue",
-            plain_link.trim(),
+            plain_link.as_str(),
             "--server",
             &url,
             "--name",

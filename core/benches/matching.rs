@@ -34,14 +34,9 @@ fn heavy_index() -> (HeardIndex, tempfile::TempDir) {
 
 fn export(keys: u32) -> VerifiedExport {
     let (signer, _) = SigningKey::generate("bench", "v1").expect("key");
-    let zip = ExportBuilder {
-        keys: heavy_user::published_keys(keys).expect("valid keys"),
-        batch_num: 1,
-        batch_size: 1,
-        ..Default::default()
-    }
-    .build_zip(&signer)
-    .expect("zip");
+    let zip = ExportBuilder::one_file(heavy_user::published_keys(keys).expect("valid keys"))
+        .build_zip(&signer)
+        .expect("zip");
     Export::from_zip_bytes(&zip)
         .and_then(|e| e.verify(&[signer.verification_key()]))
         .expect("verified")

@@ -29,7 +29,7 @@ fn main() -> Result<(), openzone_core::Error> {
     let stats = store.stats()?;
     let instances: u64 = stats.days.iter().map(|d| d.instances).sum();
     drop(store);
-    let on_disk = dir_size(dir.path());
+    let on_disk = openzone_core::store::dir_size(dir.path());
     println!("sightings            {sightings}");
     println!("scan instances       {instances}");
     println!(
@@ -52,19 +52,4 @@ fn main() -> Result<(), openzone_core::Error> {
         rss_before as f64 / 1024.0
     );
     Ok(())
-}
-
-fn dir_size(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }

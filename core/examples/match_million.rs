@@ -39,13 +39,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// key to `pem_path`.
 fn build(path: &Path, pem_path: &Path, first_day: u32) -> Result<()> {
     let (signer, _) = SigningKey::generate("bench", "v1")?;
-    let zip = ExportBuilder {
-        keys: heavy_user::published_keys_from(KEYS, first_day)?,
-        batch_num: 1,
-        batch_size: 1,
-        ..Default::default()
-    }
-    .build_zip(&signer)?;
+    let zip = ExportBuilder::one_file(heavy_user::published_keys_from(KEYS, first_day)?)
+        .build_zip(&signer)?;
     std::fs::write(path, zip)?;
     std::fs::write(pem_path, signer.verification_key().to_pem())?;
     Ok(())

@@ -5,6 +5,7 @@
 //! parameters estimated from recordings ([`fit_path_loss`]). In the leave-one-dataset-out validation it is
 //! fitted on the other datasets only and tested on the held-out one.
 
+use openzone_core::export::signing::SignedConfig;
 use openzone_core::risk::models::{LikelihoodRatio, Proximity};
 use openzone_core::risk::{self, Exposure, RiskConfig};
 

@@ -128,9 +128,7 @@ fn replay_batch(
         start_timestamp: u64::from(FIRST_DAY) * 86_400,
         end_timestamp: now_ms / 1_000,
         region: "VN".into(),
-        batch_num: 1,
-        batch_size: 1,
-        keys,
+        ..ExportBuilder::one_file(keys)
     }
     .build_zip(signer)?;
     let export = Export::from_zip_bytes(&zip)?.verify(&[signer.verification_key()])?;

@@ -9,6 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use openzone_core::export::signing::SignedConfig;
 use openzone_core::risk::{score, RiskConfig};
 
 fuzz_target!(|data: &[u8]| {

@@ -110,23 +110,23 @@ final class AdvertisementMappingTests: XCTestCase {
     }
 
     func testManagerStatesBecomeEngineInputs() {
-        XCTAssertEqual(
-            BluetoothStateMapping.events(role: .central, state: .poweredOn, authorization: .allowedAlways),
-            [.permission(.scan, granted: true), .permission(.connect, granted: true), .bluetooth(on: true)])
-        XCTAssertEqual(
-            BluetoothStateMapping.events(role: .peripheral, state: .poweredOff, authorization: .allowedAlways),
-            [.permission(.advertise, granted: true), .bluetooth(on: false)])
-        XCTAssertEqual(
-            BluetoothStateMapping.events(role: .central, state: .unauthorized, authorization: .denied),
-            [.permission(.scan, granted: false), .permission(.connect, granted: false)])
-        XCTAssertEqual(
-            BluetoothStateMapping.events(role: .peripheral, state: .unsupported, authorization: .allowedAlways),
-            [.permission(.advertise, granted: true), .bluetooth(on: false)])
-        XCTAssertEqual(
-            BluetoothStateMapping.events(role: .central, state: .resetting, authorization: .allowedAlways),
-            [.permission(.scan, granted: true), .permission(.connect, granted: true)])
-        XCTAssertEqual(
-            BluetoothStateMapping.events(role: .central, state: .unknown, authorization: .notDetermined), [])
+        let cases: [(BluetoothRole, CBManagerState, CBManagerAuthorization, [RadioEvent])] = [
+            (.central, .poweredOn, .allowedAlways,
+             [.permission(.scan, granted: true), .permission(.connect, granted: true), .bluetooth(on: true)]),
+            (.peripheral, .poweredOff, .allowedAlways,
+             [.permission(.advertise, granted: true), .bluetooth(on: false)]),
+            (.central, .unauthorized, .denied,
+             [.permission(.scan, granted: false), .permission(.connect, granted: false)]),
+            (.peripheral, .unsupported, .allowedAlways,
+             [.permission(.advertise, granted: true), .bluetooth(on: false)]),
+            (.central, .resetting, .allowedAlways,
+             [.permission(.scan, granted: true), .permission(.connect, granted: true)]),
+            (.central, .unknown, .notDetermined, []),
+        ]
+        for (role, state, authorization, expected) in cases {
+            XCTAssertEqual(BluetoothStateMapping.events(role: role, state: state, authorization: authorization),
+                           expected, "\(role), state \(state.rawValue), authorization \(authorization.rawValue)")
+        }
     }
 
     func testTheSystemScanKeepsRunningBetweenWindowsOnlyInTheBackground() {

@@ -13,19 +13,15 @@ use std::io::Cursor;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use image::{GrayImage, ImageFormat, Luma};
 use openzone_core::checkin::image::venue_from_image;
-use openzone_core::checkin::{CheckInLinks, LocationType, NewVenue, Venue};
+use openzone_core::checkin::{CheckInLinks, NewVenue, Venue};
 use openzone_core::seeded::SplitMix64;
 use openzone_poster::{render, rooms, template};
 use ring::rand::SystemRandom;
 
 fn venue() -> Venue {
     NewVenue {
-        description: "Lớp 6A – Trường THCS Nguyễn Du".into(),
         address: Some("12 Lý Thường Kiệt, Hoàn Kiếm, Hà Nội".into()),
-        location_type: LocationType::EducationalInstitution,
-        default_checkin_minutes: 45,
-        event: None,
-        visitor_log_key: None,
+        ..NewVenue::classroom("Lớp 6A – Trường THCS Nguyễn Du")
     }
     .create(1_780_000_000, &SystemRandom::new())
     .expect("venue")

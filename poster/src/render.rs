@@ -95,16 +95,12 @@ mod tests {
     use super::*;
     use crate::template::svg;
     use openzone_core::checkin::image::venue_from_image;
-    use openzone_core::checkin::{CheckInLinks, LocationType, NewVenue, Venue};
+    use openzone_core::checkin::{CheckInLinks, NewVenue, Venue};
 
     fn venue(name: &str) -> Venue {
         NewVenue {
-            description: name.into(),
             address: Some("12 Lý Thường Kiệt, Hà Nội".into()),
-            location_type: LocationType::EducationalInstitution,
-            default_checkin_minutes: 45,
-            event: None,
-            visitor_log_key: None,
+            ..NewVenue::classroom(name)
         }
         .create(1_780_000_000, &ring::rand::SystemRandom::new())
         .unwrap()

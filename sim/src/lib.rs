@@ -27,6 +27,7 @@ mod world;
 
 use std::collections::HashMap;
 
+use openzone_core::export::signing::SignedConfig;
 use openzone_core::protocol::SchemeId;
 use openzone_core::risk::RiskConfig;
 use openzone_core::seeded::SplitMix64;

@@ -1,7 +1,7 @@
 //! Child processes that report on stdout, one line at a time, for the tests that kill them.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -60,4 +60,23 @@ impl Reporting {
         }
         (killed, ended_before || status.success())
     }
+}
+
+/// The exit of a child binary called `name`: success, or failure with the error on stderr.
+pub fn exit_code(name: &str, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The tokio runtime a child binary runs on: two worker threads, I/O and timers.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
 }

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openzone_core::checkin::{CheckInLinks, LocationType, NewVenue, Venue};
+use openzone_core::checkin::{CheckInLinks, NewVenue, Venue};
 use openzone_core::engine::EngineStatus;
 use openzone_core::keyserver::wire::{
     encode_checkin, ErrorBody, UploadPayload, MAX_CHECKINS_PER_UPLOAD, WARNING_PACKAGE_MARK,
@@ -72,12 +72,8 @@ fn pupil(running: &Running, clock: &Arc<TestClock>, keys: &[ExposureKey]) -> Pup
 
 fn room(name: &str, now_s: u64) -> Venue {
     NewVenue {
-        description: name.into(),
         address: Some("Trường THCS Lê Lợi, Huế".into()),
-        location_type: LocationType::EducationalInstitution,
-        default_checkin_minutes: 45,
-        event: None,
-        visitor_log_key: None,
+        ..NewVenue::classroom(name)
     }
     .create(now_s, &ring::rand::SystemRandom::new())
     .unwrap()

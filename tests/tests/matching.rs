@@ -76,10 +76,7 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     keys.sort_by(|a, b| a.key.tek.as_bytes().cmp(b.key.tek.as_bytes()));
     let zip = ExportBuilder {
         region: "VN".into(),
-        batch_num: 1,
-        batch_size: 1,
-        keys,
-        ..Default::default()
+        ..ExportBuilder::one_file(keys)
     }
     .build_zip(&signer)
     .unwrap();

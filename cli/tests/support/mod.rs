@@ -44,6 +44,14 @@ pub fn fails(args: &[&str]) -> String {
     err
 }
 
+/// `openzone venue create --name NAME OPTIONS… --out OUT`, which must succeed; returns the link it prints.
+pub fn create_venue(name: &str, out: &Path, options: &[&str]) -> String {
+    let mut args = vec!["venue", "create", "--name", name];
+    args.extend_from_slice(options);
+    args.extend(["--out", path(out)]);
+    ok(&args).trim().to_owned()
+}
+
 /// Parses JSON output.
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).expect("valid JSON")

@@ -110,7 +110,7 @@ fn read_codes(gray: GrayImage) -> Result<Vec<String>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkin::venue::{LocationType, NewVenue};
+    use crate::checkin::venue::NewVenue;
     use image::{ImageFormat, Luma};
 
     /// A QR code (error correction Q, as posters use) drawn `scale` pixels per module with a quiet zone.
@@ -133,12 +133,10 @@ mod tests {
 
     fn gate() -> Venue {
         NewVenue {
-            description: "Cổng trường".into(),
             address: Some("12 Lý Thường Kiệt, Hà Nội".into()),
-            location_type: LocationType::EducationalInstitution,
             default_checkin_minutes: 480,
-            event: None,
             visitor_log_key: Some([9; 32]),
+            ..NewVenue::classroom("Cổng trường")
         }
         .create(1_780_000_000, &ring::rand::SystemRandom::new())
         .unwrap()

@@ -32,4 +32,6 @@ pub mod venue;
 pub use crate::error::CheckInError;
 pub use link::CheckInLinks;
 pub use report::{CheckInRecord, ProtectedReport};
-pub use venue::{LocationId, LocationIdHash, LocationType, NewVenue, TraceLocation, Venue};
+pub use venue::{
+    LocationId, LocationIdHash, LocationType, NewVenue, TraceLocation, Venue, DEFAULT_STAY_MINUTES,
+};

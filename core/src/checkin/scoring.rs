@@ -21,7 +21,7 @@ use super::package::VerifiedWarningPackage;
 use super::report::{ProtectedReport, ReportSkip};
 use super::venue::{LocationId, LocationIdHash};
 use crate::error::Error;
-use crate::export::signing::{signed_json, trusted_json, VerificationKey};
+use crate::export::signing::{invalid_config, SignedConfig};
 
 /// Seconds in a UTC day.
 const DAY_SECONDS: u64 = 86_400;
@@ -29,9 +29,6 @@ const DAY_SECONDS: u64 = 86_400;
 /// The longest span a published check-in may cover, in 10-minute intervals: a stay lasts at most 24
 /// hours, 145 intervals once rounded outwards; anything beyond two days is not a real stay.
 pub const MAX_RECORD_PERIOD: u32 = 2 * 144;
-
-/// What errors call the configuration.
-const CONFIG_NAME: &str = "presence-tracing configuration";
 
 /// One of this phone's check-ins, as matching needs it. Times are UTC unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,14 +159,27 @@ impl PresenceConfig {
         }
     }
 
-    /// Checks that the parameters make sense.
-    pub fn check(&self) -> Result<(), Error> {
-        let bad = |what: &str| {
-            Err(Error::InvalidConfig(format!(
-                "presence-tracing configuration {:?}: {what}",
-                self.name
-            )))
-        };
+    /// The weight per minute of a transmission risk level.
+    pub fn transmission_risk_value(&self, level: u32) -> f64 {
+        self.transmission_risk_values
+            .iter()
+            .find(|v| v.level == level)
+            .map_or(0.0, |v| v.value)
+    }
+
+    fn level(mappings: &[RiskMapping], normalized: f64) -> Option<RiskLevel> {
+        mappings
+            .iter()
+            .find(|m| m.range.contains(normalized))
+            .map(|m| m.risk)
+    }
+}
+
+impl SignedConfig for PresenceConfig {
+    const NAME: &'static str = "presence-tracing configuration";
+
+    fn check(&self) -> Result<(), Error> {
+        let bad = |what: &str| Err(invalid_config::<Self>(&self.name, what));
         let mut levels: Vec<u32> = self
             .transmission_risk_values
             .iter()
@@ -192,44 +202,6 @@ impl PresenceConfig {
             }
         }
         Ok(())
-    }
-
-    /// A configuration published as JSON with a detached ECDSA P-256 signature by the health authority.
-    pub fn from_signed_json(
-        json: &[u8],
-        signature: &[u8],
-        keys: &[VerificationKey],
-    ) -> Result<Self, Error> {
-        signed_json(json, signature, keys, CONFIG_NAME).and_then(Self::checked)
-    }
-
-    /// Parses and checks a configuration in JSON (already trusted).
-    pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        trusted_json(json, CONFIG_NAME).and_then(Self::checked)
-    }
-
-    fn checked(self) -> Result<Self, Error> {
-        self.check().map(|()| self)
-    }
-
-    /// The configuration as JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| unreachable!("plain data serialises"))
-    }
-
-    /// The weight per minute of a transmission risk level.
-    pub fn transmission_risk_value(&self, level: u32) -> f64 {
-        self.transmission_risk_values
-            .iter()
-            .find(|v| v.level == level)
-            .map_or(0.0, |v| v.value)
-    }
-
-    fn level(mappings: &[RiskMapping], normalized: f64) -> Option<RiskLevel> {
-        mappings
-            .iter()
-            .find(|m| m.range.contains(normalized))
-            .map(|m| m.risk)
     }
 }
 

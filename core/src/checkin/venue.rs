@@ -438,6 +438,9 @@ fn check_stay(minutes: u32) -> Result<(), Error> {
     }
 }
 
+/// The default stay at a permanent venue: a 45-minute lesson.
+pub const DEFAULT_STAY_MINUTES: u32 = 45;
+
 /// What the school decides about a new venue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVenue {
@@ -456,6 +459,20 @@ pub struct NewVenue {
 }
 
 impl NewVenue {
+    /// A room of a school called `description`: a permanent venue of an educational institution with the
+    /// default stay ([`DEFAULT_STAY_MINUTES`]), no address of its own (the description stands in) and no
+    /// visitor log.
+    pub fn classroom(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            address: None,
+            location_type: LocationType::EducationalInstitution,
+            default_checkin_minutes: DEFAULT_STAY_MINUTES,
+            event: None,
+            visitor_log_key: None,
+        }
+    }
+
     /// Checks the rules for creating a venue at `now` (UTC unix seconds) and makes it, with a fresh random
     /// seed and CWA's public key, so that CWA apps can check in too.
     pub fn create(&self, now: u64, rng: &dyn Random) -> Result<Venue, Error> {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DeclarationError, Error};
-use crate::export::signing::{signed_json, trusted_json, VerificationKey};
+use crate::export::signing::{SignedConfig, MAX_SIGNED_CONFIG_BYTES};
 
 /// The `format` every schema names: the version of this JSON format.
 pub const SCHEMA_FORMAT: &str = "openzone-declaration-schema-v1";
@@ -165,29 +165,17 @@ impl DeclarationSchema {
         Self::from_trusted_json(BUILTIN_JSON.as_bytes())
     }
 
-    /// A form published by a health authority: JSON signed by one of the pinned `keys`, then checked.
-    pub fn from_signed_json(
-        json: &[u8],
-        signature: &[u8],
-        keys: &[VerificationKey],
-    ) -> Result<Self, Error> {
-        let schema: Self = signed_json(json, signature, keys, "declaration schema")?;
-        schema.check()?;
-        Ok(schema)
-    }
-
-    /// A form from JSON already trusted (built in, or given on the QA command line), checked.
+    /// A form from JSON already trusted (built in, or given on the QA command line), checked; at most
+    /// [`MAX_SIGNED_CONFIG_BYTES`], as a signed one. A form published by a health authority comes through
+    /// [`SignedConfig::from_signed_json`].
     pub fn from_trusted_json(json: &[u8]) -> Result<Self, Error> {
-        if json.len() > crate::export::signing::MAX_SIGNED_CONFIG_BYTES {
+        if json.len() > MAX_SIGNED_CONFIG_BYTES {
             return Err(invalid(format!(
-                "it is {} bytes, at most {} are accepted",
+                "it is {} bytes, at most {MAX_SIGNED_CONFIG_BYTES} are accepted",
                 json.len(),
-                crate::export::signing::MAX_SIGNED_CONFIG_BYTES
             )));
         }
-        let schema: Self = trusted_json(json, "declaration schema")?;
-        schema.check()?;
-        Ok(schema)
+        Self::from_json(json)
     }
 
     /// The question with this id.
@@ -195,8 +183,17 @@ impl DeclarationSchema {
         self.questions.iter().find(|q| q.id == id)
     }
 
+    /// The offset of the form's time zone, seconds east of UTC.
+    pub(crate) fn utc_offset_secs(&self) -> i64 {
+        i64::from(self.utc_offset_minutes) * 60
+    }
+}
+
+impl SignedConfig for DeclarationSchema {
+    const NAME: &'static str = "declaration schema";
+
     /// The rules every form keeps; says which one is broken and where.
-    pub fn check(&self) -> Result<(), Error> {
+    fn check(&self) -> Result<(), Error> {
         if self.format != SCHEMA_FORMAT {
             return Err(invalid(format!(
                 "its format is {:?}; this app reads {SCHEMA_FORMAT:?}",
@@ -237,11 +234,6 @@ impl DeclarationSchema {
             q.check()?;
         }
         Ok(())
-    }
-
-    /// The offset of the form's time zone, seconds east of UTC.
-    pub(crate) fn utc_offset_secs(&self) -> i64 {
-        i64::from(self.utc_offset_minutes) * 60
     }
 }
 

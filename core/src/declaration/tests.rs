@@ -1,6 +1,6 @@
 use super::*;
 use crate::error::Error;
-use crate::export::signing::SigningKey;
+use crate::export::signing::{SignedConfig, SigningKey};
 use crate::time::parse_day;
 use crate::units::SECS_PER_DAY;
 

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::signing::{verify_detached, VerificationKey};
+use super::signing::{verify_signed_json, VerificationKey};
 use super::KeySkip;
 use crate::error::Error;
 use crate::protocol::bluezone_v3::{utc_day, DailyKey, SECS_PER_DAY};
@@ -41,13 +41,12 @@ pub fn parse_signed(
     signature: &[u8],
     keys: &[VerificationKey],
 ) -> Result<BluezoneKeys, Error> {
-    if json.len() > MAX_JSON_BYTES {
-        return Err(Error::Export(format!(
+    verify_signed_json(json, signature, keys, MAX_JSON_BYTES, || {
+        Error::Export(format!(
             "the Bluezone key list is {} bytes; at most {MAX_JSON_BYTES} are accepted",
             json.len()
-        )));
-    }
-    verify_detached(keys, json, signature)?;
+        ))
+    })?;
     let list: KeyList = serde_json::from_slice(json).map_err(|e| {
         Error::Export(format!(
             "the Bluezone key list is not the expected JSON: {e}"

@@ -540,6 +540,17 @@ pub struct ExportBuilder {
 }
 
 impl ExportBuilder {
+    /// An export of `keys` that is the whole of its batch (file 1 of 1), with no region or time window
+    /// until the caller sets them.
+    pub fn one_file(keys: Vec<ExportKey>) -> Self {
+        Self {
+            batch_num: 1,
+            batch_size: 1,
+            keys,
+            ..Self::default()
+        }
+    }
+
     /// `export.bin`: the header and the protobuf.
     pub fn export_bin(&self, signer: &SigningKey) -> Vec<u8> {
         let message = proto::TemporaryExposureKeyExport {

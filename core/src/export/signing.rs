@@ -169,27 +169,64 @@ pub fn verify_detached<'k>(
 /// The largest configuration published as signed JSON (risk scoring, presence tracing).
 pub const MAX_SIGNED_CONFIG_BYTES: usize = 64 * 1024;
 
-/// Parses a configuration published as JSON with a detached signature: at most
-/// [`MAX_SIGNED_CONFIG_BYTES`], signed by one of `keys`. `what` names it in errors ("risk configuration").
-pub fn signed_json<T: serde::de::DeserializeOwned>(
+/// A configuration a health authority publishes as JSON with a detached signature (risk scoring,
+/// presence tracing, the declaration form): read, then checked against its own rules.
+pub trait SignedConfig: serde::Serialize + serde::de::DeserializeOwned {
+    /// What it is called in errors ("risk configuration").
+    const NAME: &'static str;
+
+    /// Checks that the parameters make sense together.
+    fn check(&self) -> Result<(), Error>;
+
+    /// One published as JSON with a detached ECDSA P-256 signature by one of `keys`: at most
+    /// [`MAX_SIGNED_CONFIG_BYTES`], then checked.
+    fn from_signed_json(
+        json: &[u8],
+        signature: &[u8],
+        keys: &[VerificationKey],
+    ) -> Result<Self, Error> {
+        verify_signed_json(json, signature, keys, MAX_SIGNED_CONFIG_BYTES, || {
+            Error::InvalidConfig(format!(
+                "a {} is at most {MAX_SIGNED_CONFIG_BYTES} bytes",
+                Self::NAME
+            ))
+        })?;
+        Self::from_json(json)
+    }
+
+    /// One in JSON that is already trusted (built in, or given on the QA command line), checked.
+    fn from_json(json: &[u8]) -> Result<Self, Error> {
+        let config: Self = serde_json::from_slice(json).map_err(|e| {
+            Error::InvalidConfig(format!("the {} is not valid JSON: {e}", Self::NAME))
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The configuration as JSON.
+    fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| unreachable!("plain data serialises"))
+    }
+}
+
+/// The error of the configuration `name`, a `C`, that breaks a rule: `what`.
+pub(crate) fn invalid_config<C: SignedConfig>(name: &str, what: &str) -> Error {
+    Error::InvalidConfig(format!("{} {name:?}: {what}", C::NAME))
+}
+
+/// Checks signed JSON before it is parsed: at most `max_bytes` (else the error `too_big` makes), and
+/// signed by one of `keys`.
+pub(crate) fn verify_signed_json(
     json: &[u8],
     signature: &[u8],
     keys: &[VerificationKey],
-    what: &str,
-) -> Result<T, Error> {
-    if json.len() > MAX_SIGNED_CONFIG_BYTES {
-        return Err(Error::InvalidConfig(format!(
-            "a {what} is at most {MAX_SIGNED_CONFIG_BYTES} bytes"
-        )));
+    max_bytes: usize,
+    too_big: impl FnOnce() -> Error,
+) -> Result<(), Error> {
+    if json.len() > max_bytes {
+        return Err(too_big());
     }
-    verify_detached(keys, json, signature)?;
-    trusted_json(json, what)
-}
-
-/// Parses a configuration in JSON that is already trusted.
-pub fn trusted_json<T: serde::de::DeserializeOwned>(json: &[u8], what: &str) -> Result<T, Error> {
-    serde_json::from_slice(json)
-        .map_err(|e| Error::InvalidConfig(format!("the {what} is not valid JSON: {e}")))
+    verify_detached(keys, json, signature).map(|_| ())
 }
 
 /// The DER inside the first PEM block of `pem`, which must carry `label`; text around the block (comments,

@@ -180,9 +180,7 @@ fn built_exports_verify_and_round_trip() {
         start_timestamp: 1_700_000_000,
         end_timestamp: 1_700_003_600,
         region: "VN".into(),
-        batch_num: 1,
-        batch_size: 1,
-        keys: keys.clone(),
+        ..ExportBuilder::one_file(keys.clone())
     };
     let zip = builder.build_zip(&signer).unwrap();
     let verified = Export::from_zip_bytes(&zip)
@@ -413,12 +411,7 @@ fn a_million_keys_parse_in_bounded_memory() {
             }
         })
         .collect();
-    let builder = ExportBuilder {
-        keys,
-        batch_num: 1,
-        batch_size: 1,
-        ..Default::default()
-    };
+    let builder = ExportBuilder::one_file(keys);
     let bin = builder.export_bin(&signer);
     assert!(bin.len() < 40 << 20);
     let export = Export::from_parts(bin, &[]).unwrap();

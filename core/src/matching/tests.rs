@@ -47,14 +47,7 @@ fn heard(
 
 fn export_of(keys: Vec<ExportKey>) -> VerifiedExport {
     let (signer, _) = SigningKey::generate("t", "v1").unwrap();
-    let zip = ExportBuilder {
-        keys,
-        batch_num: 1,
-        batch_size: 1,
-        ..Default::default()
-    }
-    .build_zip(&signer)
-    .unwrap();
+    let zip = ExportBuilder::one_file(keys).build_zip(&signer).unwrap();
     Export::from_zip_bytes(&zip)
         .unwrap()
         .verify(&[signer.verification_key()])

@@ -7,6 +7,7 @@ use super::Phone;
 use crate::declaration::answers::{normalise_phone, plausible_birth_year};
 use crate::declaration::{Answers, DeclarationSchema, Prefill};
 use crate::error::{DeclarationError, Error, FieldError};
+use crate::export::signing::SignedConfig;
 use crate::store::{Profile, Settings, Store, StoredDeclaration};
 
 /// The longest profile name or class, in characters.

@@ -51,7 +51,7 @@ use crate::engine::{
 };
 use crate::error::Error;
 use crate::export::bluezone;
-use crate::export::signing::VerificationKey;
+use crate::export::signing::{SignedConfig, VerificationKey};
 use crate::export::Export;
 use crate::matching::MatchContext;
 use crate::platform::{Advertising, BlePlatform};

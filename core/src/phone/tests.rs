@@ -544,12 +544,8 @@ mod checkins {
 
     fn classroom(name: &str) -> Venue {
         NewVenue {
-            description: name.into(),
             address: Some("Trường THCS Nguyễn Du".into()),
-            location_type: LocationType::EducationalInstitution,
-            default_checkin_minutes: 45,
-            event: None,
-            visitor_log_key: None,
+            ..NewVenue::classroom(name)
         }
         .create(NINE, &SystemRandom::new())
         .unwrap()

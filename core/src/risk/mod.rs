@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::export::signing::{signed_json, trusted_json, VerificationKey};
+use crate::export::signing::{invalid_config, SignedConfig};
 use crate::export::ReportType;
 use models::{Proximity, WindowInstance};
 
@@ -171,16 +171,7 @@ impl RiskConfig {
     /// 150 %, 100 %, 50 % and 0 %, no window filter, every report type and infectiousness at 100 %, and a
     /// day at risk from 45 weighted minutes.
     pub fn google_sample() -> Self {
-        Self {
-            name: "google-sample".into(),
-            attenuation_thresholds_db: vec![30, 50, 60],
-            attenuation_weights: vec![1.5, 1.0, 0.5, 0.0],
-            min_minutes_below: None,
-            dropped_transmission_risk_levels: Vec::new(),
-            transmission_risk_multiplier: None,
-            at_risk_minutes_per_day: 45.0,
-            ..Self::corona_warn_app_2021()
-        }
+        Self::bucketed("google-sample", &[30, 50, 60], &[1.5, 1.0, 0.5, 0.0], 45.0)
     }
 
     /// SwissCovid's rule (DP-3T, 2020): minutes below 55 dB weigh 1.0, from 55 to 63 dB 0.5, beyond 0; a day
@@ -189,12 +180,7 @@ impl RiskConfig {
     /// (`DEFAULT_ATTENUATION_THRESHOLD_LOW` 55, `..._MEDIUM` 63, factors 1.0 and 0.5,
     /// `DEFAULT_MIN_DURATION_FOR_EXPOSURE` 15); no window filter, every key weighs 1.
     pub fn swisscovid_2020() -> Self {
-        Self {
-            name: "swisscovid-2020".into(),
-            attenuation_thresholds_db: vec![55, 63],
-            attenuation_weights: vec![1.0, 0.5, 0.0],
-            ..Self::unweighted_keys(15.0)
-        }
+        Self::bucketed("swisscovid-2020", &[55, 63], &[1.0, 0.5, 0.0], 15.0)
     }
 
     /// Corona-Warn-App's first rule (exposure notification v1, 2020): minutes below 50 dB weigh 1.0, from 50
@@ -202,12 +188,7 @@ impl RiskConfig {
     /// `services/distribution/src/main/resources/master-config/attenuation-duration.yaml` and
     /// `risk-score-classification.yaml`); no window filter, every key weighs 1.
     pub fn corona_warn_app_2020() -> Self {
-        Self {
-            name: "corona-warn-app-2020".into(),
-            attenuation_thresholds_db: vec![50, 70],
-            attenuation_weights: vec![1.0, 0.5, 0.0],
-            ..Self::unweighted_keys(15.0)
-        }
+        Self::bucketed("corona-warn-app-2020", &[50, 70], &[1.0, 0.5, 0.0], 15.0)
     }
 
     /// The NHS COVID-19 app's risk score (from October 2020): the unscented Kalman smoother of
@@ -270,6 +251,17 @@ impl RiskConfig {
 
     /// CWA 2021's buckets and filters with every key weighing 1 and a day at risk from `minutes`: the base
     /// of the configurations that have no transmission risk weighting.
+    /// A rule of attenuation buckets alone (`thresholds_db` and their `weights`, as in
+    /// [`unweighted_keys`](Self::unweighted_keys)), named `name`.
+    fn bucketed(name: &str, thresholds_db: &[u8], weights: &[f64], minutes: f64) -> Self {
+        Self {
+            name: name.into(),
+            attenuation_thresholds_db: thresholds_db.to_vec(),
+            attenuation_weights: weights.to_vec(),
+            ..Self::unweighted_keys(minutes)
+        }
+    }
+
     fn unweighted_keys(minutes: f64) -> Self {
         Self {
             min_minutes_below: None,
@@ -313,78 +305,6 @@ impl RiskConfig {
                     names.join(", ")
                 ))
             })
-    }
-
-    /// Checks that the parameters make sense together.
-    pub fn check(&self) -> Result<(), Error> {
-        let bad = |what: &str| {
-            Err(Error::InvalidConfig(format!(
-                "risk configuration {:?}: {what}",
-                self.name
-            )))
-        };
-        if self.attenuation_weights.len() != self.attenuation_thresholds_db.len() + 1 {
-            return bad("there must be one more attenuation weight than thresholds");
-        }
-        if !self
-            .attenuation_thresholds_db
-            .windows(2)
-            .all(|w| w[0] < w[1])
-        {
-            return bad("attenuation thresholds must ascend");
-        }
-        let weights = self
-            .attenuation_weights
-            .iter()
-            .chain([
-                &self.report_type_weights.confirmed_test,
-                &self.report_type_weights.confirmed_clinical_diagnosis,
-                &self.report_type_weights.self_report,
-                &self.report_type_weights.recursive,
-                &self.infectiousness.standard_weight,
-                &self.infectiousness.high_weight,
-                &self.at_risk_minutes_per_day,
-            ])
-            .chain(self.transmission_risk_multiplier.as_ref())
-            .chain(self.min_minutes_below.as_ref().map(|m| &m.minutes));
-        for w in weights {
-            if !w.is_finite() || *w < 0.0 || *w > 100.0 {
-                return bad("weights, minutes and multipliers must be between 0 and 100");
-            }
-        }
-        if self.max_seconds_per_scan == 0 || self.max_seconds_per_scan > 3_600 {
-            return bad("max_seconds_per_scan must be 1 to 3600");
-        }
-        if !(1..=120).contains(&self.exposure_window_minutes) {
-            return bad("exposure_window_minutes must be 1 to 120");
-        }
-        if let Err(why) = self.proximity.check() {
-            return bad(&why);
-        }
-        Ok(())
-    }
-
-    /// A configuration published as JSON with a detached ECDSA P-256 signature by the health authority.
-    pub fn from_signed_json(
-        json: &[u8],
-        signature: &[u8],
-        keys: &[VerificationKey],
-    ) -> Result<Self, Error> {
-        let config: Self = signed_json(json, signature, keys, "risk configuration")?;
-        config.check()?;
-        Ok(config)
-    }
-
-    /// Parses and checks a configuration in JSON (already trusted).
-    pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        let config: Self = trusted_json(json, "risk configuration")?;
-        config.check()?;
-        Ok(config)
-    }
-
-    /// The configuration as JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| unreachable!("plain data serialises"))
     }
 
     fn bucket(&self, attenuation_db: f64) -> usize {
@@ -441,6 +361,53 @@ impl RiskConfig {
             ),
             None => Some(1.0),
         }
+    }
+}
+
+impl SignedConfig for RiskConfig {
+    const NAME: &'static str = "risk configuration";
+
+    fn check(&self) -> Result<(), Error> {
+        let bad = |what: &str| Err(invalid_config::<Self>(&self.name, what));
+        if self.attenuation_weights.len() != self.attenuation_thresholds_db.len() + 1 {
+            return bad("there must be one more attenuation weight than thresholds");
+        }
+        if !self
+            .attenuation_thresholds_db
+            .windows(2)
+            .all(|w| w[0] < w[1])
+        {
+            return bad("attenuation thresholds must ascend");
+        }
+        let weights = self
+            .attenuation_weights
+            .iter()
+            .chain([
+                &self.report_type_weights.confirmed_test,
+                &self.report_type_weights.confirmed_clinical_diagnosis,
+                &self.report_type_weights.self_report,
+                &self.report_type_weights.recursive,
+                &self.infectiousness.standard_weight,
+                &self.infectiousness.high_weight,
+                &self.at_risk_minutes_per_day,
+            ])
+            .chain(self.transmission_risk_multiplier.as_ref())
+            .chain(self.min_minutes_below.as_ref().map(|m| &m.minutes));
+        for w in weights {
+            if !w.is_finite() || *w < 0.0 || *w > 100.0 {
+                return bad("weights, minutes and multipliers must be between 0 and 100");
+            }
+        }
+        if self.max_seconds_per_scan == 0 || self.max_seconds_per_scan > 3_600 {
+            return bad("max_seconds_per_scan must be 1 to 3600");
+        }
+        if !(1..=120).contains(&self.exposure_window_minutes) {
+            return bad("exposure_window_minutes must be 1 to 120");
+        }
+        if let Err(why) = self.proximity.check() {
+            return bad(&why);
+        }
+        Ok(())
     }
 }
 

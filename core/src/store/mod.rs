@@ -38,6 +38,7 @@ pub use family::{Profile, Settings, StoredDeclaration};
 pub use instances::ScanInstance;
 pub use keys::{ReportKeys, UserConsent};
 pub use seal::DataKey;
+pub use windows::dir_size;
 
 use crate::error::Error;
 use instances::Aggregator;

@@ -23,6 +23,7 @@ use openzone_core::protocol::{Payload, SchemeId};
 use openzone_core::sighting::Source;
 use openzone_core::store::{DataKey, ScanInstance, Store, StoreConfig};
 use openzone_core::time::{Clock, SystemClock};
+use openzone_tests::child;
 
 /// How long each step may take in the guest (it runs several times slower than the host).
 const STEP: Duration = Duration::from_secs(20);
@@ -258,25 +259,11 @@ async fn check() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("ble-vm-check: cannot start tokio: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(check()) {
-        Ok(()) => {
-            println!("ble-vm-check: all passed");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("ble-vm-check: {e}");
-            ExitCode::FAILURE
-        }
+    let result = child::runtime()
+        .map_err(|e| format!("cannot start tokio: {e}"))
+        .and_then(|runtime| runtime.block_on(check()));
+    if result.is_ok() {
+        println!("ble-vm-check: all passed");
     }
+    child::exit_code("ble-vm-check", result)
 }

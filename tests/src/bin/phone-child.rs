@@ -15,6 +15,7 @@ use openzone_core::protocol::en_v1::Aem;
 use openzone_core::protocol::Payload;
 use openzone_core::sighting::{Sighting, Source};
 use openzone_core::time::{Clock, SystemClock};
+use openzone_tests::child;
 use openzone_tests::store_fixture::rpi;
 
 fn main() -> ExitCode {
@@ -23,13 +24,7 @@ fn main() -> ExitCode {
         [_, cmd, dir] if cmd == "feed" => feed(Path::new(dir)),
         _ => Err("usage: phone-child feed DIR".to_owned()),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("phone-child: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    child::exit_code("phone-child", result)
 }
 
 fn feed(dir: &Path) -> Result<(), String> {

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use openzone_core::store::StoreConfig;
+use openzone_tests::child;
 use openzone_tests::store_fixture::{check_acked, open_store, open_store_with, sightings, BATCH};
 
 fn main() -> ExitCode {
@@ -38,13 +39,7 @@ fn main() -> ExitCode {
         }
         _ => Err("usage: store-child ingest DIR FIRST_SEQ | fill DIR BALLAST RESERVE | verify DIR LAST | open DIR".to_owned()),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("store-child: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    child::exit_code("store-child", result)
 }
 
 fn say(line: &str) {

@@ -5,7 +5,7 @@ use btleplug::api::{Central as _, Peripheral as _};
 
 use std::time::Duration;
 
-use super::BluezError;
+use super::{BluezError, During};
 use crate::platform::PeerId;
 use crate::protocol::payload::{GATT_CHARACTERISTIC_UUID, GATT_SERVICE_UUID};
 
@@ -18,7 +18,7 @@ pub(crate) async fn read(
     let peripherals = central
         .peripherals()
         .await
-        .map_err(|e| BluezError::classify("listing the devices BlueZ knows", e))?;
+        .during("listing the devices BlueZ knows")?;
     let peripheral = peripherals
         .into_iter()
         .find(|p| p.address().to_string() == peer.0)
@@ -31,11 +31,11 @@ pub(crate) async fn read(
         peripheral
             .connect()
             .await
-            .map_err(|e| BluezError::classify("connecting to the peer", e))?;
+            .during("connecting to the peer")?;
         peripheral
             .discover_services()
             .await
-            .map_err(|e| BluezError::classify("discovering the peer's services", e))?;
+            .during("discovering the peer's services")?;
         let characteristic = peripheral
             .characteristics()
             .into_iter()
@@ -47,7 +47,7 @@ pub(crate) async fn read(
         peripheral
             .read(&characteristic)
             .await
-            .map_err(|e| BluezError::classify("reading the peer's characteristic", e))
+            .during("reading the peer's characteristic")
     })
     .await
     .unwrap_or_else(|_| {

@@ -118,6 +118,18 @@ pub enum BluezError {
     },
 }
 
+/// A btleplug or bluer result whose failure [`BluezError::classify`] sorts: `.during("listing adapters")`.
+pub(crate) trait During<T> {
+    /// The failure of `operation`, classified.
+    fn during(self, operation: &'static str) -> Result<T, BluezError>;
+}
+
+impl<T, E: fmt::Display> During<T> for Result<T, E> {
+    fn during(self, operation: &'static str) -> Result<T, BluezError> {
+        self.map_err(|e| BluezError::classify(operation, e))
+    }
+}
+
 impl BluezError {
     /// Sorts a failure of `operation` by the D-Bus error inside `message`: the error names are stable,
     /// the texts around them vary between libdbus, btleplug and bluer.
@@ -170,18 +182,18 @@ impl BluezAdapter {
     pub async fn open(name: Option<&str>) -> Result<Self, BluezError> {
         let manager = btleplug::platform::Manager::new()
             .await
-            .map_err(|e| BluezError::classify("connecting to the D-Bus system bus", e))?;
+            .during("connecting to the D-Bus system bus")?;
         let centrals = manager
             .adapters()
             .await
-            .map_err(|e| BluezError::classify("listing Bluetooth adapters", e))?;
+            .during("listing Bluetooth adapters")?;
         let mut found = Vec::new();
         for central in centrals {
             // btleplug describes a BlueZ adapter as "hci0 (usb:v1D6Bp0246d0540)".
             let info = central
                 .adapter_info()
                 .await
-                .map_err(|e| BluezError::classify("reading adapter information", e))?;
+                .during("reading adapter information")?;
             let adapter_name = info
                 .split_whitespace()
                 .next()
@@ -208,10 +220,8 @@ impl BluezAdapter {
         };
         let session = bluer::Session::new()
             .await
-            .map_err(|e| BluezError::classify("opening a BlueZ session", e))?;
-        let adapter = session
-            .adapter(&name)
-            .map_err(|e| BluezError::classify("opening the adapter", e))?;
+            .during("opening a BlueZ session")?;
+        let adapter = session.adapter(&name).during("opening the adapter")?;
         Ok(Self {
             name,
             central,
@@ -231,7 +241,7 @@ impl BluezAdapter {
             .address()
             .await
             .map(|a| a.to_string())
-            .map_err(|e| BluezError::classify("reading the adapter's address", e))
+            .during("reading the adapter's address")
     }
 
     /// Whether the adapter is switched on.
@@ -239,7 +249,7 @@ impl BluezAdapter {
         self.adapter
             .is_powered()
             .await
-            .map_err(|e| BluezError::classify("reading the adapter's power state", e))
+            .during("reading the adapter's power state")
     }
 
     /// Fails with [`BluezError::PoweredOff`] when the adapter is off: for commands that cannot wait.
@@ -272,10 +282,7 @@ impl BluezAdapter {
     /// Stops the discovery [`scan`](Self::scan) started (BlueZ also stops it when this process leaves
     /// the bus).
     pub async fn stop_scan(&self) -> Result<(), BluezError> {
-        self.central
-            .stop_scan()
-            .await
-            .map_err(|e| BluezError::classify("stopping discovery", e))
+        self.central.stop_scan().await.during("stopping discovery")
     }
 
     /// Reads `peer`'s OpenZone GATT characteristic as an iPhone's peers must: connect, discover the

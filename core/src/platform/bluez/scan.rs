@@ -9,7 +9,7 @@ use btleplug::platform::PeripheralId;
 use futures::StreamExt as _;
 use uuid::Uuid;
 
-use super::{BluezAdapter, BluezError};
+use super::{BluezAdapter, BluezError, During};
 use crate::platform::PeerId;
 use crate::protocol::payload::AdvertisementData;
 
@@ -46,12 +46,12 @@ impl BluezAdapter {
         let mut events = central
             .events()
             .await
-            .map_err(|e| BluezError::classify("subscribing to BlueZ's events", e))?;
+            .during("subscribing to BlueZ's events")?;
         // No service filter: an iPhone in the background advertises no service UUID.
         central
             .start_scan(btleplug::api::ScanFilter::default())
             .await
-            .map_err(|e| BluezError::classify("starting discovery", e))?;
+            .during("starting discovery")?;
         // Peers heard since the last report, in the order first heard, with what their advertisements
         // signalled.
         let mut pending: Vec<(PeripheralId, Signalled)> = Vec::new();

@@ -17,8 +17,7 @@ private fun spec(n: Int) = AdvertiseSpec(listOf(UUID(0, n.toLong())), emptyList(
 val advertisingTests: List<HostTest> = listOf(
     "the core's en-v1 plan fits a legacy advertisement exactly, Flags included" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         val plan = e.currentAdvertisement()!!
         val s = AdvertisePlanMapper.toSpec(plan)
         assertEquals(plan.raw.size, s.legacyBytes)
@@ -34,8 +33,7 @@ val advertisingTests: List<HostTest> = listOf(
         e.destroy()
     },
     "the Bluezone plan puts its ID in manufacturer data 0x22B5" to {
-        val e = phone(tempDir(), RecordingPlatform(), scheme = IdentifierScheme.BLUEZONE_V3)
-        e.start()
+        val e = startedPhone(RecordingPlatform(), scheme = IdentifierScheme.BLUEZONE_V3)
         val plan = e.currentAdvertisement()!!
         val s = AdvertisePlanMapper.toSpec(plan)
         assertEquals(plan.raw.size, s.legacyBytes)
@@ -51,8 +49,7 @@ val advertisingTests: List<HostTest> = listOf(
     },
     "each rotation stops the old advertisement and starts the new one (a new address)" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         val c = AdvertiserController()
         val first = c.onStartRequested(AdvertisePlanMapper.toSpec(platform.plans.last()))
         assertEquals(1, (first.single() as AdvertiseAction.Start).generation, "nothing to stop the first time")

@@ -12,8 +12,7 @@ private const val CHARACTERISTIC = "00004e56-73f5-4bc4-a12f-17d1ad07a689"
 val gattTests: List<HostTest> = listOf(
     "every failure reports once to the core and closes the connection" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         val queue = GattReadQueue(e)
         val now = System.currentTimeMillis()
         val (a, _) = queue.begin("peer-a", now)
@@ -58,8 +57,7 @@ val gattTests: List<HostTest> = listOf(
         )
     },
     "the server serves the engine's value and changes it at rotation" to {
-        val e = phone(tempDir(), RecordingPlatform())
-        e.start()
+        val e = startedPhone()
         val plan = e.currentAdvertisement()!!
         assertEquals(CHARACTERISTIC, plan.gattCharacteristicUuid.lowercase())
         assertEquals("00004e56-73f5-4bc4-a12f-17d1ad07a667", plan.gattServiceUuid.lowercase())

@@ -27,8 +27,7 @@ val platformFactsTests: List<HostTest> = listOf(
     },
     "the phone hears Bluetooth and permissions and says what is missing" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         val granted = PlatformFacts(sdkInt = 34, bluetoothOn = true, granted = Permissions.radio(34).toSet())
         PhoneInputs.apply(e, granted)
         assertTrue(e.state() is EngineState.Running, "${e.state()}")

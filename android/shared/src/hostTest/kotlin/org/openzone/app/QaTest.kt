@@ -55,8 +55,7 @@ val qaTests: List<HostTest> = listOf(
     },
     "the QA screen shows the identifier, live rows, counters and duty of every mode" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         val texts = Texts(Language.EN)
         val live = LiveSightings()
         live.add(result("5A:00:00:00:00:01", 1_000, rssi = -61, manufacturer = listOf(0x22B5)))
@@ -76,11 +75,9 @@ val qaTests: List<HostTest> = listOf(
     },
     "the diagnostics file holds no key, identifier or address" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         val peer = "5A:AB:CD:EF:01:23"
-        val other = phone(tempDir(), RecordingPlatform())
-        other.start()
+        val other = startedPhone()
         ScanRecordMapper(e).onScanResult(PlatformScanResult(peer, other.currentAdvertisement()!!.raw, -60, null))
         assertEquals(1uL, e.counters().sightings)
         val onAir = e.currentGattValue()!!

@@ -24,13 +24,11 @@ private val iphoneOverflow = byteArrayOf(0x02, 0x01, 0x1A, 0x14, 0xFF.toByte(), 
 val scanMapperTests: List<HostTest> = listOf(
     "a scan result of another phone's advertisement becomes a sighting in the core" to {
         val alicePlatform = RecordingPlatform()
-        val alice = phone(tempDir(), alicePlatform)
-        alice.start()
+        val alice = startedPhone(alicePlatform)
         val plan = alicePlatform.plans.last()
         assertEquals(31, plan.raw.size)
         val bobPlatform = RecordingPlatform()
-        val bob = phone(tempDir(), bobPlatform)
-        bob.start()
+        val bob = startedPhone(bobPlatform)
         val live = LiveSightings()
         val mapper = ScanRecordMapper(bob, live::add)
         val result = PlatformScanResult(
@@ -51,10 +49,8 @@ val scanMapperTests: List<HostTest> = listOf(
     },
     "an unknown RSSI still records a sighting: the core's rule, not the shell's" to {
         val alicePlatform = RecordingPlatform()
-        val alice = phone(tempDir(), alicePlatform)
-        alice.start()
-        val bob = phone(tempDir(), RecordingPlatform())
-        bob.start()
+        val alice = startedPhone(alicePlatform)
+        val bob = startedPhone()
         val unknown = protocolConstants().rssiUnknown.toInt()
         val result = PlatformScanResult("5A:11:22:33:44:55", padded(alicePlatform.plans.last().raw), unknown, null)
         assertTrue(ScanRecordMapper(bob).onScanResult(result))
@@ -62,8 +58,7 @@ val scanMapperTests: List<HostTest> = listOf(
         for (e in listOf(alice, bob)) { e.stop(); e.destroy() }
     },
     "results that are not OpenZone's or have no bytes record nothing" to {
-        val bob = phone(tempDir(), RecordingPlatform())
-        bob.start()
+        val bob = startedPhone()
         val mapper = ScanRecordMapper(bob)
         assertFalse(mapper.onScanResult(PlatformScanResult("AA", null, -50, null)))
         assertFalse(mapper.onScanResult(PlatformScanResult("AA", ByteArray(0), -50, null)))
@@ -91,11 +86,9 @@ val scanMapperTests: List<HostTest> = listOf(
         assertEquals(3.toByte(), tx(Int.MIN_VALUE, 3))
     },
     "an iPhone in the background is read over GATT through the read queue" to {
-        val alice = phone(tempDir(), RecordingPlatform())
-        alice.start()
+        val alice = startedPhone()
         val bobPlatform = RecordingPlatform()
-        val bob = phone(tempDir(), bobPlatform)
-        bob.start()
+        val bob = startedPhone(bobPlatform)
         val peer = "4C:00:00:00:00:01"
         ScanRecordMapper(bob).onScanResult(PlatformScanResult(peer, padded(iphoneOverflow), -55, null,
             manufacturerIds = listOf(0x004C)))
@@ -116,8 +109,7 @@ val scanMapperTests: List<HostTest> = listOf(
     },
     "the core's scan filter becomes Android filters, Apple's on the overflow type byte" to {
         val platform = RecordingPlatform()
-        val e = phone(tempDir(), platform)
-        e.start()
+        val e = startedPhone(platform)
         assertTrue(waitUntil { platform.filters.isNotEmpty() }, "the engine's task starts the first scan")
         val filters = ScanFilterPlan.filters(platform.filters.first())
         assertTrue(FilterDescriptor(serviceUuid = "00004e56-0000-1000-8000-00805f9b34fb") in filters, "$filters")

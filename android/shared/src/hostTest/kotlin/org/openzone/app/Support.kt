@@ -100,6 +100,10 @@ fun phone(dir: File, platform: BlePlatform, keyServerUrl: String? = null, clock:
           scheme: IdentifierScheme = IdentifierScheme.EN_V1): OpenZonePhone =
     OpenZonePhone(settings(dir, keyServerUrl = keyServerUrl, scheme = scheme), platform, null, clock)
 
+/** A phone in a fresh directory on [platform], started. */
+fun startedPhone(platform: BlePlatform = RecordingPlatform(), scheme: IdentifierScheme = IdentifierScheme.EN_V1): OpenZonePhone =
+    phone(tempDir(), platform, scheme = scheme).also { it.start() }
+
 /** Waits up to [timeoutMs] for [condition]; returns whether it came true. */
 fun waitUntil(timeoutMs: Long = 5_000, condition: () -> Boolean): Boolean {
     val deadline = System.currentTimeMillis() + timeoutMs

@@ -4,6 +4,8 @@
 package org.openzone.app.prefs
 
 import java.util.concurrent.ConcurrentHashMap
+import kotlin.properties.ReadWriteProperty
+import kotlin.reflect.KProperty
 
 /** A small key-value store. */
 interface KeyValueStore {
@@ -22,32 +24,33 @@ class InMemoryKeyValueStore : KeyValueStore {
 
 /** Typed access to the shell's preferences. */
 class AppPreferences(private val store: KeyValueStore) {
-    var languageTag: String?
-        get() = store.getString(LANGUAGE)
-        set(v) = store.putString(LANGUAGE, v)
+    var languageTag: String? by text(LANGUAGE)
 
     /** The user agreed in onboarding; the service and sync run only after that. */
-    var consentGiven: Boolean
-        get() = store.getString(CONSENT) == "1"
-        set(v) = store.putString(CONSENT, if (v) "1" else null)
+    var consentGiven: Boolean by flag(CONSENT)
 
-    var onboardingDone: Boolean
-        get() = store.getString(ONBOARDING) == "1"
-        set(v) = store.putString(ONBOARDING, if (v) "1" else null)
+    var onboardingDone: Boolean by flag(ONBOARDING)
 
     /** The user turned protection off in Settings (the service is not restarted at boot then). */
-    var protectionPaused: Boolean
-        get() = store.getString(PAUSED) == "1"
-        set(v) = store.putString(PAUSED, if (v) "1" else null)
+    var protectionPaused: Boolean by flag(PAUSED)
 
-    var qaMode: Boolean
-        get() = store.getString(QA) == "1"
-        set(v) = store.putString(QA, if (v) "1" else null)
+    var qaMode: Boolean by flag(QA)
 
     /** The last successful sync, `YYYY-MM-DD`. */
-    var lastSyncDate: String?
-        get() = store.getString(LAST_SYNC)
-        set(v) = store.putString(LAST_SYNC, v)
+    var lastSyncDate: String? by text(LAST_SYNC)
+
+    /** A string kept under [key]; null removes it. */
+    private fun text(key: String) = object : ReadWriteProperty<Any?, String?> {
+        override fun getValue(thisRef: Any?, property: KProperty<*>): String? = store.getString(key)
+        override fun setValue(thisRef: Any?, property: KProperty<*>, value: String?) = store.putString(key, value)
+    }
+
+    /** A yes/no kept under [key] as "1", or absent for no. */
+    private fun flag(key: String) = object : ReadWriteProperty<Any?, Boolean> {
+        override fun getValue(thisRef: Any?, property: KProperty<*>): Boolean = store.getString(key) == "1"
+        override fun setValue(thisRef: Any?, property: KProperty<*>, value: Boolean) =
+            store.putString(key, if (value) "1" else null)
+    }
 
     /** Forgets what describes the user's exposure (after "delete my data"). */
     fun forgetExposure() {
