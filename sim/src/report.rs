@@ -2,7 +2,7 @@
 //! attenuation against true distance, precision and recall against the risk threshold, and who was
 //! notified in each class.
 
-use std::fmt::Write as _;
+use askama::Template;
 use std::path::Path;
 
 use plotters::coord::types::RangedCoordf64;
@@ -26,48 +26,32 @@ pub fn write(report: &SimReport, dir: &Path) -> Result<std::path::PathBuf, SimEr
     Ok(path)
 }
 
+/// The page around the plots; askama escapes every value that is not marked `safe` (the SVGs, drawn
+/// by plotters from numbers and fixed labels).
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage<'a> {
+    r: &'a SimReport,
+    scan_duty_percent: f64,
+    advertising_percent: f64,
+    forget_percent: f64,
+    attenuation_svg: String,
+    sweep_svg: String,
+    class_svg: String,
+}
+
 fn html(r: &SimReport) -> Result<String, SimError> {
-    let mut out = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>OpenZone school simulation</title><style>body{font-family:sans-serif;max-width:760px;margin:2em auto;padding:0 1em}\
-         table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:right}th{background:#eee}\
-         td:first-child,td:nth-child(2){text-align:left}</style></head><body>",
-    );
-    let s = &r.scenario;
-    let _ = write!(
-        out,
-        "<h1>School simulation</h1><p>{} students in {} classes and {} teachers, {} days, seed {}; {} case(s) reporting on day {} \
-         (onset day {}); risk configuration <code>{}</code>. Run time {:.1} s ({:.0} phone-days/s).</p>",
-        s.students, s.classes(), s.teachers, s.days, s.seed, s.cases, s.report_day, s.onset_day, s.risk,
-        r.elapsed_secs, r.phone_days_per_second
-    );
-    out.push_str("<h2>Who was notified</h2><p>Unit: a person-day on an infectious day. True contact: within 2 m of a case for at least 15 minutes that day.</p><table><tr><th>scheme</th><th>rule</th><th>true contacts</th><th>notified</th><th>TP</th><th>FP</th><th>FN</th><th>precision</th><th>recall</th><th>F1</th></tr>");
-    for e in &r.evaluations {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
-            e.scheme, e.rule, e.true_contacts, e.notified, e.true_positives, e.false_positives, e.false_negatives,
-            e.precision, e.recall, e.f1
-        );
+    ReportPage {
+        r,
+        scan_duty_percent: r.scan_duty.median * 100.0,
+        advertising_percent: r.advertising_duty * 100.0,
+        forget_percent: r.scenario.checkin_forget_share * 100.0,
+        attenuation_svg: attenuation_plot(&r.attenuation_samples)?,
+        sweep_svg: sweep_plot(&r.threshold_sweep)?,
+        class_svg: class_grid(&r.per_class)?,
     }
-    let _ = write!(
-        out,
-        "</table><p>Notified after the upload: {:.0} to {:.0} minutes (median {:.0}) for {} phones. Scanning duty per phone {:.2}% \
-         (median), advertising {:.2}%. Downloaded per phone: median {:.0} bytes.</p>\
-         <p>Presence tracing (<code>qr-check-in</code>): a QR poster in every classroom, {} check-ins before the report \
-         ({:.0}% of people forget to scan on a day); {} phones told of a presence warning at risk.</p>",
-        r.notification_minutes.min, r.notification_minutes.max, r.notification_minutes.median, r.phones_notified,
-        r.scan_duty.median * 100.0, r.advertising_duty * 100.0, r.bytes_downloaded.median,
-        r.checkins, s.checkin_forget_share * 100.0, r.presence_phones_warned
-    );
-    out.push_str("<h2>Attenuation against true distance</h2>");
-    out.push_str(&attenuation_plot(&r.attenuation_samples)?);
-    out.push_str("<h2>Precision and recall against the threshold</h2>");
-    out.push_str(&sweep_plot(&r.threshold_sweep)?);
-    out.push_str("<h2>Per class</h2><p>Each square a person, worst day: green notified and close, orange notified not close, red close not notified, grey neither, black the case. The last row is the teachers.</p>");
-    out.push_str(&class_grid(&r.per_class)?);
-    out.push_str("</body></html>");
-    Ok(out)
+    .render()
+    .map_err(|e| SimError::Setup(format!("cannot render the report page: {e}")))
 }
 
 /// The plots' drawing area.

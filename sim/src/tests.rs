@@ -77,6 +77,11 @@ fn a_small_school_is_evaluated_against_its_ground_truth() {
     let page = report::write(&report, dir.path()).unwrap();
     let html = std::fs::read_to_string(page).unwrap();
     assert!(html.contains("<svg") && html.contains("en-v1") && html.contains("any-sighting"));
+    // Text from outside the code (a risk configuration's name) is escaped on the page.
+    let mut marked = report.clone();
+    marked.scenario.risk = "<b>custom</b>".into();
+    let html = std::fs::read_to_string(report::write(&marked, dir.path()).unwrap()).unwrap();
+    assert!(html.contains("&#60;b&#62;custom&#60;/b&#62;") && !html.contains("<b>custom"));
 }
 
 /// The presence-tracing row of a two-class school over two days, with `forget` the share of people who
