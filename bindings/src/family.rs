@@ -114,6 +114,17 @@ impl OpenZonePhone {
         Ok(self.phone.set_phone_number(phone.as_deref())?.phone)
     }
 
+    /// The regions (province codes) whose exports syncs download besides the national ones; empty:
+    /// every export.
+    pub fn regions(&self) -> Result<Vec<String>, OpenZoneError> {
+        Ok(self.phone.settings()?.regions)
+    }
+
+    /// Chooses the regions syncs download (empty: every export); returns them as stored.
+    pub fn set_regions(&self, regions: Vec<String>) -> Result<Vec<String>, OpenZoneError> {
+        Ok(self.phone.set_regions(&regions)?.regions)
+    }
+
     /// Adds a profile.
     pub fn add_profile(
         &self,

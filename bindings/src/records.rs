@@ -422,6 +422,8 @@ pub struct SyncSummary {
     pub exports_failed: u32,
     /// Bytes downloaded.
     pub bytes_downloaded: u64,
+    /// Regions chosen with `set_regions` that the key server publishes nothing for.
+    pub regions_not_published: Vec<String>,
 }
 
 impl From<&SyncReport> for SyncSummary {
@@ -433,6 +435,7 @@ impl From<&SyncReport> for SyncSummary {
             exports_rejected: r.exports_rejected.len() as u32,
             exports_failed: r.exports_failed.len() as u32,
             bytes_downloaded: r.bytes_downloaded,
+            regions_not_published: r.regions_not_published.clone(),
         }
     }
 }

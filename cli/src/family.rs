@@ -21,6 +21,13 @@ pub struct SettingsArgs {
     /// The phone number sent with visitor-log registrations.
     #[arg(long, value_name = "NUMBER")]
     phone: Option<String>,
+    /// Download only the exports of these regions (province codes, e.g. 79) and the national ones;
+    /// repeat for several. Replaces the regions chosen before.
+    #[arg(long = "region", value_name = "CODE", conflicts_with = "all_regions")]
+    regions: Vec<String>,
+    /// Download every export again, of every region.
+    #[arg(long)]
+    all_regions: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -144,18 +151,27 @@ impl DeclarationJson {
 /// Runs `openzone settings`.
 pub fn run_settings(args: SettingsArgs) -> Result<(), CliError> {
     let phone = args.store.phone(|_| {})?;
-    let settings = match args.phone.as_deref() {
-        Some(number) => phone.set_phone_number(Some(number))?,
-        None => phone.settings()?,
-    };
+    if let Some(number) = args.phone.as_deref() {
+        phone.set_phone_number(Some(number))?;
+    }
+    if args.all_regions || !args.regions.is_empty() {
+        phone.set_regions(&args.regions)?;
+    }
+    let settings = phone.settings()?;
     if args.json {
         return print_json(&settings);
     }
+    let mut out = std::io::stdout();
     writeln!(
-        std::io::stdout(),
+        out,
         "phone: {}",
         settings.phone.as_deref().unwrap_or("(not set)")
     )?;
+    if settings.regions.is_empty() {
+        writeln!(out, "regions: all")?;
+    } else {
+        writeln!(out, "regions: {} and national", settings.regions.join(", "))?;
+    }
     Ok(())
 }
 

@@ -165,6 +165,8 @@ struct SyncJson<'a> {
     presence_warnings: Vec<PresenceJson<'a>>,
     /// The presence warnings found in this sync (the user is told of each once).
     new_presence_warnings: Vec<PresenceJson<'a>>,
+    /// Regions chosen (`openzone settings --region`) that the server publishes nothing for.
+    regions_not_published: Vec<String>,
 }
 
 /// Runs `openzone sync`.
@@ -199,6 +201,7 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
             .iter()
             .map(PresenceJson::from)
             .collect(),
+        regions_not_published: report.regions_not_published.clone(),
         exports_listed: report.exports_listed,
         exports_checked: report.exports_checked,
         exports_already_checked: report.exports_already_checked,
@@ -232,6 +235,12 @@ pub fn run_sync(args: SyncArgs) -> Result<(), CliError> {
         out.keys_matched,
         out.bytes_downloaded
     );
+    if !out.regions_not_published.is_empty() {
+        println!(
+            "note: the key server publishes no exports for region(s) {}; check `openzone settings --region`",
+            out.regions_not_published.join(", ")
+        );
+    }
     for (name, reason) in &out.exports_rejected {
         println!("  rejected {name}: {reason}");
     }

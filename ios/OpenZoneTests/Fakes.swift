@@ -300,7 +300,7 @@ func day(_ date: String, atRisk: Bool, minutes: Double = 20, closest: Proximity 
 /// What a sync reports: `days` and those of them `newlyAtRisk`, one export checked.
 func summary(_ days: [DayExposure] = [], newlyAtRisk: [String] = []) -> SyncSummary {
     SyncSummary(days: days, newlyAtRisk: newlyAtRisk, exportsChecked: 1, exportsRejected: 0, exportsFailed: 0,
-                bytesDownloaded: 1_024)
+                bytesDownloaded: 1_024, regionsNotPublished: [])
 }
 
 /// 20 bytes of en-v1 payload (RPI || AEM).

@@ -451,6 +451,7 @@ fn config_doc(config: &ServerConfig, secrets: &keys::Secrets) -> ServerConfigDoc
             .public_index_url
             .clone()
             .unwrap_or_else(|| format!("v1/exports/{INDEX_NAME}")),
+        region_index_urls: Default::default(),
         upload_limits: UploadLimitsDoc {
             max_keys: MAX_KEYS_PER_UPLOAD,
             max_key_age_days: KEY_RETENTION_DAYS,

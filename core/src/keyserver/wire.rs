@@ -121,6 +121,33 @@ pub struct VenueWarning {
 /// every other name is a key export.
 pub const WARNING_PACKAGE_MARK: &str = "-warnings-";
 
+/// The partition of exports that belong to no province: cases an officer did not tie to one (and every
+/// warning package). Lower case, so that no region code can take its name.
+pub const NATIONAL_PARTITION: &str = "national";
+
+/// The longest region code.
+pub const MAX_REGION_CODE: usize = 8;
+
+/// Checks a region code (a province a case is tied to, and a phone downloads the exports of): 1 to
+/// [`MAX_REGION_CODE`] ASCII capital letters or digits, e.g. Vietnam's two-digit province codes (`01`
+/// Hà Nội, `79` Thành phố Hồ Chí Minh). Lower case is taken as upper case. Returns the code as the
+/// server lists it.
+pub fn check_region(code: &str) -> Result<String, Error> {
+    let upper = code.trim().to_ascii_uppercase();
+    if upper.is_empty()
+        || upper.len() > MAX_REGION_CODE
+        || !upper
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Err(Error::InvalidConfig(format!(
+            "{code:?} is not a region code: 1 to {MAX_REGION_CODE} letters or digits, e.g. 79 for \
+             Thành phố Hồ Chí Minh"
+        )));
+    }
+    Ok(upper)
+}
+
 /// The largest base64 text of one encrypted check-in accepted: a `CheckInProtectedReport` with a
 /// two-block record is 120 bytes, 160 characters.
 pub const MAX_CHECKIN_TEXT: usize = 200;
@@ -249,8 +276,14 @@ pub struct ServerConfigDoc {
     pub risk_configuration: RiskConfig,
     /// When exports appear.
     pub publication: PublicationDoc,
-    /// Where the export index is: an absolute URL (a CDN) or a path on this server.
+    /// Where the export index is: an absolute URL (a CDN) or a path on this server. It lists every
+    /// export, of every region.
     pub index_url: String,
+    /// With exports partitioned by region: each partition's index ([`NATIONAL_PARTITION`] and every
+    /// region code the server publishes for), absolute or relative like `index_url`. A phone that chose
+    /// its regions reads the national index and theirs instead of `index_url`. Empty: not partitioned.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub region_index_urls: std::collections::BTreeMap<String, String>,
     /// Limits on uploads.
     pub upload_limits: UploadLimitsDoc,
 }
@@ -339,6 +372,21 @@ mod tests {
         (0..MAX_CHECKINS_PER_UPLOAD)
             .map(|_| encode_checkin(&ProtectedReport::fake(&rng).unwrap()))
             .collect()
+    }
+
+    #[test]
+    fn region_codes_are_letters_or_digits_in_upper_case() {
+        assert_eq!(check_region("79").unwrap(), "79");
+        assert_eq!(check_region(" hn ").unwrap(), "HN");
+        let long = "9".repeat(MAX_REGION_CODE + 1);
+        for bad in ["", "  ", "7-9", "national", "Đà", "79\n01", &long] {
+            if bad == "national" {
+                // Lower-case words become codes; the national partition's name is never one.
+                assert_ne!(check_region(bad).unwrap(), NATIONAL_PARTITION);
+                continue;
+            }
+            assert!(check_region(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

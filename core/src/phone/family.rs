@@ -8,6 +8,7 @@ use crate::declaration::answers::{normalise_phone, plausible_birth_year};
 use crate::declaration::{Answers, DeclarationSchema, Prefill};
 use crate::error::{DeclarationError, Error, FieldError};
 use crate::export::signing::SignedConfig;
+use crate::keyserver::wire::check_region;
 use crate::store::{Profile, Settings, Store, StoredDeclaration};
 
 /// The longest profile name or class, in characters.
@@ -65,7 +66,27 @@ impl Phone {
                 })
             })
             .transpose()?;
-        let settings = Settings { phone };
+        let settings = Settings {
+            phone,
+            ..self.settings()?
+        };
+        self.inner.store.set_settings(&settings)?;
+        Ok(settings)
+    }
+
+    /// Chooses the regions (province codes) whose exports syncs download, besides the national ones;
+    /// none: every export. Returns the settings as stored (codes checked, upper case, sorted, once each).
+    pub fn set_regions(&self, regions: &[String]) -> Result<Settings, Error> {
+        let mut regions = regions
+            .iter()
+            .map(|r| check_region(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        regions.sort();
+        regions.dedup();
+        let settings = Settings {
+            regions,
+            ..self.settings()?
+        };
         self.inner.store.set_settings(&settings)?;
         Ok(settings)
     }

@@ -13,7 +13,7 @@ use crate::checkin::package::WarningPackage;
 use crate::error::Error;
 use crate::export::signing::VerificationKey;
 use crate::export::{Export, KeySkip};
-use crate::keyserver::wire::WARNING_PACKAGE_MARK;
+use crate::keyserver::wire::{ServerConfigDoc, NATIONAL_PARTITION, WARNING_PACKAGE_MARK};
 use crate::keyserver::KeyServerClient;
 use crate::risk::DayRisk;
 
@@ -40,7 +40,7 @@ pub struct SyncReport {
     pub keys_matched: u64,
     /// Keys skipped, by reason.
     pub skipped: BTreeMap<KeySkip, u64>,
-    /// Bytes downloaded (index and exports).
+    /// Bytes downloaded (indexes and exports).
     pub bytes_downloaded: u64,
     /// Every day with a recorded exposure, this sync's and earlier ones', oldest first.
     pub days: Vec<DayRisk>,
@@ -55,6 +55,35 @@ pub struct SyncReport {
     pub checkins_matched: u64,
     /// The presence warnings found in this sync; the listener was told of each.
     pub new_presence_warnings: Vec<PresenceWarning>,
+    /// Regions this phone chose that the key server publishes no exports for (a code it does not know):
+    /// nothing of theirs was checked.
+    pub regions_not_published: Vec<String>,
+}
+
+/// The indexes a sync reads: with no region chosen, or from a server that does not partition its
+/// exports, the index of every export; otherwise the national index and each chosen region's. A chosen
+/// region the server does not publish for goes into `not_published` (the sync goes on with the rest).
+fn index_urls<'a>(
+    config: &'a ServerConfigDoc,
+    regions: &[String],
+    not_published: &mut Vec<String>,
+) -> Vec<&'a str> {
+    if regions.is_empty() || config.region_index_urls.is_empty() {
+        return vec![config.index_url.as_str()];
+    }
+    let mut urls: Vec<&str> = config
+        .region_index_urls
+        .get(NATIONAL_PARTITION)
+        .map(String::as_str)
+        .into_iter()
+        .collect();
+    for region in regions {
+        match config.region_index_urls.get(region) {
+            Some(url) => urls.push(url),
+            None => not_published.push(region.clone()),
+        }
+    }
+    urls
 }
 
 /// Fetches the index, then downloads, verifies and checks every listed export not seen before.
@@ -76,8 +105,19 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
         ));
     };
     let store = &phone.inner.store;
-    let (entries, index_bytes) = client.fetch_index(&server_config.index_url).await?;
-    report.bytes_downloaded += index_bytes;
+    let mut entries = Vec::new();
+    for index_url in index_urls(
+        &server_config,
+        &store.settings()?.regions,
+        &mut report.regions_not_published,
+    ) {
+        let (listed, index_bytes) = client.fetch_index(index_url).await?;
+        report.bytes_downloaded += index_bytes;
+        entries.extend(listed);
+    }
+    // Partitions are disjoint; this only guards against a server listing an export twice.
+    let mut seen = std::collections::HashSet::new();
+    entries.retain(|entry| seen.insert(entry.name.clone()));
     report.exports_listed = entries.len();
     let mut new = Vec::new();
     for entry in entries {
@@ -147,4 +187,81 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
     });
     report.days = exposure_days(store)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(partitions: &[&str]) -> ServerConfigDoc {
+        use crate::keyserver::wire::{PublicationDoc, SealingKeyDoc, UploadLimitsDoc};
+        ServerConfigDoc {
+            version: 1,
+            region: "VN".into(),
+            export_signing_keys: Vec::new(),
+            upload_sealing_key: SealingKeyDoc {
+                algorithm: String::new(),
+                version: 1,
+                public_key: String::new(),
+            },
+            risk_configuration: crate::risk::RiskConfig::default(),
+            publication: PublicationDoc {
+                cadence_secs: 3_600,
+                delay_secs: 7_200,
+                min_batch_keys: 1_000,
+            },
+            index_url: "exports/index.txt".into(),
+            region_index_urls: partitions
+                .iter()
+                .map(|p| (p.to_string(), format!("exports/index-{p}.txt")))
+                .collect(),
+            upload_limits: UploadLimitsDoc {
+                max_keys: 15,
+                max_key_age_days: 14,
+                max_body_bytes: 16_384,
+            },
+        }
+    }
+
+    #[test]
+    fn a_phone_with_regions_reads_the_national_index_and_theirs() {
+        let doc = config(&[NATIONAL_PARTITION, "01", "79"]);
+        let mut missing = Vec::new();
+        let urls = index_urls(&doc, &["79".into(), "48".into()], &mut missing);
+        assert_eq!(urls, ["exports/index-national.txt", "exports/index-79.txt"]);
+        assert_eq!(missing, ["48"]);
+    }
+
+    #[test]
+    fn without_regions_or_partitions_every_export_is_read() {
+        let mut missing = Vec::new();
+        let partitioned = config(&[NATIONAL_PARTITION, "79"]);
+        assert_eq!(
+            index_urls(&partitioned, &[], &mut missing),
+            [partitioned.index_url.as_str()]
+        );
+        let whole = config(&[]);
+        assert_eq!(
+            index_urls(&whole, &["79".into()], &mut missing),
+            [whole.index_url.as_str()]
+        );
+        assert!(missing.is_empty());
+    }
+
+    #[test]
+    fn a_config_of_a_server_without_partitions_reads_as_before() {
+        let whole = config(&[]);
+        let json = serde_json::to_string(&whole).unwrap();
+        assert!(!json.contains("region_index_urls"));
+        assert_eq!(
+            serde_json::from_str::<ServerConfigDoc>(&json).unwrap(),
+            whole
+        );
+        let partitioned = config(&[NATIONAL_PARTITION, "79"]);
+        let json = serde_json::to_string(&partitioned).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ServerConfigDoc>(&json).unwrap(),
+            partitioned
+        );
+    }
 }

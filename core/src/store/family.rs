@@ -36,6 +36,10 @@ pub struct Profile {
 pub struct Settings {
     /// The phone number sent with visitor-log registrations, normalised (digits, optional leading `+`).
     pub phone: Option<String>,
+    /// The regions (province codes) whose exports this phone downloads, with the national ones; empty:
+    /// every export the key server publishes.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 /// A declaration as stored.

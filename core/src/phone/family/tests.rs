@@ -259,3 +259,29 @@ fn a_registration_holds_one_entry_per_profile_with_todays_result() {
         .visitor_registration(&venue, &["Nobody".into()])
         .is_err());
 }
+
+#[test]
+fn chosen_regions_are_checked_kept_across_restarts_and_beside_the_phone_number() {
+    let rig = Rig::new();
+    let phone = rig.open();
+    phone.set_phone_number(Some("0912345678")).unwrap();
+    let set = phone
+        .set_regions(&["79".into(), "01".into(), "hn".into(), "79".into()])
+        .unwrap();
+    assert_eq!(set.regions, ["01", "79", "HN"]);
+    assert_eq!(set.phone.as_deref(), Some("0912345678"));
+    // A bad code changes nothing.
+    for bad in ["", "7 9", "TOOLONGCODE", "79/..", "Đà"] {
+        assert!(
+            phone.set_regions(&["01".into(), bad.into()]).is_err(),
+            "{bad:?}"
+        );
+    }
+    phone.set_phone_number(Some("0987654321")).unwrap();
+    drop(phone);
+    let phone = rig.open();
+    let settings = phone.settings().unwrap();
+    assert_eq!(settings.regions, ["01", "79", "HN"]);
+    assert_eq!(settings.phone.as_deref(), Some("0987654321"));
+    assert!(phone.set_regions(&[]).unwrap().regions.is_empty());
+}
