@@ -73,6 +73,11 @@ pub struct ServeArgs {
     /// The index address phones are told (e.g. a CDN's https://cdn.example.vn/exports/index.txt).
     #[arg(long, value_name = "URL")]
     public_index_url: Option<String>,
+    /// Partition exports by region: the province codes officers may tie a case to (e.g. 01,79). Each
+    /// region's exports are listed in index-<code>.txt, the others in index-national.txt, all of them
+    /// in index.txt. Every replica of one database must be given the same list.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    regions: Vec<String>,
     /// Count clients by the last X-Forwarded-For address, the one the proxy in front appends (only
     /// behind such a proxy).
     #[arg(long)]
@@ -107,6 +112,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     config.publication.min_batch = args.min_batch;
     config.publication.padding_jitter = args.padding_jitter;
     config.publication.delay = Duration::from_secs(args.publication_delay_secs);
+    config.publication.regions = args.regions;
     config.code_validity = Duration::from_secs(args.code_validity_secs);
     config.http.header_deadline = Duration::from_secs(args.header_deadline_secs);
     config.http.body_deadline = Duration::from_secs(args.body_deadline_secs);

@@ -170,6 +170,9 @@ struct IssueForm {
     test_type: String,
     #[serde(default)]
     onset: String,
+    /// A province code, or empty for a national case.
+    #[serde(default)]
+    region: String,
 }
 
 /// The officer of a form's session and the page's language, or the sign-in page saying the session
@@ -206,6 +209,9 @@ async fn issue(
         Ok(issued) => Ok(issued),
         Err(IssueRefusal::BadInput) => Err((t.bad_input, StatusCode::BAD_REQUEST)),
         Err(IssueRefusal::BadOnset) => Err((t.bad_onset, StatusCode::BAD_REQUEST)),
+        Err(IssueRefusal::Server(ServerError::UnknownRegion(_))) => {
+            Err((t.bad_input, StatusCode::BAD_REQUEST))
+        }
         Err(IssueRefusal::Server(ServerError::Malformed(_))) => {
             Err((t.bad_onset, StatusCode::BAD_REQUEST))
         }
@@ -261,7 +267,8 @@ async fn issue_from_form(
             Err(_) => return Err(IssueRefusal::BadOnset),
         },
     };
-    issue_for(state, officer, test_type, onset)
+    let region = Some(form.region.trim()).filter(|r| !r.is_empty());
+    issue_for(state, officer, test_type, onset, region)
         .await
         .map_err(IssueRefusal::Server)
 }
@@ -400,6 +407,8 @@ struct Texts {
     confirmed: &'static str,
     likely: &'static str,
     onset: &'static str,
+    region: &'static str,
+    national: &'static str,
     issue: &'static str,
     new_code: &'static str,
     expires: &'static str,
@@ -448,6 +457,8 @@ static VI: Texts = Texts {
     confirmed: "Xét nghiệm dương tính",
     likely: "Ca có khả năng (chẩn đoán lâm sàng)",
     onset: "Ngày khởi phát triệu chứng (nếu có)",
+    region: "Tỉnh, thành phố của ca bệnh",
+    national: "Toàn quốc (không gắn tỉnh)",
     issue: "Cấp mã",
     new_code: "Mã mới — đưa cho học sinh:",
     expires: "Hết hạn lúc",
@@ -490,6 +501,8 @@ static EN: Texts = Texts {
     confirmed: "Positive test",
     likely: "Likely case (clinical diagnosis)",
     onset: "Onset of symptoms (if any)",
+    region: "Province of the case",
+    national: "National (no province)",
     issue: "Issue code",
     new_code: "New code — give it to the student:",
     expires: "Expires at",
@@ -513,6 +526,24 @@ static EN: Texts = Texts {
     warned: "Warning accepted; phones that checked in then are told after the next publication.",
     bad_warning: "The warning was not sent:",
 };
+
+/// The form's choice of province, when the server partitions its exports by region.
+fn region_select(t: &Texts, regions: &[String]) -> String {
+    if regions.is_empty() {
+        return String::new();
+    }
+    let mut select = format!(
+        "<label for=\"region\">{}</label><select id=\"region\" name=\"region\">\
+<option value=\"\">{}</option>",
+        esc(t.region),
+        esc(t.national)
+    );
+    for code in regions {
+        select.push_str(&format!("<option value=\"{0}\">{0}</option>", esc(code)));
+    }
+    select.push_str("</select>");
+    select
+}
 
 /// Escapes text for HTML content and attribute values.
 fn esc(text: &str) -> String {
@@ -671,7 +702,8 @@ async fn dashboard_with(
 <label for=\"test-type\">{test_type}</label><select id=\"test-type\" name=\"test_type\">\
 <option value=\"confirmed\">{confirmed}</option><option value=\"likely\">{likely}</option></select>\
 <label for=\"onset\">{onset}</label><input id=\"onset\" name=\"onset\" type=\"date\">\
-<button id=\"issue\" type=\"submit\">{issue}</button></form>",
+{region}<button id=\"issue\" type=\"submit\">{issue}</button></form>",
+        region = region_select(t, &state.publisher.settings.regions),
         heading = esc(t.issue_heading),
         test_type = esc(t.test_type),
         confirmed = esc(t.confirmed),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::codes::{self, CodeRequest};
 use crate::error::{Result, ServerError};
-use crate::publication::{is_export_name, INDEX_NAME};
+use crate::publication::{is_export_name, is_index_name};
 use crate::storage::{TestType, CODES_ISSUED, CODES_USED, KEYS_PUBLISHED};
 use crate::{admin, inbox, officers, publish, visitor_page, warnings, AppState};
 
@@ -374,6 +374,9 @@ struct IssueCodeRequest {
     /// `YYYY-MM-DD`.
     #[serde(default)]
     onset: Option<String>,
+    /// The province code the case is tied to (one of the server's `--regions`); absent: national.
+    #[serde(default)]
+    region: Option<String>,
 }
 
 /// Reads `body` as the officer API's JSON bodies (`fuzzing::officer_request`).
@@ -402,11 +405,14 @@ pub(crate) async fn issue_for(
     officer: &str,
     test_type: TestType,
     onset_day: Option<u32>,
+    region: Option<&str>,
 ) -> Result<codes::IssuedCode> {
+    let region = state.publisher.settings.partition_of(region)?;
     let request = CodeRequest {
         officer,
         test_type,
         onset_day,
+        region: region.as_deref(),
     };
     let issued = async {
         let issued = codes::issue(
@@ -436,7 +442,7 @@ async fn issue_code(
     let body = read_body(request, MAX_ADMIN_BODY).await?;
     let req: IssueCodeRequest = serde_json::from_slice(&body).map_err(|e| {
         ServerError::Malformed(format!(
-            "expected {{\"test_type\": \"confirmed\" or \"likely\", \"onset\": \"YYYY-MM-DD\" (optional)}}: {e}"
+            "expected {{\"test_type\": \"confirmed\" or \"likely\", \"onset\": \"YYYY-MM-DD\" (optional), \"region\": a province code (optional)}}: {e}"
         ))
     })?;
     let onset_day = req
@@ -446,7 +452,14 @@ async fn issue_code(
         .map(openzone_core::time::parse_day)
         .transpose()
         .map_err(|e| ServerError::Malformed(e.to_string()))?;
-    let issued = issue_for(&state, &officer, req.test_type, onset_day).await?;
+    let issued = issue_for(
+        &state,
+        &officer,
+        req.test_type,
+        onset_day,
+        req.region.as_deref(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(IssueCodeResponse {
@@ -561,7 +574,7 @@ async fn export_file(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
 ) -> Result<Response> {
-    if name != INDEX_NAME && !is_export_name(&name) {
+    if !is_index_name(&name) && !is_export_name(&name) {
         return Err(ServerError::NotFound);
     }
     let bytes = state
@@ -570,7 +583,7 @@ async fn export_file(
         .get(&name)
         .await?
         .ok_or(ServerError::NotFound)?;
-    let (content_type, cache) = if name == INDEX_NAME {
+    let (content_type, cache) = if is_index_name(&name) {
         ("text/plain; charset=utf-8", "public, max-age=60")
     } else {
         // A name is never reused, so its file never changes.

@@ -60,6 +60,8 @@ pub(crate) struct CodeRequest<'a> {
     pub test_type: TestType,
     /// The onset of symptoms (a UTC day), if known.
     pub onset_day: Option<u32>,
+    /// The region the case is tied to (checked against the server's regions); `None`: national.
+    pub region: Option<&'a str>,
 }
 
 /// Issues a new code for `request` at `now_ms`, valid for `validity`, within the officer's quota.
@@ -90,6 +92,7 @@ pub(crate) async fn issue(
         expires_ms: now_ms + validity.as_millis() as u64,
         used: false,
         retry_tag: None,
+        region: request.region.map(str::to_owned),
     };
     let value = encode(&record);
     let rng = SystemRandom::new();
@@ -220,6 +223,7 @@ mod tests {
             officer: "lan",
             test_type,
             onset_day,
+            region: None,
         }
     }
 

@@ -102,6 +102,9 @@ pub enum ServerError {
     /// A body that opens but is not the expected JSON, or a malformed admin request.
     #[error("the request is malformed: {0}")]
     Malformed(String),
+    /// A code asked for a region this server does not publish exports for.
+    #[error("{0}")]
+    UnknownRegion(String),
     /// A body larger than allowed.
     #[error("the request body is larger than the {max} bytes accepted")]
     BodyTooLarge {
@@ -180,6 +183,7 @@ impl ServerError {
             Self::InvalidWarning(_) => "invalid_warning",
             Self::BadSeal(_) => "bad_seal",
             Self::Malformed(_) => "malformed",
+            Self::UnknownRegion(_) => "unknown_region",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BodyTimeout { .. } => "body_timeout",
             Self::Unauthorized => "unauthorized",
@@ -212,7 +216,8 @@ impl ServerError {
             | Self::InvalidCheckIn { .. }
             | Self::InvalidWarning(_)
             | Self::BadSeal(_)
-            | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            | Self::Malformed(_)
+            | Self::UnknownRegion(_) => StatusCode::BAD_REQUEST,
             Self::KeyAlreadyUploaded { .. } => StatusCode::CONFLICT,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,

@@ -153,8 +153,21 @@ impl ServerConfig {
         }
     }
 
-    /// Refuses settings that cannot work or would publish keys phones still match.
-    fn check(&self) -> Result<()> {
+    /// Refuses settings that cannot work or would publish keys phones still match; writes region codes
+    /// as they are published (upper case, sorted, once each).
+    fn check(&mut self) -> Result<()> {
+        let mut regions = self
+            .publication
+            .regions
+            .iter()
+            .map(|r| {
+                openzone_core::keyserver::wire::check_region(r)
+                    .map_err(|e| ServerError::Config(format!("--regions: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        regions.sort();
+        regions.dedup();
+        self.publication.regions = regions;
         if self.publication.cadence.is_zero() {
             return Err(ServerError::Config(
                 "the publication cadence must be at least one second".into(),
@@ -250,7 +263,7 @@ impl Server {
     /// Opens (or creates) the data directory: loads or generates the secrets, opens the database,
     /// turns an earlier version's admin token into an account, connects the export storage, checks it
     /// against the database and reconciles any publication a crash interrupted.
-    pub async fn open(config: ServerConfig) -> Result<Self> {
+    pub async fn open(mut config: ServerConfig) -> Result<Self> {
         config.check()?;
         std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::File {
             path: config.data_dir.clone(),
@@ -426,6 +439,10 @@ impl Server {
 /// previous one or anything secret). Apps pin the keys in their build instead of trusting this
 /// document, which is cacheable and may pass through a CDN.
 fn config_doc(config: &ServerConfig, secrets: &keys::Secrets) -> ServerConfigDoc {
+    let index_url = config
+        .public_index_url
+        .clone()
+        .unwrap_or_else(|| format!("v1/exports/{INDEX_NAME}"));
     let verification = secrets.signer.verification_key();
     ServerConfigDoc {
         version: 1,
@@ -447,11 +464,20 @@ fn config_doc(config: &ServerConfig, secrets: &keys::Secrets) -> ServerConfigDoc
             delay_secs: config.publication.delay.as_secs(),
             min_batch_keys: config.publication.min_batch,
         },
-        index_url: config
-            .public_index_url
-            .clone()
-            .unwrap_or_else(|| format!("v1/exports/{INDEX_NAME}")),
-        region_index_urls: Default::default(),
+        index_url: index_url.clone(),
+        // Each partition's index beside index.txt (on this server, or at the CDN).
+        region_index_urls: config
+            .publication
+            .partition_indexes()
+            .into_iter()
+            .map(|(file, partition)| {
+                let url = match index_url.rsplit_once('/') {
+                    Some((dir, _)) => format!("{dir}/{file}"),
+                    None => file,
+                };
+                (partition, url)
+            })
+            .collect(),
         upload_limits: UploadLimitsDoc {
             max_keys: MAX_KEYS_PER_UPLOAD,
             max_key_age_days: KEY_RETENTION_DAYS,
@@ -584,6 +610,7 @@ pub mod fuzzing {
             expires_ms: now_ms,
             used: false,
             retry_tag: None,
+            region: None,
         };
         for key in &keys {
             let stored = crate::publish::stored_key(&code, key);

@@ -129,6 +129,7 @@ mod tests {
             days_since_onset: Some(0),
             transmission_risk_level: level,
             batch: None,
+            region: None,
         }
     }
 

@@ -54,7 +54,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use openzone_core::export::signing::SigningKey;
 use openzone_core::export::ExportBuilder;
-use openzone_core::keyserver::wire::WARNING_PACKAGE_MARK;
+use openzone_core::keyserver::wire::{check_region, NATIONAL_PARTITION, WARNING_PACKAGE_MARK};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
@@ -92,8 +92,14 @@ pub struct PublicationSettings {
     pub delay: Duration,
     /// Days keys and exports are kept. Default 14.
     pub retention_days: u32,
-    /// Region written into exports. Default "VN".
+    /// Region written into exports. Default "VN". A regional export says `<region>-<code>`, e.g.
+    /// `VN-79`.
     pub region: String,
+    /// The regions (province codes) exports are partitioned by, each checked with
+    /// [`check_region`]: keys of a case an officer tied to one are published in that region's exports,
+    /// listed in `index-<code>.txt`; the others in the national ones, `index-national.txt`.
+    /// `index.txt` lists them all. Default none: no partitions, no partition indexes.
+    pub regions: Vec<String>,
     /// How long a delisted export's file stays before it is deleted: longer than any cache keeps the
     /// index that listed it. Default 1 hour; at least [`INDEX_MAX_AGE_SECS`].
     pub delist_grace: Duration,
@@ -111,10 +117,62 @@ impl Default for PublicationSettings {
             delay: Duration::from_secs(2 * 3_600),
             retention_days: 14,
             region: "VN".into(),
+            regions: Vec::new(),
             delist_grace: Duration::from_secs(3_600),
             lease: Duration::from_secs(60),
         }
     }
+}
+
+impl PublicationSettings {
+    /// The partition a case's code ties its keys to: `None` (national, also for no region given) or
+    /// one of [`regions`](Self::regions).
+    pub(crate) fn partition_of(&self, region: Option<&str>) -> Result<Option<String>> {
+        let Some(region) = region.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Ok(None);
+        };
+        let code = check_region(region).map_err(|e| ServerError::UnknownRegion(e.to_string()))?;
+        if self.regions.contains(&code) {
+            return Ok(Some(code));
+        }
+        Err(ServerError::UnknownRegion(if self.regions.is_empty() {
+            format!(
+                "this key server does not partition its exports by region, so region {code} cannot be \
+                 given; leave it out (the operator turns regions on with openzone serve --regions)"
+            )
+        } else {
+            format!(
+                "this key server publishes no exports for region {code}; it publishes for {}",
+                self.regions.join(", ")
+            )
+        }))
+    }
+
+    /// The index files of the partitions besides `index.txt`, with the partition each lists: none
+    /// without regions.
+    pub fn partition_indexes(&self) -> Vec<(String, String)> {
+        if self.regions.is_empty() {
+            return Vec::new();
+        }
+        std::iter::once(NATIONAL_PARTITION.to_owned())
+            .chain(self.regions.iter().cloned())
+            .map(|p| (partition_index_name(&p), p))
+            .collect()
+    }
+}
+
+/// The object name of a partition's index.
+pub fn partition_index_name(partition: &str) -> String {
+    format!("index-{partition}.txt")
+}
+
+/// Whether `name` is `index.txt` or a partition's index.
+pub(crate) fn is_index_name(name: &str) -> bool {
+    name == INDEX_NAME
+        || name
+            .strip_prefix("index-")
+            .and_then(|rest| rest.strip_suffix(".txt"))
+            .is_some_and(|p| p == NATIONAL_PARTITION || check_region(p).is_ok_and(|code| code == p))
 }
 
 /// Where exports are written: any object_store, under a prefix.
@@ -183,13 +241,13 @@ impl Exports {
             .map_err(|e| ServerError::Publication(format!("{} in {}", e, self.location())))
     }
 
-    async fn write_index(&self, names: &[String]) -> Result<()> {
+    async fn write_named_index(&self, file: &str, names: &[String]) -> Result<()> {
         let mut text = String::new();
         for name in names {
             text.push_str(name);
             text.push('\n');
         }
-        self.put(INDEX_NAME, text.into_bytes()).await
+        self.put(file, text.into_bytes()).await
     }
 }
 
@@ -336,6 +394,37 @@ impl Publisher {
         Ok(())
     }
 
+    /// Writes `index.txt` listing `names`, and each partition's index listing those of its names:
+    /// every file a copy of what the index record decides (a name's partition is its batch's region;
+    /// a name no batch records, national).
+    async fn write_indexes(&self, names: &[String]) -> Result<()> {
+        let partitions = self.settings.partition_indexes();
+        if !partitions.is_empty() {
+            let regions: std::collections::HashMap<String, Option<String>> = self
+                .storage
+                .batches()
+                .await?
+                .into_iter()
+                .map(|b| (b.name, b.region))
+                .collect();
+            for (file, partition) in &partitions {
+                let listed: Vec<String> = names
+                    .iter()
+                    .filter(|name| {
+                        regions
+                            .get(name.as_str())
+                            .and_then(Option::as_deref)
+                            .unwrap_or(NATIONAL_PARTITION)
+                            == partition
+                    })
+                    .cloned()
+                    .collect();
+                self.exports.write_named_index(file, &listed).await?;
+            }
+        }
+        self.exports.write_named_index(INDEX_NAME, names).await
+    }
+
     /// The index record and its raw bytes (for compare-and-set).
     async fn index_record(&self) -> Result<(Option<Vec<u8>>, Option<IndexRecord>)> {
         let raw = self.storage.get(META, INDEX_RECORD.as_bytes()).await?;
@@ -362,7 +451,7 @@ impl Publisher {
                 && decided.is_empty()
                 && self.storage.get(META, NEXT_BATCH.as_bytes()).await?.is_none() =>
             {
-                self.exports.write_index(&[]).await?;
+                self.write_indexes(&[]).await?;
                 Vec::new()
             }
             None => {
@@ -412,7 +501,7 @@ impl Publisher {
         let (_, record) = self.index_record().await?;
         let names = record.map(|r| r.names).unwrap_or_default();
         if names != index {
-            self.exports.write_index(&names).await?;
+            self.write_indexes(&names).await?;
         }
         report.orphans_deleted += self.finish_delisting(now_ms).await?;
         if let Some(dir) = &self.exports.local_dir {
@@ -431,7 +520,7 @@ impl Publisher {
             .list()
             .await?
             .into_iter()
-            .filter(|name| name != INDEX_NAME && !known.contains(name))
+            .filter(|name| !is_index_name(name) && !known.contains(name))
             .collect();
         if !unknown.is_empty() {
             tracing::warn!(
@@ -464,7 +553,7 @@ impl Publisher {
         for batch in unfinished {
             if names.contains(&batch.name) {
                 self.keep_lease().await?;
-                self.exports.write_index(&names).await?;
+                self.write_indexes(&names).await?;
                 self.mark_published(&batch).await?;
                 report.completed += 1;
             } else {
@@ -495,7 +584,7 @@ impl Publisher {
         };
         if self.exports.read_index().await?.as_ref() != Some(&record.names) {
             self.keep_lease().await?;
-            self.exports.write_index(&record.names).await?;
+            self.write_indexes(&record.names).await?;
         }
         Ok(())
     }
@@ -618,13 +707,19 @@ impl Publisher {
     }
 
     /// Pending keys whose validity ended at least the delay ago (and not beyond retention), at most
-    /// [`MAX_EXPORT_KEYS`], with their stored bytes.
+    /// [`MAX_EXPORT_KEYS`], with their stored bytes, all of one partition (that of the first found):
+    /// an export holds the keys of one region, or national ones.
     fn due_keys(&self, stored: &[StoredRow], now_ms: u64) -> Result<Vec<DueKey>> {
         let delay_ms = self.settings.delay.as_millis() as u64;
         let oldest_ms = self.retention_cutoff_ms(now_ms);
         let mut due = Vec::new();
         for (tek, raw, key) in stored {
-            if key.batch.is_none() && key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms
+            if key.batch.is_none()
+                && key.end_ms() + delay_ms <= now_ms
+                && key.end_ms() > oldest_ms
+                && due
+                    .first()
+                    .is_none_or(|d: &DueKey| d.key.region == key.region)
             {
                 let tek: [u8; 16] = tek
                     .as_slice()
@@ -682,10 +777,14 @@ impl Publisher {
             .map(|d| u64::from(d.key.rolling_start_interval) * 600)
             .min()
             .unwrap_or(now_ms / 1000);
+        let region = due.first().and_then(|d| d.key.region.clone());
         let zip = ExportBuilder {
             start_timestamp: start_s,
             end_timestamp: now_ms / 1000,
-            region: self.settings.region.clone(),
+            region: match &region {
+                Some(code) => format!("{}-{code}", self.settings.region),
+                None => self.settings.region.clone(),
+            },
             batch_num: 1,
             batch_size: 1,
             keys,
@@ -701,6 +800,7 @@ impl Publisher {
             real_keys: real,
             total_keys: total,
             delisted_ms: None,
+            region,
         };
 
         // 1. Number the batch, record it as writing, assign its keys (still pending).
@@ -760,7 +860,7 @@ impl Publisher {
 
         // 4. index.txt, a copy of the record.
         self.keep_lease().await?;
-        self.exports.write_index(&index.names).await?;
+        self.write_indexes(&index.names).await?;
 
         // 5. Published.
         self.mark_published(&listed).await?;
@@ -805,7 +905,7 @@ impl Publisher {
                 return Err(lost("the index record"));
             }
             self.storage.flush().await?;
-            self.exports.write_index(&index.names).await?;
+            self.write_indexes(&index.names).await?;
             report.exports_expired += old.len() as u64;
         }
         let unfinished: HashSet<u64> = batches
@@ -971,6 +1071,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_code_is_tied_to_a_configured_region_or_to_none() {
+        let settings = PublicationSettings {
+            regions: vec!["01".into(), "79".into()],
+            ..PublicationSettings::default()
+        };
+        assert_eq!(settings.partition_of(None).unwrap(), None);
+        assert_eq!(settings.partition_of(Some(" ")).unwrap(), None);
+        assert_eq!(
+            settings.partition_of(Some("79")).unwrap().as_deref(),
+            Some("79")
+        );
+        for bad in ["48", "national", "7/9", "0123456789"] {
+            assert!(
+                matches!(
+                    settings.partition_of(Some(bad)),
+                    Err(ServerError::UnknownRegion(_))
+                ),
+                "{bad}"
+            );
+        }
+        let whole = PublicationSettings::default();
+        assert!(whole.partition_indexes().is_empty());
+        assert!(matches!(
+            whole.partition_of(Some("79")),
+            Err(ServerError::UnknownRegion(_))
+        ));
+        let files: Vec<String> = settings
+            .partition_indexes()
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(
+            files,
+            ["index-national.txt", "index-01.txt", "index-79.txt"]
+        );
+        for file in &files {
+            assert!(is_index_name(file));
+        }
+        for name in [
+            "index-79.TXT",
+            "index-.txt",
+            "index-hn.txt",
+            "index-../x.txt",
+            "index.zip",
+        ] {
+            assert!(!is_index_name(name), "{name}");
+        }
+    }
+
+    #[test]
     fn indexes_are_parsed_strictly() {
         assert_eq!(parse_index(b"").unwrap(), Vec::<String>::new());
         assert_eq!(
@@ -1007,6 +1157,7 @@ mod tests {
             real_keys: 1,
             total_keys: 10,
             delisted_ms: None,
+            region: None,
         }
     }
 

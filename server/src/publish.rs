@@ -149,6 +149,7 @@ pub(crate) fn stored_key(code: &CodeRecord, key: &ValidKey) -> StoredKey {
         days_since_onset,
         transmission_risk_level: level,
         batch: None,
+        region: code.region.clone(),
     }
 }
 
@@ -355,6 +356,7 @@ mod tests {
             expires_ms: NOW_MS + 1,
             used: false,
             retry_tag: None,
+            region: None,
         };
         let valid = |start, period| ValidKey {
             key: ExposureKey::new(TemporaryExposureKey::from_bytes([1; 16]), start, period)
@@ -443,6 +445,7 @@ mod tests {
             expires_ms: NOW_MS + 1,
             used: false,
             retry_tag: None,
+            region: None,
         };
         let valid = ValidKey {
             key: ExposureKey::new(TemporaryExposureKey::from_bytes([1; 16]), 20_774 * 144, 144)

@@ -108,6 +108,9 @@ pub(crate) struct CodeRecord {
     /// retry re-sends the same body and is answered as a repeat. The header is random and says nothing
     /// about the keys inside.
     pub retry_tag: Option<String>,
+    /// The region (province code) the officer tied the case to; `None`: national.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// An uploaded key. No time of receipt: that would tie the key to the moment its code was used.
@@ -121,6 +124,9 @@ pub(crate) struct StoredKey {
     pub transmission_risk_level: u8,
     /// The batch the key went into; `None` while it waits.
     pub batch: Option<u64>,
+    /// The region of the case's code: the export partition the key is published in (`None`: national).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl StoredKey {
@@ -159,6 +165,9 @@ pub(crate) struct BatchRecord {
     /// When retention took it out of the index (records of earlier versions have none: due at once).
     #[serde(default)]
     pub delisted_ms: Option<u64>,
+    /// The region partition the export belongs to (`None`: national).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// A record's key and value.

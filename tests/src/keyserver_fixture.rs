@@ -111,6 +111,18 @@ pub async fn issue_code(
     if let Some(onset) = onset {
         body["onset"] = onset.into();
     }
+    let (status, answer) = request_code(client, url, token, &body).await;
+    assert_eq!(status, 201, "issuing a code: {answer}");
+    answer["code"].as_str().expect("a code").to_owned()
+}
+
+/// Posts `body` to the officer API's `/v1/admin/codes`; returns the status and the JSON answer.
+pub async fn request_code(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     let response = client
         .post(format!("{url}v1/admin/codes"))
         .bearer_auth(token)
@@ -119,10 +131,9 @@ pub async fn issue_code(
         .send()
         .await
         .expect("the code request is answered");
-    assert_eq!(response.status(), 201, "issuing a code");
-    let answer: serde_json::Value =
-        serde_json::from_slice(&response.bytes().await.expect("a body")).expect("JSON");
-    answer["code"].as_str().expect("a code").to_owned()
+    let status = response.status().as_u16();
+    let answer = serde_json::from_slice(&response.bytes().await.expect("a body")).expect("JSON");
+    (status, answer)
 }
 
 /// 16 random bytes.
