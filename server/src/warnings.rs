@@ -265,6 +265,8 @@ impl Publisher {
             real_keys: 0,
             total_keys: 0,
             delisted_ms: None,
+            // Check-ins are national: every phone reads the national index.
+            region: None,
         };
         self.keep_lease().await?;
         let mut change = record_writing(next_raw, &batch);

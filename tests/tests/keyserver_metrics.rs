@@ -260,6 +260,7 @@ async fn metrics_count_uploads_codes_and_publication_on_their_own_port() {
         &UploadPayload {
             code: codes[1].clone(),
             keys: keys(),
+            checkins: Vec::new(),
         },
     );
     assert_eq!(

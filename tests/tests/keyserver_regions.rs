@@ -69,6 +69,7 @@ async fn each_case_is_published_in_its_region_and_a_phone_downloads_only_its_own
             code: answer["code"].as_str().unwrap().to_owned(),
             // Two days ago: past the publication delay at any time of day.
             keys: vec![upload_key(tek, (today - 2) * 144, 144)],
+            checkins: Vec::new(),
         };
         uploader.publish(&sealing, &payload).await.unwrap();
         teks.insert(partition, tek);
@@ -80,7 +81,7 @@ async fn each_case_is_published_in_its_region_and_a_phone_downloads_only_its_own
     let exports = data.path().join("exports");
     let all = listed(&exports, "index.txt");
     assert_eq!(all.len(), 3);
-    for (partition, tek) in &teks {
+    for partition in teks.keys() {
         let names = listed(&exports, &format!("index-{partition}.txt"));
         assert_eq!(names.len(), 1, "{partition}");
         assert!(all.contains(&names[0]));

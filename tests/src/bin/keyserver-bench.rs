@@ -267,6 +267,7 @@ async fn prepare(
             keys: (0..keys_per_upload)
                 .map(|k| upload_key(random_tek(), (day - (k % 12) as u32) * 144, 144))
                 .collect(),
+            checkins: Vec::new(),
         };
         bodies.push(sealed(&sealing, &payload));
     }
