@@ -43,7 +43,7 @@
 //! index ([`INDEX_MAX_AGE_SECS`]), so that no phone is sent to a file that is gone. Keys that ended more
 //! than 14 days ago and codes issued more than 14 days ago are deleted.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -675,12 +675,12 @@ impl Publisher {
         let stored = loop {
             let stored = self.stored_keys().await?;
             let due = self.due_keys(&stored, now_ms)?;
-            let more = due.len() == MAX_EXPORT_KEYS;
-            if !due.is_empty() {
+            let more = due.values().any(|keys| keys.len() == MAX_EXPORT_KEYS);
+            for keys in due.into_values() {
                 let pool = self.padding_pool(&stored, now_ms);
                 report
                     .exports
-                    .push(self.publish_batch(due, pool, now_ms).await?);
+                    .push(self.publish_batch(keys, pool, now_ms).await?);
             }
             if !more {
                 break stored;
@@ -706,33 +706,33 @@ impl Publisher {
             .collect()
     }
 
-    /// Pending keys whose validity ended at least the delay ago (and not beyond retention), at most
-    /// [`MAX_EXPORT_KEYS`], with their stored bytes, all of one partition (that of the first found):
-    /// an export holds the keys of one region, or national ones.
-    fn due_keys(&self, stored: &[StoredRow], now_ms: u64) -> Result<Vec<DueKey>> {
+    /// Pending keys whose validity ended at least the delay ago (and not beyond retention), with their
+    /// stored bytes, by partition (region, or `None`: national; an export holds one partition's keys),
+    /// at most [`MAX_EXPORT_KEYS`] of each.
+    fn due_keys(
+        &self,
+        stored: &[StoredRow],
+        now_ms: u64,
+    ) -> Result<BTreeMap<Option<String>, Vec<DueKey>>> {
         let delay_ms = self.settings.delay.as_millis() as u64;
         let oldest_ms = self.retention_cutoff_ms(now_ms);
-        let mut due = Vec::new();
+        let mut due: BTreeMap<Option<String>, Vec<DueKey>> = BTreeMap::new();
         for (tek, raw, key) in stored {
-            if key.batch.is_none()
-                && key.end_ms() + delay_ms <= now_ms
-                && key.end_ms() > oldest_ms
-                && due
-                    .first()
-                    .is_none_or(|d: &DueKey| d.key.region == key.region)
+            if key.batch.is_none() && key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms
             {
+                let partition = due.entry(key.region.clone()).or_default();
+                if partition.len() == MAX_EXPORT_KEYS {
+                    continue;
+                }
                 let tek: [u8; 16] = tek
                     .as_slice()
                     .try_into()
                     .map_err(|_| ServerError::Database("a stored key is not 16 bytes".into()))?;
-                due.push(DueKey {
+                partition.push(DueKey {
                     tek,
                     key: key.clone(),
                     raw: raw.clone(),
                 });
-                if due.len() == MAX_EXPORT_KEYS {
-                    break;
-                }
             }
         }
         Ok(due)
