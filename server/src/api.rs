@@ -486,6 +486,12 @@ async fn warn(
     Client(client): Client,
     request: Request,
 ) -> Result<Response> {
+    let outcome = accept_warning(&state, client, request).await;
+    state.metrics.request("warning", &outcome);
+    outcome
+}
+
+async fn accept_warning(state: &AppState, client: IpAddr, request: Request) -> Result<Response> {
     let officer = match bearer(request.headers()) {
         Some(_) => Some(check_bearer(&state, request.headers(), client).await?),
         None => None,

@@ -203,10 +203,9 @@ pub(crate) async fn post(
     Path(hash): Path<String>,
     request: Request,
 ) -> Response {
-    answer_post(&state, client, &hash, request)
-        .await
-        .map(Json)
-        .into_response()
+    let outcome = answer_post(&state, client, &hash, request).await;
+    state.metrics.request("inbox_post", &outcome);
+    outcome.map(Json).into_response()
 }
 
 async fn answer_post(

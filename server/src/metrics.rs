@@ -34,6 +34,13 @@ pub(crate) struct Reason {
     reason: &'static str,
 }
 
+/// A request to a route besides uploads and codes, and how it ended: `accepted` or the error code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub(crate) struct RouteOutcome {
+    route: &'static str,
+    outcome: &'static str,
+}
+
 /// How a publication run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub(crate) struct RunResult {
@@ -89,6 +96,7 @@ pub(crate) struct Metrics {
     codes_issued: Counter,
     codes_refused: Family<Reason, Counter>,
     codes_used: Counter,
+    requests: Family<RouteOutcome, Counter>,
     publication_runs: Family<RunResult, Counter>,
     publication_duration: Histogram,
     batch_keys: Histogram,
@@ -137,6 +145,13 @@ impl Metrics {
             "One-time codes used by an accepted upload",
             codes_used.clone(),
         );
+        let requests = Family::<RouteOutcome, Counter>::default();
+        registry.register(
+            "requests",
+            "Venue warnings (route=warning) and visitor-log inbox posts (route=inbox_post), by outcome: \
+             accepted, or the error code answered",
+            requests.clone(),
+        );
         let publication_runs = Family::<RunResult, Counter>::default();
         registry.register(
             "publication_runs",
@@ -184,6 +199,7 @@ impl Metrics {
             codes_issued,
             codes_refused,
             codes_used,
+            requests,
             publication_runs,
             publication_duration,
             batch_keys,
@@ -232,6 +248,17 @@ impl Metrics {
                     .inc();
             }
         }
+    }
+
+    /// A venue warning (`route` "warning") or an inbox post ("inbox_post") and how it ended.
+    pub fn request<T>(&self, route: &'static str, outcome: &Result<T, ServerError>) {
+        let outcome = match outcome {
+            Ok(_) => "accepted",
+            Err(e) => e.code(),
+        };
+        self.requests
+            .get_or_create(&RouteOutcome { route, outcome })
+            .inc();
     }
 
     /// A publication run that took `took` and ended with `outcome`.

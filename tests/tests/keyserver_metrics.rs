@@ -298,8 +298,27 @@ async fn metrics_count_uploads_codes_and_publication_on_their_own_port() {
     assert_eq!(report.exports.len(), 1);
     assert_eq!(report.exports[0].1, 2);
 
+    // A visitor-log post that is not a sealed entry, and a venue warning that is not one.
+    let inbox = client
+        .post(format!("{}v1/inbox/{}", running.url, "ab".repeat(32)))
+        .body("not a sealed entry")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inbox.status(), 400);
+    let warning = client
+        .post(format!("{}v1/admin/warnings", running.url))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(warning.status(), 400);
+
     let page = scrape().await;
     for line in [
+        r#"openzone_requests_total{route="inbox_post",outcome="malformed"} 1"#,
+        r#"openzone_requests_total{route="warning",outcome="malformed"} 1"#,
         r#"openzone_uploads_accepted_total{kind="new"} 2"#,
         r#"openzone_uploads_accepted_total{kind="repeat"} 1"#,
         r#"openzone_uploads_refused_total{reason="code_used"} 1"#,
@@ -333,6 +352,7 @@ async fn metrics_count_uploads_codes_and_publication_on_their_own_port() {
         ("openzone_codes_issued", "counter"),
         ("openzone_codes_refused", "counter"),
         ("openzone_codes_used", "counter"),
+        ("openzone_requests", "counter"),
         ("openzone_publication_runs", "counter"),
         ("openzone_publication_duration_seconds", "histogram"),
         ("openzone_publication_batch_keys", "histogram"),
