@@ -493,7 +493,7 @@ async fn warn(
 
 async fn accept_warning(state: &AppState, client: IpAddr, request: Request) -> Result<Response> {
     let officer = match bearer(request.headers()) {
-        Some(_) => Some(check_bearer(&state, request.headers(), client).await?),
+        Some(_) => Some(check_bearer(state, request.headers(), client).await?),
         None => None,
     };
     let body = read_body(request, MAX_ADMIN_BODY).await?;
@@ -505,7 +505,7 @@ async fn accept_warning(state: &AppState, client: IpAddr, request: Request) -> R
     let now_ms = state.now_ms();
     let report = warnings::officer_report(&req, now_ms)?;
     match (&officer, req.code.as_deref()) {
-        (Some(officer), _) => warnings::store_as(&state, officer, &report).await?,
+        (Some(officer), _) => warnings::store_as(state, officer, &report).await?,
         (None, Some(code)) => {
             let store = warnings::store_warning(
                 &state.storage,
@@ -514,7 +514,7 @@ async fn accept_warning(state: &AppState, client: IpAddr, request: Request) -> R
                 &report,
                 now_ms,
             );
-            under_code_limit(&state, client, code, now_ms, store).await?;
+            under_code_limit(state, client, code, now_ms, store).await?;
         }
         (None, None) => return Err(ServerError::Unauthorized),
     }
