@@ -299,21 +299,18 @@ async fn metrics_count_uploads_codes_and_publication_on_their_own_port() {
     assert_eq!(report.exports[0].1, 2);
 
     // A visitor-log post that is not a sealed entry, and a venue warning that is not one.
-    let inbox = client
-        .post(format!("{}v1/inbox/{}", running.url, "ab".repeat(32)))
-        .body("not a sealed entry")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(inbox.status(), 400);
-    let warning = client
-        .post(format!("{}v1/admin/warnings", running.url))
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(warning.status(), 400);
+    for path in [
+        format!("v1/inbox/{}", "ab".repeat(32)),
+        "v1/admin/warnings".into(),
+    ] {
+        let answer = client
+            .post(format!("{}{path}", running.url))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{path}");
+    }
 
     let page = scrape().await;
     for line in [
