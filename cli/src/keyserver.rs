@@ -72,13 +72,17 @@ pub struct SyncArgs {
 
 /// A runtime for one command's requests.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("<tokio runtime>"),
-            source,
-        })
+    built(tokio::runtime::Builder::new_current_thread())
+}
+
+/// The runtime `builder` makes, with I/O and timers.
+pub(crate) fn built(
+    mut builder: tokio::runtime::Builder,
+) -> Result<tokio::runtime::Runtime, CliError> {
+    builder.enable_all().build().map_err(|source| CliError::Io {
+        path: PathBuf::from("<tokio runtime>"),
+        source,
+    })
 }
 
 #[derive(Debug, Serialize)]

@@ -162,13 +162,7 @@ async fn bind(addr: &str) -> Result<tokio::net::TcpListener, CliError> {
 
 /// The multi-threaded tokio runtime the key server commands run on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("<tokio runtime>"),
-            source,
-        })
+    crate::keyserver::built(tokio::runtime::Builder::new_multi_thread())
 }
 
 /// Ctrl-C or SIGTERM.

@@ -74,12 +74,7 @@ pub(crate) async fn add(storage: &Storage, entry: &AuditEntry) -> Result<()> {
 
 /// Every entry, oldest first.
 pub(crate) async fn entries(storage: &Storage) -> Result<Vec<AuditEntry>> {
-    Ok(storage
-        .scan_records(AUDIT)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect())
+    storage.records(AUDIT).await
 }
 
 /// The officer who issued the code with this HMAC, if the log has it.

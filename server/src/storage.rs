@@ -333,6 +333,15 @@ impl Storage {
             .collect()
     }
 
+    /// Every record of a table, decoded, in key order, without their keys.
+    pub async fn records<T: DeserializeOwned>(&self, table: Table) -> Result<Vec<T>> {
+        self.scan(table)
+            .await?
+            .iter()
+            .map(|(_, v)| decode(v))
+            .collect()
+    }
+
     pub async fn count(&self, table: Table) -> Result<u64> {
         self.backend.count(table).await
     }
@@ -386,12 +395,7 @@ impl Storage {
     }
 
     pub async fn batches(&self) -> Result<Vec<BatchRecord>> {
-        Ok(self
-            .scan_records(BATCHES)
-            .await?
-            .into_iter()
-            .map(|(_, b)| b)
-            .collect())
+        self.records(BATCHES).await
     }
 }
 
