@@ -25,19 +25,9 @@ struct StatusDisplay: Equatable {
     var headline: L10nKey
     var detail: L10nKey
     /// Fills the detail's count (encounters today) while running.
-    var count: UInt64?
-    var fix: Fix?
-    var advice: Advice?
-
-    init(protected: Bool, headline: L10nKey, detail: L10nKey, count: UInt64? = nil, fix: Fix? = nil,
-         advice: Advice? = nil) {
-        self.protected = protected
-        self.headline = headline
-        self.detail = detail
-        self.count = count
-        self.fix = fix
-        self.advice = advice
-    }
+    var count: UInt64? = nil
+    var fix: Fix? = nil
+    var advice: Advice? = nil
 
     static func of(_ state: EngineState, sightingsToday: UInt64, notificationsAllowed: Bool) -> StatusDisplay {
         switch state {
