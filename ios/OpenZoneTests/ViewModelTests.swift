@@ -288,7 +288,8 @@ final class QAViewModelTests: XCTestCase {
                                     lastSeen: now.addingTimeInterval(-12))
         let qa = model(FakePhoneControl(), live: [sighting])
         qa.refresh(now: now)
-        XCTAssertEqual(qa.rows, [QARow(id: peer, kind: .iphone, rssi: -61, txPower: nil, count: 3, age: 12)])
+        XCTAssertEqual(qa.rows, [QARow(sighting: sighting, age: 12)])
+        XCTAssertEqual(qa.rows.map(\.id), [peer])
         XCTAssertNotNil(qa.identifier)
     }
 

@@ -9,13 +9,11 @@ import OpenZoneCore
 
 /// One row of the live list, ready to show.
 struct QARow: Equatable, Identifiable {
-    let id: UUID
-    let kind: SightingKind
-    let rssi: Int8
-    let txPower: Int8?
-    let count: Int
+    let sighting: LiveSighting
     /// Seconds since it was last heard.
     let age: Int
+
+    var id: UUID { sighting.peer }
 }
 
 @MainActor
@@ -55,9 +53,7 @@ final class QAViewModel: ObservableObject {
         duty = phone.radioDuty()
         bluetooth = bluetoothDiagnostics()
         rows = live().map { sighting in
-            QARow(
-                id: sighting.peer, kind: sighting.kind, rssi: sighting.rssi, txPower: sighting.txPower,
-                count: sighting.count, age: max(0, Int(now.timeIntervalSince(sighting.lastSeen))))
+            QARow(sighting: sighting, age: max(0, Int(now.timeIntervalSince(sighting.lastSeen))))
         }
     }
 

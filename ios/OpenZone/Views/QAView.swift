@@ -27,8 +27,9 @@ struct QAView: View {
                 }
                 ForEach(model.rows) { row in
                     Text(strings.format(
-                        .qaRow, strings[row.kind.text], Int64(row.rssi),
-                        row.txPower.map { "\($0) dBm" } ?? strings[.qaTxNone], Int64(row.count), Int64(row.age)))
+                        .qaRow, strings[row.sighting.kind.text], Int64(row.sighting.rssi),
+                        row.sighting.txPower.map { "\($0) dBm" } ?? strings[.qaTxNone], Int64(row.sighting.count),
+                        Int64(row.age)))
                         .font(.footnote)
                 }
                 Text(strings[.qaAttenuationNote]).font(.caption).foregroundColor(.secondary)
