@@ -29,8 +29,15 @@ import Foundation
 import OpenZoneCore
 
 final class CentralController: NSObject {
-    /// Fixed across launches, so that iOS can hand the manager's state back after it ended the app.
-    static let restoreIdentifier = "org.openzone.app.central"
+    /// The system manager's options: a restore identifier fixed across launches, so that iOS can hand the
+    /// manager's state back after it ended the app, and no system alert when Bluetooth is off (the Status
+    /// screen says so).
+    static var managerOptions: [String: Any] {
+        [
+            CBCentralManagerOptionRestoreIdentifierKey: "org.openzone.app.central",
+            CBCentralManagerOptionShowPowerAlertKey: false,
+        ]
+    }
 
     private struct PendingRead {
         let peer: String

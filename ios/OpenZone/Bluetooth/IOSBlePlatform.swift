@@ -51,19 +51,11 @@ final class IOSBlePlatform: BlePlatform, @unchecked Sendable {
     func activateRadio() {
         central.activate(on: queue) { [queue] controller in
             SystemCentralManager(CBCentralManager(
-                delegate: controller, queue: queue,
-                options: [
-                    CBCentralManagerOptionRestoreIdentifierKey: CentralController.restoreIdentifier,
-                    CBCentralManagerOptionShowPowerAlertKey: false,
-                ]))
+                delegate: controller, queue: queue, options: CentralController.managerOptions))
         }
         peripheral.activate(on: queue) { [queue] controller in
             SystemPeripheralManager(CBPeripheralManager(
-                delegate: controller, queue: queue,
-                options: [
-                    CBPeripheralManagerOptionRestoreIdentifierKey: PeripheralController.restoreIdentifier,
-                    CBPeripheralManagerOptionShowPowerAlertKey: false,
-                ]))
+                delegate: controller, queue: queue, options: PeripheralController.managerOptions))
         }
     }
 

@@ -20,8 +20,15 @@ import Foundation
 import OpenZoneCore
 
 final class PeripheralController: NSObject {
-    /// Fixed across launches, so that iOS can hand the published service back after it ended the app.
-    static let restoreIdentifier = "org.openzone.app.peripheral"
+    /// The system manager's options: a restore identifier fixed across launches, so that iOS can hand the
+    /// published service back after it ended the app, and no system alert when Bluetooth is off (the Status
+    /// screen says so).
+    static var managerOptions: [String: Any] {
+        [
+            CBPeripheralManagerOptionRestoreIdentifierKey: "org.openzone.app.peripheral",
+            CBPeripheralManagerOptionShowPowerAlertKey: false,
+        ]
+    }
 
     private let status: RadioStatus
     /// The phone, held weakly (see CentralController.phone). Reads are answered with its current value.
