@@ -1,6 +1,4 @@
 // The app: Compose UI (Material 3) and the thin Android glue (foreground service, BLE, Keystore, WorkManager).
-import org.jetbrains.kotlin.gradle.dsl.JvmTarget
-
 plugins {
     alias(libs.plugins.android.application)
     alias(libs.plugins.kotlin.android)
@@ -80,10 +78,6 @@ android {
         // The app's own languages; Android 13+ lists them in the per-app language setting.
         generateLocaleConfig = true
     }
-}
-
-kotlin {
-    compilerOptions { jvmTarget.set(JvmTarget.JVM_17) }
 }
 
 dependencies {

@@ -2,8 +2,6 @@
 // workspace's scripts/gen-bindings (never committed), and libopenzone_ffi.so for arm64-v8a, armeabi-v7a
 // (the 32-bit phones common among families) and x86_64 (emulators), built by cargo-ndk with the NDK's clang
 // (r28+: 16 KB-aligned ELF segments, needed on Android 15 phones with 16 KB pages).
-import org.jetbrains.kotlin.gradle.dsl.JvmTarget
-
 plugins {
     alias(libs.plugins.android.library)
     alias(libs.plugins.kotlin.android)
@@ -32,10 +30,6 @@ android {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
     }
-}
-
-kotlin {
-    compilerOptions { jvmTarget.set(JvmTarget.JVM_17) }
 }
 
 dependencies {

@@ -2,8 +2,6 @@
 // limiter, advertiser restarts, GATT sessions), the sync policy, the data key's file, the i18n tables.
 // It is an Android library only because it uses the core's bindings (an Android library); the same sources
 // compile and run on the host JVM with android/host-tests/run.sh (`./gradlew :shared:hostTest`).
-import org.jetbrains.kotlin.gradle.dsl.JvmTarget
-
 plugins {
     alias(libs.plugins.android.library)
     alias(libs.plugins.kotlin.android)
@@ -23,10 +21,6 @@ android {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
     }
-}
-
-kotlin {
-    compilerOptions { jvmTarget.set(JvmTarget.JVM_17) }
 }
 
 dependencies {
