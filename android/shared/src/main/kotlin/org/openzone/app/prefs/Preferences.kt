@@ -22,22 +22,23 @@ class InMemoryKeyValueStore : KeyValueStore {
     }
 }
 
-/** Typed access to the shell's preferences. */
+/** Typed access to the shell's preferences, each under the store key beside it (renaming a key forgets its
+ *  value on phones that kept one). */
 class AppPreferences(private val store: KeyValueStore) {
-    var languageTag: String? by text(LANGUAGE)
+    var languageTag: String? by text("language")
 
     /** The user agreed in onboarding; the service and sync run only after that. */
-    var consentGiven: Boolean by flag(CONSENT)
+    var consentGiven: Boolean by flag("consent")
 
-    var onboardingDone: Boolean by flag(ONBOARDING)
+    var onboardingDone: Boolean by flag("onboarding_done")
 
     /** The user turned protection off in Settings (the service is not restarted at boot then). */
-    var protectionPaused: Boolean by flag(PAUSED)
+    var protectionPaused: Boolean by flag("protection_paused")
 
-    var qaMode: Boolean by flag(QA)
+    var qaMode: Boolean by flag("qa_mode")
 
     /** The last successful sync, `YYYY-MM-DD`. */
-    var lastSyncDate: String? by text(LAST_SYNC)
+    var lastSyncDate: String? by text("last_sync")
 
     /** A string kept under [key]; null removes it. */
     private fun text(key: String) = object : ReadWriteProperty<Any?, String?> {
@@ -55,14 +56,5 @@ class AppPreferences(private val store: KeyValueStore) {
     /** Forgets what describes the user's exposure (after "delete my data"). */
     fun forgetExposure() {
         lastSyncDate = null
-    }
-
-    private companion object {
-        const val LANGUAGE = "language"
-        const val CONSENT = "consent"
-        const val ONBOARDING = "onboarding_done"
-        const val PAUSED = "protection_paused"
-        const val QA = "qa_mode"
-        const val LAST_SYNC = "last_sync"
     }
 }
