@@ -219,7 +219,7 @@ class AndroidBlePlatform(private val context: Context) : BlePlatform {
         override fun onStartFailure(errorCode: Int) {
             handler.post {
                 // Android answers startAdvertising later, here: tell the phone, so its status shows it.
-                phone?.radioFailed("advertising failed: ${AdvertiseFailure.name(errorCode)}")
+                phone?.radioFailed("advertising failed: ${AdvertiseFailure.describe(errorCode)}")
                 advertise(advertiser.onFailed(generation, errorCode))
             }
         }

@@ -73,21 +73,19 @@ sealed interface AdvertiseAction {
     data class RetryLater(val generation: Int, val delayMs: Long) : AdvertiseAction
 }
 
-/** Android's AdvertiseCallback failure codes. */
-object AdvertiseFailure {
-    const val DATA_TOO_LARGE = 1
-    const val TOO_MANY_ADVERTISERS = 2
-    const val ALREADY_STARTED = 3
-    const val INTERNAL_ERROR = 4
-    const val FEATURE_UNSUPPORTED = 5
+/** Android's AdvertiseCallback failure codes, and how the shell words them. */
+enum class AdvertiseFailure(val code: Int, val text: String) {
+    DATA_TOO_LARGE(1, "data too large"),
+    TOO_MANY_ADVERTISERS(2, "too many advertisers"),
+    ALREADY_STARTED(3, "already started"),
+    INTERNAL_ERROR(4, "internal error"),
+    FEATURE_UNSUPPORTED(5, "advertising not supported");
 
-    fun name(code: Int): String = when (code) {
-        DATA_TOO_LARGE -> "data too large"
-        TOO_MANY_ADVERTISERS -> "too many advertisers"
-        ALREADY_STARTED -> "already started"
-        INTERNAL_ERROR -> "internal error"
-        FEATURE_UNSUPPORTED -> "advertising not supported"
-        else -> "error $code"
+    companion object {
+        /** The failure with [code], or null for a code this list does not know. */
+        fun of(code: Int): AdvertiseFailure? = entries.firstOrNull { it.code == code }
+
+        fun describe(code: Int): String = of(code)?.text ?: "error $code"
     }
 }
 
@@ -147,8 +145,8 @@ class AdvertiserController(
     fun onFailed(gen: Int, code: Int): List<AdvertiseAction> {
         if (gen != generation) return emptyList()
         advertising = false
-        lastFailure = AdvertiseFailure.name(code)
-        return when (code) {
+        lastFailure = AdvertiseFailure.describe(code)
+        return when (AdvertiseFailure.of(code)) {
             // The stack still holds the replaced advertisement: stop it and start again at once.
             AdvertiseFailure.ALREADY_STARTED -> {
                 val current = spec ?: return emptyList()
