@@ -22,12 +22,13 @@ object Sdk {
 
 /** Android permission names (strings, so that this file needs no Android import). */
 object Permissions {
-    const val BLUETOOTH_SCAN = "android.permission.BLUETOOTH_SCAN"
-    const val BLUETOOTH_ADVERTISE = "android.permission.BLUETOOTH_ADVERTISE"
-    const val BLUETOOTH_CONNECT = "android.permission.BLUETOOTH_CONNECT"
-    const val ACCESS_FINE_LOCATION = "android.permission.ACCESS_FINE_LOCATION"
-    const val ACCESS_COARSE_LOCATION = "android.permission.ACCESS_COARSE_LOCATION"
-    const val POST_NOTIFICATIONS = "android.permission.POST_NOTIFICATIONS"
+    private const val ANDROID = "android.permission."
+    const val BLUETOOTH_SCAN = ANDROID + "BLUETOOTH_SCAN"
+    const val BLUETOOTH_ADVERTISE = ANDROID + "BLUETOOTH_ADVERTISE"
+    const val BLUETOOTH_CONNECT = ANDROID + "BLUETOOTH_CONNECT"
+    const val ACCESS_FINE_LOCATION = ANDROID + "ACCESS_FINE_LOCATION"
+    const val ACCESS_COARSE_LOCATION = ANDROID + "ACCESS_COARSE_LOCATION"
+    const val POST_NOTIFICATIONS = ANDROID + "POST_NOTIFICATIONS"
 
     /** The runtime permissions the radio needs on this Android version. */
     fun radio(sdkInt: Int): List<String> =
