@@ -66,6 +66,12 @@ fun settings(dir: File, key: ByteArray = ByteArray(32) { 0x11 }, exportKeys: Lis
 
 fun tempDir(): File = Files.createTempDirectory("openzone-kotlin").toFile().also { it.deleteOnExit() }
 
+/** A fresh data directory and one phone's radio, alone in a simulated air seeded with `seed`. */
+data class LoneRadio(val dir: File, val air: SimulatedAir, val radio: SimulatedPhone)
+
+fun loneRadio(seed: ULong = 1uL): LoneRadio =
+    SimulatedAir(seed).let { LoneRadio(tempDir(), it, it.addPhone(0.0, 0.0, false)) }
+
 fun twoPhonesExchangeAndTheExposureIsFound() {
     val dir = tempDir()
     val signing = generateSigningKey()
@@ -138,9 +144,7 @@ fun twoPhonesExchangeAndTheExposureIsFound() {
 }
 
 fun callbacksComeFromTheCoresThreads() {
-    val dir = tempDir()
-    val air = SimulatedAir(3uL)
-    val radio = air.addPhone(0.0, 0.0, false)
+    val (dir, air, radio) = loneRadio(3uL)
     val listener = Recorder()
     // Background mode: the first 4-second scan window ends on the core's engine task.
     val phone = OpenZonePhone(settings(File(dir, "e")), radio.platform(), listener, null)
@@ -157,9 +161,7 @@ fun callbacksComeFromTheCoresThreads() {
 }
 
 fun badInputsAreTypedErrors() {
-    val dir = tempDir()
-    val air = SimulatedAir(1uL)
-    val radio = air.addPhone(0.0, 0.0, false)
+    val (dir, _, radio) = loneRadio()
     val short = assertFailsWith<OpenZoneException.InvalidInput> {
         OpenZonePhone(settings(File(dir, "a"), key = ByteArray(5)), radio.platform(), null, null)
     }
@@ -175,9 +177,7 @@ fun badInputsAreTypedErrors() {
 }
 
 fun aWrongDataKeyIsRefused() {
-    val dir = tempDir()
-    val air = SimulatedAir(1uL)
-    val radio = air.addPhone(0.0, 0.0, false)
+    val (dir, _, radio) = loneRadio()
     val phone = OpenZonePhone(settings(File(dir, "c")), radio.platform(), null, null)
     phone.stop()
     phone.destroy()
@@ -209,9 +209,7 @@ fun aRefusingRadioIsReported() {
 }
 
 fun checkInOutAndAPresenceWarning() {
-    val dir = tempDir()
-    val air = SimulatedAir(1uL)
-    val radio = air.addPhone(0.0, 0.0, false)
+    val (dir, _, radio) = loneRadio()
     val signing = generateSigningKey()
     val listener = Recorder()
     val phone = OpenZonePhone(
@@ -256,9 +254,7 @@ const val GATE = "openzone://checkin?v=1#CAESJggBEhBD4buVbmcgdHLGsOG7nW5nGhBD4bu
     "9gaMmUEc96pbtoaAGhCouzKQphm2sGSzQehrluNpIisIARAHGC3CPiIKIORWSkq_PllCnunv5YunRH68wkI7RNZ3SqQyIeGMiy8-"
 
 fun aFamilyDeclaresAndSeesWhatARegistrationWouldSend() {
-    val dir = tempDir()
-    val air = SimulatedAir(1uL)
-    val radio = air.addPhone(0.0, 0.0, false)
+    val (dir, _, radio) = loneRadio()
     val phone = OpenZonePhone(settings(File(dir, "family")), radio.platform(), null, null)
     assertEquals("0912345678", phone.setPhoneNumber("0912 345 678"))
     phone.addProfile("Nguyễn Thị Lan", null, 1985)
