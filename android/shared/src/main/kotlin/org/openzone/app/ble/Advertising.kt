@@ -85,6 +85,7 @@ enum class AdvertiseFailure(val code: Int, val text: String) {
         /** The failure with [code], or null for a code this list does not know. */
         fun of(code: Int): AdvertiseFailure? = entries.firstOrNull { it.code == code }
 
+        /** The wording of [code], also of a code this list does not know. */
         fun describe(code: Int): String = of(code)?.text ?: "error $code"
     }
 }
