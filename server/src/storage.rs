@@ -45,34 +45,30 @@ use crate::metrics::{DbLatency, DbOp};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Table(pub &'static str);
 
-pub(crate) const CODES: Table = Table("codes");
-pub(crate) const KEYS: Table = Table("keys");
-pub(crate) const BATCHES: Table = Table("batches");
-pub(crate) const META: Table = Table("meta");
-pub(crate) const OFFICERS: Table = Table("officers");
-pub(crate) const SESSIONS: Table = Table("sessions");
-pub(crate) const AUDIT: Table = Table("audit");
-pub(crate) const SECRETS: Table = Table("secrets");
-pub(crate) const CHECKINS: Table = Table("checkins");
-pub(crate) const INBOX: Table = Table("inbox");
-pub(crate) const INBOX_DIGESTS: Table = Table("inbox_digests");
-pub(crate) const INBOX_COUNTS: Table = Table("inbox_counts");
+/// Declares a constant for each table and [`TABLES`], the list of them all, from one list.
+macro_rules! tables {
+    ($($name:ident: $table:literal,)*) => {
+        $(pub(crate) const $name: Table = Table($table);)*
 
-/// Every table the server knows, opened up front by the embedded backend.
-pub(crate) const TABLES: [Table; 12] = [
-    CODES,
-    KEYS,
-    BATCHES,
-    META,
-    OFFICERS,
-    SESSIONS,
-    AUDIT,
-    SECRETS,
-    CHECKINS,
-    INBOX,
-    INBOX_DIGESTS,
-    INBOX_COUNTS,
-];
+        /// Every table the server knows, opened up front by the embedded backend.
+        pub(crate) const TABLES: &[Table] = &[$($name),*];
+    };
+}
+
+tables! {
+    CODES: "codes",
+    KEYS: "keys",
+    BATCHES: "batches",
+    META: "meta",
+    OFFICERS: "officers",
+    SESSIONS: "sessions",
+    AUDIT: "audit",
+    SECRETS: "secrets",
+    CHECKINS: "checkins",
+    INBOX: "inbox",
+    INBOX_DIGESTS: "inbox_digests",
+    INBOX_COUNTS: "inbox_counts",
+}
 
 /// Counter of codes issued.
 pub(crate) const CODES_ISSUED: &str = "codes_issued";
@@ -173,6 +169,9 @@ pub(crate) struct BatchRecord {
 /// A record's key and value.
 pub(crate) type Row = (Vec<u8>, Vec<u8>);
 
+/// The keys a scan reads: from the range's start (included) to its end (excluded), or every key (`None`).
+pub(crate) type Keys<'a> = Option<std::ops::Range<&'a [u8]>>;
+
 /// One write of a [`Change`].
 #[derive(Debug, Clone)]
 pub(crate) enum Write {
@@ -226,15 +225,8 @@ pub(crate) enum Committed {
 pub(crate) trait Backend: Send + Sync {
     /// One record.
     fn get<'a>(&'a self, table: Table, key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
-    /// Every record of a table, in key order.
-    fn scan(&self, table: Table) -> BoxFuture<'_, Result<Vec<Row>>>;
-    /// The records of a table with keys from `from` (included) to `to` (excluded), in key order.
-    fn range<'a>(
-        &'a self,
-        table: Table,
-        from: &'a [u8],
-        to: &'a [u8],
-    ) -> BoxFuture<'a, Result<Vec<Row>>>;
+    /// The records of a table with keys in `keys` (`None`: every record), in key order.
+    fn scan<'a>(&'a self, table: Table, keys: Keys<'a>) -> BoxFuture<'a, Result<Vec<Row>>>;
     /// How many records a table holds.
     fn count(&self, table: Table) -> BoxFuture<'_, Result<u64>>;
     /// A counter's value (0 if it was never added to).
@@ -313,12 +305,12 @@ impl Storage {
     }
 
     pub async fn scan(&self, table: Table) -> Result<Vec<Row>> {
-        self.timed(DbOp::Scan, self.backend.scan(table)).await
+        self.timed(DbOp::Scan, self.backend.scan(table, None)).await
     }
 
     /// The records with keys from `from` (included) to `to` (excluded), in key order.
     pub async fn range(&self, table: Table, from: &[u8], to: &[u8]) -> Result<Vec<Row>> {
-        self.backend.range(table, from, to).await
+        self.backend.scan(table, Some(from..to)).await
     }
 
     /// Every record of a table decoded from JSON, with its key, in key order.
