@@ -32,6 +32,8 @@
 mod embedded;
 mod postgres;
 
+pub(crate) use postgres::redacted;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -109,27 +111,35 @@ pub(crate) struct CodeRecord {
     pub region: Option<String>,
 }
 
-/// An uploaded key. No time of receipt: that would tie the key to the moment its code was used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StoredKey {
+/// What an export says about a key besides its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct KeyShape {
     pub rolling_start_interval: u32,
     pub rolling_period: u32,
     /// `ReportType` as its protobuf number.
     pub report_type: i32,
     pub days_since_onset: Option<i32>,
     pub transmission_risk_level: u8,
+}
+
+impl KeyShape {
+    /// When the key stopped being used, UTC unix milliseconds.
+    pub fn end_ms(&self) -> u64 {
+        (u64::from(self.rolling_start_interval) + u64::from(self.rolling_period)) * 600_000
+    }
+}
+
+/// An uploaded key. No time of receipt: that would tie the key to the moment its code was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredKey {
+    /// Stored as fields of the key's record, as before the shape was a type of its own.
+    #[serde(flatten)]
+    pub shape: KeyShape,
     /// The batch the key went into; `None` while it waits.
     pub batch: Option<u64>,
     /// The region of the case's code: the export partition the key is published in (`None`: national).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-}
-
-impl StoredKey {
-    /// When the key stopped being used, UTC unix milliseconds.
-    pub fn end_ms(&self) -> u64 {
-        (u64::from(self.rolling_start_interval) + u64::from(self.rolling_period)) * 600_000
-    }
 }
 
 /// The state of a batch's export.
@@ -403,4 +413,34 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 pub(crate) fn decode_u64(bytes: &[u8]) -> u64 {
     <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys stored before the shape was a type of its own read back the same, and are written the same.
+    #[test]
+    fn a_stored_keys_record_keeps_its_layout() {
+        let record = br#"{"rolling_start_interval":2991888,"rolling_period":144,"report_type":1,"days_since_onset":null,"transmission_risk_level":5,"batch":7,"region":"hn"}"#;
+        let key: StoredKey = decode(record).unwrap();
+        assert_eq!(
+            key,
+            StoredKey {
+                shape: KeyShape {
+                    rolling_start_interval: 2_991_888,
+                    rolling_period: 144,
+                    report_type: 1,
+                    days_since_onset: None,
+                    transmission_risk_level: 5,
+                },
+                batch: Some(7),
+                region: Some("hn".into()),
+            }
+        );
+        assert_eq!(encode(&key), record);
+        let national: StoredKey = decode(br#"{"rolling_start_interval":1,"rolling_period":2,"report_type":3,"days_since_onset":-4,"transmission_risk_level":5,"batch":null}"#).unwrap();
+        assert_eq!(national.shape.days_since_onset, Some(-4));
+        assert_eq!((national.batch, national.region), (None, None));
+    }
 }
