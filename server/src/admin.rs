@@ -11,7 +11,9 @@
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
-use axum::extract::{Form, Query, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -112,7 +114,14 @@ async fn page(
     let chosen = query.lang.as_deref().filter(|l| matches!(*l, "vi" | "en"));
     let lang = lang_of(&headers, chosen);
     let mut response = match session_of(&state, &headers, client).await {
-        Session::Of(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK).await,
+        Session::Of(officer) => {
+            let signed_in = SignedIn {
+                state,
+                officer,
+                lang,
+            };
+            signed_in.dashboard(None, None, None, StatusCode::OK).await
+        }
         stale_or_none => signed_out(lang, &stale_or_none, None, StatusCode::OK),
     };
     if let Some(l) = chosen {
@@ -134,7 +143,7 @@ async fn login(
     State(state): State<Arc<AppState>>,
     Client(client): Client,
     headers: HeaderMap,
-    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, None);
     let t = texts(lang);
@@ -175,37 +184,42 @@ struct IssueForm {
     region: String,
 }
 
-/// The officer of a form's session and the page's language, or the sign-in page saying the session
-/// ended.
-async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    client: IpAddr,
-) -> Result<(String, Lang), Box<Response>> {
-    let lang = lang_of(headers, None);
-    match session_of(state, headers, client).await {
-        Session::Of(officer) => Ok((officer, lang)),
-        stale_or_none => Err(Box::new(signed_out(
-            lang,
-            &stale_or_none,
-            Some(texts(lang).signed_out),
-            StatusCode::UNAUTHORIZED,
-        ))),
+/// A form posted in an open session: the server, the session's officer and the page's language. Without
+/// an open session, the form is answered with the sign-in page saying the session ended.
+struct SignedIn {
+    state: Arc<AppState>,
+    officer: String,
+    lang: Lang,
+}
+
+impl FromRequestParts<Arc<AppState>> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
+        let lang = lang_of(&parts.headers, None);
+        match session_of(state, &parts.headers, client).await {
+            Session::Of(officer) => Ok(Self {
+                state: Arc::clone(state),
+                officer,
+                lang,
+            }),
+            stale_or_none => Err(signed_out(
+                lang,
+                &stale_or_none,
+                Some(texts(lang).signed_out),
+                StatusCode::UNAUTHORIZED,
+            )),
+        }
     }
 }
 
-async fn issue(
-    State(state): State<Arc<AppState>>,
-    Client(client): Client,
-    headers: HeaderMap,
-    form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (officer, lang) = match signed_in(&state, &headers, client).await {
-        Ok(signed_in) => signed_in,
-        Err(page) => return *page,
-    };
-    let t = texts(lang);
-    let outcome = match issue_from_form(&state, &officer, form).await {
+async fn issue(signed_in: SignedIn, form: Result<Form<IssueForm>, FormRejection>) -> Response {
+    let t = texts(signed_in.lang);
+    let outcome = match issue_from_form(&signed_in.state, &signed_in.officer, form).await {
         Ok(issued) => Ok(issued),
         Err(IssueRefusal::BadInput) => Err((t.bad_input, StatusCode::BAD_REQUEST)),
         Err(IssueRefusal::BadOnset) => Err((t.bad_onset, StatusCode::BAD_REQUEST)),
@@ -224,17 +238,15 @@ async fn issue(
         }
     };
     match outcome {
-        Ok(issued) => dashboard(&state, lang, &officer, Some(&issued), None, StatusCode::OK).await,
+        Ok(issued) => {
+            signed_in
+                .dashboard(Some(&issued), None, None, StatusCode::OK)
+                .await
+        }
         Err((message, status)) => {
-            dashboard(
-                &state,
-                lang,
-                &officer,
-                None,
-                Some(message.to_owned()),
-                status,
-            )
-            .await
+            signed_in
+                .dashboard(None, Some(message.to_owned()), None, status)
+                .await
         }
     }
 }
@@ -250,7 +262,7 @@ enum IssueRefusal {
 async fn issue_from_form(
     state: &AppState,
     officer: &str,
-    form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<IssueForm>, FormRejection>,
 ) -> Result<IssuedCode, IssueRefusal> {
     let Ok(Form(form)) = form else {
         return Err(IssueRefusal::BadInput);
@@ -296,19 +308,9 @@ fn vietnam_time(date: &str, time: &str) -> Option<u64> {
 }
 
 /// The form of an officer's warning for a venue (the signed-in officer's session is the authority).
-async fn warn(
-    State(state): State<Arc<AppState>>,
-    Client(client): Client,
-    headers: HeaderMap,
-    form: Result<Form<WarnForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (officer, lang) = match signed_in(&state, &headers, client).await {
-        Ok(signed_in) => signed_in,
-        Err(page) => return *page,
-    };
-    let t = texts(lang);
-    let refuse =
-        |message: String, status| dashboard(&state, lang, &officer, None, Some(message), status);
+async fn warn(signed_in: SignedIn, form: Result<Form<WarnForm>, FormRejection>) -> Response {
+    let t = texts(signed_in.lang);
+    let refuse = |message: String, status| signed_in.dashboard(None, Some(message), None, status);
     let Ok(Form(form)) = form else {
         return refuse(t.bad_warning.into(), StatusCode::BAD_REQUEST).await;
     };
@@ -324,18 +326,11 @@ async fn warn(
         to,
         code: None,
     };
-    match crate::warnings::warn_as(&state, &officer, &warning).await {
+    match crate::warnings::warn_as(&signed_in.state, &signed_in.officer, &warning).await {
         Ok(()) => {
-            dashboard_with(
-                &state,
-                lang,
-                &officer,
-                None,
-                None,
-                Some(t.warned),
-                StatusCode::OK,
-            )
-            .await
+            signed_in
+                .dashboard(None, None, Some(t.warned), StatusCode::OK)
+                .await
         }
         Err(e @ ServerError::InvalidWarning(_)) => {
             refuse(format!("{} {e}", t.bad_warning), StatusCode::BAD_REQUEST).await
@@ -634,104 +629,95 @@ autocomplete=\"current-password\" required><button id=\"sign-in\" type=\"submit\
     layout(lang, &body, status)
 }
 
-async fn dashboard(
-    state: &AppState,
-    lang: Lang,
-    officer: &str,
-    issued: Option<&IssuedCode>,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    dashboard_with(state, lang, officer, issued, error, None, status).await
-}
-
-async fn dashboard_with(
-    state: &AppState,
-    lang: Lang,
-    officer: &str,
-    issued: Option<&IssuedCode>,
-    error: Option<String>,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let t = texts(lang);
-    let stats = match current_stats(state).await {
-        Ok(stats) => stats,
-        Err(e) => {
-            tracing::error!(error = %e, "reading the counters failed");
-            return layout(
-                lang,
-                &format!("<p id=\"error\" class=\"error\">{}</p>", esc(t.failed)),
-                StatusCode::INTERNAL_SERVER_ERROR,
-            );
+impl SignedIn {
+    /// The officer's page, with the code just issued, the error or the notice a form ended with.
+    async fn dashboard(
+        &self,
+        issued: Option<&IssuedCode>,
+        error: Option<String>,
+        notice: Option<&str>,
+        status: StatusCode,
+    ) -> Response {
+        let (state, lang, officer) = (&self.state, self.lang, &self.officer);
+        let t = texts(lang);
+        let stats = match current_stats(state).await {
+            Ok(stats) => stats,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the counters failed");
+                return layout(
+                    lang,
+                    &format!("<p id=\"error\" class=\"error\">{}</p>", esc(t.failed)),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                );
+            }
+        };
+        let mut body = format!(
+            "<p>{} <strong id=\"officer\">{}</strong></p>",
+            esc(t.signed_in_as),
+            esc(officer)
+        );
+        if let Some(e) = error {
+            body.push_str(&format!(
+                "<p id=\"error\" class=\"error\" role=\"alert\">{}</p>",
+                esc(&e)
+            ));
         }
-    };
-    let mut body = format!(
-        "<p>{} <strong id=\"officer\">{}</strong></p>",
-        esc(t.signed_in_as),
-        esc(officer)
-    );
-    if let Some(e) = error {
-        body.push_str(&format!(
-            "<p id=\"error\" class=\"error\" role=\"alert\">{}</p>",
-            esc(&e)
-        ));
-    }
-    if let Some(notice) = notice {
-        body.push_str(&format!(
-            "<p id=\"notice\" role=\"status\">{}</p>",
-            esc(notice)
-        ));
-    }
-    if let Some(issued) = issued {
-        let local = crate::api::rfc3339(issued.expires_ms + ICT_OFFSET_MS);
-        let local = local.trim_end_matches('Z').replace('T', " ");
-        body.push_str(&format!(
-            "<section aria-live=\"polite\"><p>{label}</p><div id=\"new-code\" class=\"code\">{code}</div>\
+        if let Some(notice) = notice {
+            body.push_str(&format!(
+                "<p id=\"notice\" role=\"status\">{}</p>",
+                esc(notice)
+            ));
+        }
+        if let Some(issued) = issued {
+            let local = crate::api::rfc3339(issued.expires_ms + ICT_OFFSET_MS);
+            let local = local.trim_end_matches('Z').replace('T', " ");
+            body.push_str(&format!(
+                "<section aria-live=\"polite\"><p>{label}</p><div id=\"new-code\" class=\"code\">{code}</div>\
 <p>{expires} <span id=\"expires-at\">{local}</span> ({vn}). {once}</p></section>",
-            label = esc(t.new_code),
-            code = esc(&issued.code),
-            expires = esc(t.expires),
-            local = esc(&local[..16.min(local.len())]),
-            vn = esc(t.vietnam_time),
-            once = esc(t.one_time),
-        ));
-    }
-    body.push_str(&format!(
-        "<h2>{heading}</h2><form method=\"post\" action=\"/admin/codes\">\
+                label = esc(t.new_code),
+                code = esc(&issued.code),
+                expires = esc(t.expires),
+                local = esc(&local[..16.min(local.len())]),
+                vn = esc(t.vietnam_time),
+                once = esc(t.one_time),
+            ));
+        }
+        body.push_str(&format!(
+            "<h2>{heading}</h2><form method=\"post\" action=\"/admin/codes\">\
 <label for=\"test-type\">{test_type}</label><select id=\"test-type\" name=\"test_type\">\
 <option value=\"confirmed\">{confirmed}</option><option value=\"likely\">{likely}</option></select>\
 <label for=\"onset\">{onset}</label><input id=\"onset\" name=\"onset\" type=\"date\">\
 {region}<button id=\"issue\" type=\"submit\">{issue}</button></form>",
-        region = region_select(t, &state.publisher.settings.regions),
-        heading = esc(t.issue_heading),
-        test_type = esc(t.test_type),
-        confirmed = esc(t.confirmed),
-        likely = esc(t.likely),
-        onset = esc(t.onset),
-        issue = esc(t.issue),
-    ));
-    body.push_str(&format!(
-        "<h2>{heading}</h2><form method=\"post\" action=\"/admin/warnings\">\
+            region = region_select(t, &state.publisher.settings.regions),
+            heading = esc(t.issue_heading),
+            test_type = esc(t.test_type),
+            confirmed = esc(t.confirmed),
+            likely = esc(t.likely),
+            onset = esc(t.onset),
+            issue = esc(t.issue),
+        ));
+        body.push_str(&format!(
+            "<h2>{heading}</h2><form method=\"post\" action=\"/admin/warnings\">\
 <label for=\"venue\">{venue}</label><input id=\"venue\" name=\"venue\" required>\
 <label for=\"date\">{date}</label><input id=\"date\" name=\"date\" type=\"date\" required>\
 <label for=\"from\">{from}</label><input id=\"from\" name=\"from\" type=\"time\" required>\
 <label for=\"to\">{to}</label><input id=\"to\" name=\"to\" type=\"time\" required>\
 <button id=\"warn\" type=\"submit\">{warn}</button></form>",
-        heading = esc(t.warn_heading),
-        venue = esc(t.warn_venue),
-        date = esc(t.warn_date),
-        from = esc(t.warn_from),
-        to = esc(t.warn_to),
-        warn = esc(t.warn),
-    ));
-    body.push_str(&stats_table(t, &stats));
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"/admin/logout\"><button id=\"sign-out\" type=\"submit\" \
+            heading = esc(t.warn_heading),
+            venue = esc(t.warn_venue),
+            date = esc(t.warn_date),
+            from = esc(t.warn_from),
+            to = esc(t.warn_to),
+            warn = esc(t.warn),
+        ));
+        body.push_str(&stats_table(t, &stats));
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"/admin/logout\"><button id=\"sign-out\" type=\"submit\" \
 class=\"secondary\">{}</button></form>",
-        esc(t.sign_out)
-    ));
-    layout(lang, &body, status)
+            esc(t.sign_out)
+        ));
+        layout(lang, &body, status)
+    }
 }
 
 fn stats_table(t: &Texts, s: &Stats) -> String {
