@@ -185,8 +185,9 @@ struct IssueForm {
     region: String,
 }
 
-/// A form posted in an open session: the server, the session's officer and the page's language. Without
-/// an open session, the form is answered with the sign-in page saying the session ended.
+/// A request in an open session: the server, the session's officer and the page's language. As the
+/// forms' extractor, a request without an open session is answered with the sign-in page saying the
+/// session ended.
 struct SignedIn {
     state: Arc<AppState>,
     officer: String,
