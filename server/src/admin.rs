@@ -11,7 +11,10 @@
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
-use axum::extract::{Form, Query, State};
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,7 +22,7 @@ use axum::Router;
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::api::{current_stats, issue_for, officer_of_token, sign_in, Client, Stats};
+use crate::api::{current_stats, issue_for, officer_of_token, sign_in, Client};
 use crate::codes::IssuedCode;
 use crate::officers;
 use crate::storage::TestType;
@@ -112,7 +115,14 @@ async fn page(
     let chosen = query.lang.as_deref().filter(|l| matches!(*l, "vi" | "en"));
     let lang = lang_of(&headers, chosen);
     let mut response = match session_of(&state, &headers, client).await {
-        Session::Of(officer) => dashboard(&state, lang, &officer, None, None, StatusCode::OK).await,
+        Session::Of(officer) => {
+            let signed_in = SignedIn {
+                state,
+                officer,
+                lang,
+            };
+            signed_in.dashboard(None, None, None, StatusCode::OK).await
+        }
         stale_or_none => signed_out(lang, &stale_or_none, None, StatusCode::OK),
     };
     if let Some(l) = chosen {
@@ -134,7 +144,7 @@ async fn login(
     State(state): State<Arc<AppState>>,
     Client(client): Client,
     headers: HeaderMap,
-    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers, None);
     let t = texts(lang);
@@ -175,37 +185,43 @@ struct IssueForm {
     region: String,
 }
 
-/// The officer of a form's session and the page's language, or the sign-in page saying the session
-/// ended.
-async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    client: IpAddr,
-) -> Result<(String, Lang), Box<Response>> {
-    let lang = lang_of(headers, None);
-    match session_of(state, headers, client).await {
-        Session::Of(officer) => Ok((officer, lang)),
-        stale_or_none => Err(Box::new(signed_out(
-            lang,
-            &stale_or_none,
-            Some(texts(lang).signed_out),
-            StatusCode::UNAUTHORIZED,
-        ))),
+/// A request in an open session: the server, the session's officer and the page's language. As the
+/// forms' extractor, a request without an open session is answered with the sign-in page saying the
+/// session ended.
+struct SignedIn {
+    state: Arc<AppState>,
+    officer: String,
+    lang: Lang,
+}
+
+impl FromRequestParts<Arc<AppState>> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
+        let lang = lang_of(&parts.headers, None);
+        match session_of(state, &parts.headers, client).await {
+            Session::Of(officer) => Ok(Self {
+                state: Arc::clone(state),
+                officer,
+                lang,
+            }),
+            stale_or_none => Err(signed_out(
+                lang,
+                &stale_or_none,
+                Some(texts(lang).signed_out),
+                StatusCode::UNAUTHORIZED,
+            )),
+        }
     }
 }
 
-async fn issue(
-    State(state): State<Arc<AppState>>,
-    Client(client): Client,
-    headers: HeaderMap,
-    form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (officer, lang) = match signed_in(&state, &headers, client).await {
-        Ok(signed_in) => signed_in,
-        Err(page) => return *page,
-    };
-    let t = texts(lang);
-    let outcome = match issue_from_form(&state, &officer, form).await {
+async fn issue(signed_in: SignedIn, form: Result<Form<IssueForm>, FormRejection>) -> Response {
+    let t = texts(signed_in.lang);
+    let outcome = match issue_from_form(&signed_in.state, &signed_in.officer, form).await {
         Ok(issued) => Ok(issued),
         Err(IssueRefusal::BadInput) => Err((t.bad_input, StatusCode::BAD_REQUEST)),
         Err(IssueRefusal::BadOnset) => Err((t.bad_onset, StatusCode::BAD_REQUEST)),
@@ -224,17 +240,15 @@ async fn issue(
         }
     };
     match outcome {
-        Ok(issued) => dashboard(&state, lang, &officer, Some(&issued), None, StatusCode::OK).await,
+        Ok(issued) => {
+            signed_in
+                .dashboard(Some(&issued), None, None, StatusCode::OK)
+                .await
+        }
         Err((message, status)) => {
-            dashboard(
-                &state,
-                lang,
-                &officer,
-                None,
-                Some(message.to_owned()),
-                status,
-            )
-            .await
+            signed_in
+                .dashboard(None, Some(message.to_owned()), None, status)
+                .await
         }
     }
 }
@@ -250,7 +264,7 @@ enum IssueRefusal {
 async fn issue_from_form(
     state: &AppState,
     officer: &str,
-    form: Result<Form<IssueForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<IssueForm>, FormRejection>,
 ) -> Result<IssuedCode, IssueRefusal> {
     let Ok(Form(form)) = form else {
         return Err(IssueRefusal::BadInput);
@@ -296,19 +310,9 @@ fn vietnam_time(date: &str, time: &str) -> Option<u64> {
 }
 
 /// The form of an officer's warning for a venue (the signed-in officer's session is the authority).
-async fn warn(
-    State(state): State<Arc<AppState>>,
-    Client(client): Client,
-    headers: HeaderMap,
-    form: Result<Form<WarnForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (officer, lang) = match signed_in(&state, &headers, client).await {
-        Ok(signed_in) => signed_in,
-        Err(page) => return *page,
-    };
-    let t = texts(lang);
-    let refuse =
-        |message: String, status| dashboard(&state, lang, &officer, None, Some(message), status);
+async fn warn(signed_in: SignedIn, form: Result<Form<WarnForm>, FormRejection>) -> Response {
+    let t = texts(signed_in.lang);
+    let refuse = |message: String, status| signed_in.dashboard(None, Some(message), None, status);
     let Ok(Form(form)) = form else {
         return refuse(t.bad_warning.into(), StatusCode::BAD_REQUEST).await;
     };
@@ -324,18 +328,11 @@ async fn warn(
         to,
         code: None,
     };
-    match crate::warnings::warn_as(&state, &officer, &warning).await {
+    match crate::warnings::warn_as(&signed_in.state, &signed_in.officer, &warning).await {
         Ok(()) => {
-            dashboard_with(
-                &state,
-                lang,
-                &officer,
-                None,
-                None,
-                Some(t.warned),
-                StatusCode::OK,
-            )
-            .await
+            signed_in
+                .dashboard(None, None, Some(t.warned), StatusCode::OK)
+                .await
         }
         Err(e @ ServerError::InvalidWarning(_)) => {
             refuse(format!("{} {e}", t.bad_warning), StatusCode::BAD_REQUEST).await
@@ -527,40 +524,6 @@ static EN: Texts = Texts {
     bad_warning: "The warning was not sent:",
 };
 
-/// The form's choice of province, when the server partitions its exports by region.
-fn region_select(t: &Texts, regions: &[String]) -> String {
-    if regions.is_empty() {
-        return String::new();
-    }
-    let mut select = format!(
-        "<label for=\"region\">{}</label><select id=\"region\" name=\"region\">\
-<option value=\"\">{}</option>",
-        esc(t.region),
-        esc(t.national)
-    );
-    for code in regions {
-        select.push_str(&format!("<option value=\"{0}\">{0}</option>", esc(code)));
-    }
-    select.push_str("</select>");
-    select
-}
-
-/// Escapes text for HTML content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:1rem;max-width:36rem;margin:auto;\
 line-height:1.4;color:#1b1b1b}h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:1.5rem}\
 label{display:block;margin:.6rem 0 .2rem}input,select,button{font-size:1rem;padding:.6rem;width:100%;\
@@ -584,17 +547,55 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
 });
 
-fn layout(lang: Lang, body: &str, status: StatusCode) -> Response {
-    let t = texts(lang);
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
-<style>{STYLE}</style></head><body><nav><a id=\"lang-vi\" href=\"/admin?lang=vi\" lang=\"vi\">Tiếng Việt</a>\
-<a id=\"lang-en\" href=\"/admin?lang=en\" lang=\"en\">English</a></nav><h1>{title}</h1>{body}</body></html>",
-        lang = t.html_lang,
-        title = esc(t.title),
-    );
-    let mut response = (status, Html(html)).into_response();
+/// The sign-in page, saying `error` if there is one.
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+struct SignInPage<'a> {
+    t: &'static Texts,
+    style: &'static str,
+    error: Option<&'a str>,
+}
+
+/// The page saying the server failed.
+#[derive(Template)]
+#[template(path = "admin/failed.html")]
+struct FailedPage {
+    t: &'static Texts,
+    style: &'static str,
+}
+
+/// The signed-in officer's page: what the last form did, the two forms, the counters.
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct DashboardPage<'a> {
+    t: &'static Texts,
+    style: &'static str,
+    officer: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    issued: Option<NewCode<'a>>,
+    /// The provinces a code may be tied to; none when the server does not partition its exports.
+    regions: &'a [String],
+    /// Each counter's element id, label and value.
+    stats: [(&'static str, &'static str, u64); 4],
+}
+
+/// A code just issued, with its expiry in Vietnam time (`YYYY-MM-DD HH:MM`).
+struct NewCode<'a> {
+    code: &'a str,
+    expires_at: String,
+}
+
+/// `page` as the answer, with the headers that keep it out of caches and other sites' frames. Askama
+/// escapes every value the templates show.
+fn respond(page: &impl Template, status: StatusCode) -> Response {
+    let mut response = match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the officer page failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
@@ -611,144 +612,61 @@ fn layout(lang: Lang, body: &str, status: StatusCode) -> Response {
 }
 
 fn sign_in_page(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
-    let t = texts(lang);
-    let error = error
-        .map(|e| {
-            format!(
-                "<p id=\"error\" class=\"error\" role=\"alert\">{}</p>",
-                esc(e)
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "<h2>{heading}</h2>{error}<form method=\"post\" action=\"/admin/login\">\
-<label for=\"name\">{name}</label><input id=\"name\" name=\"name\" type=\"text\" \
-autocomplete=\"username\" autocapitalize=\"none\" required>\
-<label for=\"password\">{password}</label><input id=\"password\" name=\"password\" type=\"password\" \
-autocomplete=\"current-password\" required><button id=\"sign-in\" type=\"submit\">{button}</button></form>",
-        heading = esc(t.sign_in_heading),
-        name = esc(t.name_label),
-        password = esc(t.password_label),
-        button = esc(t.sign_in),
-    );
-    layout(lang, &body, status)
-}
-
-async fn dashboard(
-    state: &AppState,
-    lang: Lang,
-    officer: &str,
-    issued: Option<&IssuedCode>,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    dashboard_with(state, lang, officer, issued, error, None, status).await
-}
-
-async fn dashboard_with(
-    state: &AppState,
-    lang: Lang,
-    officer: &str,
-    issued: Option<&IssuedCode>,
-    error: Option<String>,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let t = texts(lang);
-    let stats = match current_stats(state).await {
-        Ok(stats) => stats,
-        Err(e) => {
-            tracing::error!(error = %e, "reading the counters failed");
-            return layout(
-                lang,
-                &format!("<p id=\"error\" class=\"error\">{}</p>", esc(t.failed)),
-                StatusCode::INTERNAL_SERVER_ERROR,
-            );
-        }
+    let page = SignInPage {
+        t: texts(lang),
+        style: STYLE,
+        error,
     };
-    let mut body = format!(
-        "<p>{} <strong id=\"officer\">{}</strong></p>",
-        esc(t.signed_in_as),
-        esc(officer)
-    );
-    if let Some(e) = error {
-        body.push_str(&format!(
-            "<p id=\"error\" class=\"error\" role=\"alert\">{}</p>",
-            esc(&e)
-        ));
-    }
-    if let Some(notice) = notice {
-        body.push_str(&format!(
-            "<p id=\"notice\" role=\"status\">{}</p>",
-            esc(notice)
-        ));
-    }
-    if let Some(issued) = issued {
-        let local = crate::api::rfc3339(issued.expires_ms + ICT_OFFSET_MS);
-        let local = local.trim_end_matches('Z').replace('T', " ");
-        body.push_str(&format!(
-            "<section aria-live=\"polite\"><p>{label}</p><div id=\"new-code\" class=\"code\">{code}</div>\
-<p>{expires} <span id=\"expires-at\">{local}</span> ({vn}). {once}</p></section>",
-            label = esc(t.new_code),
-            code = esc(&issued.code),
-            expires = esc(t.expires),
-            local = esc(&local[..16.min(local.len())]),
-            vn = esc(t.vietnam_time),
-            once = esc(t.one_time),
-        ));
-    }
-    body.push_str(&format!(
-        "<h2>{heading}</h2><form method=\"post\" action=\"/admin/codes\">\
-<label for=\"test-type\">{test_type}</label><select id=\"test-type\" name=\"test_type\">\
-<option value=\"confirmed\">{confirmed}</option><option value=\"likely\">{likely}</option></select>\
-<label for=\"onset\">{onset}</label><input id=\"onset\" name=\"onset\" type=\"date\">\
-{region}<button id=\"issue\" type=\"submit\">{issue}</button></form>",
-        region = region_select(t, &state.publisher.settings.regions),
-        heading = esc(t.issue_heading),
-        test_type = esc(t.test_type),
-        confirmed = esc(t.confirmed),
-        likely = esc(t.likely),
-        onset = esc(t.onset),
-        issue = esc(t.issue),
-    ));
-    body.push_str(&format!(
-        "<h2>{heading}</h2><form method=\"post\" action=\"/admin/warnings\">\
-<label for=\"venue\">{venue}</label><input id=\"venue\" name=\"venue\" required>\
-<label for=\"date\">{date}</label><input id=\"date\" name=\"date\" type=\"date\" required>\
-<label for=\"from\">{from}</label><input id=\"from\" name=\"from\" type=\"time\" required>\
-<label for=\"to\">{to}</label><input id=\"to\" name=\"to\" type=\"time\" required>\
-<button id=\"warn\" type=\"submit\">{warn}</button></form>",
-        heading = esc(t.warn_heading),
-        venue = esc(t.warn_venue),
-        date = esc(t.warn_date),
-        from = esc(t.warn_from),
-        to = esc(t.warn_to),
-        warn = esc(t.warn),
-    ));
-    body.push_str(&stats_table(t, &stats));
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"/admin/logout\"><button id=\"sign-out\" type=\"submit\" \
-class=\"secondary\">{}</button></form>",
-        esc(t.sign_out)
-    ));
-    layout(lang, &body, status)
+    respond(&page, status)
 }
 
-fn stats_table(t: &Texts, s: &Stats) -> String {
-    let row = |id: &str, label: &str, n: u64| {
-        format!(
-            "<tr><td>{}</td><td class=\"n\" id=\"{id}\">{n}</td></tr>",
-            esc(label)
-        )
-    };
-    format!(
-        "<h2>{}</h2><table>{}{}{}{}</table>",
-        esc(t.stats_heading),
-        row("stat-codes-issued", t.codes_issued, s.codes_issued),
-        row("stat-codes-used", t.codes_used, s.codes_used),
-        row("stat-keys-published", t.keys_published, s.keys_published),
-        row("stat-keys-pending", t.keys_pending, s.keys_pending),
-    )
+impl SignedIn {
+    /// The officer's page, with the code just issued, the error or the notice a form ended with.
+    async fn dashboard(
+        &self,
+        issued: Option<&IssuedCode>,
+        error: Option<String>,
+        notice: Option<&str>,
+        status: StatusCode,
+    ) -> Response {
+        let t = texts(self.lang);
+        let stats = match current_stats(&self.state).await {
+            Ok(stats) => stats,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the counters failed");
+                let page = FailedPage { t, style: STYLE };
+                return respond(&page, StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        };
+        let issued = issued.map(|issued| {
+            let local = crate::api::rfc3339(issued.expires_ms + ICT_OFFSET_MS);
+            let local = local.trim_end_matches('Z').replace('T', " ");
+            NewCode {
+                code: &issued.code,
+                expires_at: local[..16.min(local.len())].to_owned(),
+            }
+        });
+        let page = DashboardPage {
+            t,
+            style: STYLE,
+            officer: &self.officer,
+            error: error.as_deref(),
+            notice,
+            issued,
+            regions: &self.state.publisher.settings.regions,
+            stats: [
+                ("stat-codes-issued", t.codes_issued, stats.codes_issued),
+                ("stat-codes-used", t.codes_used, stats.codes_used),
+                (
+                    "stat-keys-published",
+                    t.keys_published,
+                    stats.keys_published,
+                ),
+                ("stat-keys-pending", t.keys_pending, stats.keys_pending),
+            ],
+        };
+        respond(&page, status)
+    }
 }
 
 #[cfg(test)]
@@ -756,10 +674,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+    fn what_the_page_shows_is_escaped() {
+        let marked_up = "<a href=\"x\">'&'</a>";
+        let page = DashboardPage {
+            t: &EN,
+            style: STYLE,
+            officer: marked_up,
+            error: Some(marked_up),
+            notice: Some(marked_up),
+            issued: Some(NewCode {
+                code: marked_up,
+                expires_at: marked_up.into(),
+            }),
+            regions: &[marked_up.into()],
+            stats: [("stat-codes-issued", marked_up, 1); 4],
+        };
+        let html = page.render().unwrap();
+        assert!(!html.contains(marked_up), "{html}");
+        let escaped = "&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;";
+        // Officer, error, notice, code, expiry, the region's value and label, four counters' labels.
+        assert_eq!(html.matches(escaped).count(), 11, "{html}");
+        let sign_in = SignInPage {
+            t: &EN,
+            style: STYLE,
+            error: Some(marked_up),
+        };
+        let html = sign_in.render().unwrap();
+        assert!(
+            !html.contains(marked_up) && html.contains(escaped),
+            "{html}"
         );
     }
 

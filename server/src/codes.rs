@@ -208,14 +208,41 @@ mod tests {
 
     const HOUR: Duration = Duration::from_secs(3_600);
 
-    async fn setup(quota: u32) -> (tempfile::TempDir, Storage, ring::hmac::Key) {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path()).unwrap();
-        officers::add(&storage, "lan", "a long enough password", quota, 0)
-            .await
-            .unwrap();
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[9; 32]);
-        (dir, storage, key)
+    /// A database with the officer `lan` (daily quota `quota`), and the server's code key.
+    struct Desk {
+        _dir: tempfile::TempDir,
+        storage: Storage,
+        key: ring::hmac::Key,
+    }
+
+    impl Desk {
+        async fn new(quota: u32) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let storage = Storage::open(dir.path()).unwrap();
+            officers::add(&storage, "lan", "a long enough password", quota, 0)
+                .await
+                .unwrap();
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[9; 32]);
+            Self {
+                _dir: dir,
+                storage,
+                key,
+            }
+        }
+
+        /// Issues a code valid an hour at `now_ms`, for `lan` unless `request` says otherwise.
+        async fn issue(&self, request: CodeRequest<'_>, now_ms: u64) -> Result<IssuedCode> {
+            issue(&self.storage, &self.key, request, now_ms, HOUR).await
+        }
+
+        /// Whether the code's record is stored (under its HMAC).
+        async fn stored(&self, code: &str) -> bool {
+            self.storage
+                .get(CODES, &code_hmac(&self.key, code))
+                .await
+                .unwrap()
+                .is_some()
+        }
     }
 
     fn request(test_type: TestType, onset_day: Option<u32>) -> CodeRequest<'static> {
@@ -229,19 +256,15 @@ mod tests {
 
     #[tokio::test]
     async fn codes_are_eight_digits_stored_by_their_hmac_and_counted() {
-        let (_dir, storage, key) = setup(1_000).await;
+        let desk = Desk::new(1_000).await;
+        let storage = &desk.storage;
         let now = 1_795_000_000_000;
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {
-            let issued = issue(
-                &storage,
-                &key,
-                request(TestType::Confirmed, None),
-                now,
-                HOUR,
-            )
-            .await
-            .unwrap();
+            let issued = desk
+                .issue(request(TestType::Confirmed, None), now)
+                .await
+                .unwrap();
             assert!(well_formed(&issued.code), "{}", issued.code);
             assert_eq!(issued.expires_ms, now + 3_600_000);
             assert!(seen.insert(issued.code.clone()));
@@ -251,7 +274,7 @@ mod tests {
                 .unwrap()
                 .is_none());
             let record: CodeRecord = storage
-                .get_record(CODES, &code_hmac(&key, &issued.code))
+                .get_record(CODES, &code_hmac(&desk.key, &issued.code))
                 .await
                 .unwrap()
                 .unwrap();
@@ -259,7 +282,7 @@ mod tests {
             assert_eq!(record.test_type, TestType::Confirmed);
         }
         assert_eq!(storage.counter(CODES_ISSUED).await.unwrap(), 200);
-        let audit = audit::entries(&storage).await.unwrap();
+        let audit = audit::entries(storage).await.unwrap();
         assert_eq!(
             audit
                 .iter()
@@ -271,76 +294,41 @@ mod tests {
 
     #[tokio::test]
     async fn the_daily_quota_holds_and_renews_each_day() {
-        let (_dir, storage, key) = setup(2).await;
+        let desk = Desk::new(2).await;
+        let likely = || request(TestType::Likely, None);
         let day = 20_777 * 86_400_000;
         for _ in 0..2 {
-            issue(&storage, &key, request(TestType::Likely, None), day, HOUR)
-                .await
-                .unwrap();
+            desk.issue(likely(), day).await.unwrap();
         }
         assert!(matches!(
-            issue(
-                &storage,
-                &key,
-                request(TestType::Likely, None),
-                day + 1,
-                HOUR
-            )
-            .await,
+            desk.issue(likely(), day + 1).await,
             Err(ServerError::QuotaExceeded { quota: 2 })
         ));
-        assert_eq!(storage.counter(CODES_ISSUED).await.unwrap(), 2);
-        issue(
-            &storage,
-            &key,
-            request(TestType::Likely, None),
-            day + 86_400_000,
-            HOUR,
-        )
-        .await
-        .unwrap();
+        assert_eq!(desk.storage.counter(CODES_ISSUED).await.unwrap(), 2);
+        desk.issue(likely(), day + 86_400_000).await.unwrap();
         let unknown = CodeRequest {
             officer: "minh",
-            ..request(TestType::Likely, None)
+            ..likely()
         };
         assert!(matches!(
-            issue(&storage, &key, unknown, day, HOUR).await,
+            desk.issue(unknown, day).await,
             Err(ServerError::Unauthorized)
         ));
     }
 
     #[tokio::test]
     async fn onset_must_be_recent_and_not_in_the_future() {
-        let (_dir, storage, key) = setup(100).await;
+        let desk = Desk::new(100).await;
         let now = 20_777 * 86_400_000 + 1;
-        assert!(issue(
-            &storage,
-            &key,
-            request(TestType::Likely, Some(20_777)),
-            now,
-            HOUR
-        )
-        .await
-        .is_ok());
-        assert!(issue(
-            &storage,
-            &key,
-            request(TestType::Likely, Some(20_777 - 30)),
-            now,
-            HOUR
-        )
-        .await
-        .is_ok());
+        for good in [20_777, 20_777 - 30] {
+            assert!(desk
+                .issue(request(TestType::Likely, Some(good)), now)
+                .await
+                .is_ok());
+        }
         for bad in [20_778, 20_777 - 31] {
             assert!(matches!(
-                issue(
-                    &storage,
-                    &key,
-                    request(TestType::Likely, Some(bad)),
-                    now,
-                    HOUR
-                )
-                .await,
+                desk.issue(request(TestType::Likely, Some(bad)), now).await,
                 Err(ServerError::Malformed(_))
             ));
         }
@@ -348,37 +336,14 @@ mod tests {
 
     #[tokio::test]
     async fn old_codes_are_deleted() {
-        let (_dir, storage, key) = setup(100).await;
-        let old = issue(
-            &storage,
-            &key,
-            request(TestType::Confirmed, None),
-            1_000,
-            HOUR,
-        )
-        .await
-        .unwrap();
-        let new = issue(
-            &storage,
-            &key,
-            request(TestType::Confirmed, None),
-            5_000,
-            HOUR,
-        )
-        .await
-        .unwrap();
-        assert_eq!(delete_issued_before(&storage, 2_000).await.unwrap(), 1);
-        assert!(storage
-            .get(CODES, &code_hmac(&key, &old.code))
-            .await
-            .unwrap()
-            .is_none());
-        assert!(storage
-            .get(CODES, &code_hmac(&key, &new.code))
-            .await
-            .unwrap()
-            .is_some());
-        assert_eq!(storage.counter(CODES_ISSUED).await.unwrap(), 2);
+        let desk = Desk::new(100).await;
+        let confirmed = || request(TestType::Confirmed, None);
+        let old = desk.issue(confirmed(), 1_000).await.unwrap();
+        let new = desk.issue(confirmed(), 5_000).await.unwrap();
+        assert_eq!(delete_issued_before(&desk.storage, 2_000).await.unwrap(), 1);
+        assert!(!desk.stored(&old.code).await);
+        assert!(desk.stored(&new.code).await);
+        assert_eq!(desk.storage.counter(CODES_ISSUED).await.unwrap(), 2);
     }
 
     #[test]

@@ -118,10 +118,12 @@ pub struct ServerConfig {
     pub clock: Arc<dyn Clock>,
 }
 
+/// The clock (not `Debug`) left out, the database address without its password.
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
             .field("data_dir", &self.data_dir)
+            .field("database", &self.database.as_deref().map(storage::redacted))
             .field("exports", &self.exports)
             .field("publication", &self.publication)
             .field("http", &self.http)
@@ -614,8 +616,8 @@ pub mod fuzzing {
         };
         for key in &keys {
             let stored = crate::publish::stored_key(&code, key);
-            assert!(stored.rolling_period >= key.key.rolling_period);
-            let _ = stored.end_ms();
+            assert!(stored.shape.rolling_period >= key.key.rolling_period);
+            let _ = stored.shape.end_ms();
         }
     }
 
@@ -740,5 +742,17 @@ mod tests {
             waited.insert(elapsed);
         }
         assert!(waited.len() > 1, "every fake waited the same {waited:?}");
+    }
+
+    #[test]
+    fn a_configs_debug_hides_the_database_password() {
+        let mut config = ServerConfig::new("/srv/openzone");
+        config.database = Some("postgres://oz:secret@db.example.vn/openzone".into());
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("postgres://oz:***@db.example.vn/openzone"),
+            "{shown}"
+        );
+        assert!(!shown.contains("secret"), "{shown}");
     }
 }

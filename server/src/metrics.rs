@@ -14,7 +14,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::{Metric, Registry, Unit};
 
 use crate::error::ServerError;
 use crate::publication::PublicationReport;
@@ -87,6 +87,22 @@ impl DbLatency {
     }
 }
 
+/// Registers `metric` as `name` (after the registry's prefix) with its help and unit, and hands it back
+/// for [`Metrics`] to keep: registered clones share their series.
+fn registered<M: Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    metric: M,
+) -> M {
+    match unit {
+        Some(unit) => registry.register_with_unit(name, help, unit, metric.clone()),
+        None => registry.register(name, help, metric.clone()),
+    }
+    metric
+}
+
 /// Every metric of one server process, registered once in its registry.
 pub(crate) struct Metrics {
     registry: Registry,
@@ -107,104 +123,105 @@ pub(crate) struct Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("openzone");
-        let uploads_accepted = Family::<UploadKind, Counter>::default();
-        registry.register(
-            "uploads_accepted",
-            "Real uploads accepted: kind=new stored a report and used its code; kind=repeat was a retry of \
-             an upload already stored",
-            uploads_accepted.clone(),
-        );
-        let uploads_refused = Family::<Reason, Counter>::default();
-        registry.register(
-            "uploads_refused",
-            "Uploads refused, by the error code answered (code_unknown, code_used, code_expired, \
-             rate_limited, malformed, bad_seal, too_many_keys, key_too_old, internal_error, ...)",
-            uploads_refused.clone(),
-        );
-        let fake_uploads = Counter::default();
-        registry.register(
-            "fake_uploads",
-            "Fake uploads (chaff) answered as if accepted; nothing stored",
-            fake_uploads.clone(),
-        );
-        let codes_issued = Counter::default();
-        registry.register(
-            "codes_issued",
-            "One-time codes issued to officers",
-            codes_issued.clone(),
-        );
-        let codes_refused = Family::<Reason, Counter>::default();
-        registry.register(
-            "codes_refused",
-            "Requests for a code refused, by the error code answered (quota_exceeded, internal_error, ...)",
-            codes_refused.clone(),
-        );
-        let codes_used = Counter::default();
-        registry.register(
-            "codes_used",
-            "One-time codes used by an accepted upload",
-            codes_used.clone(),
-        );
-        let requests = Family::<RouteOutcome, Counter>::default();
-        registry.register(
-            "requests",
-            "Venue warnings (route=warning) and visitor-log inbox posts (route=inbox_post), by outcome: \
-             accepted, or the error code answered",
-            requests.clone(),
-        );
-        let publication_runs = Family::<RunResult, Counter>::default();
-        registry.register(
-            "publication_runs",
-            "Publication runs: published (wrote exports), nothing_due, standby (another replica holds \
-             the lease), failed",
-            publication_runs.clone(),
-        );
         // 50 ms to about 7 minutes: a run over 100,000 keys takes tens of seconds.
-        let publication_duration = Histogram::new(exponential_buckets(0.05, 2.0, 14));
-        registry.register_with_unit(
-            "publication_duration",
-            "How long publication runs took, standby runs included",
-            Unit::Seconds,
-            publication_duration.clone(),
-        );
+        let run_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 14));
         // 1 to 131,072 keys: an export holds at most MAX_EXPORT_KEYS (100,000).
-        let batch_keys = Histogram::new(exponential_buckets(1.0, 2.0, 18));
-        registry.register(
-            "publication_batch_keys",
-            "Real keys in each export written (padding not counted)",
-            batch_keys.clone(),
-        );
+        let export_keys = Histogram::new(exponential_buckets(1.0, 2.0, 18));
         // 100 µs to about 3 s.
-        let db_latency = Family::<DbOperation, Histogram>::new_with_constructor(
+        let operation_seconds = Family::<DbOperation, Histogram>::new_with_constructor(
             (|| Histogram::new(exponential_buckets(0.000_1, 2.0, 15))) as fn() -> Histogram,
         );
-        registry.register_with_unit(
-            "database_latency",
-            "Latency of database operations (get, scan, commit, next_id), either backend",
-            Unit::Seconds,
-            db_latency.clone(),
-        );
-        let lease_held = Gauge::default();
-        registry.register(
-            "publication_lease_held",
-            "1 if this process held the publication lease at its last run, else 0 (the embedded \
-             database needs no lease: always 1)",
-            lease_held.clone(),
-        );
         Self {
+            uploads_accepted: registered(
+                &mut registry,
+                "uploads_accepted",
+                "Real uploads accepted: kind=new stored a report and used its code; kind=repeat was a retry of \
+                 an upload already stored",
+                None,
+                Family::default(),
+            ),
+            uploads_refused: registered(
+                &mut registry,
+                "uploads_refused",
+                "Uploads refused, by the error code answered (code_unknown, code_used, code_expired, \
+                 rate_limited, malformed, bad_seal, too_many_keys, key_too_old, internal_error, ...)",
+                None,
+                Family::default(),
+            ),
+            fake_uploads: registered(
+                &mut registry,
+                "fake_uploads",
+                "Fake uploads (chaff) answered as if accepted; nothing stored",
+                None,
+                Counter::default(),
+            ),
+            codes_issued: registered(
+                &mut registry,
+                "codes_issued",
+                "One-time codes issued to officers",
+                None,
+                Counter::default(),
+            ),
+            codes_refused: registered(
+                &mut registry,
+                "codes_refused",
+                "Requests for a code refused, by the error code answered (quota_exceeded, internal_error, ...)",
+                None,
+                Family::default(),
+            ),
+            codes_used: registered(
+                &mut registry,
+                "codes_used",
+                "One-time codes used by an accepted upload",
+                None,
+                Counter::default(),
+            ),
+            requests: registered(
+                &mut registry,
+                "requests",
+                "Venue warnings (route=warning) and visitor-log inbox posts (route=inbox_post), by outcome: \
+                 accepted, or the error code answered",
+                None,
+                Family::default(),
+            ),
+            publication_runs: registered(
+                &mut registry,
+                "publication_runs",
+                "Publication runs: published (wrote exports), nothing_due, standby (another replica holds \
+                 the lease), failed",
+                None,
+                Family::default(),
+            ),
+            publication_duration: registered(
+                &mut registry,
+                "publication_duration",
+                "How long publication runs took, standby runs included",
+                Some(Unit::Seconds),
+                run_seconds,
+            ),
+            batch_keys: registered(
+                &mut registry,
+                "publication_batch_keys",
+                "Real keys in each export written (padding not counted)",
+                None,
+                export_keys,
+            ),
+            db_latency: DbLatency(registered(
+                &mut registry,
+                "database_latency",
+                "Latency of database operations (get, scan, commit, next_id), either backend",
+                Some(Unit::Seconds),
+                operation_seconds,
+            )),
+            lease_held: registered(
+                &mut registry,
+                "publication_lease_held",
+                "1 if this process held the publication lease at its last run, else 0 (the embedded \
+                 database needs no lease: always 1)",
+                None,
+                Gauge::default(),
+            ),
             registry,
-            uploads_accepted,
-            uploads_refused,
-            fake_uploads,
-            codes_issued,
-            codes_refused,
-            codes_used,
-            requests,
-            publication_runs,
-            publication_duration,
-            batch_keys,
-            db_latency: DbLatency(db_latency),
-            lease_held,
         }
     }
 

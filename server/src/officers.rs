@@ -297,12 +297,18 @@ mod tests {
         (dir, storage)
     }
 
-    #[tokio::test]
-    async fn passwords_are_stored_as_argon2id_hashes_and_checked() {
-        let (_dir, storage) = storage();
-        add(&storage, "lan", "a long enough password", 5, 1)
+    /// A database with the officer `lan`, whose password is "a long enough password".
+    async fn with_lan() -> (tempfile::TempDir, Storage) {
+        let (dir, storage) = storage();
+        add(&storage, "lan", "a long enough password", 5, 0)
             .await
             .unwrap();
+        (dir, storage)
+    }
+
+    #[tokio::test]
+    async fn passwords_are_stored_as_argon2id_hashes_and_checked() {
+        let (_dir, storage) = with_lan().await;
         let record: OfficerRecord = storage.get_record(OFFICERS, b"lan").await.unwrap().unwrap();
         assert!(
             record.password_hash.starts_with("$argon2id$"),
@@ -353,10 +359,7 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_expire_end_and_die_with_their_account() {
-        let (_dir, storage) = storage();
-        add(&storage, "lan", "a long enough password", 5, 0)
-            .await
-            .unwrap();
+        let (_dir, storage) = with_lan().await;
         let token = start_session(&storage, "lan", 0).await.unwrap();
         assert_eq!(
             session_officer(&storage, &token, SESSION_MS - 1)

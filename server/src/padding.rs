@@ -19,31 +19,10 @@ use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{Result, ServerError};
-use crate::storage::StoredKey;
-
-/// What an export says about a key besides its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct KeyShape {
-    pub rolling_start_interval: u32,
-    pub rolling_period: u32,
-    pub report_type: i32,
-    pub days_since_onset: Option<i32>,
-    pub transmission_risk_level: u8,
-}
-
-impl From<&StoredKey> for KeyShape {
-    fn from(k: &StoredKey) -> Self {
-        Self {
-            rolling_start_interval: k.rolling_start_interval,
-            rolling_period: k.rolling_period,
-            report_type: k.report_type,
-            days_since_onset: k.days_since_onset,
-            transmission_risk_level: k.transmission_risk_level,
-        }
-    }
-}
+use crate::storage::{KeyShape, StoredKey};
 
 impl KeyShape {
+    /// The export's entry for the key `tek` of this shape.
     fn export_key(&self, tek: [u8; 16]) -> Result<ExportKey> {
         Ok(ExportKey {
             key: ExposureKey::new(
@@ -87,7 +66,7 @@ pub(crate) fn padded_export_keys(
     let rng = SystemRandom::new();
     let mut keys = due
         .iter()
-        .map(|(tek, k)| KeyShape::from(k).export_key(*tek))
+        .map(|(tek, k)| k.shape.export_key(*tek))
         .collect::<Result<Vec<_>>>()?;
     let extra = below(&rng, jitter.saturating_add(1))?;
     let target = target_size(keys.len(), min_batch, extra);
@@ -123,11 +102,13 @@ mod tests {
 
     fn stored(start: u32, level: u8) -> StoredKey {
         StoredKey {
-            rolling_start_interval: start,
-            rolling_period: 144,
-            report_type: 1,
-            days_since_onset: Some(0),
-            transmission_risk_level: level,
+            shape: KeyShape {
+                rolling_start_interval: start,
+                rolling_period: 144,
+                report_type: 1,
+                days_since_onset: Some(0),
+                transmission_risk_level: level,
+            },
             batch: None,
             region: None,
         }
@@ -145,8 +126,8 @@ mod tests {
     fn fakes_take_their_shapes_from_the_pool_and_counts_vary() {
         let due = vec![([1u8; 16], stored(100 * 144, 8))];
         let pool: Vec<KeyShape> = (90..100)
-            .map(|d| KeyShape::from(&stored(d * 144, 5)))
-            .chain([KeyShape::from(&due[0].1)])
+            .map(|d| stored(d * 144, 5).shape)
+            .chain([due[0].1.shape])
             .collect();
         let mut sizes = std::collections::HashSet::new();
         for _ in 0..20 {

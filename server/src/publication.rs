@@ -58,10 +58,10 @@ use openzone_core::keyserver::wire::{check_region, NATIONAL_PARTITION, WARNING_P
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
-use crate::padding::{padded_export_keys, KeyShape};
+use crate::padding::padded_export_keys;
 use crate::storage::{
-    decode, decode_u64, encode, BatchRecord, BatchState, Change, Committed, Storage, StoredKey,
-    BATCHES, KEYS, KEYS_PUBLISHED, META, NEXT_BATCH,
+    decode, decode_u64, encode, BatchRecord, BatchState, Change, Committed, KeyShape, Storage,
+    StoredKey, BATCHES, KEYS, KEYS_PUBLISHED, META, NEXT_BATCH,
 };
 
 /// The index's object name.
@@ -723,7 +723,9 @@ impl Publisher {
         let oldest_ms = self.retention_cutoff_ms(now_ms);
         let mut due: BTreeMap<Option<String>, Vec<DueKey>> = BTreeMap::new();
         for (tek, raw, key) in stored {
-            if key.batch.is_none() && key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms
+            if key.batch.is_none()
+                && key.shape.end_ms() + delay_ms <= now_ms
+                && key.shape.end_ms() > oldest_ms
             {
                 let partition = due.entry(key.region.clone()).or_default();
                 if partition.len() == MAX_EXPORT_KEYS {
@@ -750,8 +752,10 @@ impl Publisher {
         let oldest_ms = self.retention_cutoff_ms(now_ms);
         stored
             .iter()
-            .filter(|(_, _, key)| key.end_ms() + delay_ms <= now_ms && key.end_ms() > oldest_ms)
-            .map(|(_, _, key)| KeyShape::from(key))
+            .filter(|(_, _, key)| {
+                key.shape.end_ms() + delay_ms <= now_ms && key.shape.end_ms() > oldest_ms
+            })
+            .map(|(_, _, key)| key.shape)
             .collect()
     }
 
@@ -779,7 +783,7 @@ impl Publisher {
         let total = keys.len() as u64;
         let start_s = due
             .iter()
-            .map(|d| u64::from(d.key.rolling_start_interval) * 600)
+            .map(|d| u64::from(d.key.shape.rolling_start_interval) * 600)
             .min()
             .unwrap_or(now_ms / 1000);
         let region = due.first().and_then(|d| d.key.region.clone());
@@ -921,7 +925,7 @@ impl Publisher {
         let mut change = Change::default();
         for (tek, _, key) in stored {
             let in_unfinished_batch = key.batch.is_some_and(|b| unfinished.contains(&b));
-            if key.end_ms() <= cutoff && !in_unfinished_batch {
+            if key.shape.end_ms() <= cutoff && !in_unfinished_batch {
                 change.remove(KEYS, tek.as_slice());
                 report.keys_expired += 1;
             }
@@ -1136,20 +1140,16 @@ mod tests {
                 "0000000002-0123456789abcdef.zip"
             ]
         );
-        for bad in [
-            &b"../db\n"[..],
-            b"index.txt\n",
-            b"0000000001-0123456789abcdeg.zip",
-            b"000000001-0123456789abcdef.zip",
-            b"0000000001-0123456789ABCDEF.zip",
-            b"\xff\xfe",
-            b"0000000001-0123456789abcdef.zip.tmp",
+        for (bad, why) in [
+            (&b"../db\n"[..], "a path"),
+            (b"index.txt\n", "the index itself"),
+            (b"0000000001-0123456789abcdeg.zip", "a hash that is not hex"),
+            (b"000000001-0123456789abcdef.zip", "nine digits of batch"),
+            (b"0000000001-0123456789ABCDEF.zip", "upper-case hex"),
+            (b"\xff\xfe", "not UTF-8"),
+            (b"0000000001-0123456789abcdef.zip.tmp", "a temporary file"),
         ] {
-            assert!(
-                parse_index(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(parse_index(bad).is_err(), "{why}");
         }
     }
 

@@ -24,8 +24,8 @@ use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, EK_ROLLING
 use crate::codes::code_hmac;
 use crate::error::{Result, ServerError};
 use crate::storage::{
-    decode, encode, Change, CodeRecord, Committed, Storage, StoredKey, TestType, CODES, CODES_USED,
-    KEYS,
+    decode, encode, Change, CodeRecord, Committed, KeyShape, Storage, StoredKey, TestType, CODES,
+    CODES_USED, KEYS,
 };
 
 /// Days since onset a phone may state for a key.
@@ -143,11 +143,13 @@ pub(crate) fn stored_key(code: &CodeRecord, key: &ValidKey) -> StoredKey {
             key.key.rolling_period
         };
     StoredKey {
-        rolling_start_interval: start,
-        rolling_period,
-        report_type: report_type(code.test_type).as_i32(),
-        days_since_onset,
-        transmission_risk_level: level,
+        shape: KeyShape {
+            rolling_start_interval: start,
+            rolling_period,
+            report_type: report_type(code.test_type).as_i32(),
+            days_since_onset,
+            transmission_risk_level: level,
+        },
         batch: None,
         region: code.region.clone(),
     }
@@ -366,23 +368,33 @@ mod tests {
         // Ended at the report (12:10): stored as the whole day.
         let today = stored_key(&code, &valid(20_777 * 144, 73));
         assert_eq!(
-            (today.rolling_start_interval, today.rolling_period),
+            (
+                today.shape.rolling_start_interval,
+                today.shape.rolling_period
+            ),
             (20_777 * 144, 144)
         );
-        assert_eq!(today.end_ms(), 20_778 * 86_400_000);
+        assert_eq!(today.shape.end_ms(), 20_778 * 86_400_000);
         // A fresh key started mid-day keeps its start and ends with its day.
         let fresh = stored_key(&code, &valid(20_776 * 144 + 80, 10));
         assert_eq!(
-            (fresh.rolling_start_interval, fresh.rolling_period),
+            (
+                fresh.shape.rolling_start_interval,
+                fresh.shape.rolling_period
+            ),
             (20_776 * 144 + 80, 64)
         );
         // Whole days and keys reaching past midnight stay as they are.
         assert_eq!(
-            stored_key(&code, &valid(20_776 * 144, 144)).rolling_period,
+            stored_key(&code, &valid(20_776 * 144, 144))
+                .shape
+                .rolling_period,
             144
         );
         assert_eq!(
-            stored_key(&code, &valid(20_776 * 144 + 100, 144)).rolling_period,
+            stored_key(&code, &valid(20_776 * 144 + 100, 144))
+                .shape
+                .rolling_period,
             144
         );
     }
@@ -453,9 +465,9 @@ mod tests {
             phone_days_since_onset: Some(5),
         };
         let stored = stored_key(&code, &valid);
-        assert_eq!(stored.days_since_onset, Some(-1));
-        assert_eq!(stored.transmission_risk_level, 8);
-        assert_eq!(stored.report_type, 2);
+        assert_eq!(stored.shape.days_since_onset, Some(-1));
+        assert_eq!(stored.shape.transmission_risk_level, 8);
+        assert_eq!(stored.shape.report_type, 2);
         // Without the officer's onset, the phone's; without either, the day of the code stands in.
         let no_onset = CodeRecord {
             onset_day: None,
@@ -464,17 +476,23 @@ mod tests {
         };
         let stored = stored_key(&no_onset, &valid);
         assert_eq!(
-            (stored.days_since_onset, stored.transmission_risk_level),
+            (
+                stored.shape.days_since_onset,
+                stored.shape.transmission_risk_level
+            ),
             (Some(5), 2)
         );
-        assert_eq!(stored.report_type, 1);
+        assert_eq!(stored.shape.report_type, 1);
         let silent = ValidKey {
             phone_days_since_onset: None,
             ..valid
         };
         let stored = stored_key(&no_onset, &silent);
         assert_eq!(
-            (stored.days_since_onset, stored.transmission_risk_level),
+            (
+                stored.shape.days_since_onset,
+                stored.shape.transmission_risk_level
+            ),
             (None, 6)
         );
     }

@@ -32,6 +32,8 @@
 mod embedded;
 mod postgres;
 
+pub(crate) use postgres::redacted;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,34 +47,30 @@ use crate::metrics::{DbLatency, DbOp};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Table(pub &'static str);
 
-pub(crate) const CODES: Table = Table("codes");
-pub(crate) const KEYS: Table = Table("keys");
-pub(crate) const BATCHES: Table = Table("batches");
-pub(crate) const META: Table = Table("meta");
-pub(crate) const OFFICERS: Table = Table("officers");
-pub(crate) const SESSIONS: Table = Table("sessions");
-pub(crate) const AUDIT: Table = Table("audit");
-pub(crate) const SECRETS: Table = Table("secrets");
-pub(crate) const CHECKINS: Table = Table("checkins");
-pub(crate) const INBOX: Table = Table("inbox");
-pub(crate) const INBOX_DIGESTS: Table = Table("inbox_digests");
-pub(crate) const INBOX_COUNTS: Table = Table("inbox_counts");
+/// Declares a constant for each table and [`TABLES`], the list of them all, from one list.
+macro_rules! tables {
+    ($($name:ident: $table:literal,)*) => {
+        $(pub(crate) const $name: Table = Table($table);)*
 
-/// Every table the server knows, opened up front by the embedded backend.
-pub(crate) const TABLES: [Table; 12] = [
-    CODES,
-    KEYS,
-    BATCHES,
-    META,
-    OFFICERS,
-    SESSIONS,
-    AUDIT,
-    SECRETS,
-    CHECKINS,
-    INBOX,
-    INBOX_DIGESTS,
-    INBOX_COUNTS,
-];
+        /// Every table the server knows, opened up front by the embedded backend.
+        pub(crate) const TABLES: &[Table] = &[$($name),*];
+    };
+}
+
+tables! {
+    CODES: "codes",
+    KEYS: "keys",
+    BATCHES: "batches",
+    META: "meta",
+    OFFICERS: "officers",
+    SESSIONS: "sessions",
+    AUDIT: "audit",
+    SECRETS: "secrets",
+    CHECKINS: "checkins",
+    INBOX: "inbox",
+    INBOX_DIGESTS: "inbox_digests",
+    INBOX_COUNTS: "inbox_counts",
+}
 
 /// Counter of codes issued.
 pub(crate) const CODES_ISSUED: &str = "codes_issued";
@@ -113,27 +111,35 @@ pub(crate) struct CodeRecord {
     pub region: Option<String>,
 }
 
-/// An uploaded key. No time of receipt: that would tie the key to the moment its code was used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StoredKey {
+/// What an export says about a key besides its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct KeyShape {
     pub rolling_start_interval: u32,
     pub rolling_period: u32,
     /// `ReportType` as its protobuf number.
     pub report_type: i32,
     pub days_since_onset: Option<i32>,
     pub transmission_risk_level: u8,
+}
+
+impl KeyShape {
+    /// When the key stopped being used, UTC unix milliseconds.
+    pub fn end_ms(&self) -> u64 {
+        (u64::from(self.rolling_start_interval) + u64::from(self.rolling_period)) * 600_000
+    }
+}
+
+/// An uploaded key. No time of receipt: that would tie the key to the moment its code was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredKey {
+    /// Stored as fields of the key's record, as before the shape was a type of its own.
+    #[serde(flatten)]
+    pub shape: KeyShape,
     /// The batch the key went into; `None` while it waits.
     pub batch: Option<u64>,
     /// The region of the case's code: the export partition the key is published in (`None`: national).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-}
-
-impl StoredKey {
-    /// When the key stopped being used, UTC unix milliseconds.
-    pub fn end_ms(&self) -> u64 {
-        (u64::from(self.rolling_start_interval) + u64::from(self.rolling_period)) * 600_000
-    }
 }
 
 /// The state of a batch's export.
@@ -172,6 +178,9 @@ pub(crate) struct BatchRecord {
 
 /// A record's key and value.
 pub(crate) type Row = (Vec<u8>, Vec<u8>);
+
+/// The keys a scan reads: from the range's start (included) to its end (excluded), or every key (`None`).
+pub(crate) type Keys<'a> = Option<std::ops::Range<&'a [u8]>>;
 
 /// One write of a [`Change`].
 #[derive(Debug, Clone)]
@@ -226,15 +235,8 @@ pub(crate) enum Committed {
 pub(crate) trait Backend: Send + Sync {
     /// One record.
     fn get<'a>(&'a self, table: Table, key: &'a [u8]) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
-    /// Every record of a table, in key order.
-    fn scan(&self, table: Table) -> BoxFuture<'_, Result<Vec<Row>>>;
-    /// The records of a table with keys from `from` (included) to `to` (excluded), in key order.
-    fn range<'a>(
-        &'a self,
-        table: Table,
-        from: &'a [u8],
-        to: &'a [u8],
-    ) -> BoxFuture<'a, Result<Vec<Row>>>;
+    /// The records of a table with keys in `keys` (`None`: every record), in key order.
+    fn scan<'a>(&'a self, table: Table, keys: Keys<'a>) -> BoxFuture<'a, Result<Vec<Row>>>;
     /// How many records a table holds.
     fn count(&self, table: Table) -> BoxFuture<'_, Result<u64>>;
     /// A counter's value (0 if it was never added to).
@@ -313,12 +315,12 @@ impl Storage {
     }
 
     pub async fn scan(&self, table: Table) -> Result<Vec<Row>> {
-        self.timed(DbOp::Scan, self.backend.scan(table)).await
+        self.timed(DbOp::Scan, self.backend.scan(table, None)).await
     }
 
     /// The records with keys from `from` (included) to `to` (excluded), in key order.
     pub async fn range(&self, table: Table, from: &[u8], to: &[u8]) -> Result<Vec<Row>> {
-        self.backend.range(table, from, to).await
+        self.backend.scan(table, Some(from..to)).await
     }
 
     /// Every record of a table decoded from JSON, with its key, in key order.
@@ -411,4 +413,34 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 pub(crate) fn decode_u64(bytes: &[u8]) -> u64 {
     <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys stored before the shape was a type of its own read back the same, and are written the same.
+    #[test]
+    fn a_stored_keys_record_keeps_its_layout() {
+        let record = br#"{"rolling_start_interval":2991888,"rolling_period":144,"report_type":1,"days_since_onset":null,"transmission_risk_level":5,"batch":7,"region":"hn"}"#;
+        let key: StoredKey = decode(record).unwrap();
+        assert_eq!(
+            key,
+            StoredKey {
+                shape: KeyShape {
+                    rolling_start_interval: 2_991_888,
+                    rolling_period: 144,
+                    report_type: 1,
+                    days_since_onset: None,
+                    transmission_risk_level: 5,
+                },
+                batch: Some(7),
+                region: Some("hn".into()),
+            }
+        );
+        assert_eq!(encode(&key), record);
+        let national: StoredKey = decode(br#"{"rolling_start_interval":1,"rolling_period":2,"report_type":3,"days_since_onset":-4,"transmission_risk_level":5,"batch":null}"#).unwrap();
+        assert_eq!(national.shape.days_since_onset, Some(-4));
+        assert_eq!((national.batch, national.region), (None, None));
+    }
 }

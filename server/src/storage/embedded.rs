@@ -10,7 +10,7 @@ use futures::FutureExt as _;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional as _;
 
-use super::{decode_u64, Backend, Change, Committed, Row, Table, Write, META, TABLES};
+use super::{decode_u64, Backend, Change, Committed, Keys, Row, Table, Write, META, TABLES};
 use crate::error::{Result, ServerError};
 
 /// sled and its trees.
@@ -40,7 +40,7 @@ impl Embedded {
             }
         };
         let mut trees = HashMap::new();
-        for table in TABLES {
+        for &table in TABLES {
             trees.insert(table, db.open_tree(table.0)?);
         }
         let embedded = Self { db, trees };
@@ -125,28 +125,14 @@ impl Backend for Embedded {
         async move { Ok(self.tree(table)?.get(key)?.map(|v| v.to_vec())) }.boxed()
     }
 
-    fn scan(&self, table: Table) -> BoxFuture<'_, Result<Vec<Row>>> {
+    fn scan<'a>(&'a self, table: Table, keys: Keys<'a>) -> BoxFuture<'a, Result<Vec<Row>>> {
         async move {
-            self.tree(table)?
-                .iter()
-                .map(|entry| {
-                    let (k, v) = entry?;
-                    Ok((k.to_vec(), v.to_vec()))
-                })
-                .collect()
-        }
-        .boxed()
-    }
-
-    fn range<'a>(
-        &'a self,
-        table: Table,
-        from: &'a [u8],
-        to: &'a [u8],
-    ) -> BoxFuture<'a, Result<Vec<Row>>> {
-        async move {
-            self.tree(table)?
-                .range(from..to)
+            let tree = self.tree(table)?;
+            let records = match keys {
+                Some(keys) => tree.range(keys),
+                None => tree.iter(),
+            };
+            records
                 .map(|entry| {
                     let (k, v) = entry?;
                     Ok((k.to_vec(), v.to_vec()))

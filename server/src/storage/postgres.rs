@@ -19,7 +19,7 @@ use futures::FutureExt as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row as _};
 
-use super::{Backend, Change, Committed, Row, Table, Write};
+use super::{Backend, Change, Committed, Keys, Row, Table, Write};
 use crate::error::{Result, ServerError};
 
 /// The schema, embedded from `server/migrations` at build time (no database needed to build).
@@ -235,33 +235,21 @@ impl Backend for Postgres {
         .boxed()
     }
 
-    fn scan(&self, table: Table) -> BoxFuture<'_, Result<Vec<Row>>> {
+    fn scan<'a>(&'a self, table: Table, keys: Keys<'a>) -> BoxFuture<'a, Result<Vec<Row>>> {
         async move {
-            sqlx::query_as("SELECT key, value FROM records WHERE kind = $1 ORDER BY key")
+            let query = match keys {
+                None => sqlx::query_as::<_, Row>(
+                    "SELECT key, value FROM records WHERE kind = $1 ORDER BY key",
+                )
+                .bind(table.0),
+                Some(keys) => sqlx::query_as(
+                    "SELECT key, value FROM records WHERE kind = $1 AND key >= $2 AND key < $3 ORDER BY key",
+                )
                 .bind(table.0)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(database)
-        }
-        .boxed()
-    }
-
-    fn range<'a>(
-        &'a self,
-        table: Table,
-        from: &'a [u8],
-        to: &'a [u8],
-    ) -> BoxFuture<'a, Result<Vec<Row>>> {
-        async move {
-            sqlx::query_as(
-                "SELECT key, value FROM records WHERE kind = $1 AND key >= $2 AND key < $3 ORDER BY key",
-            )
-            .bind(table.0)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(database)
+                .bind(keys.start)
+                .bind(keys.end),
+            };
+            query.fetch_all(&self.pool).await.map_err(database)
         }
         .boxed()
     }
