@@ -78,20 +78,10 @@ pub struct PackageHeader {
 }
 
 /// A parsed warning package whose signature has not been checked yet.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct WarningPackage {
-    bin: Vec<u8>,
-    signatures: Vec<(SignatureInfo, Vec<u8>)>,
+    signed: archive::SignedBin,
     header: PackageHeader,
-}
-
-impl std::fmt::Debug for WarningPackage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WarningPackage")
-            .field("header", &self.header)
-            .field("bytes", &self.bin.len())
-            .finish_non_exhaustive()
-    }
 }
 
 fn malformed(reason: impl Into<String>) -> Error {
@@ -123,11 +113,7 @@ impl WarningPackage {
 
     fn from_signed(signed: archive::SignedBin) -> Result<Self, Error> {
         let header = scan(&signed.bin)?;
-        Ok(Self {
-            bin: signed.bin,
-            signatures: signed.signatures,
-            header,
-        })
+        Ok(Self { signed, header })
     }
 
     /// The package's header.
@@ -137,12 +123,12 @@ impl WarningPackage {
 
     /// SHA-256 of `export.bin`: identifies the package, to process it only once.
     pub fn digest(&self) -> [u8; 32] {
-        super::venue::sha256(&[&self.bin])
+        self.signed.digest()
     }
 
     /// How the signature checks out against `keys`.
     pub fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
-        archive::signature_status(&self.bin, &self.signatures, keys)
+        self.signed.signature_status(keys)
     }
 
     /// Checks the signature against the configured `keys`; only a verified package gives its reports.
@@ -176,7 +162,7 @@ impl VerifiedWarningPackage {
     /// Every report, in file order, decoded as it is reached, or why it is skipped.
     pub fn reports(&self) -> impl Iterator<Item = Result<ProtectedReport, ReportSkip>> + '_ {
         // scan() checked the framing, so the field walk cannot fail here.
-        Fields(&self.package.bin)
+        Fields(&self.package.signed.bin)
             .filter_map(Result::ok)
             .filter(|(tag, wire, _)| *tag == FIELD_REPORT && *wire == WireType::LengthDelimited)
             .map(|(.., value)| {
