@@ -40,8 +40,8 @@ pub struct StoredCheckIn {
 }
 
 /// Flag bits of a check-in record.
-const FLAG_CHECKED_OUT: u8 = 1;
-const FLAG_REPORTED: u8 = 2;
+const FLAG_CHECKED_OUT: u8 = 1 << 0;
+const FLAG_REPORTED: u8 = 1 << 1;
 
 impl StoredCheckIn {
     fn encode(&self) -> Result<Vec<u8>, Error> {

@@ -183,13 +183,8 @@ fn closed_store_with_one_sighting() -> tempfile::TempDir {
 #[test]
 fn wrong_data_key_is_refused_and_destroys_nothing() {
     let dir = closed_store_with_one_sighting();
-    let err = Store::open(
-        dir.path(),
-        &DataKey::from_bytes([1; 32]),
-        StoreConfig::default(),
-        T0,
-    )
-    .unwrap_err();
+    let wrong_key = DataKey::from_bytes([1; 32]);
+    let err = Store::open(dir.path(), &wrong_key, StoreConfig::default(), T0).unwrap_err();
     assert!(matches!(err, Error::WrongDataKey), "{err}");
     assert!(err.to_string().contains("nothing was changed"));
     let store = open(dir.path(), T0);
@@ -395,23 +390,16 @@ fn bookkeeping_round_trips() {
 #[test]
 fn config_is_checked() {
     let dir = tempfile::tempdir().unwrap();
+    let default_but = |change: fn(&mut StoreConfig)| {
+        let mut config = StoreConfig::default();
+        change(&mut config);
+        config
+    };
     for config in [
-        StoreConfig {
-            retention_days: 0,
-            ..StoreConfig::default()
-        },
-        StoreConfig {
-            retention_days: 31,
-            ..StoreConfig::default()
-        },
-        StoreConfig {
-            max_bytes: 1_000,
-            ..StoreConfig::default()
-        },
-        StoreConfig {
-            merge_gap_ms: 0,
-            ..StoreConfig::default()
-        },
+        default_but(|c| c.retention_days = 0),
+        default_but(|c| c.retention_days = 31),
+        default_but(|c| c.max_bytes = 1_000),
+        default_but(|c| c.merge_gap_ms = 0),
     ] {
         assert!(matches!(
             Store::open(dir.path(), &key(), config, T0),
