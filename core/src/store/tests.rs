@@ -578,22 +578,27 @@ fn a_store_of_the_older_layout_is_brought_up_to_date_once() {
         let digest = [0xD2; 32];
         let day_key = day.to_be_bytes();
         for (tree, id, key, plain) in [
-            (&store.sled.windows, TREE_WINDOWS, &start[..], legacy_window),
+            (
+                &store.sled.windows,
+                TreeId::Windows,
+                &start[..],
+                legacy_window,
+            ),
             (
                 &store.sled.keys,
-                TREE_KEYS,
+                TreeId::Keys,
                 &en_key[..],
                 keys::encode_en(&key_record),
             ),
             (
                 &store.sled.batches,
-                TREE_BATCHES,
+                TreeId::Batches,
                 &digest[..],
                 T0.to_be_bytes().to_vec(),
             ),
             (
                 &store.sled.exposures,
-                TREE_EXPOSURES,
+                TreeId::Exposures,
                 &day_key[..],
                 b"legacy".to_vec(),
             ),
