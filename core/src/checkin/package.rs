@@ -16,7 +16,7 @@ use super::proto;
 use super::report::{ProtectedReport, ReportSkip};
 use crate::error::{CheckInError, Error};
 use crate::export::signing::{SigningKey, VerificationKey};
-use crate::export::{archive, SignatureInfo, SignatureStatus};
+use crate::export::{archive, SignatureInfo};
 
 /// The largest `export.bin` of a warning package: about 300,000 encrypted check-ins in one hour.
 pub const MAX_PACKAGE_BIN_BYTES: u64 = 32 << 20;
@@ -126,14 +126,10 @@ impl WarningPackage {
         self.signed.digest()
     }
 
-    /// How the signature checks out against `keys`.
-    pub fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
-        self.signed.signature_status(keys)
-    }
-
     /// Checks the signature against the configured `keys`; only a verified package gives its reports.
     pub fn verify(self, keys: &[VerificationKey]) -> Result<VerifiedWarningPackage, Error> {
-        let signed_by = archive::require_valid(self.signature_status(keys), "the warning package")?;
+        let signed_by =
+            archive::require_valid(self.signed.signature_status(keys), "the warning package")?;
         Ok(VerifiedWarningPackage {
             package: self,
             signed_by,

@@ -4,6 +4,7 @@ use super::*;
 use crate::checkin::report::CheckInRecord;
 use crate::checkin::venue::LocationId;
 use crate::export::archive::SignedBin;
+use crate::export::SignatureStatus;
 
 fn signer() -> SigningKey {
     SigningKey::generate("262", "v1").unwrap().0
@@ -85,6 +86,7 @@ fn forged_and_unknown_signatures_are_refused() {
     assert!(matches!(
         WarningPackage::from_zip_bytes(&zip)
             .unwrap()
+            .signed
             .signature_status(&[stranger]),
         SignatureStatus::UnknownKey(_)
     ));
@@ -96,7 +98,7 @@ fn forged_and_unknown_signatures_are_refused() {
     let sig = proto_sig(&package);
     let forged = WarningPackage::from_signed(SignedBin::from_parts(bin, &sig).unwrap()).unwrap();
     assert!(matches!(
-        forged.signature_status(&[signer.verification_key()]),
+        forged.signed.signature_status(&[signer.verification_key()]),
         SignatureStatus::Invalid(_)
     ));
     // No signature at all.
