@@ -16,7 +16,7 @@ use super::proto;
 use super::report::{ProtectedReport, ReportSkip};
 use crate::error::{CheckInError, Error};
 use crate::export::signing::{SigningKey, VerificationKey};
-use crate::export::{archive, SignatureInfo, SignatureStatus};
+use crate::export::{archive, SignatureInfo};
 
 /// The largest `export.bin` of a warning package: about 300,000 encrypted check-ins in one hour.
 pub const MAX_PACKAGE_BIN_BYTES: u64 = 32 << 20;
@@ -78,20 +78,10 @@ pub struct PackageHeader {
 }
 
 /// A parsed warning package whose signature has not been checked yet.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct WarningPackage {
-    bin: Vec<u8>,
-    signatures: Vec<(SignatureInfo, Vec<u8>)>,
+    signed: archive::SignedBin,
     header: PackageHeader,
-}
-
-impl std::fmt::Debug for WarningPackage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WarningPackage")
-            .field("header", &self.header)
-            .field("bytes", &self.bin.len())
-            .finish_non_exhaustive()
-    }
 }
 
 fn malformed(reason: impl Into<String>) -> Error {
@@ -123,11 +113,7 @@ impl WarningPackage {
 
     fn from_signed(signed: archive::SignedBin) -> Result<Self, Error> {
         let header = scan(&signed.bin)?;
-        Ok(Self {
-            bin: signed.bin,
-            signatures: signed.signatures,
-            header,
-        })
+        Ok(Self { signed, header })
     }
 
     /// The package's header.
@@ -137,17 +123,13 @@ impl WarningPackage {
 
     /// SHA-256 of `export.bin`: identifies the package, to process it only once.
     pub fn digest(&self) -> [u8; 32] {
-        super::venue::sha256(&[&self.bin])
-    }
-
-    /// How the signature checks out against `keys`.
-    pub fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
-        archive::signature_status(&self.bin, &self.signatures, keys)
+        self.signed.digest()
     }
 
     /// Checks the signature against the configured `keys`; only a verified package gives its reports.
     pub fn verify(self, keys: &[VerificationKey]) -> Result<VerifiedWarningPackage, Error> {
-        let signed_by = archive::require_valid(self.signature_status(keys), "the warning package")?;
+        let signed_by =
+            archive::require_valid(self.signed.signature_status(keys), "the warning package")?;
         Ok(VerifiedWarningPackage {
             package: self,
             signed_by,
@@ -176,7 +158,7 @@ impl VerifiedWarningPackage {
     /// Every report, in file order, decoded as it is reached, or why it is skipped.
     pub fn reports(&self) -> impl Iterator<Item = Result<ProtectedReport, ReportSkip>> + '_ {
         // scan() checked the framing, so the field walk cannot fail here.
-        Fields(&self.package.bin)
+        Fields(&self.package.signed.bin)
             .filter_map(Result::ok)
             .filter(|(tag, wire, _)| *tag == FIELD_REPORT && *wire == WireType::LengthDelimited)
             .map(|(.., value)| {

@@ -230,6 +230,27 @@ fn report_error(reason: &str) -> Error {
     CheckInError::Report(reason.to_owned()).into()
 }
 
+impl TryFrom<proto::CheckInProtectedReport> for ProtectedReport {
+    type Error = ReportSkip;
+
+    fn try_from(m: proto::CheckInProtectedReport) -> Result<Self, ReportSkip> {
+        let len = m.encrypted_check_in_record.len();
+        if len == 0 || len > MAX_RECORD_CIPHERTEXT_BYTES || !len.is_multiple_of(16) {
+            return Err(ReportSkip::BadCiphertext);
+        }
+        Ok(Self {
+            location_id_hash: LocationIdHash(
+                m.location_id_hash
+                    .try_into()
+                    .map_err(|_| ReportSkip::BadHash)?,
+            ),
+            iv: m.iv.try_into().map_err(|_| ReportSkip::BadIv)?,
+            encrypted_record: m.encrypted_check_in_record,
+            mac: m.mac.try_into().map_err(|_| ReportSkip::BadMac)?,
+        })
+    }
+}
+
 impl From<&ProtectedReport> for proto::CheckInProtectedReport {
     fn from(r: &ProtectedReport) -> Self {
         Self {
@@ -266,27 +287,6 @@ impl ReportSkip {
             Self::BadCiphertext => "encrypted record is not 1 or 2 AES blocks",
             Self::BadMac => "MAC is not 32 bytes",
         }
-    }
-}
-
-impl TryFrom<proto::CheckInProtectedReport> for ProtectedReport {
-    type Error = ReportSkip;
-
-    fn try_from(m: proto::CheckInProtectedReport) -> Result<Self, ReportSkip> {
-        let len = m.encrypted_check_in_record.len();
-        if len == 0 || len > MAX_RECORD_CIPHERTEXT_BYTES || !len.is_multiple_of(16) {
-            return Err(ReportSkip::BadCiphertext);
-        }
-        Ok(Self {
-            location_id_hash: LocationIdHash(
-                m.location_id_hash
-                    .try_into()
-                    .map_err(|_| ReportSkip::BadHash)?,
-            ),
-            iv: m.iv.try_into().map_err(|_| ReportSkip::BadIv)?,
-            encrypted_record: m.encrypted_check_in_record,
-            mac: m.mac.try_into().map_err(|_| ReportSkip::BadMac)?,
-        })
     }
 }
 

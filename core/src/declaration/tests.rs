@@ -184,8 +184,8 @@ fn answer_json_garbage_truncation_and_oversize_are_refused() {
         &b"[]"[..],
         b"42",
         b"\xff\xfe",
-        b"{\"a\": [1]}",
-        b"{\"a\": {}}",
+        br#"{"a": [1]}"#,
+        br#"{"a": {}}"#,
     ] {
         assert!(Answers::from_json(garbage).is_err());
     }

@@ -280,12 +280,11 @@ mod tests {
 
     #[test]
     fn backoff_is_capped() {
-        let policy = GattPolicy {
+        let mut g = GattReads::new(GattPolicy {
             backoff_initial_secs: 60,
             backoff_max_secs: 300,
             ..GattPolicy::default()
-        };
-        let mut g = GattReads::new(policy);
+        });
         let mut t = 0;
         for _ in 0..10 {
             t += 1_000_000;

@@ -23,9 +23,21 @@ fn malformed(what: impl Into<String>) -> Error {
 }
 
 /// `export.bin` with the signatures `export.sig` lists, not yet checked.
+#[derive(Clone)]
 pub(crate) struct SignedBin {
     pub(crate) bin: Vec<u8>,
     pub(crate) signatures: Vec<(SignatureInfo, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for SignedBin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SignedBin({} bytes, {} signatures)",
+            self.bin.len(),
+            self.signatures.len()
+        )
+    }
 }
 
 impl SignedBin {
@@ -39,6 +51,40 @@ impl SignedBin {
             .filter_map(|s| Some((s.signature_info.unwrap_or_default().into(), s.signature?)))
             .collect();
         Ok(Self { bin, signatures })
+    }
+
+    /// SHA-256 of `export.bin`: identifies the export or package, to process it only once.
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        crate::checkin::venue::sha256(&[&self.bin])
+    }
+
+    /// How the signatures over `bin` check out against the configured `keys` (chosen by key id and
+    /// version).
+    pub(crate) fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
+        let signatures = &self.signatures;
+        if signatures.is_empty() {
+            return SignatureStatus::Missing;
+        }
+        let mut named_invalid = None;
+        for (info, signature) in signatures {
+            for key in keys
+                .iter()
+                .filter(|k| k.key_id == info.key_id && k.version == info.version)
+            {
+                let known_algorithm =
+                    info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
+                if known_algorithm && key.verifies(&self.bin, signature) {
+                    return SignatureStatus::Valid(info.clone());
+                }
+                named_invalid = Some(info.clone());
+            }
+        }
+        match named_invalid {
+            Some(info) => SignatureStatus::Invalid(info),
+            None => {
+                SignatureStatus::UnknownKey(signatures.iter().map(|(i, _)| i.clone()).collect())
+            }
+        }
     }
 }
 
@@ -145,34 +191,6 @@ fn read_entry<R: Read + Seek>(
         return Err(malformed(format!("{name} is larger than {cap} bytes")));
     }
     Ok(out)
-}
-
-/// How the signatures over `bin` check out against the configured `keys` (chosen by key id and version).
-pub(crate) fn signature_status(
-    bin: &[u8],
-    signatures: &[(SignatureInfo, Vec<u8>)],
-    keys: &[VerificationKey],
-) -> SignatureStatus {
-    if signatures.is_empty() {
-        return SignatureStatus::Missing;
-    }
-    let mut named_invalid = None;
-    for (info, signature) in signatures {
-        for key in keys
-            .iter()
-            .filter(|k| k.key_id == info.key_id && k.version == info.version)
-        {
-            let known_algorithm = info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
-            if known_algorithm && key.verifies(bin, signature) {
-                return SignatureStatus::Valid(info.clone());
-            }
-            named_invalid = Some(info.clone());
-        }
-    }
-    match named_invalid {
-        Some(info) => SignatureStatus::Invalid(info),
-        None => SignatureStatus::UnknownKey(signatures.iter().map(|(i, _)| i.clone()).collect()),
-    }
 }
 
 /// The key that signed `what`, or why it is not trusted.

@@ -19,7 +19,6 @@ pub mod signing;
 
 use prost::encoding::{decode_key, decode_varint, WireType};
 use prost::Message;
-use ring::digest::{digest, SHA256};
 
 use crate::error::Error;
 use crate::protocol::en_v1::{ExposureKey, TemporaryExposureKey, EK_ROLLING_PERIOD};
@@ -261,22 +260,12 @@ pub enum SignatureStatus {
 
 /// A parsed export whose signature has not been checked yet: its header can be inspected, its keys not
 /// matched.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Export {
-    bin: Vec<u8>,
-    signatures: Vec<(SignatureInfo, Vec<u8>)>,
+    signed: archive::SignedBin,
     header: ExportHeader,
     /// Byte ranges of `bin` holding consecutive runs of key fields, for parallel matching.
     chunks: Vec<std::ops::Range<usize>>,
-}
-
-impl std::fmt::Debug for Export {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Export")
-            .field("header", &self.header)
-            .field("bytes", &self.bin.len())
-            .finish_non_exhaustive()
-    }
 }
 
 fn malformed(what: impl Into<String>) -> Error {
@@ -307,8 +296,7 @@ impl Export {
     fn from_signed(signed: archive::SignedBin) -> Result<Self, Error> {
         let (header, chunks) = scan_bin(&signed.bin)?;
         Ok(Self {
-            bin: signed.bin,
-            signatures: signed.signatures,
+            signed,
             header,
             chunks,
         })
@@ -321,14 +309,12 @@ impl Export {
 
     /// SHA-256 of `export.bin`: identifies the batch, to process it only once.
     pub fn digest(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(digest(&SHA256, &self.bin).as_ref());
-        out
+        self.signed.digest()
     }
 
     /// How the signature checks out against `keys`, without consuming the export.
     pub fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
-        archive::signature_status(&self.bin, &self.signatures, keys)
+        self.signed.signature_status(keys)
     }
 
     /// Checks the signature against the configured `keys` (chosen by the signature's key id and
@@ -345,7 +331,7 @@ impl Export {
     pub fn keys(&self) -> impl Iterator<Item = Result<ExportKey, KeySkip>> + '_ {
         self.chunks
             .iter()
-            .flat_map(|range| KeyFields(&self.bin[range.clone()]))
+            .flat_map(|range| KeyFields(&self.signed.bin[range.clone()]))
     }
 }
 
@@ -373,7 +359,7 @@ impl VerifiedExport {
         self.export
             .chunks
             .par_iter()
-            .map(|range| KeyChunk(&self.export.bin[range.clone()]))
+            .map(|range| KeyChunk(&self.export.signed.bin[range.clone()]))
     }
 }
 

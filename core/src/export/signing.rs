@@ -26,7 +26,7 @@ const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.
 pub const ECDSA_SHA256_OID: &str = "1.2.840.10045.4.3.2";
 
 /// A public key that verifies published data, with the identity exports name it by.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationKey {
     /// The key identifier (for exposure-notification exports, often a mobile country code such as "310").
     pub key_id: String,
@@ -34,12 +34,6 @@ pub struct VerificationKey {
     pub version: String,
     /// The uncompressed P-256 point (65 bytes).
     point: Vec<u8>,
-}
-
-impl std::fmt::Debug for VerificationKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "VerificationKey({}/{})", self.key_id, self.version)
-    }
 }
 
 impl VerificationKey {

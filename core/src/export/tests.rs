@@ -53,9 +53,10 @@ fn server_test_export_has_two_short_keys() {
 fn a_changed_byte_anywhere_in_the_payload_is_rejected() {
     let zip = fixture("google-sample-140keys.zip");
     let export = Export::from_zip_bytes(&zip).unwrap();
-    let mut bin = export.bin.clone();
+    let mut bin = export.signed.bin.clone();
     let sig_list = proto::TekSignatureList {
         signatures: export
+            .signed
             .signatures
             .iter()
             .map(|(info, sig)| proto::TekSignature {
@@ -329,7 +330,7 @@ fn garbage_and_truncation_are_errors() {
     }
     assert!(Export::from_zip_bytes(b"PK\x05\x06 not really a zip at all").is_err());
     let export = Export::from_zip_bytes(&zip).unwrap();
-    let bin = export.bin.clone();
+    let bin = export.signed.bin.clone();
     for len in [0, 10, 16, 17, 40, bin.len() - 1] {
         match Export::from_parts(bin[..len].to_vec(), &[]) {
             Err(Error::Export(_)) => {}

@@ -62,7 +62,7 @@ use crate::time::Clock;
 use exposure::{exposure_days, Batch};
 
 /// How a phone is set up: what the app was built with and what the platform gives it.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct PhoneConfig {
     /// A directory private to the app; the store lives in it (created if missing).
     pub data_dir: PathBuf,
@@ -110,15 +110,6 @@ impl PhoneConfig {
             check_in_links: CheckInLinks::default(),
             presence: PresenceConfig::corona_warn_app_2021(),
         }
-    }
-}
-
-impl std::fmt::Debug for PhoneConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PhoneConfig")
-            .field("data_dir", &self.data_dir)
-            .field("scheme", &self.scheme)
-            .finish_non_exhaustive()
     }
 }
 

@@ -54,13 +54,8 @@ const EVENING_MS: u64 = DAY as u64 * MS_PER_DAY + 20 * 3_600_000;
 
 fn store(now_ms: u64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        &DataKey::from_bytes([7; 32]),
-        StoreConfig::default(),
-        now_ms,
-    )
-    .unwrap();
+    let key = DataKey::from_bytes([7; 32]);
+    let store = Store::open(dir.path(), &key, StoreConfig::default(), now_ms).unwrap();
     (dir, store)
 }
 

@@ -198,10 +198,6 @@ impl Scheme for BluezoneV3 {
 
     const ID: SchemeId = SchemeId::BluezoneV3;
 
-    fn slot_count(key: &DailyKey) -> u32 {
-        key.slots_per_day
-    }
-
     fn slot(key: &DailyKey, index: u32) -> Option<Slot> {
         (index < key.slots_per_day).then(|| {
             let start = key.slot_offset(index);

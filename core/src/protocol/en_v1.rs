@@ -306,10 +306,6 @@ impl Scheme for EnV1 {
 
     const ID: SchemeId = SchemeId::EnV1;
 
-    fn slot_count(key: &ExposureKey) -> u32 {
-        key.rolling_period
-    }
-
     fn slot(key: &ExposureKey, index: u32) -> Option<Slot> {
         (index < key.rolling_period).then(|| Slot {
             index,

@@ -159,16 +159,13 @@ pub trait Scheme {
     /// Which scheme this is.
     const ID: SchemeId;
 
-    /// How many slots the key covers.
-    fn slot_count(key: &Self::Key) -> u32;
-
     /// Slot `index` of the key, or `None` past the key's last slot.
     fn slot(key: &Self::Key, index: u32) -> Option<Slot>;
 
     /// The slot in force at `unix_secs`, or `None` if the key does not cover that moment.
     fn slot_at(key: &Self::Key, unix_secs: u64) -> Option<Slot>;
 
-    /// The identifier of slot `index` (the caller checks `index < slot_count`).
+    /// The identifier of slot `index` (the caller checks that [`slot`](Self::slot) has it).
     fn identifier(key: &Self::Key, index: u32) -> Self::Identifier;
 
     /// Every identifier of the key in slot order, appended to `out` (cleared first).

@@ -2,7 +2,7 @@
 //! result of each day.
 
 use super::seal::NAME_LEN;
-use super::{Store, META_NOTIFIED, META_PRESENCE_TOLD, TREE_BATCHES, TREE_EXPOSURES, TREE_META};
+use super::{Store, TreeId, META_NOTIFIED, META_PRESENCE_TOLD};
 
 /// The entry size of each sealed list in `meta`: a notified day is a UTC day (u32); a presence warning
 /// told is a check-in id (u64) and a UTC day (u32).
@@ -27,7 +27,7 @@ type SealedRecord = ([u8; NAME_LEN], Vec<u8>);
 impl Store {
     /// Whether a published batch with this digest was processed already.
     pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
-        self.has_record(&self.sled.batches, TREE_BATCHES, digest)
+        self.has_record(&self.sled.batches, TreeId::Batches, digest)
     }
 
     /// Remembers that a published batch was processed at `now_ms`.
@@ -35,7 +35,7 @@ impl Store {
         self.check_space()?;
         self.put_record(
             &self.sled.batches,
-            TREE_BATCHES,
+            TreeId::Batches,
             digest,
             &now_ms.to_be_bytes(),
         )?;
@@ -65,7 +65,7 @@ impl Store {
     ) -> Result<(), Error> {
         self.check_space()?;
         let sealed_days = self.seal_all(
-            TREE_EXPOSURES,
+            TreeId::Exposures,
             days.iter().map(|(day, record)| {
                 let key = day.to_be_bytes();
                 (key.to_vec(), [&key[..], record].concat())
@@ -78,7 +78,7 @@ impl Store {
     /// [`put_with_batch`](Self::put_with_batch).
     pub(super) fn seal_all(
         &self,
-        tree_id: u8,
+        tree_id: TreeId,
         records: impl ExactSizeIterator<Item = (Vec<u8>, Vec<u8>)>,
     ) -> Result<Vec<SealedRecord>, Error> {
         let sealer = self.sealer();
@@ -101,8 +101,8 @@ impl Store {
     ) -> Result<(), Error> {
         use sled::Transactional as _;
         let sealer = self.sealer();
-        let batch_name = sealer.name(TREE_BATCHES, digest);
-        let batch = sealer.seal(TREE_BATCHES, &batch_name, &now_ms.to_be_bytes())?;
+        let batch_name = sealer.name(TreeId::Batches, digest);
+        let batch = sealer.seal(TreeId::Batches, &batch_name, &now_ms.to_be_bytes())?;
         drop(sealer);
         (tree, &self.sled.batches)
             .transaction(|(records, batches)| {
@@ -144,7 +144,7 @@ impl Store {
         };
         let plain = self
             .sealer()
-            .open(TREE_META, name, &sealed)
+            .open(TreeId::Meta, name, &sealed)
             .ok_or_else(|| Error::StoreCorrupt(format!("{what} does not authenticate")))?;
         let entry = META_ENTRY_SIZES
             .iter()
@@ -159,14 +159,14 @@ impl Store {
     /// Replaces the sealed `meta` record `name`, and flushes.
     pub(super) fn set_sealed_meta(&self, name: &'static [u8], plain: &[u8]) -> Result<(), Error> {
         self.check_space()?;
-        let sealed = self.sealer().seal(TREE_META, name, plain)?;
+        let sealed = self.sealer().seal(TreeId::Meta, name, plain)?;
         self.put_meta_flushed(name, &sealed)
     }
 
     /// Every stored exposure record, by UTC day, oldest first.
     pub fn exposures(&self) -> Result<Vec<(u32, Vec<u8>)>, Error> {
         let mut days = self
-            .records(&self.sled.exposures, TREE_EXPOSURES, EXPOSURE)?
+            .records(&self.sled.exposures, TreeId::Exposures, EXPOSURE)?
             .into_iter()
             .map(|r| split_day(r.plain))
             .collect::<Result<Vec<_>, _>>()?;
@@ -177,7 +177,7 @@ impl Store {
     /// Removes the exposure records of days before `cutoff_day`; returns how many.
     pub(super) fn remove_exposures_before(&self, cutoff_day: u32) -> Result<u64, Error> {
         let mut expired = Vec::new();
-        for record in self.records(&self.sled.exposures, TREE_EXPOSURES, EXPOSURE)? {
+        for record in self.records(&self.sled.exposures, TreeId::Exposures, EXPOSURE)? {
             let name = record.name.clone();
             if split_day(record.plain)?.0 < cutoff_day {
                 expired.push(name);

@@ -7,7 +7,7 @@
 //! warnings are scored, so that editing a stay's times re-scores it) together with the end of the span
 //! it covers, for the purge.
 
-use super::{Store, META_PRESENCE_TOLD, TREE_CHECKINS, TREE_PRESENCE};
+use super::{Store, TreeId, META_PRESENCE_TOLD};
 use crate::error::Error;
 
 /// What a check-in record is called in errors.
@@ -40,8 +40,8 @@ pub struct StoredCheckIn {
 }
 
 /// Flag bits of a check-in record.
-const FLAG_CHECKED_OUT: u8 = 1;
-const FLAG_REPORTED: u8 = 2;
+const FLAG_CHECKED_OUT: u8 = 1 << 0;
+const FLAG_REPORTED: u8 = 1 << 1;
 
 impl StoredCheckIn {
     fn encode(&self) -> Result<Vec<u8>, Error> {
@@ -101,7 +101,7 @@ impl Store {
     /// Every stored check-in, by arrival.
     pub fn check_ins(&self) -> Result<Vec<StoredCheckIn>, Error> {
         let mut all = self
-            .records(&self.sled.checkins, TREE_CHECKINS, CHECK_IN)?
+            .records(&self.sled.checkins, TreeId::CheckIns, CHECK_IN)?
             .iter()
             .map(|r| StoredCheckIn::decode(&r.plain))
             .collect::<Result<Vec<_>, _>>()?;
@@ -114,7 +114,7 @@ impl Store {
         self.check_space()?;
         self.put_record(
             &self.sled.checkins,
-            TREE_CHECKINS,
+            TreeId::CheckIns,
             &check_in.id.to_be_bytes(),
             &check_in.encode()?,
         )?;
@@ -126,14 +126,14 @@ impl Store {
     /// before it; returns how many.
     pub(super) fn remove_check_ins_before(&self, cutoff_s: u64) -> Result<u64, Error> {
         let mut expired = Vec::new();
-        for record in self.records(&self.sled.checkins, TREE_CHECKINS, CHECK_IN)? {
+        for record in self.records(&self.sled.checkins, TreeId::CheckIns, CHECK_IN)? {
             if StoredCheckIn::decode(&record.plain)?.departure < cutoff_s {
                 expired.push(record.name);
             }
         }
         let mut removed = self.remove_records(&self.sled.checkins, expired)?;
         let mut expired = Vec::new();
-        for record in self.records(&self.sled.presence, TREE_PRESENCE, PRESENCE)? {
+        for record in self.records(&self.sled.presence, TreeId::Presence, PRESENCE)? {
             if split_end(&record.plain)?.0 < cutoff_s {
                 expired.push(record.name);
             }
@@ -153,7 +153,7 @@ impl Store {
     ) -> Result<(), Error> {
         self.check_space()?;
         let sealed = self.seal_all(
-            TREE_PRESENCE,
+            TreeId::Presence,
             reports.iter().enumerate().map(|(i, (end, report))| {
                 (
                     [&digest[..], &(i as u32).to_be_bytes()].concat(),
@@ -168,7 +168,7 @@ impl Store {
 
     /// Every published check-in kept for this phone's venues (encoded `CheckInProtectedReport`s).
     pub fn presence_reports(&self) -> Result<Vec<Vec<u8>>, Error> {
-        self.records(&self.sled.presence, TREE_PRESENCE, PRESENCE)?
+        self.records(&self.sled.presence, TreeId::Presence, PRESENCE)?
             .into_iter()
             .map(|r| split_end(&r.plain).map(|(_, report)| report.to_vec()))
             .collect()

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, TREE_FAMILY};
+use super::{Store, TreeId};
 use crate::declaration::{Answers, DeclarationResult};
 use crate::error::Error;
 
@@ -106,20 +106,20 @@ impl Store {
         self.check_space()?;
         let plain = serde_json::to_vec(record)
             .map_err(|e| Error::StoreCorrupt(format!("a family record cannot be encoded: {e}")))?;
-        self.put_record(&self.sled.family, TREE_FAMILY, logical, &plain)?;
+        self.put_record(&self.sled.family, TreeId::Family, logical, &plain)?;
         self.sled.db.flush().map_err(|e| self.io(e))?;
         Ok(())
     }
 
     fn get_family(&self, logical: &[u8]) -> Result<Option<Record>, Error> {
-        self.get_record(&self.sled.family, TREE_FAMILY, logical, FAMILY)?
+        self.get_record(&self.sled.family, TreeId::Family, logical, FAMILY)?
             .map(|plain| decode(&plain))
             .transpose()
     }
 
     /// Every family record with its name in the tree.
     fn family_records(&self) -> Result<Vec<(sled::IVec, Record)>, Error> {
-        self.records(&self.sled.family, TREE_FAMILY, FAMILY)?
+        self.records(&self.sled.family, TreeId::Family, FAMILY)?
             .into_iter()
             .map(|r| Ok((r.name, decode(&r.plain)?)))
             .collect()
@@ -186,7 +186,7 @@ impl Store {
     pub fn remove_profile(&self, name: &str) -> Result<bool, Error> {
         let existed = self.profile(name)?.is_some();
         let mut names = vec![sled::IVec::from(
-            &self.record_name(TREE_FAMILY, &profile_key(name))[..],
+            &self.record_name(TreeId::Family, &profile_key(name))[..],
         )];
         names.extend(
             self.family_records()?

@@ -509,6 +509,13 @@ mod tests {
             .collect()
     }
 
+    /// The instances a fresh aggregator (5 s bursts, 1 min windows, no scan before) makes of `sightings`.
+    fn instances_after(sightings: &[Sighting]) -> Vec<ScanInstance> {
+        let mut agg = Aggregator::new(5_000, 60_000, None);
+        sightings.iter().for_each(|s| agg.add(s));
+        instances(agg.take_changes())
+    }
+
     #[test]
     fn sightings_in_one_burst_make_one_instance_per_identifier() {
         let mut agg = Aggregator::new(5_000, 60_000, None);
@@ -545,11 +552,11 @@ mod tests {
 
     #[test]
     fn continuous_scanning_is_cut_into_windows() {
-        let mut agg = Aggregator::new(5_000, 60_000, None);
-        for t in (0..180_000).step_by(1_000) {
-            agg.add(&sighting(1, t, -60));
-        }
-        let changes = instances(agg.take_changes());
+        let scans: Vec<_> = (0..180_000)
+            .step_by(1_000)
+            .map(|t| sighting(1, t, -60))
+            .collect();
+        let changes = instances_after(&scans);
         assert_eq!(changes.len(), 3);
         assert!(changes.iter().all(|c| c.count == 60));
         assert_eq!(changes[1].seconds_since_previous_scan, Some(60));
@@ -557,10 +564,7 @@ mod tests {
 
     #[test]
     fn clock_going_back_opens_a_window_without_a_gap() {
-        let mut agg = Aggregator::new(5_000, 60_000, None);
-        agg.add(&sighting(1, 1_000_000, -60));
-        agg.add(&sighting(1, 400_000, -60));
-        let changes = instances(agg.take_changes());
+        let changes = instances_after(&[sighting(1, 1_000_000, -60), sighting(1, 400_000, -60)]);
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[1].window_start_ms, 400_000);
         assert_eq!(changes[1].seconds_since_previous_scan, None);
@@ -568,10 +572,7 @@ mod tests {
 
     #[test]
     fn slightly_out_of_order_sightings_stay_in_their_window() {
-        let mut agg = Aggregator::new(5_000, 60_000, None);
-        agg.add(&sighting(1, 10_000, -60));
-        agg.add(&sighting(1, 9_990, -61));
-        let changes = instances(agg.take_changes());
+        let changes = instances_after(&[sighting(1, 10_000, -60), sighting(1, 9_990, -61)]);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].first_seen_ms, 9_990);
     }

@@ -8,7 +8,7 @@
 
 use super::instances::WindowRecord;
 use super::seal::NAME_LEN;
-use super::{Store, TREE_BATCHES, TREE_EXPOSURES, TREE_KEYS, TREE_WINDOWS};
+use super::{Store, TreeId};
 use crate::error::Error;
 
 /// The schema version whose records are keyed in clear.
@@ -17,17 +17,17 @@ pub(super) const LEGACY_SCHEMA_VERSION: u32 = 1;
 impl Store {
     /// Rewrites every legacy record of every tree under its hidden name.
     pub(super) fn migrate_from_legacy(&self) -> Result<(), Error> {
-        self.migrate_tree(&self.sled.windows, TREE_WINDOWS, |key, plain| {
+        self.migrate_tree(&self.sled.windows, TreeId::Windows, |key, plain| {
             let start = <[u8; 8]>::try_from(key).map_err(|_| legacy("a scan window"))?;
             let record = WindowRecord::decode(plain, Some(u64::from_be_bytes(start)))?;
             Ok(record.encode())
         })?;
         // Own keys and batch marks keep their plaintext; exposures gain their day.
-        self.migrate_tree(&self.sled.keys, TREE_KEYS, |_, plain| Ok(plain.to_vec()))?;
-        self.migrate_tree(&self.sled.batches, TREE_BATCHES, |_, plain| {
+        self.migrate_tree(&self.sled.keys, TreeId::Keys, |_, plain| Ok(plain.to_vec()))?;
+        self.migrate_tree(&self.sled.batches, TreeId::Batches, |_, plain| {
             Ok(plain.to_vec())
         })?;
-        self.migrate_tree(&self.sled.exposures, TREE_EXPOSURES, |key, plain| {
+        self.migrate_tree(&self.sled.exposures, TreeId::Exposures, |key, plain| {
             let day = <[u8; 4]>::try_from(key).map_err(|_| legacy("an exposure"))?;
             Ok([&day[..], plain].concat())
         })?;
@@ -40,7 +40,7 @@ impl Store {
     fn migrate_tree(
         &self,
         tree: &sled::Tree,
-        tree_id: u8,
+        tree_id: TreeId,
         convert: impl Fn(&[u8], &[u8]) -> Result<Vec<u8>, Error>,
     ) -> Result<(), Error> {
         let legacy_records = tree

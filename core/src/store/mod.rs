@@ -60,14 +60,34 @@ const MIN_MAX_BYTES: u64 = 1 << 20;
 /// whose creation was interrupted.
 const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
 
-const TREE_META: u8 = 0;
-const TREE_WINDOWS: u8 = 1;
-const TREE_KEYS: u8 = 2;
-const TREE_BATCHES: u8 = 3;
-const TREE_EXPOSURES: u8 = 4;
-const TREE_CHECKINS: u8 = 5;
-const TREE_PRESENCE: u8 = 6;
-const TREE_FAMILY: u8 = 7;
+/// The store's trees, by the number each record's name and seal bind (part of the stored format: a
+/// tree is never renumbered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum TreeId {
+    Meta = 0,
+    Windows = 1,
+    Keys = 2,
+    Batches = 3,
+    Exposures = 4,
+    CheckIns = 5,
+    Presence = 6,
+    Family = 7,
+}
+
+impl TreeId {
+    /// Every tree, in number order.
+    const ALL: [TreeId; 8] = [
+        TreeId::Meta,
+        TreeId::Windows,
+        TreeId::Keys,
+        TreeId::Batches,
+        TreeId::Exposures,
+        TreeId::CheckIns,
+        TreeId::Presence,
+        TreeId::Family,
+    ];
+}
 
 const META_SCHEMA: &[u8] = b"schema";
 const META_KEY_CHECK: &[u8] = b"key-check";
@@ -297,7 +317,7 @@ impl Store {
         match schema {
             None if marker.is_none() => {
                 // A fresh store (or one whose creation was interrupted before anything was recorded).
-                let check = self.sealer().seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
+                let check = self.sealer().seal(TreeId::Meta, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
                 self.sled.meta
                     .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())
                     .map_err(|e| self.io(e))?;
@@ -326,7 +346,7 @@ impl Store {
                     .get(META_KEY_CHECK)
                     .map_err(|e| self.io(e))?
                     .ok_or_else(|| Error::StoreCorrupt("the data key check record is missing".into()))?;
-                if self.sealer().open(TREE_META, META_KEY_CHECK, &check).as_deref()
+                if self.sealer().open(TreeId::Meta, META_KEY_CHECK, &check).as_deref()
                     != Some(KEY_CHECK_PLAINTEXT)
                 {
                     return Err(Error::WrongDataKey);
@@ -441,7 +461,7 @@ impl Store {
         state.record_bytes = 0;
         state.persisted_until_ms = None;
         let sealer = Sealer::new(new_key);
-        let check = sealer.seal(TREE_META, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
+        let check = sealer.seal(TreeId::Meta, META_KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
         for name in [META_NOTIFIED, META_PRESENCE_TOLD] {
             self.sled.meta.remove(name).map_err(|e| self.io(e))?;
         }
@@ -609,7 +629,8 @@ pub fn fuzz_record(bytes: &[u8]) {
     let sealer = seal::Sealer::new(&DataKey::from_bytes([7; 32]));
     let (tree, rest) = bytes.split_first().unwrap_or((&0, &[]));
     // A stored value that does not authenticate is refused, whatever its length.
-    let _ = sealer.open(*tree, b"name", rest);
+    let tree_id = TreeId::ALL[usize::from(*tree) % TreeId::ALL.len()];
+    let _ = sealer.open(tree_id, b"name", rest);
     if let Ok(record) = instances::WindowRecord::decode(rest, None) {
         let again = instances::WindowRecord::decode(&record.encode(), None);
         assert_eq!(again.ok(), Some(record), "a window record reads back");

@@ -1,7 +1,7 @@
 //! This phone's own keys in the store: en-v1 Temporary Exposure Keys and the bluezone-v3 root key
 //! (their record layout is in `keys.rs`), and the keys a positive report may publish.
 
-use super::{keys, ReportKeys, Store, UserConsent, TREE_KEYS};
+use super::{keys, ReportKeys, Store, TreeId, UserConsent};
 use crate::error::Error;
 use crate::protocol::bluezone_v3::RootKey;
 use crate::protocol::en_v1::ExposureKey;
@@ -14,7 +14,7 @@ impl Store {
     /// Every own en-v1 key, oldest first.
     pub fn own_en_keys(&self) -> Result<Vec<ExposureKey>, Error> {
         let mut keys = self
-            .records(&self.sled.keys, TREE_KEYS, OWN_KEY)?
+            .records(&self.sled.keys, TreeId::Keys, OWN_KEY)?
             .iter()
             .filter(|r| r.plain.len() == keys::EN_RECORD_LEN)
             .map(|r| keys::decode_en(&r.plain))
@@ -28,7 +28,7 @@ impl Store {
         self.check_space()?;
         self.put_record(
             &self.sled.keys,
-            TREE_KEYS,
+            TreeId::Keys,
             &keys::en_record_key(key.rolling_start_interval),
             &keys::encode_en(key),
         )?;
@@ -38,9 +38,14 @@ impl Store {
 
     /// The bluezone-v3 root key, if this phone has one.
     pub fn bluezone_root(&self) -> Result<Option<RootKey>, Error> {
-        self.get_record(&self.sled.keys, TREE_KEYS, &keys::ROOT_RECORD_KEY, OWN_KEY)?
-            .map(|plain| keys::decode_root(&plain))
-            .transpose()
+        self.get_record(
+            &self.sled.keys,
+            TreeId::Keys,
+            &keys::ROOT_RECORD_KEY,
+            OWN_KEY,
+        )?
+        .map(|plain| keys::decode_root(&plain))
+        .transpose()
     }
 
     /// Keeps `root` as the bluezone-v3 root key unless one exists; returns the root key in force.
@@ -51,7 +56,7 @@ impl Store {
         self.check_space()?;
         self.put_record(
             &self.sled.keys,
-            TREE_KEYS,
+            TreeId::Keys,
             &keys::ROOT_RECORD_KEY,
             &keys::encode_root(&root),
         )?;
@@ -62,7 +67,7 @@ impl Store {
     /// Removes the own en-v1 keys that ended by `cutoff_interval`; returns how many.
     pub(super) fn remove_own_keys_ending_by(&self, cutoff_interval: u32) -> Result<u64, Error> {
         let mut expired = Vec::new();
-        for record in self.records(&self.sled.keys, TREE_KEYS, OWN_KEY)? {
+        for record in self.records(&self.sled.keys, TreeId::Keys, OWN_KEY)? {
             if record.plain.len() == keys::EN_RECORD_LEN
                 && keys::decode_en(&record.plain)?.end_interval() <= cutoff_interval
             {

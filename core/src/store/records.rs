@@ -7,7 +7,7 @@
 //! a few thousand small AES-GCM openings for a heavy user's 14 days, a few milliseconds.
 
 use super::seal::NAME_LEN;
-use super::Store;
+use super::{Store, TreeId};
 use crate::error::Error;
 
 /// A record read back: its name in the tree and its plaintext.
@@ -20,7 +20,7 @@ pub(crate) struct Opened {
 
 impl Store {
     /// The name of `logical` in tree `tree_id`.
-    pub(crate) fn record_name(&self, tree_id: u8, logical: &[u8]) -> [u8; NAME_LEN] {
+    pub(crate) fn record_name(&self, tree_id: TreeId, logical: &[u8]) -> [u8; NAME_LEN] {
         self.sealer().name(tree_id, logical)
     }
 
@@ -29,7 +29,7 @@ impl Store {
     pub(crate) fn put_record(
         &self,
         tree: &sled::Tree,
-        tree_id: u8,
+        tree_id: TreeId,
         logical: &[u8],
         plain: &[u8],
     ) -> Result<(u64, Option<u64>), Error> {
@@ -44,7 +44,7 @@ impl Store {
     pub(crate) fn get_record(
         &self,
         tree: &sled::Tree,
-        tree_id: u8,
+        tree_id: TreeId,
         logical: &[u8],
         what: &str,
     ) -> Result<Option<Vec<u8>>, Error> {
@@ -59,7 +59,7 @@ impl Store {
     pub(crate) fn has_record(
         &self,
         tree: &sled::Tree,
-        tree_id: u8,
+        tree_id: TreeId,
         logical: &[u8],
     ) -> Result<bool, Error> {
         tree.contains_key(self.record_name(tree_id, logical))
@@ -70,7 +70,7 @@ impl Store {
     pub(crate) fn records(
         &self,
         tree: &sled::Tree,
-        tree_id: u8,
+        tree_id: TreeId,
         what: &str,
     ) -> Result<Vec<Opened>, Error> {
         tree.iter()
@@ -88,7 +88,7 @@ impl Store {
 
     fn open_record(
         &self,
-        tree_id: u8,
+        tree_id: TreeId,
         name: &[u8],
         sealed: &[u8],
         what: &str,

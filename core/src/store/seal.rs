@@ -15,6 +15,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use super::TreeId;
 use crate::error::Error;
 
 /// The 32-byte key the platform keystore (Android Keystore, iOS Keychain) supplies for the store.
@@ -99,9 +100,9 @@ impl Sealer {
 
     /// `HMAC-SHA256(NameKey, tree || logical)[..16]`: a record's name, stable for a logical key (so a
     /// record can be found and replaced) and meaningless without the data key.
-    pub(crate) fn name(&self, tree: u8, logical: &[u8]) -> [u8; NAME_LEN] {
+    pub(crate) fn name(&self, tree: TreeId, logical: &[u8]) -> [u8; NAME_LEN] {
         let mut ctx = ring::hmac::Context::with_key(&self.names);
-        ctx.update(&[tree]);
+        ctx.update(&[tree as u8]);
         ctx.update(logical);
         let mut out = [0u8; NAME_LEN];
         out.copy_from_slice(&ctx.sign().as_ref()[..NAME_LEN]);
@@ -109,7 +110,7 @@ impl Sealer {
     }
 
     /// `nonce || AES-256-GCM(SealKey, nonce, tree || key, value) || tag`.
-    pub(crate) fn seal(&self, tree: u8, key: &[u8], value: &[u8]) -> Result<Vec<u8>, Error> {
+    pub(crate) fn seal(&self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<Vec<u8>, Error> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill(&mut nonce).map_err(|_| Error::Random)?;
         let mut out = Vec::with_capacity(value.len() + SEAL_OVERHEAD);
@@ -128,7 +129,7 @@ impl Sealer {
     }
 
     /// Opens a sealed value; `None` if it does not authenticate (wrong data key, or tampered).
-    pub(crate) fn open(&self, tree: u8, key: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn open(&self, tree: TreeId, key: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
         if sealed.len() < SEAL_OVERHEAD {
             return None;
         }
@@ -145,9 +146,9 @@ impl Sealer {
     }
 }
 
-fn aad(tree: u8, key: &[u8]) -> Vec<u8> {
+fn aad(tree: TreeId, key: &[u8]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(1 + key.len());
-    aad.push(tree);
+    aad.push(tree as u8);
     aad.extend_from_slice(key);
     aad
 }
@@ -167,31 +168,35 @@ mod tests {
     #[test]
     fn sealed_values_open_only_where_they_were_sealed() {
         let sealer = Sealer::new(&DataKey::from_bytes([7; 32]));
-        let sealed = sealer.seal(1, b"key", b"secret identifier").unwrap();
+        let sealed = sealer
+            .seal(TreeId::Windows, b"key", b"secret identifier")
+            .unwrap();
         assert_eq!(sealed.len(), 17 + SEAL_OVERHEAD);
         assert!(!sealed.windows(6).any(|w| w == b"secret"));
         assert_eq!(
-            sealer.open(1, b"key", &sealed).unwrap(),
+            sealer.open(TreeId::Windows, b"key", &sealed).unwrap(),
             b"secret identifier"
         );
-        assert!(sealer.open(2, b"key", &sealed).is_none());
-        assert!(sealer.open(1, b"other", &sealed).is_none());
+        assert!(sealer.open(TreeId::Keys, b"key", &sealed).is_none());
+        assert!(sealer.open(TreeId::Windows, b"other", &sealed).is_none());
         let wrong = Sealer::new(&DataKey::from_bytes([8; 32]));
-        assert!(wrong.open(1, b"key", &sealed).is_none());
+        assert!(wrong.open(TreeId::Windows, b"key", &sealed).is_none());
         for len in 0..sealed.len() {
-            assert!(sealer.open(1, b"key", &sealed[..len]).is_none());
+            assert!(sealer
+                .open(TreeId::Windows, b"key", &sealed[..len])
+                .is_none());
         }
         let mut flipped = sealed.clone();
         flipped[15] ^= 1;
-        assert!(sealer.open(1, b"key", &flipped).is_none());
+        assert!(sealer.open(TreeId::Windows, b"key", &flipped).is_none());
     }
 
     #[test]
     fn nonces_differ_between_seals() {
         let sealer = Sealer::new(&DataKey::from_bytes([7; 32]));
         assert_ne!(
-            sealer.seal(1, b"k", b"v").unwrap(),
-            sealer.seal(1, b"k", b"v").unwrap()
+            sealer.seal(TreeId::Windows, b"k", b"v").unwrap(),
+            sealer.seal(TreeId::Windows, b"k", b"v").unwrap()
         );
     }
 

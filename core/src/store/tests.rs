@@ -183,13 +183,8 @@ fn closed_store_with_one_sighting() -> tempfile::TempDir {
 #[test]
 fn wrong_data_key_is_refused_and_destroys_nothing() {
     let dir = closed_store_with_one_sighting();
-    let err = Store::open(
-        dir.path(),
-        &DataKey::from_bytes([1; 32]),
-        StoreConfig::default(),
-        T0,
-    )
-    .unwrap_err();
+    let wrong_key = DataKey::from_bytes([1; 32]);
+    let err = Store::open(dir.path(), &wrong_key, StoreConfig::default(), T0).unwrap_err();
     assert!(matches!(err, Error::WrongDataKey), "{err}");
     assert!(err.to_string().contains("nothing was changed"));
     let store = open(dir.path(), T0);
@@ -395,23 +390,16 @@ fn bookkeeping_round_trips() {
 #[test]
 fn config_is_checked() {
     let dir = tempfile::tempdir().unwrap();
+    let default_but = |change: fn(&mut StoreConfig)| {
+        let mut config = StoreConfig::default();
+        change(&mut config);
+        config
+    };
     for config in [
-        StoreConfig {
-            retention_days: 0,
-            ..StoreConfig::default()
-        },
-        StoreConfig {
-            retention_days: 31,
-            ..StoreConfig::default()
-        },
-        StoreConfig {
-            max_bytes: 1_000,
-            ..StoreConfig::default()
-        },
-        StoreConfig {
-            merge_gap_ms: 0,
-            ..StoreConfig::default()
-        },
+        default_but(|c| c.retention_days = 0),
+        default_but(|c| c.retention_days = 31),
+        default_but(|c| c.max_bytes = 1_000),
+        default_but(|c| c.merge_gap_ms = 0),
     ] {
         assert!(matches!(
             Store::open(dir.path(), &key(), config, T0),
@@ -590,22 +578,27 @@ fn a_store_of_the_older_layout_is_brought_up_to_date_once() {
         let digest = [0xD2; 32];
         let day_key = day.to_be_bytes();
         for (tree, id, key, plain) in [
-            (&store.sled.windows, TREE_WINDOWS, &start[..], legacy_window),
+            (
+                &store.sled.windows,
+                TreeId::Windows,
+                &start[..],
+                legacy_window,
+            ),
             (
                 &store.sled.keys,
-                TREE_KEYS,
+                TreeId::Keys,
                 &en_key[..],
                 keys::encode_en(&key_record),
             ),
             (
                 &store.sled.batches,
-                TREE_BATCHES,
+                TreeId::Batches,
                 &digest[..],
                 T0.to_be_bytes().to_vec(),
             ),
             (
                 &store.sled.exposures,
-                TREE_EXPOSURES,
+                TreeId::Exposures,
                 &day_key[..],
                 b"legacy".to_vec(),
             ),

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::instances::{Change, WindowRecord};
 use super::records::Opened;
 use super::{write_marker, DayCount, PurgeReport, ScanInstance, State, Store, StoreStats};
-use super::{META_CHECKPOINT, TREE_WINDOWS};
+use super::{TreeId, META_CHECKPOINT};
 use crate::error::Error;
 use crate::protocol::bluezone_v3;
 use crate::protocol::en_v1::EN_INTERVAL_SECS;
@@ -77,15 +77,19 @@ impl Store {
                 .is_some_and(|until| record.start_ms <= until);
         if may_exist {
             if let Some(plain) =
-                self.get_record(&self.sled.windows, TREE_WINDOWS, &logical, WINDOW)?
+                self.get_record(&self.sled.windows, TreeId::Windows, &logical, WINDOW)?
             {
                 let older = WindowRecord::decode(&plain, None)?;
                 state.aggregator.absorb(&older);
                 record.merge(older);
             }
         }
-        let (new_len, old_len) =
-            self.put_record(&self.sled.windows, TREE_WINDOWS, &logical, &record.encode())?;
+        let (new_len, old_len) = self.put_record(
+            &self.sled.windows,
+            TreeId::Windows,
+            &logical,
+            &record.encode(),
+        )?;
         state.record_bytes = (state.record_bytes + new_len).saturating_sub(old_len.unwrap_or(0));
         state.persisted_until_ms = Some(
             state
@@ -98,7 +102,7 @@ impl Store {
     /// Every window record, opened, oldest first, with its name and size.
     pub(super) fn windows(&self) -> Result<Vec<(WindowRecord, Opened)>, Error> {
         let mut windows = self
-            .records(&self.sled.windows, TREE_WINDOWS, WINDOW)?
+            .records(&self.sled.windows, TreeId::Windows, WINDOW)?
             .into_iter()
             .map(|opened| Ok((WindowRecord::decode(&opened.plain, None)?, opened)))
             .collect::<Result<Vec<_>, Error>>()?;

@@ -4,6 +4,7 @@ use super::*;
 use crate::checkin::report::CheckInRecord;
 use crate::checkin::venue::LocationId;
 use crate::export::archive::SignedBin;
+use crate::export::SignatureStatus;
 
 fn signer() -> SigningKey {
     SigningKey::generate("262", "v1").unwrap().0
@@ -85,24 +86,26 @@ fn forged_and_unknown_signatures_are_refused() {
     assert!(matches!(
         WarningPackage::from_zip_bytes(&zip)
             .unwrap()
+            .signed
             .signature_status(&[stranger]),
         SignatureStatus::UnknownKey(_)
     ));
     // A report swapped in after signing: the package still parses, but does not verify.
     let package = WarningPackage::from_zip_bytes(&zip).unwrap();
-    let mut bin = package.bin.clone();
+    let mut bin = package.signed.bin.clone();
     let at = bin.len() - 10;
     bin[at] ^= 1;
     let sig = proto_sig(&package);
     let forged = WarningPackage::from_signed(SignedBin::from_parts(bin, &sig).unwrap()).unwrap();
     assert!(matches!(
-        forged.signature_status(&[signer.verification_key()]),
+        forged.signed.signature_status(&[signer.verification_key()]),
         SignatureStatus::Invalid(_)
     ));
     // No signature at all.
-    let unsigned =
-        WarningPackage::from_signed(SignedBin::from_parts(package.bin.clone(), &[]).unwrap())
-            .unwrap();
+    let unsigned = WarningPackage::from_signed(
+        SignedBin::from_parts(package.signed.bin.clone(), &[]).unwrap(),
+    )
+    .unwrap();
     assert!(matches!(
         unsigned.verify(&[signer.verification_key()]),
         Err(Error::Signature(_))
@@ -135,6 +138,7 @@ fn proto_sig(package: &WarningPackage) -> Vec<u8> {
     }
     List {
         signatures: package
+            .signed
             .signatures
             .iter()
             .map(|(info, sig)| Sig {
@@ -242,7 +246,7 @@ proptest::proptest! {
     #[test]
     fn any_bin_scans_or_fails_cleanly(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
         if let Ok(header) = header_of(&bytes) {
-            let package = WarningPackage { bin: bytes, signatures: Vec::new(), header };
+            let package = WarningPackage { signed: SignedBin { bin: bytes, signatures: Vec::new() }, header };
             let verified = VerifiedWarningPackage { package, signed_by: SignatureInfo::default() };
             let n = verified.reports().count();
             proptest::prop_assert_eq!(n, verified.package().header().report_count);

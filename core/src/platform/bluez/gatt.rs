@@ -15,11 +15,10 @@ pub(crate) async fn read(
     peer: &PeerId,
     timeout: Duration,
 ) -> Result<Vec<u8>, BluezError> {
-    let peripherals = central
+    let peripheral = central
         .peripherals()
         .await
-        .during("listing the devices BlueZ knows")?;
-    let peripheral = peripherals
+        .during("listing the devices BlueZ knows")?
         .into_iter()
         .find(|p| p.address().to_string() == peer.0)
         .ok_or_else(|| BluezError::Failed {

@@ -190,11 +190,10 @@ impl BluezAdapter {
         let mut found = Vec::new();
         for central in centrals {
             // btleplug describes a BlueZ adapter as "hci0 (usb:v1D6Bp0246d0540)".
-            let info = central
+            let adapter_name = central
                 .adapter_info()
                 .await
-                .during("reading adapter information")?;
-            let adapter_name = info
+                .during("reading adapter information")?
                 .split_whitespace()
                 .next()
                 .unwrap_or_default()
