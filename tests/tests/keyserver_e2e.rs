@@ -19,17 +19,18 @@ use openzone_core::phone::{
 use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, TemporaryExposureKey};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     get_json, http, issue_code, officer_token, random_tek, start,
 };
 use openzone_tests::lesson::lesson_sightings;
-use openzone_tests::phone::{open_phone, seed_own_keys, TestClock};
+use openzone_tests::phone::{open_phone, seed_own_keys};
 use openzone_tests::postgres_fixture::server_config;
 
 /// A phone of this test on `server` (a client), pinning `export_keys`.
 fn phone(
     dir: &std::path::Path,
-    clock: &Arc<TestClock>,
+    clock: &Arc<ManualClock>,
     server: &KeyServerClient,
     export_keys: &[VerificationKey],
 ) -> Phone {
@@ -76,7 +77,7 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     // The reporter's phone has its keys; the listener's phone heard the reporter in class; a
     // stranger heard nobody.
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let clock = TestClock::at(now);
+    let clock = ManualClock::new(now);
     let unpinned = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
     let pinned = [running.server.verification_key()];
     seed_own_keys(
@@ -376,7 +377,7 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     config.max_backoff = Duration::from_millis(20);
     let client = KeyServerClient::new(config).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let clock = TestClock::at(SystemClock.now_ms());
+    let clock = ManualClock::new(SystemClock.now_ms());
     let listener = phone(
         dir.path(),
         &clock,

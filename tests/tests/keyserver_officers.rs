@@ -7,9 +7,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use openzone_server::{AuditAction, ServerConfig};
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, http_from, issue_code, officer_token, random_tek, start, upload,
-    upload_key, ManualClock, Running, DAY, NOON_MS,
+    upload_key, Running, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::{server_config, stored_bytes};
 

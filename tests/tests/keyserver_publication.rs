@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use openzone_server::{Server, ServerConfig, ServerError};
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
-    ManualClock, DAY, NOON_MS,
+    DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::{lose_database, server_config};
 
