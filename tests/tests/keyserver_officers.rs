@@ -9,8 +9,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use openzone_server::{AuditAction, ServerConfig};
 use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    announced_sealing_key, http, http_from, issue_code, officer_token, random_tek, start, upload,
-    upload_key, Running, DAY, NOON_MS,
+    announced_sealing_key, http, http_from, issue_code, officer_token, random_tek, sign_in, start,
+    upload, upload_key, Running, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::{server_config, stored_bytes};
 
@@ -81,22 +81,16 @@ async fn lan_and_minh(lan_quota: u32) -> (tempfile::TempDir, std::sync::Arc<Manu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
     let (_dir, clock, running) = lan_and_minh(2).await;
+    let accounts = running.server.accounts();
     assert!(
-        running
-            .server
-            .accounts()
+        accounts
             .add_officer("lan", "another password!", 2)
             .await
             .is_err(),
         "names are unique"
     );
     assert!(
-        running
-            .server
-            .accounts()
-            .add_officer("short", "2short", 2)
-            .await
-            .is_err(),
+        accounts.add_officer("short", "2short", 2).await.is_err(),
         "passwords have a minimum length"
     );
     let client = http();
@@ -126,56 +120,29 @@ async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
         (status, refused["error"].as_str()),
         (429, Some("quota_exceeded"))
     );
-    let minh = login(&client, &running, "minh", "minh's long password")
+    let minh = sign_in(&client, &running.url, "minh", "minh's long password")
         .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .unwrap();
     let (status, theirs) = issue(&client, &running, &minh).await;
     assert_eq!(status, 201);
     // The next day, Lan may issue again.
     clock.set(NOON_MS + 86_400_000);
-    let lan = login(&client, &running, "lan", "lan's long password")
+    let lan = sign_in(&client, &running.url, "lan", "lan's long password")
         .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .unwrap();
     assert_eq!(issue(&client, &running, &lan).await.0, 201);
 
     // Who issued which code.
     let code = |v: &serde_json::Value| v["code"].as_str().unwrap().to_owned();
-    assert_eq!(
-        running
-            .server
-            .accounts()
-            .code_issuer(&code(&first))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("lan")
-    );
-    assert_eq!(
-        running
-            .server
-            .accounts()
-            .code_issuer(&code(&theirs))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("minh")
-    );
-    assert_eq!(
-        running
-            .server
-            .accounts()
-            .code_issuer("00000000")
-            .await
-            .unwrap(),
-        None
-    );
-    let audit = running.server.accounts().audit_log().await.unwrap();
+    for (code, issuer) in [
+        (code(&first), Some("lan")),
+        (code(&theirs), Some("minh")),
+        ("00000000".to_owned(), None),
+    ] {
+        let found = accounts.code_issuer(&code).await.unwrap();
+        assert_eq!(found.as_deref(), issuer, "{code}");
+    }
+    let audit = accounts.audit_log().await.unwrap();
     let issued_by_lan = audit
         .iter()
         .filter(|e| e.officer == "lan" && e.action == AuditAction::CodeIssued)
