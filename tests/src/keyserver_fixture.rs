@@ -68,6 +68,22 @@ pub async fn start(config: ServerConfig) -> Running {
     }
 }
 
+/// Publication every hour (sooner only when a test calls `publish_now`), in exports padded to 10 keys.
+pub fn small_hourly_exports(config: &mut ServerConfig) {
+    config.publication.cadence = std::time::Duration::from_secs(3_600);
+    config.publication.min_batch = 10;
+}
+
+/// Starts the server of [`crate::postgres_fixture::server_config`], set up by `configure`, storing in a
+/// new temporary directory; returns the directory (removed when dropped) and the server.
+pub async fn start_temp(configure: impl FnOnce(&mut ServerConfig)) -> (tempfile::TempDir, Running) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = crate::postgres_fixture::server_config(dir.path());
+    configure(&mut config);
+    let running = start(config).await;
+    (dir, running)
+}
+
 /// A server on a manual clock with the tests' configuration, storing in a directory of its own, with the
 /// sealing key it announces, a signed-in officer and a client: what most key server tests start from.
 pub struct TestServer {
@@ -95,12 +111,12 @@ impl TestServer {
     /// Starts the server of [`crate::postgres_fixture::server_config`], set up by `configure`, with its
     /// clock at `now_ms`.
     pub async fn at(now_ms: u64, configure: impl FnOnce(&mut ServerConfig)) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
         let clock = ManualClock::new(now_ms);
-        let mut config = crate::postgres_fixture::server_config(dir.path());
-        config.clock = clock.clone();
-        configure(&mut config);
-        let running = start(config).await;
+        let (dir, running) = start_temp(|config| {
+            config.clock = clock.clone();
+            configure(config);
+        })
+        .await;
         let key = announced_sealing_key(&running.url).await;
         let token = officer_token(&running).await;
         Self {

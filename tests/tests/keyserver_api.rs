@@ -632,13 +632,9 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         ),
         (Some(3), Some(0))
     );
+    let fresh = vec![upload_key(random_tek(), (DAY + 14) * 144, 144)];
     assert_eq!(
-        upload(
-            &s,
-            &confirmed,
-            vec![upload_key(random_tek(), (DAY + 14) * 144, 144)]
-        )
-        .await,
+        upload(&s, &confirmed, fresh).await,
         (404, "code_unknown".into())
     );
     s.running.stop().await;

@@ -5,21 +5,19 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::path::Path;
-use std::time::Duration;
 
 use openzone_server::{Server, ServerConfig, ServerError};
 use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
-    DAY, NOON_MS,
+    announced_sealing_key, http, issue_code, officer_token, random_tek, small_hourly_exports,
+    start, upload, upload_key, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::{lose_database, server_config};
 
 fn config(dir: &std::path::Path) -> ServerConfig {
     let mut config = server_config(dir);
     config.clock = ManualClock::new(NOON_MS);
-    config.publication.cadence = Duration::from_secs(3_600);
-    config.publication.min_batch = 10;
+    small_hourly_exports(&mut config);
     config
 }
 
