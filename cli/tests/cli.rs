@@ -70,12 +70,14 @@ fn id_rows(args: &[&str]) -> Vec<serde_json::Value> {
 fn ids_reproduce_the_en_v1_vectors() {
     let vectors = json(&std::fs::read_to_string(fixture("en-v1-vectors.json")).unwrap());
     let tek = vectors["tek"].as_str().unwrap();
+    let start = vectors["rolling_start_interval"].to_string();
+    assert_eq!(start, "2642976");
     let rows = id_rows(&[
         "en-v1",
         "--tek",
         tek,
         "--interval",
-        "2642976",
+        &start,
         "--tx-power",
         "8",
     ]);
@@ -91,7 +93,7 @@ fn ids_reproduce_the_en_v1_vectors() {
         "--tek",
         tek,
         "--interval",
-        "2642976",
+        &start,
         "--count",
         "2",
     ]);

@@ -160,11 +160,9 @@ fn check_in_report_warn_and_sync_from_the_command_line() {
     let token = sign_in(&addr, "nurse", "the nurse's password");
 
     // The school makes the room's poster; the case scans it, the classmate photographs it.
-    let room = tempfile::tempdir().unwrap();
-    let venue_dir = room.path().join("9a");
-    let link = support::create_venue(
+    let (room, venue_dir, link) = support::temp_venue(
+        "9a",
         "Lớp 9A",
-        &venue_dir,
         &["--type", "educational-institution", "--minutes", "45"],
     );
     let poster = room.path().join("9a.png");

@@ -5,18 +5,16 @@
 
 mod support;
 
-use support::{create_venue, fails, json, ok, path};
+use support::{fails, json, ok, path, temp_venue};
 
 /// Corona-Warn-App's own test poster (cwa-app-android, `TraceLocationUrlTest.kt`, "locationUrl 2").
 const CWA_LINK: &str = "https://e.coronawarn.app?v=1#CAESIAgBEg1JY2VjcmVhbSBTaG9wGg1NYWluIFN0cmVldCAxGmoIARJgOMTa6eYSiaDv8lW13xdYEvGHOZ1EYTiFSxt51HEoPCD7CNnvCUiIYPhax1MpkN0UfNClCm9ZWYy0JH01CDVD9eq-voxQ1EcFJQkEIujVwoCNK0MNGuDK1ayjGxeDc4UDGgQxMjM0IgYIARABGAo";
 
 #[test]
 fn a_venue_is_created_inspected_and_postered() {
-    let dir = tempfile::tempdir().unwrap();
-    let venue = dir.path().join("6a");
-    let link = create_venue(
+    let (dir, venue, link) = temp_venue(
+        "6a",
         "Lớp 6A",
-        &venue,
         &["--address", "Tầng 2, THCS Nguyễn Du", "--minutes", "45"],
     );
     let link = link.as_str();
@@ -99,11 +97,9 @@ fn a_venue_is_created_inspected_and_postered() {
 
 #[test]
 fn events_custom_bases_and_visitor_logs() {
-    let dir = tempfile::tempdir().unwrap();
-    let venue = dir.path().join("meeting");
-    let link = create_venue(
+    let (_dir, venue, link) = temp_venue(
+        "meeting",
         "Họp phụ huynh lớp 6A",
-        &venue,
         &[
             "--start",
             "2099-05-29T18:00:00+07:00",

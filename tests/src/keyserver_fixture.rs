@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use openzone_core::export::signing::VerificationKey;
@@ -13,36 +12,15 @@ use openzone_core::keyserver::wire::{
     ErrorBody, ServerConfigDoc, Upload, UploadKey, UploadPayload,
 };
 use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
-use openzone_core::time::Clock;
 use openzone_server::{Server, ServerConfig};
 use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::clock::ManualClock;
 
 /// 2026-11-20 12:00 UTC: a Friday at noon, interval 72 of the day.
 pub const NOON_MS: u64 = 20_777 * 86_400_000 + 12 * 3_600_000;
 /// The UTC day of [`NOON_MS`].
 pub const DAY: u32 = 20_777;
-
-/// A clock the test moves.
-#[derive(Debug)]
-pub struct ManualClock(AtomicU64);
-
-impl ManualClock {
-    /// A clock standing at `ms`.
-    pub fn new(ms: u64) -> Arc<Self> {
-        Arc::new(Self(AtomicU64::new(ms)))
-    }
-
-    /// Moves the clock to `ms`.
-    pub fn set(&self, ms: u64) {
-        self.0.store(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// A running server: its address, the handle to stop it, and the server itself.
 pub struct Running {
@@ -87,6 +65,91 @@ pub async fn start(config: ServerConfig) -> Running {
         addr,
         stop: Some(stop),
         task: Some(task),
+    }
+}
+
+/// Publication every hour (sooner only when a test calls `publish_now`), in exports padded to 10 keys.
+pub fn small_hourly_exports(config: &mut ServerConfig) {
+    config.publication.cadence = std::time::Duration::from_secs(3_600);
+    config.publication.min_batch = 10;
+}
+
+/// Starts the server of [`crate::postgres_fixture::server_config`], set up by `configure`, storing in a
+/// new temporary directory; returns the directory (removed when dropped) and the server.
+pub async fn start_temp(configure: impl FnOnce(&mut ServerConfig)) -> (tempfile::TempDir, Running) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = crate::postgres_fixture::server_config(dir.path());
+    configure(&mut config);
+    let running = start(config).await;
+    (dir, running)
+}
+
+/// A server on a manual clock with the tests' configuration, storing in a directory of its own, with the
+/// sealing key it announces, a signed-in officer and a client: what most key server tests start from.
+pub struct TestServer {
+    /// The server's data directory, removed when the test ends.
+    pub dir: tempfile::TempDir,
+    /// The server's clock.
+    pub clock: Arc<ManualClock>,
+    /// The server.
+    pub running: Running,
+    /// The upload sealing key it announces.
+    pub key: SealingPublicKey,
+    /// The session of [`OFFICER`] (sessions last 12 hours: sign in again after moving the clock further).
+    pub token: String,
+    /// A plain HTTP client.
+    pub client: reqwest::Client,
+}
+
+impl TestServer {
+    /// Starts the server of [`crate::postgres_fixture::server_config`], set up by `configure`, at
+    /// [`NOON_MS`].
+    pub async fn at_noon(configure: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::at(NOON_MS, configure).await
+    }
+
+    /// Starts the server of [`crate::postgres_fixture::server_config`], set up by `configure`, with its
+    /// clock at `now_ms`.
+    pub async fn at(now_ms: u64, configure: impl FnOnce(&mut ServerConfig)) -> Self {
+        let clock = ManualClock::new(now_ms);
+        let (dir, running) = start_temp(|config| {
+            config.clock = clock.clone();
+            configure(config);
+        })
+        .await;
+        let key = announced_sealing_key(&running.url).await;
+        let token = officer_token(&running).await;
+        Self {
+            dir,
+            clock,
+            running,
+            key,
+            token,
+            client: http(),
+        }
+    }
+
+    /// Issues a code of `test_type` with this `onset` as the officer; returns the 8 digits.
+    pub async fn issue(&self, test_type: &str, onset: Option<&str>) -> String {
+        issue_code(
+            &self.client,
+            &self.running.url,
+            &self.token,
+            test_type,
+            onset,
+        )
+        .await
+    }
+
+    /// Seals an upload of `keys` under `code` and posts it; returns what [`post_upload`] does.
+    pub async fn upload(&self, code: &str, keys: Vec<UploadKey>) -> (u16, String) {
+        upload(&self.running.url, &self.key, code, keys).await
+    }
+
+    /// Uploads `keys` with a fresh code of `test_type` and this `onset`; asserts it is accepted.
+    pub async fn report(&self, test_type: &str, onset: Option<&str>, keys: Vec<UploadKey>) {
+        let code = self.issue(test_type, onset).await;
+        assert_eq!(self.upload(&code, keys).await, (200, "ok".into()));
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod browser;
 pub mod child;
+pub mod clock;
 pub mod keyserver_fixture;
 pub mod lesson;
 pub mod phone;

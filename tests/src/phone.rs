@@ -1,34 +1,13 @@
 //! A phone for the end-to-end tests: the real `Phone`, without a radio, on a clock the test sets.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use openzone_core::phone::{DataKey, Phone, PhoneConfig};
 use openzone_core::platform::NoRadio;
 use openzone_core::time::Clock;
 
-/// A clock the test sets.
-#[derive(Debug, Default)]
-pub struct TestClock(AtomicU64);
-
-impl TestClock {
-    /// A clock showing `now_ms`.
-    pub fn at(now_ms: u64) -> Arc<Self> {
-        Arc::new(Self(AtomicU64::new(now_ms)))
-    }
-
-    /// Sets the time.
-    pub fn set(&self, now_ms: u64) {
-        self.0.store(now_ms, Ordering::Relaxed);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
+use crate::clock::ManualClock;
 
 /// The data key the tests' phones use.
 pub fn data_key() -> DataKey {
@@ -41,7 +20,7 @@ pub fn data_key() -> DataKey {
 /// If the phone cannot be opened (a test's mistake or a broken machine).
 pub fn open_phone(
     dir: &Path,
-    clock: &Arc<TestClock>,
+    clock: &Arc<ManualClock>,
     configure: impl FnOnce(&mut PhoneConfig),
 ) -> Phone {
     let mut config = PhoneConfig::new(dir, data_key());

@@ -22,11 +22,12 @@ use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, issue_code, officer_token, post_upload, random_tek, sealed, start,
     upload_key, Running,
 };
-use openzone_tests::phone::{data_key, seed_own_keys, TestClock};
+use openzone_tests::phone::{data_key, seed_own_keys};
 
 /// What a phone told its app about presence.
 #[derive(Default)]
@@ -49,7 +50,7 @@ struct Pupil {
     heard: Arc<Heard>,
 }
 
-fn pupil(running: &Running, clock: &Arc<TestClock>, keys: &[ExposureKey]) -> Pupil {
+fn pupil(running: &Running, clock: &Arc<ManualClock>, keys: &[ExposureKey]) -> Pupil {
     let dir = tempfile::tempdir().unwrap();
     seed_own_keys(dir.path(), keys);
     let heard = Arc::new(Heard::default());
@@ -118,7 +119,7 @@ async fn a_case_in_class_warns_the_classmate_and_no_one_else() {
     let today = day_of_ms(now);
     // Yesterday's first lesson, 08:00 UTC.
     let lesson = u64::from(today - 1) * 86_400 + 8 * 3_600;
-    let clock = TestClock::at(now);
+    let clock = ManualClock::new(now);
     let key = |day: u32| {
         ExposureKey::new(
             TemporaryExposureKey::from_bytes(random_tek()),

@@ -7,14 +7,14 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::path::Path;
-use std::time::Duration;
 
 use openzone_core::export::ReportType;
 use openzone_core::keyserver::wire::UploadPayload;
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::time::{day_of_ms, format_day, Clock, SystemClock};
-use openzone_tests::keyserver_fixture::{random_tek, read_local_exports, start, upload_key};
-use openzone_tests::postgres_fixture::server_config;
+use openzone_tests::keyserver_fixture::{
+    random_tek, read_local_exports, small_hourly_exports, start_temp, upload_key,
+};
 
 /// Runs `tests/browser/admin_page.mjs`; returns its JSON output.
 fn run_page(args: &[&str]) -> serde_json::Value {
@@ -23,11 +23,7 @@ fn run_page(args: &[&str]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = server_config(data.path());
-    config.publication.min_batch = 10;
-    config.publication.cadence = Duration::from_secs(3_600);
-    let running = start(config).await;
+    let (data, running) = start_temp(small_hourly_exports).await;
     running
         .server
         .accounts()

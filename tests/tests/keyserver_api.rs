@@ -8,14 +8,15 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use openzone_core::export::ReportType;
-use openzone_core::keyserver::seal::{seal, SealingPublicKey, SealingSecret};
+use openzone_core::keyserver::seal::{seal, SealingSecret};
 use openzone_core::keyserver::wire::{
     ErrorBody, PublishResponse, ServerConfigDoc, UploadKey, UploadPayload, PADDED_PLAINTEXT_BYTES,
 };
 use openzone_server::{RateLimits, ServerConfig};
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    get_text, http, issue_code, officer_token, random_tek, read_local_exports, sealed, start,
-    upload_key, ManualClock, Running, DAY, NOON_MS,
+    get_text, officer_token, random_tek, read_local_exports, sealed, upload_key, TestServer, DAY,
+    NOON_MS,
 };
 use openzone_tests::postgres_fixture::server_config;
 use tower::ServiceExt;
@@ -23,44 +24,15 @@ use tower::ServiceExt;
 /// The current interval at [`NOON_MS`].
 const CURRENT: u32 = DAY * 144 + 72;
 
-fn config(dir: &std::path::Path, clock: &std::sync::Arc<ManualClock>) -> ServerConfig {
-    let mut config = server_config(dir);
-    config.clock = clock.clone();
-    // Publication only when the test asks.
+/// Publication only when the test asks.
+fn publish_when_asked(config: &mut ServerConfig) {
     config.publication.cadence = Duration::from_secs(3_600);
     config.publication.min_batch = 100;
-    config
 }
 
-/// A server on loopback at noon on a manual clock, publishing only when asked, and a client.
-struct Setup {
-    dir: tempfile::TempDir,
-    clock: std::sync::Arc<ManualClock>,
-    running: Running,
-    client: reqwest::Client,
-}
-
-async fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    Setup {
-        dir,
-        clock,
-        running,
-        client: http(),
-    }
-}
-
-async fn sealing_key(client: &reqwest::Client, running: &Running) -> SealingPublicKey {
-    let doc: ServerConfigDoc = client
-        .get(format!("{}v1/config", running.url))
-        .send()
-        .await
-        .unwrap()
-        .json_body()
-        .await;
-    doc.upload_sealing_key.public_key().unwrap()
+/// A server on loopback at noon on a manual clock, publishing only when asked.
+async fn setup() -> TestServer {
+    TestServer::at_noon(publish_when_asked).await
 }
 
 trait JsonBody {
@@ -75,18 +47,35 @@ impl JsonBody for reqwest::Response {
     }
 }
 
-/// Posts raw bytes to /v1/publish; returns the status and the error code (or "ok").
-async fn post_raw(client: &reqwest::Client, running: &Running, body: Vec<u8>) -> (u16, String) {
-    status_of(post_body(client, running, body).await).await
+/// A plain GET of `path` on the server.
+async fn get(s: &TestServer, path: &str) -> reqwest::Response {
+    s.client
+        .get(format!("{}{path}", s.running.url))
+        .send()
+        .await
+        .unwrap()
 }
 
-async fn post_body(
-    client: &reqwest::Client,
-    running: &Running,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    client
-        .post(format!("{}v1/publish", running.url))
+/// The officer's statistics.
+async fn stats(s: &TestServer) -> serde_json::Value {
+    s.client
+        .get(format!("{}v1/admin/stats", s.running.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap()
+        .json_body()
+        .await
+}
+
+/// Posts raw bytes to /v1/publish; returns the status and the error code (or "ok").
+async fn post_raw(s: &TestServer, body: Vec<u8>) -> (u16, String) {
+    status_of(post_body(s, body).await).await
+}
+
+async fn post_body(s: &TestServer, body: Vec<u8>) -> reqwest::Response {
+    s.client
+        .post(format!("{}v1/publish", s.running.url))
         .body(body)
         .send()
         .await
@@ -106,59 +95,32 @@ async fn status_of(response: reqwest::Response) -> (u16, String) {
 }
 
 /// Seals an upload of `keys` under `code` and posts it.
-async fn publish(
-    client: &reqwest::Client,
-    running: &Running,
-    key: &SealingPublicKey,
-    code: &str,
-    keys: Vec<UploadKey>,
-) -> reqwest::Response {
+async fn publish(s: &TestServer, code: &str, keys: Vec<UploadKey>) -> reqwest::Response {
     let payload = UploadPayload {
         checkins: Vec::new(),
         code: code.into(),
         keys,
     };
-    post_body(client, running, sealed(key, &payload)).await
+    post_body(s, sealed(&s.key, &payload)).await
 }
 
-async fn upload(
-    client: &reqwest::Client,
-    running: &Running,
-    key: &SealingPublicKey,
-    code: &str,
-    keys: Vec<UploadKey>,
-) -> (u16, String) {
-    status_of(publish(client, running, key, code, keys).await).await
+async fn upload(s: &TestServer, code: &str, keys: Vec<UploadKey>) -> (u16, String) {
+    status_of(publish(s, code, keys).await).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_health_and_unknown_routes() {
-    let Setup {
-        dir: _dir,
-        clock: _,
-        running,
-        client,
-    } = setup().await;
-    let health = client
-        .get(format!("{}healthz", running.url))
-        .send()
-        .await
-        .unwrap();
+    let s = setup().await;
+    let health = get(&s, "healthz").await;
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), "ok");
 
-    let doc: ServerConfigDoc = client
-        .get(format!("{}v1/config", running.url))
-        .send()
-        .await
-        .unwrap()
-        .json_body()
-        .await;
+    let doc: ServerConfigDoc = get(&s, "v1/config").await.json_body().await;
     assert_eq!(doc.version, 1);
     assert_eq!(doc.region, "VN");
     assert_eq!(
         doc.export_signing_keys[0].verification_key().unwrap(),
-        running.server.verification_key()
+        s.running.server.verification_key()
     );
     assert_eq!(
         doc.upload_sealing_key.algorithm,
@@ -173,11 +135,7 @@ async fn config_health_and_unknown_routes() {
     assert_eq!(doc.upload_limits.max_keys, 15);
 
     // The index exists from the start, empty.
-    let index = client
-        .get(format!("{}v1/exports/index.txt", running.url))
-        .send()
-        .await
-        .unwrap();
+    let index = get(&s, "v1/exports/index.txt").await;
     assert_eq!(index.status(), 200);
     assert_eq!(index.text().await.unwrap(), "");
 
@@ -187,28 +145,19 @@ async fn config_health_and_unknown_routes() {
         "v1/exports/..%2Fadmin-token",
         "v1/exports/0000000001-0000000000000000.zip",
     ] {
-        let response = client
-            .get(format!("{}{path}", running.url))
-            .send()
-            .await
-            .unwrap();
+        let response = get(&s, path).await;
         assert_eq!(response.status(), 404, "{path}");
         let error: ErrorBody = response.json_body().await;
         assert_eq!(error.error, "not_found");
     }
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_officer_api_needs_a_session_and_a_valid_body() {
-    let Setup {
-        dir: _dir,
-        clock: _,
-        running,
-        client,
-    } = setup().await;
-    let url = format!("{}v1/admin/codes", running.url);
-    let token = officer_token(&running).await;
+    let s = setup().await;
+    let (client, token) = (&s.client, &s.token);
+    let url = format!("{}v1/admin/codes", s.running.url);
 
     for auth in [None, Some("wrong-token-wrong-token")] {
         let mut request = client.post(&url).body(r#"{"test_type":"confirmed"}"#);
@@ -232,7 +181,7 @@ async fn the_officer_api_needs_a_session_and_a_valid_body() {
     ] {
         let response = client
             .post(&url)
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .body(body)
             .send()
             .await
@@ -243,7 +192,7 @@ async fn the_officer_api_needs_a_session_and_a_valid_body() {
     }
     let response = client
         .post(&url)
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .body(r#"{"test_type":"likely","onset":"2026-11-18"}"#)
         .send()
         .await
@@ -257,77 +206,45 @@ async fn the_officer_api_needs_a_session_and_a_valid_body() {
     assert_eq!(answer["expires_at"], "2026-11-20T13:00:00Z");
     assert_eq!(answer["expires_at_ms"], NOON_MS + 3_600_000);
 
-    let stats: serde_json::Value = client
-        .get(format!("{}v1/admin/stats", running.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json_body()
-        .await;
+    let stats = stats(&s).await;
     assert_eq!(stats["codes_issued"], 1);
     assert_eq!(stats["codes_used"], 0);
-    let unauthorized = client
-        .get(format!("{}v1/admin/stats", running.url))
-        .send()
-        .await
-        .unwrap();
+    let unauthorized = get(&s, "v1/admin/stats").await;
     assert_eq!(unauthorized.status(), 401);
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
-    let Setup {
-        dir: _dir,
-        clock: _,
-        running,
-        client,
-    } = setup().await;
-    let key = sealing_key(&client, &running).await;
-    let token = officer_token(&running).await;
-    let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
+    let s = setup().await;
+    let code = s.issue("confirmed", None).await;
     let good = UploadPayload {
         checkins: Vec::new(),
         code: code.clone(),
         keys: vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
     };
-    let sealed = sealed(&key, &good);
+    let sealed_good = sealed(&s.key, &good);
 
-    assert_eq!(
-        post_raw(&client, &running, Vec::new()).await,
-        (400, "bad_seal".into())
-    );
-    assert_eq!(
-        post_raw(
-            &client,
-            &running,
-            b"{\"code\":\"12345678\",\"keys\":[]}".to_vec()
-        )
-        .await,
-        (400, "bad_seal".into())
-    );
-    for len in [1, 33, 45, sealed.len() - 1] {
-        assert_eq!(
-            post_raw(&client, &running, sealed[..len].to_vec()).await,
-            (400, "bad_seal".into()),
-            "{len}"
-        );
+    let mut bad_seals = vec![
+        ("nothing".to_owned(), Vec::new()),
+        (
+            "a report in the clear".to_owned(),
+            b"{\"code\":\"12345678\",\"keys\":[]}".to_vec(),
+        ),
+    ];
+    for len in [1, 33, 45, sealed_good.len() - 1] {
+        bad_seals.push((format!("cut to {len} bytes"), sealed_good[..len].to_vec()));
     }
-    let mut flipped = sealed.clone();
+    let mut flipped = sealed_good.clone();
     flipped[50] ^= 1;
-    assert_eq!(
-        post_raw(&client, &running, flipped).await,
-        (400, "bad_seal".into())
-    );
+    bad_seals.push(("a flipped bit".to_owned(), flipped));
     let foreign = SealingSecret::generate().unwrap().public_key();
-    let to_other = openzone_tests::keyserver_fixture::sealed(&foreign, &good);
+    bad_seals.push(("sealed to another key".to_owned(), sealed(&foreign, &good)));
+    for (what, body) in bad_seals {
+        assert_eq!(post_raw(&s, body).await, (400, "bad_seal".into()), "{what}");
+    }
     assert_eq!(
-        post_raw(&client, &running, to_other).await,
-        (400, "bad_seal".into())
-    );
-    assert_eq!(
-        post_raw(&client, &running, vec![1u8; 20 * 1024]).await,
+        post_raw(&s, vec![1u8; 20 * 1024]).await,
         (413, "body_too_large".into())
     );
     // A sealed body that is not the report's JSON, padded or not, or a report without its padding.
@@ -342,12 +259,12 @@ async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
         let mut padded = plain.to_vec();
         padded.resize(PADDED_PLAINTEXT_BYTES, b' ');
         for body in [plain.to_vec(), padded] {
-            let body = seal(&key, &body).unwrap();
-            if body.len() == sealed.len() && plain == unpadded.as_slice() {
+            let body = seal(&s.key, &body).unwrap();
+            if body.len() == sealed_good.len() && plain == unpadded.as_slice() {
                 continue;
             }
             assert_eq!(
-                post_raw(&client, &running, body).await,
+                post_raw(&s, body).await,
                 (400, "malformed".into()),
                 "{}",
                 String::from_utf8_lossy(plain)
@@ -357,8 +274,9 @@ async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
     // Sent without a length (chunked) and too large: refused all the same.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..40).map(|_| Ok(vec![0u8; 1024])).collect();
-    let response = client
-        .post(format!("{}v1/publish", running.url))
+    let response = s
+        .client
+        .post(format!("{}v1/publish", s.running.url))
         .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
         .send()
         .await;
@@ -370,97 +288,55 @@ async fn garbage_truncated_oversized_and_foreign_bodies_are_refused() {
         assert_eq!(error.error, "body_too_large");
     }
     // None of that used the code.
-    assert_eq!(
-        post_raw(&client, &running, sealed).await,
-        (200, "ok".into())
-    );
-    running.stop().await;
+    assert_eq!(post_raw(&s, sealed_good).await, (200, "ok".into()));
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_are_used_once_only_with_their_keys_and_expire() {
-    let Setup {
-        dir: _dir,
-        clock,
-        running,
-        client,
-    } = setup().await;
-    let key = sealing_key(&client, &running).await;
-    let token = officer_token(&running).await;
-    let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
+    let s = setup().await;
+    let code = s.issue("confirmed", None).await;
     let yesterday = |tek| upload_key(tek, (DAY - 1) * 144, 144);
 
     assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            "00000000",
-            vec![yesterday(random_tek())]
-        )
-        .await,
+        upload(&s, "00000000", vec![yesterday(random_tek())]).await,
         (404, "code_unknown".into())
     );
     // Key problems are found before the code is looked at, and do not use it.
     let sixteen: Vec<UploadKey> = (0..16)
         .map(|i| upload_key(random_tek(), (DAY - 1 - i) * 144, 144))
         .collect();
-    assert_eq!(
-        upload(&client, &running, &key, &code, sixteen).await,
-        (400, "too_many_keys".into())
-    );
-    assert_eq!(
-        upload(&client, &running, &key, &code, vec![]).await,
-        (400, "no_keys".into())
-    );
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &code,
-            vec![upload_key(random_tek(), DAY * 144, 74)]
-        )
-        .await,
-        (400, "key_in_future".into())
-    );
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &code,
-            vec![upload_key(random_tek(), CURRENT - 15 * 144, 144)]
-        )
-        .await,
-        (400, "key_too_old".into())
-    );
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &code,
+    let twice = random_tek();
+    let key_problems = [
+        ("sixteen keys", sixteen, "too_many_keys"),
+        ("no key", vec![], "no_keys"),
+        (
+            "a key of the future",
+            vec![upload_key(random_tek(), DAY * 144, 74)],
+            "key_in_future",
+        ),
+        (
+            "a key of 15 days ago",
+            vec![upload_key(random_tek(), CURRENT - 15 * 144, 144)],
+            "key_too_old",
+        ),
+        (
+            "a key of no interval",
             vec![UploadKey {
                 rolling_period: 0,
                 ..upload_key(random_tek(), CURRENT, 1)
-            }]
-        )
-        .await,
-        (400, "invalid_key".into())
-    );
-    let twice = random_tek();
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &code,
-            vec![yesterday(twice), upload_key(twice, (DAY - 2) * 144, 144)]
-        )
-        .await,
-        (400, "duplicate_key".into())
-    );
+            }],
+            "invalid_key",
+        ),
+        (
+            "a key twice",
+            vec![yesterday(twice), upload_key(twice, (DAY - 2) * 144, 144)],
+            "duplicate_key",
+        ),
+    ];
+    for (what, keys, error) in key_problems {
+        assert_eq!(upload(&s, &code, keys).await, (400, error.into()), "{what}");
+    }
 
     // Accepted: three keys, including today's up to the current interval (same-day release).
     let keys = vec![
@@ -469,14 +345,14 @@ async fn codes_are_used_once_only_with_their_keys_and_expire() {
         upload_key(random_tek(), DAY * 144, 73),
     ];
     let body = sealed(
-        &key,
+        &s.key,
         &UploadPayload {
             checkins: Vec::new(),
             code: code.clone(),
             keys: keys.clone(),
         },
     );
-    let response = post_body(&client, &running, body.clone()).await;
+    let response = post_body(&s, body.clone()).await;
     assert_eq!(response.status(), 200);
     let accepted: PublishResponse = response.json_body().await;
     assert_eq!(
@@ -489,104 +365,87 @@ async fn codes_are_used_once_only_with_their_keys_and_expire() {
 
     // The same sealed upload again (a retry after a lost answer) is a harmless repeat; the code with
     // other keys is refused, and the same keys sealed anew are keys uploaded before.
-    let response = post_body(&client, &running, body).await;
+    let response = post_body(&s, body).await;
     let repeat: PublishResponse = response.json_body().await;
     assert!(repeat.repeated);
-    assert_eq!(
-        upload(&client, &running, &key, &code, keys.clone()).await,
-        (409, "key_already_uploaded".into())
-    );
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
+    // A key uploaded before cannot come back with another code either, which stays unused.
+    let other = s.issue("likely", None).await;
+    let afterwards = [
+        (
+            "the same keys sealed anew",
             &code,
-            vec![yesterday(random_tek())]
-        )
-        .await,
-        (409, "code_used".into())
-    );
-    // A key uploaded before cannot come back with another code, which stays unused.
-    let other = issue_code(&client, &running.url, &token, "likely", None).await;
-    assert_eq!(
-        upload(&client, &running, &key, &other, vec![keys[0].clone()]).await,
-        (409, "key_already_uploaded".into())
-    );
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
+            keys.clone(),
+            (409, "key_already_uploaded"),
+        ),
+        (
+            "the code with other keys",
+            &code,
+            vec![yesterday(random_tek())],
+            (409, "code_used"),
+        ),
+        (
+            "a key uploaded before with another code",
             &other,
-            vec![yesterday(random_tek())]
-        )
-        .await,
-        (200, "ok".into())
-    );
+            vec![keys[0].clone()],
+            (409, "key_already_uploaded"),
+        ),
+        (
+            "the other code with a new key",
+            &other,
+            vec![yesterday(random_tek())],
+            (200, "ok"),
+        ),
+    ];
+    for (what, code, keys, (status, error)) in afterwards {
+        assert_eq!(
+            upload(&s, code, keys).await,
+            (status, error.into()),
+            "{what}"
+        );
+    }
 
     // A code is valid for one hour.
-    let late = issue_code(&client, &running.url, &token, "confirmed", None).await;
-    clock.set(NOON_MS + 3_600_000);
+    let late = s.issue("confirmed", None).await;
+    s.clock.set(NOON_MS + 3_600_000);
     assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &late,
-            vec![yesterday(random_tek())]
-        )
-        .await,
+        upload(&s, &late, vec![yesterday(random_tek())]).await,
         (410, "code_expired".into())
     );
-    let stats: serde_json::Value = client
-        .get(format!("{}v1/admin/stats", running.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json_body()
-        .await;
+    let stats = stats(&s).await;
     assert_eq!(
         (stats["codes_issued"].as_u64(), stats["codes_used"].as_u64()),
         (Some(3), Some(2))
     );
     assert_eq!(stats["keys_pending"], 4);
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_code_attempts_are_rate_limited() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let mut config = config(dir.path(), &clock);
-    config.rate_limits = RateLimits {
-        per_client_burst: 3.0,
-        per_client_per_hour: 6.0,
-        global_burst: 1_000.0,
-        global_per_hour: 1_000.0,
-    };
-    let running = start(config).await;
-    let client = http();
-    let key = sealing_key(&client, &running).await;
-    let token = officer_token(&running).await;
-    let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
+    let s = TestServer::at_noon(|config| {
+        publish_when_asked(config);
+        config.rate_limits = RateLimits {
+            per_client_burst: 3.0,
+            per_client_per_hour: 6.0,
+            global_burst: 1_000.0,
+            global_per_hour: 1_000.0,
+        };
+    })
+    .await;
+    let code = s.issue("confirmed", None).await;
     let key_of = || vec![upload_key(random_tek(), (DAY - 1) * 144, 144)];
     // Bad keys and malformed bodies are not code attempts.
     for _ in 0..5 {
-        assert_eq!(
-            upload(&client, &running, &key, "99999999", vec![]).await.1,
-            "no_keys"
-        );
-        assert_eq!(post_raw(&client, &running, vec![0; 10]).await.1, "bad_seal");
+        assert_eq!(upload(&s, "99999999", vec![]).await.1, "no_keys");
+        assert_eq!(post_raw(&s, vec![0; 10]).await.1, "bad_seal");
     }
     for wrong in ["99999999", "99999998", "1234"] {
         assert_eq!(
-            upload(&client, &running, &key, wrong, key_of()).await,
+            upload(&s, wrong, key_of()).await,
             (404, "code_unknown".into())
         );
     }
-    let response = publish(&client, &running, &key, &code, key_of()).await;
+    let response = publish(&s, &code, key_of()).await;
     assert_eq!(response.status(), 429);
     // 6 an hour: a token every 10 minutes.
     let retry_after: u64 = response.headers()["retry-after"]
@@ -598,55 +457,32 @@ async fn failed_code_attempts_are_rate_limited() {
     let error: ErrorBody = response.json_body().await;
     assert_eq!(error.error, "rate_limited");
     // Ten minutes later the valid code goes through, and a success costs nothing.
-    clock.set(NOON_MS + 600_000);
+    s.clock.set(NOON_MS + 600_000);
+    assert_eq!(upload(&s, &code, key_of()).await, (200, "ok".into()));
     assert_eq!(
-        upload(&client, &running, &key, &code, key_of()).await,
-        (200, "ok".into())
-    );
-    assert_eq!(
-        upload(&client, &running, &key, "99999999", key_of()).await,
+        upload(&s, "99999999", key_of()).await,
         (404, "code_unknown".into())
     );
-    assert_eq!(
-        upload(&client, &running, &key, "99999999", key_of())
-            .await
-            .0,
-        429
-    );
-    running.stop().await;
+    assert_eq!(upload(&s, "99999999", key_of()).await.0, 429);
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publication_pads_sorts_signs_delays_and_expires() {
-    let Setup {
-        dir,
-        clock,
-        running,
-        client,
-    } = setup().await;
-    let key = sealing_key(&client, &running).await;
-    let token = officer_token(&running).await;
+    let mut s = setup().await;
+    let (running, clock) = (&s.running, &s.clock);
     let verification = running.server.verification_key();
-    let exports_dir = dir.path().join("exports");
+    let exports_dir = s.dir.path().join("exports");
 
     // A confirmed case with onset two days ago, and a likely case without onset.
-    let confirmed = issue_code(
-        &client,
-        &running.url,
-        &token,
-        "confirmed",
-        Some("2026-11-18"),
-    )
-    .await;
-    let likely = issue_code(&client, &running.url, &token, "likely", None).await;
+    let confirmed = s.issue("confirmed", Some("2026-11-18")).await;
+    let likely = s.issue("likely", None).await;
     let old_tek = random_tek();
     let today_tek = random_tek();
     let likely_tek = random_tek();
     assert_eq!(
         upload(
-            &client,
-            &running,
-            &key,
+            &s,
             &confirmed,
             vec![
                 upload_key(old_tek, (DAY - 3) * 144, 144),
@@ -658,18 +494,8 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         .0,
         200
     );
-    assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &likely,
-            vec![upload_key(likely_tek, (DAY - 1) * 144, 144)]
-        )
-        .await
-        .0,
-        200
-    );
+    let likely_keys = vec![upload_key(likely_tek, (DAY - 1) * 144, 144)];
+    assert_eq!(upload(&s, &likely, likely_keys).await.0, 200);
 
     let report = running.server.publish_now().await.unwrap();
     assert_eq!(report.exports.len(), 1);
@@ -726,11 +552,7 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
     ))));
 
     // Served by the server too, byte for byte.
-    let served = client
-        .get(format!("{}v1/exports/{first_name}", running.url))
-        .send()
-        .await
-        .unwrap();
+    let served = get(&s, &format!("v1/exports/{first_name}")).await;
     assert_eq!(served.status(), 200);
     assert_eq!(served.headers()["content-type"], "application/zip");
     assert_eq!(
@@ -800,15 +622,8 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         .collect();
     assert_eq!(left, vec![std::ffi::OsString::from("index.txt")]);
     // (Sessions last 12 hours: the officer signs in again.)
-    let token = officer_token(&running).await;
-    let stats: serde_json::Value = client
-        .get(format!("{}v1/admin/stats", running.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json_body()
-        .await;
+    s.token = officer_token(&s.running).await;
+    let stats = stats(&s).await;
     // The counters outlive the data.
     assert_eq!(
         (
@@ -817,55 +632,38 @@ async fn publication_pads_sorts_signs_delays_and_expires() {
         ),
         (Some(3), Some(0))
     );
+    let fresh = vec![upload_key(random_tek(), (DAY + 14) * 144, 144)];
     assert_eq!(
-        upload(
-            &client,
-            &running,
-            &key,
-            &confirmed,
-            vec![upload_key(random_tek(), (DAY + 14) * 144, 144)]
-        )
-        .await,
+        upload(&s, &confirmed, fresh).await,
         (404, "code_unknown".into())
     );
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test]
 async fn the_router_answers_without_a_socket() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let server = openzone_server::Server::open(config(dir.path(), &clock))
-        .await
-        .unwrap();
-    let request = |method: &str, uri: &str, body: &'static [u8]| {
-        axum::http::Request::builder()
+    let mut config = server_config(dir.path());
+    config.clock = ManualClock::new(NOON_MS);
+    publish_when_asked(&mut config);
+    let server = openzone_server::Server::open(config).await.unwrap();
+    let answer = |method: &str, uri: &str, body: &'static [u8]| {
+        let request = axum::http::Request::builder()
             .method(method)
             .uri(uri)
             .body(axum::body::Body::from(body))
-            .unwrap()
+            .unwrap();
+        server.app().oneshot(request)
     };
-    let response = server
-        .app()
-        .oneshot(request("GET", "/healthz", b""))
-        .await
-        .unwrap();
+    let response = answer("GET", "/healthz", b"").await.unwrap();
     assert_eq!(response.status(), 200);
-    let response = server
-        .app()
-        .oneshot(request("POST", "/v1/publish", b"garbage"))
-        .await
-        .unwrap();
+    let response = answer("POST", "/v1/publish", b"garbage").await.unwrap();
     assert_eq!(response.status(), 400);
     let body = axum::body::to_bytes(response.into_body(), 4096)
         .await
         .unwrap();
     let error: ErrorBody = serde_json::from_slice(&body).unwrap();
     assert_eq!(error.error, "bad_seal");
-    let response = server
-        .app()
-        .oneshot(request("GET", "/v1/publish", b""))
-        .await
-        .unwrap();
+    let response = answer("GET", "/v1/publish", b"").await.unwrap();
     assert_eq!(response.status(), 405);
 }

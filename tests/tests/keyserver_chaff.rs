@@ -11,13 +11,14 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use openzone_core::export::ExportKey;
-use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::keyserver::wire::{PublishResponse, UploadKey, UploadPayload};
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::seeded::SplitMix64;
+use openzone_core::time::format_day;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    announced_sealing_key, get_json, http, issue_code, officer_token, random_tek,
-    read_local_exports, start, upload, upload_key, ManualClock, Running, DAY, NOON_MS,
+    get_json, http, issue_code, officer_token, random_tek, read_local_exports, start, upload_key,
+    TestServer, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::server_config;
 
@@ -135,23 +136,6 @@ async fn a_fake_upload_is_answered_like_a_real_one_and_dropped() {
     running.stop().await;
 }
 
-/// Uploads `keys` with a fresh code of `test_type` and the onset `onset_day`; asserts it is accepted.
-async fn report(
-    running: &Running,
-    token: &str,
-    key: &SealingPublicKey,
-    test_type: &str,
-    onset_day: Option<u32>,
-    keys: Vec<UploadKey>,
-) {
-    let onset = onset_day.map(openzone_core::time::format_day);
-    let code = issue_code(&http(), &running.url, token, test_type, onset.as_deref()).await;
-    assert_eq!(
-        upload(&running.url, key, &code, keys).await,
-        (200, "ok".into())
-    );
-}
-
 /// What an observer sees of a key besides its bytes.
 type Shape = (u32, u32, i32, Option<i32>, Option<u8>);
 
@@ -202,21 +186,18 @@ fn permutation_p_value(a: &[Shape], b: &[Shape], rounds: usize, rng: &mut SplitM
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn padded_keys_cannot_be_told_from_the_real_keys_of_the_last_days() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS - 10 * 86_400_000);
-    let mut config = server_config(dir.path());
-    config.clock = clock.clone();
-    config.publication.min_batch = 100;
-    let running = start(config).await;
-    let key = announced_sealing_key(&running.url).await;
+    let mut s = TestServer::at(NOON_MS - 10 * 86_400_000, |config| {
+        config.publication.min_batch = 100;
+    })
+    .await;
     let mut rng = SplitMix64::new(19);
     let mut real_teks = HashSet::new();
 
     // Ten busy days: four reports a day, each with its own onset, confirmation and number of keys.
     for day in DAY - 10..DAY {
-        clock.set(u64::from(day) * 86_400_000 + 12 * 3_600_000);
+        s.clock.set(u64::from(day) * 86_400_000 + 12 * 3_600_000);
         // A session lasts 12 hours: the officer signs in each day.
-        let token = officer_token(&running).await;
+        s.token = officer_token(&s.running).await;
         for _ in 0..4 {
             let onset = day - rng.between(0, 4) as u32;
             let n = rng.between(2, 8) as u32;
@@ -229,25 +210,26 @@ async fn padded_keys_cannot_be_told_from_the_real_keys_of_the_last_days() {
             } else {
                 "confirmed"
             };
-            report(&running, &token, &key, test_type, Some(onset), keys).await;
+            s.report(test_type, Some(&format_day(onset)), keys).await;
         }
-        running.server.publish_now().await.unwrap();
+        s.running.server.publish_now().await.unwrap();
     }
     // A quiet hour: one student reports, alone.
-    clock.set(NOON_MS);
-    let token = officer_token(&running).await;
+    s.clock.set(NOON_MS);
+    s.token = officer_token(&s.running).await;
     let lone: Vec<UploadKey> = (1..=3)
         .map(|back| upload_key(random_tek(), (DAY - back) * 144, 144))
         .collect();
     real_teks.extend(lone.iter().map(|k| k.key.clone()));
-    report(&running, &token, &key, "confirmed", Some(DAY - 1), lone).await;
-    let report = running.server.publish_now().await.unwrap();
+    s.report("confirmed", Some(&format_day(DAY - 1)), lone)
+        .await;
+    let report = s.running.server.publish_now().await.unwrap();
     assert_eq!(report.exports.len(), 1);
     let quiet_name = report.exports[0].0.clone();
 
     let exports = read_local_exports(
-        &dir.path().join("exports"),
-        &running.server.verification_key(),
+        &s.dir.path().join("exports"),
+        &s.running.server.verification_key(),
     );
     let is_real = |k: &ExportKey| real_teks.contains(&hex::encode(k.key.tek.as_bytes()));
     let real: Vec<Shape> = exports
@@ -262,40 +244,17 @@ async fn padded_keys_cannot_be_told_from_the_real_keys_of_the_last_days() {
         p > 0.001,
         "the fake keys of the quiet hour differ from the real keys of the last days (p = {p})"
     );
-    running.stop().await;
-}
-
-/// A server at noon padding exports to `min_batch`, an officer's token and the sealing key.
-async fn server_at_noon(
-    min_batch: usize,
-) -> (
-    tempfile::TempDir,
-    Arc<ManualClock>,
-    Running,
-    String,
-    SealingPublicKey,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let mut config = server_config(dir.path());
-    config.clock = clock.clone();
-    config.publication.min_batch = min_batch;
-    let running = start(config).await;
-    let token = officer_token(&running).await;
-    let key = announced_sealing_key(&running.url).await;
-    (dir, clock, running, token, key)
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_are_padded_by_a_random_amount() {
-    let (_dir, clock, running, token, key) = server_at_noon(100).await;
+    let s = TestServer::at_noon(|config| config.publication.min_batch = 100).await;
+    let (clock, running) = (&s.clock, &s.running);
     let mut totals = Vec::new();
     for hour in 0..12 {
         clock.set(NOON_MS + hour * 3_600_000);
-        report(
-            &running,
-            &token,
-            &key,
+        s.report(
             "confirmed",
             None,
             vec![upload_key(random_tek(), (DAY - 1) * 144, 144)],
@@ -311,23 +270,17 @@ async fn exports_are_padded_by_a_random_amount() {
         totals.iter().collect::<HashSet<_>>().len() > 1,
         "every export has the same size: {totals:?}"
     );
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_same_day_key_is_published_whole_after_its_day() {
-    let (dir, clock, running, token, key) = server_at_noon(10).await;
+    let s = TestServer::at_noon(|config| config.publication.min_batch = 10).await;
+    let (dir, clock, running) = (&s.dir, &s.clock, &s.running);
     // Reported at 12:00: today's key ends with this interval (same-day release).
     let today = random_tek();
-    report(
-        &running,
-        &token,
-        &key,
-        "confirmed",
-        None,
-        vec![upload_key(today, DAY * 144, 73)],
-    )
-    .await;
+    s.report("confirmed", None, vec![upload_key(today, DAY * 144, 73)])
+        .await;
     let find = |exports: &[(String, Vec<ExportKey>)]| {
         exports
             .iter()
@@ -352,5 +305,5 @@ async fn a_same_day_key_is_published_whole_after_its_day() {
     let published = find(&read_local_exports(&exports_dir, &verification)).unwrap();
     assert_eq!(published.key.rolling_start_interval, DAY * 144);
     assert_eq!(published.key.rolling_period, 144);
-    running.stop().await;
+    s.running.stop().await;
 }

@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use openzone_tests::keyserver_fixture::{http, start};
-use openzone_tests::postgres_fixture::server_config;
+use openzone_tests::keyserver_fixture::{http, start_temp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -47,11 +46,11 @@ async fn health(url: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickling_clients_are_cut_off_by_the_deadlines_while_health_checks_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = server_config(dir.path());
-    config.http.header_deadline = Duration::from_secs(2);
-    config.http.body_deadline = Duration::from_secs(2);
-    let running = openzone_tests::keyserver_fixture::start(config).await;
+    let (_dir, running) = start_temp(|config| {
+        config.http.header_deadline = Duration::from_secs(2);
+        config.http.body_deadline = Duration::from_secs(2);
+    })
+    .await;
     let addr = running.addr;
 
     let mut tasks = Vec::new();
@@ -90,11 +89,11 @@ async fn trickling_clients_are_cut_off_by_the_deadlines_while_health_checks_answ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_limit_wait_for_a_free_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = server_config(dir.path());
-    config.http.max_connections = 4;
-    config.http.header_deadline = Duration::from_secs(2);
-    let running = start(config).await;
+    let (_dir, running) = start_temp(|config| {
+        config.http.max_connections = 4;
+        config.http.header_deadline = Duration::from_secs(2);
+    })
+    .await;
     // Four idle connections fill the server.
     let mut idle = Vec::new();
     for _ in 0..4 {

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 use openzone_core::keyserver::seal::seal;
 use openzone_core::keyserver::wire::{FakeUpload, Upload, UploadPayload};
 use openzone_server::ServerConfig;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, issue_code, officer_token, post_upload, random_tek, sealed,
-    sign_in, start, upload, upload_key, ManualClock, DAY, NOON_MS,
+    sign_in, start, upload, upload_key, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::server_config;
 

@@ -6,12 +6,12 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use openzone_server::{AuditAction, ServerConfig};
+use openzone_server::AuditAction;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    announced_sealing_key, http, http_from, issue_code, officer_token, random_tek, start, upload,
-    upload_key, ManualClock, Running, DAY, NOON_MS,
+    http, http_from, random_tek, sign_in, start_temp, upload_key, Running, TestServer, DAY, NOON_MS,
 };
-use openzone_tests::postgres_fixture::{server_config, stored_bytes};
+use openzone_tests::postgres_fixture::stored_bytes;
 
 /// Posts `body` (JSON) to the officer API's `path`, with a bearer token if given; returns the status and
 /// the JSON answer.
@@ -54,17 +54,10 @@ async fn issue(
     post_json(client, running, "v1/admin/codes", Some(bearer), body).await
 }
 
-fn config(dir: &std::path::Path, clock: &std::sync::Arc<ManualClock>) -> ServerConfig {
-    let mut config = server_config(dir);
-    config.clock = clock.clone();
-    config
-}
-
 /// A server at noon with two officers, Lan (with `lan_quota` codes a day) and Minh (10).
 async fn lan_and_minh(lan_quota: u32) -> (tempfile::TempDir, std::sync::Arc<ManualClock>, Running) {
-    let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
+    let (dir, running) = start_temp(|config| config.clock = clock.clone()).await;
     let accounts = running.server.accounts();
     accounts
         .add_officer("lan", "lan's long password", lan_quota)
@@ -80,22 +73,16 @@ async fn lan_and_minh(lan_quota: u32) -> (tempfile::TempDir, std::sync::Arc<Manu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
     let (_dir, clock, running) = lan_and_minh(2).await;
+    let accounts = running.server.accounts();
     assert!(
-        running
-            .server
-            .accounts()
+        accounts
             .add_officer("lan", "another password!", 2)
             .await
             .is_err(),
         "names are unique"
     );
     assert!(
-        running
-            .server
-            .accounts()
-            .add_officer("short", "2short", 2)
-            .await
-            .is_err(),
+        accounts.add_officer("short", "2short", 2).await.is_err(),
         "passwords have a minimum length"
     );
     let client = http();
@@ -125,56 +112,29 @@ async fn each_officer_signs_in_by_name_within_a_quota_and_is_audited() {
         (status, refused["error"].as_str()),
         (429, Some("quota_exceeded"))
     );
-    let minh = login(&client, &running, "minh", "minh's long password")
+    let minh = sign_in(&client, &running.url, "minh", "minh's long password")
         .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .unwrap();
     let (status, theirs) = issue(&client, &running, &minh).await;
     assert_eq!(status, 201);
     // The next day, Lan may issue again.
     clock.set(NOON_MS + 86_400_000);
-    let lan = login(&client, &running, "lan", "lan's long password")
+    let lan = sign_in(&client, &running.url, "lan", "lan's long password")
         .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .unwrap();
     assert_eq!(issue(&client, &running, &lan).await.0, 201);
 
     // Who issued which code.
     let code = |v: &serde_json::Value| v["code"].as_str().unwrap().to_owned();
-    assert_eq!(
-        running
-            .server
-            .accounts()
-            .code_issuer(&code(&first))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("lan")
-    );
-    assert_eq!(
-        running
-            .server
-            .accounts()
-            .code_issuer(&code(&theirs))
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("minh")
-    );
-    assert_eq!(
-        running
-            .server
-            .accounts()
-            .code_issuer("00000000")
-            .await
-            .unwrap(),
-        None
-    );
-    let audit = running.server.accounts().audit_log().await.unwrap();
+    for (code, issuer) in [
+        (code(&first), Some("lan")),
+        (code(&theirs), Some("minh")),
+        ("00000000".to_owned(), None),
+    ] {
+        let found = accounts.code_issuer(&code).await.unwrap();
+        assert_eq!(found.as_deref(), issuer, "{code}");
+    }
+    let audit = accounts.audit_log().await.unwrap();
     let issued_by_lan = audit
         .iter()
         .filter(|e| e.officer == "lan" && e.action == AuditAction::CodeIssued)
@@ -241,46 +201,33 @@ async fn password_guessing_and_bearer_guessing_are_throttled() {
 }
 
 /// Uploads the key `tek` of yesterday with `code`.
-async fn post_tek(running: &Running, code: &str, tek: [u8; 16]) -> (u16, String) {
-    let key = announced_sealing_key(&running.url).await;
-    upload(
-        &running.url,
-        &key,
-        code,
-        vec![upload_key(tek, (DAY - 1) * 144, 144)],
-    )
-    .await
+async fn post_tek(s: &TestServer, code: &str, tek: [u8; 16]) -> (u16, String) {
+    s.upload(code, vec![upload_key(tek, (DAY - 1) * 144, 144)])
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_code_lives_one_hour() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let token = officer_token(&running).await;
-    let answer: serde_json::Value = issue(&http(), &running, &token).await.1;
+    let s = TestServer::at_noon(|_| {}).await;
+    let answer: serde_json::Value = issue(&s.client, &s.running, &s.token).await.1;
     assert_eq!(answer["expires_at_ms"], NOON_MS + 3_600_000);
     let late = answer["code"].as_str().unwrap().to_owned();
-    clock.set(NOON_MS + 3_600_000);
+    s.clock.set(NOON_MS + 3_600_000);
     assert_eq!(
-        post_tek(&running, &late, random_tek()).await,
+        post_tek(&s, &late, random_tek()).await,
         (410, "code_expired".into())
     );
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_are_stored_as_hmacs_and_forget_the_keys_they_uploaded() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOON_MS);
-    let running = start(config(dir.path(), &clock)).await;
-    let token = officer_token(&running).await;
-    let client = http();
-    let used = issue_code(&client, &running.url, &token, "confirmed", None).await;
-    let unused = issue_code(&client, &running.url, &token, "likely", None).await;
+    let s = TestServer::at_noon(|_| {}).await;
+    let used = s.issue("confirmed", None).await;
+    let unused = s.issue("likely", None).await;
     let tek = random_tek();
-    assert_eq!(post_tek(&running, &used, tek).await, (200, "ok".into()));
-    running.stop().await;
+    assert_eq!(post_tek(&s, &used, tek).await, (200, "ok".into()));
+    s.running.stop().await;
 
     // Nothing in the database files holds a code in clear, nor the digest of the keys a code uploaded
     // (the SHA-256 of its sorted keys and intervals, as a retry check would keep).
@@ -298,7 +245,7 @@ async fn codes_are_stored_as_hmacs_and_forget_the_keys_they_uploaded() {
         ),
         ("the keys' digest".into(), digest.as_ref().to_vec()),
     ];
-    for (place, bytes) in stored_bytes(dir.path()) {
+    for (place, bytes) in stored_bytes(s.dir.path()) {
         for (what, needle) in &needles {
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),

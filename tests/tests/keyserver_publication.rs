@@ -4,20 +4,20 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::time::Duration;
+use std::path::Path;
 
 use openzone_server::{Server, ServerConfig, ServerError};
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
-    ManualClock, DAY, NOON_MS,
+    announced_sealing_key, http, issue_code, officer_token, random_tek, small_hourly_exports,
+    start, upload, upload_key, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::{lose_database, server_config};
 
 fn config(dir: &std::path::Path) -> ServerConfig {
     let mut config = server_config(dir);
     config.clock = ManualClock::new(NOON_MS);
-    config.publication.cadence = Duration::from_secs(3_600);
-    config.publication.min_batch = 10;
+    small_hourly_exports(&mut config);
     config
 }
 
@@ -47,50 +47,54 @@ fn files(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_index_stops_the_server_and_deletes_nothing() {
+/// Publishes two exports, does `damage` to the data directory, and opens the server again, which must
+/// stop with a publication error; returns the error's message, the exports' names and the files the
+/// export storage holds afterwards.
+async fn reopened_after(
+    damage: impl FnOnce(&Path, &[String]),
+) -> (String, Vec<String>, Vec<String>) {
     let data = tempfile::tempdir().unwrap();
     let names = two_exports(data.path()).await;
-    let exports = data.path().join("exports");
-    std::fs::remove_file(exports.join("index.txt")).unwrap();
-
+    damage(data.path(), &names);
     let err = Server::open(config(data.path())).await.unwrap_err();
     assert!(matches!(err, ServerError::Publication(_)), "{err:?}");
-    let message = err.to_string();
+    (err.to_string(), names, files(&data.path().join("exports")))
+}
+
+/// The exports' names and the index, as the export storage lists them.
+fn with_index(names: &[String]) -> Vec<String> {
+    let mut expected = names.to_vec();
+    expected.push("index.txt".into());
+    expected.sort();
+    expected
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_index_stops_the_server_and_deletes_nothing() {
+    let (message, names, left) = reopened_after(|data, _| {
+        std::fs::remove_file(data.join("exports").join("index.txt")).unwrap();
+    })
+    .await;
     assert!(message.contains("index.txt"), "{message}");
     assert!(message.contains("restore"), "{message}");
-    assert_eq!(files(&exports), names, "published exports were deleted");
+    assert_eq!(left, names, "published exports were deleted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_index_stops_the_server_and_deletes_nothing() {
-    let data = tempfile::tempdir().unwrap();
-    let names = two_exports(data.path()).await;
-    let exports = data.path().join("exports");
-    // An index restored from a backup taken before the second export.
-    std::fs::write(exports.join("index.txt"), format!("{}\n", names[0])).unwrap();
-
-    let err = Server::open(config(data.path())).await.unwrap_err();
-    assert!(matches!(err, ServerError::Publication(_)), "{err:?}");
-    assert!(err.to_string().contains(&names[1]), "{err}");
-    let mut expected = names.clone();
-    expected.push("index.txt".into());
-    expected.sort();
-    assert_eq!(files(&exports), expected, "a published export was deleted");
+    let (message, names, left) = reopened_after(|data, names| {
+        // An index restored from a backup taken before the second export.
+        let index = data.join("exports").join("index.txt");
+        std::fs::write(index, format!("{}\n", names[0])).unwrap();
+    })
+    .await;
+    assert!(message.contains(&names[1]), "{message}");
+    assert_eq!(left, with_index(&names), "a published export was deleted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_index_listing_unknown_exports_stops_the_server() {
-    let data = tempfile::tempdir().unwrap();
-    let names = two_exports(data.path()).await;
-    let exports = data.path().join("exports");
     // Another server's export storage (or a database restored from an older backup).
-    lose_database(data.path());
-
-    let err = Server::open(config(data.path())).await.unwrap_err();
-    assert!(matches!(err, ServerError::Publication(_)), "{err:?}");
-    let mut expected = names.clone();
-    expected.push("index.txt".into());
-    expected.sort();
-    assert_eq!(files(&exports), expected);
+    let (_, names, left) = reopened_after(|data, _| lose_database(data)).await;
+    assert_eq!(left, with_index(&names));
 }

@@ -11,9 +11,10 @@ use futures::StreamExt;
 use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::keyserver::wire::UploadPayload;
 use openzone_server::ServerConfig;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     announced_sealing_key, http, http_from, issue_code, officer_token, post_upload, random_tek,
-    sealed, start, upload_key, ManualClock, DAY, NOON_MS,
+    sealed, start, upload_key, DAY, NOON_MS,
 };
 use openzone_tests::postgres_fixture::server_config;
 

@@ -12,10 +12,11 @@ use openzone_core::export::Export;
 use openzone_core::keyserver::wire::{UploadPayload, NATIONAL_PARTITION};
 use openzone_core::phone::{ClientConfig, KeyServerClient, PhoneConfig};
 use openzone_core::time::{day_of_ms, Clock, SystemClock};
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     config_doc, http, officer_token, random_tek, request_code, start, upload_key,
 };
-use openzone_tests::phone::{open_phone, TestClock};
+use openzone_tests::phone::open_phone;
 use openzone_tests::postgres_fixture::server_config;
 
 /// The names an index file in `exports` lists.
@@ -121,7 +122,7 @@ async fn each_case_is_published_in_its_region_and_a_phone_downloads_only_its_own
 
     // A phone in 79 downloads the national export and 79's; one that chose nothing downloads all three;
     // one that chose a region the server does not know is told so and still gets the national export.
-    let clock = TestClock::at(SystemClock.now_ms());
+    let clock = ManualClock::new(SystemClock.now_ms());
     let announced = |c: &mut PhoneConfig| {
         c.key_server = Some(uploader.clone());
         c.trust_announced_export_keys = true;

@@ -12,9 +12,10 @@ use openzone_core::keyserver::wire::{ServerConfigDoc, UploadPayload};
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::Error;
 use openzone_server::ServerConfig;
+use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
-    get_text, http, issue_code, officer_token, random_tek, start, upload, upload_key, ManualClock,
-    Running, DAY, NOON_MS,
+    get_text, http, issue_code, officer_token, random_tek, start, upload, upload_key, Running, DAY,
+    NOON_MS,
 };
 use openzone_tests::postgres_fixture::{rotate_sealing_key, server_config};
 

@@ -6,96 +6,64 @@
 
 use std::time::Duration;
 
-use openzone_core::keyserver::seal::SealingPublicKey;
 use openzone_core::keyserver::wire::UploadKey;
 use openzone_server::{Server, ServerError};
-use openzone_tests::keyserver_fixture::{
-    announced_sealing_key, http, issue_code, officer_token, random_tek, start, upload, upload_key,
-    ManualClock, Running, DAY, NOON_MS,
-};
+use openzone_tests::keyserver_fixture::{random_tek, upload_key, TestServer, DAY};
 use openzone_tests::postgres_fixture::server_config;
-
-async fn setup(dir: &std::path::Path) -> (Running, SealingPublicKey, String) {
-    let mut config = server_config(dir);
-    config.clock = ManualClock::new(NOON_MS);
-    let running = start(config).await;
-    let key = announced_sealing_key(&running.url).await;
-    let token = officer_token(&running).await;
-    (running, key, token)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_three_keys_share_a_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let (running, key, token) = setup(dir.path()).await;
-    let code = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    let s = TestServer::at_noon(|_| {}).await;
+    let code = s.issue("confirmed", None).await;
     let same_start = |n: usize| -> Vec<UploadKey> {
         (0..n)
             .map(|_| upload_key(random_tek(), (DAY - 1) * 144, 144))
             .collect()
     };
     assert_eq!(
-        upload(&running.url, &key, &code, same_start(4)).await,
+        s.upload(&code, same_start(4)).await,
         (400, "invalid_key".into()),
         "four keys for the same day were accepted"
     );
     // Three are fine (a phone whose user reset its keys twice that day).
-    assert_eq!(
-        upload(&running.url, &key, &code, same_start(3)).await,
-        (200, "ok".into())
-    );
-    running.stop().await;
+    assert_eq!(s.upload(&code, same_start(3)).await, (200, "ok".into()));
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn days_since_onset_at_the_integer_extremes_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (running, key, token) = setup(dir.path()).await;
-    let code = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    let s = TestServer::at_noon(|_| {}).await;
+    let code = s.issue("confirmed", None).await;
     for extreme in [i32::MIN, i32::MIN + 1, -15, 15, i32::MAX] {
         let bad = UploadKey {
             days_since_onset: Some(extreme),
             ..upload_key(random_tek(), (DAY - 1) * 144, 144)
         };
         assert_eq!(
-            upload(&running.url, &key, &code, vec![bad]).await,
+            s.upload(&code, vec![bad]).await,
             (400, "invalid_key".into()),
             "{extreme}"
         );
     }
-    running.stop().await;
+    s.running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_uploaded_before_does_not_tell_whether_a_code_is_valid() {
-    let dir = tempfile::tempdir().unwrap();
-    let (running, key, token) = setup(dir.path()).await;
-    let first = issue_code(&http(), &running.url, &token, "confirmed", None).await;
+    let s = TestServer::at_noon(|_| {}).await;
+    let first = s.issue("confirmed", None).await;
     let uploaded = upload_key(random_tek(), (DAY - 1) * 144, 144);
-    assert_eq!(
-        upload(&running.url, &key, &first, vec![uploaded.clone()])
-            .await
-            .0,
-        200
-    );
+    assert_eq!(s.upload(&first, vec![uploaded.clone()]).await.0, 200);
     // Someone holding that key tries a valid, unused code and an unknown one: the same answer.
-    let valid = issue_code(&http(), &running.url, &token, "confirmed", None).await;
-    let with_valid = upload(&running.url, &key, &valid, vec![uploaded.clone()]).await;
-    let with_unknown = upload(&running.url, &key, "00000000", vec![uploaded.clone()]).await;
+    let valid = s.issue("confirmed", None).await;
+    let with_valid = s.upload(&valid, vec![uploaded.clone()]).await;
+    let with_unknown = s.upload("00000000", vec![uploaded.clone()]).await;
     assert_eq!(with_valid, with_unknown, "the answer tells the codes apart");
     assert_eq!(with_valid, (409, "key_already_uploaded".into()));
     // And the valid code is still there for its student.
-    assert_eq!(
-        upload(
-            &running.url,
-            &key,
-            &valid,
-            vec![upload_key(random_tek(), (DAY - 2) * 144, 144)]
-        )
-        .await,
-        (200, "ok".into())
-    );
-    running.stop().await;
+    let fresh = vec![upload_key(random_tek(), (DAY - 2) * 144, 144)];
+    assert_eq!(s.upload(&valid, fresh).await, (200, "ok".into()));
+    s.running.stop().await;
 }
 
 #[tokio::test]
@@ -115,9 +83,8 @@ async fn a_publication_delay_shorter_than_the_matching_tolerance_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_officer_page_cannot_be_framed_and_its_cookies_need_https() {
-    let dir = tempfile::tempdir().unwrap();
-    let (running, _, _) = setup(dir.path()).await;
-    let client = http();
+    let s = TestServer::at_noon(|_| {}).await;
+    let (running, client) = (&s.running, &s.client);
     let page = client
         .get(format!("{}admin", running.url))
         .send()
@@ -157,5 +124,5 @@ async fn the_officer_page_cannot_be_framed_and_its_cookies_need_https() {
         cleared.starts_with("oz_session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    running.stop().await;
+    s.running.stop().await;
 }

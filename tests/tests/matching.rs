@@ -10,8 +10,9 @@ use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::Scheme;
 use openzone_core::sighting::{Sighting, Source};
 use openzone_core::time::{format_day, MS_PER_DAY};
+use openzone_tests::clock::ManualClock;
 use openzone_tests::lesson::lesson_sightings;
-use openzone_tests::phone::{open_phone, TestClock};
+use openzone_tests::phone::open_phone;
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// 2026-11-20, the day of the meeting.
@@ -51,7 +52,7 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     let now = DAY_MS + 3 * MS_PER_DAY;
 
     let (signer, _) = SigningKey::generate("310", "v1").unwrap();
-    let clock = TestClock::at(now);
+    let clock = ManualClock::new(now);
     let setup = |c: &mut openzone_core::phone::PhoneConfig| {
         c.calibration = CalibrationTable::builtin().lookup("samsung", "beyond1", "SM-G973F");
         c.export_keys = vec![signer.verification_key()];

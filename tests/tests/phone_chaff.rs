@@ -6,8 +6,9 @@
 use openzone_core::phone::{ClientConfig, KeyServerClient};
 use openzone_core::units::MAX_KEYS_PER_UPLOAD;
 use openzone_server::ServerConfig;
-use openzone_tests::keyserver_fixture::{get_json, officer_token, start, ManualClock, NOON_MS};
-use openzone_tests::phone::{open_phone, TestClock};
+use openzone_tests::clock::ManualClock;
+use openzone_tests::keyserver_fixture::{get_json, officer_token, start, NOON_MS};
+use openzone_tests::phone::open_phone;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phones_fake_uploads_are_answered_and_leave_nothing() {
@@ -17,7 +18,7 @@ async fn a_phones_fake_uploads_are_answered_and_leave_nothing() {
     let running = start(config).await;
     let dir = tempfile::tempdir().unwrap();
     let client = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
-    let phone = open_phone(dir.path(), &TestClock::at(NOON_MS), |c| {
+    let phone = open_phone(dir.path(), &ManualClock::new(NOON_MS), |c| {
         c.key_server = Some(client)
     });
     let mut pretended = Vec::new();

@@ -11,7 +11,8 @@ use openzone_core::visitorlog::{
     DeclarationStatus, Direction, EntryKind, VisitorEntry, MAX_SEALED_ENTRY_BYTES,
 };
 use openzone_server::InboxLimits;
-use openzone_tests::keyserver_fixture::{http, start, ManualClock, NOON_MS};
+use openzone_tests::clock::ManualClock;
+use openzone_tests::keyserver_fixture::{http, start, NOON_MS};
 use openzone_tests::postgres_fixture::{bytes_at_rest, server_config};
 
 fn entry(name: &str) -> VisitorEntry {

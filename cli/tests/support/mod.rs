@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `openzone` with `args`, without a data key in the environment.
@@ -50,6 +50,19 @@ pub fn create_venue(name: &str, out: &Path, options: &[&str]) -> String {
     args.extend_from_slice(options);
     args.extend(["--out", path(out)]);
     ok(&args).trim().to_owned()
+}
+
+/// A venue made by [`create_venue`] in `subdir` of a new temporary directory: the temporary directory
+/// (removed when dropped), the venue's directory and the link.
+pub fn temp_venue(
+    subdir: &str,
+    name: &str,
+    options: &[&str],
+) -> (tempfile::TempDir, PathBuf, String) {
+    let parent = tempfile::tempdir().expect("a temporary directory");
+    let venue = parent.path().join(subdir);
+    let link = create_venue(name, &venue, options);
+    (parent, venue, link)
 }
 
 /// Parses JSON output.

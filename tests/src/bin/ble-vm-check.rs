@@ -102,15 +102,16 @@ async fn node(
     };
     let core = EngineCore::new(config, Arc::clone(&store), as_platform, None)
         .map_err(|e| e.to_string())?;
-    let engine = Engine::new(core, Arc::new(SystemClock));
-    platform.attach(Arc::new(engine.handle()));
-    engine.start(&tokio::runtime::Handle::current());
-    Ok(Node {
-        engine,
+    let node = Node {
+        engine: Engine::new(core, Arc::new(SystemClock)),
         platform,
         store,
         _dir: dir,
-    })
+    };
+    // On air: the radio's events go to the engine, which starts advertising and scanning.
+    node.platform.attach(Arc::new(node.engine.handle()));
+    node.engine.start(&tokio::runtime::Handle::current());
+    Ok(node)
 }
 
 impl Node {
