@@ -37,7 +37,7 @@ pub enum Distance {
     MeasuredCm(u32),
     /// The distance the testers noted, metres (H0H1's range in feet).
     NotedM(f64),
-    /// Nothing.
+    /// Not known (a log without a noted range).
     Unknown,
 }
 
