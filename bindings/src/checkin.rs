@@ -57,33 +57,40 @@ impl From<&core_phone::PresenceWarning> for PresenceWarningInfo {
     }
 }
 
-#[uniffi::export]
-impl OpenZonePhone {
+/// Exports a check-in from one kind of poster reading: the argument becomes that [`CheckInSource`], the
+/// rest is the same for every kind.
+macro_rules! check_in_from {
+    ($(#[doc = $doc:literal])* $name:ident($arg:ident: $ty:ty) => $source:ident) => {
+        #[uniffi::export]
+        impl OpenZonePhone {
+            $(#[doc = $doc])*
+            pub fn $name(
+                &self,
+                $arg: $ty,
+                at: Option<u64>,
+                minutes: Option<u32>,
+            ) -> Result<CheckInEntry, OpenZoneError> {
+                self.core()
+                    .check_in(CheckInSource::$source(&$arg), at, minutes)
+                    .map_err(Into::into)
+            }
+        }
+    };
+}
+
+check_in_from! {
     /// Checks in from the text of a poster's QR code at `at` (default now) for `minutes` (default the
     /// venue's); a second scan during a stay extends it.
-    pub fn check_in_link(
-        &self,
-        link: String,
-        at: Option<u64>,
-        minutes: Option<u32>,
-    ) -> Result<CheckInEntry, OpenZoneError> {
-        self.core()
-            .check_in(CheckInSource::Link(&link), at, minutes)
-            .map_err(Into::into)
-    }
+    check_in_link(link: String) => Link
+}
 
+check_in_from! {
     /// Checks in from a photo of a poster (PNG or JPEG).
-    pub fn check_in_image(
-        &self,
-        image: Vec<u8>,
-        at: Option<u64>,
-        minutes: Option<u32>,
-    ) -> Result<CheckInEntry, OpenZoneError> {
-        self.core()
-            .check_in(CheckInSource::Image(&image), at, minutes)
-            .map_err(Into::into)
-    }
+    check_in_image(image: Vec<u8>) => Image
+}
 
+#[uniffi::export]
+impl OpenZonePhone {
     /// Checks out at `at` (default now) of check-in `id`, or of every stay in progress.
     pub fn check_out(
         &self,

@@ -14,7 +14,7 @@ use openzone_core::phone::{
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::output::{print_json, Table};
+use crate::output::{cells, print_json, print_json_or_line, Table};
 use crate::store::StoreArgs;
 use crate::when::parse_time;
 
@@ -121,14 +121,14 @@ pub fn run_check_in(args: CheckInArgs) -> Result<(), CliError> {
     };
     let entry = phone.check_in(source, time(args.at.as_deref())?, args.minutes)?;
     phone.checkpoint()?;
-    if args.json {
-        return print_json(&entry);
-    }
-    println!(
-        "checked in at {} ({}) from {} to {} (unix seconds); id {}",
-        entry.description, entry.address, entry.arrival, entry.departure, entry.id
-    );
-    Ok(())
+    print_json_or_line(
+        args.json,
+        &entry,
+        format_args!(
+            "checked in at {} ({}) from {} to {} (unix seconds); id {}",
+            entry.description, entry.address, entry.arrival, entry.departure, entry.id
+        ),
+    )
 }
 
 /// Runs `openzone checkout`.
@@ -168,13 +168,13 @@ pub fn run_check_ins(args: CheckInsArgs) -> Result<(), CliError> {
         } else {
             "ended as planned"
         };
-        table.row(vec![
-            e.id.to_string(),
-            e.description.clone(),
-            e.address.clone(),
-            e.arrival.to_string(),
-            e.departure.to_string(),
-            state.into(),
+        table.row(cells![
+            e.id,
+            e.description,
+            e.address,
+            e.arrival,
+            e.departure,
+            state,
         ]);
     }
     table.print()

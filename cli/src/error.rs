@@ -8,11 +8,11 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum CliError {
     /// The core refused the input or failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Core(#[from] openzone_core::Error),
 
     /// A date, or another value phones and the key server share, was malformed.
-    #[error("{0}")]
+    #[error(transparent)]
     Wire(#[from] openzone_core::wire::Error),
 
     /// A file could not be read or written.
@@ -35,12 +35,16 @@ pub enum CliError {
     Usage(String),
 
     /// The key server failed to start or stopped with an error.
-    #[error("{0}")]
+    #[error(transparent)]
     Server(#[from] openzone_server::ServerError),
 
     /// A poster could not be made.
-    #[error("{0}")]
+    #[error(transparent)]
     Poster(#[from] openzone_poster::PosterError),
+
+    /// An evaluation could not read its datasets or write its report.
+    #[error(transparent)]
+    Eval(#[from] openzone_eval::EvalError),
 
     /// Writing output failed (a closed pipe, a full disk).
     #[error("cannot write output: {0}")]

@@ -63,16 +63,15 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     let mut loaded = Vec::new();
     for spec in &args.datasets {
         if spec == "simulated" {
-            loaded.push(simulated::generate(&radio, args.seed).map_err(eval_error)?);
+            loaded.push(simulated::generate(&radio, args.seed)?);
         } else {
-            loaded.extend(datasets::load(std::path::Path::new(spec)).map_err(eval_error)?);
+            loaded.extend(datasets::load(std::path::Path::new(spec))?);
         }
     }
     let replayed = loaded
         .iter()
         .map(|d| evaluate::prepare(d, &options))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(eval_error)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let evaluation = evaluate::evaluate(&replayed, &options);
     let markdown = format!(
         "### Data\n\n{}\n### Candidates per dataset\n\n{}\n### Leave one dataset out\n\n{}",
@@ -81,7 +80,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         report::lodo_markdown(&evaluation)
     );
     if let Some(dir) = &args.report {
-        report::write_roc_plots(&evaluation, dir).map_err(eval_error)?;
+        report::write_roc_plots(&evaluation, dir)?;
         let path = dir.join("report.md");
         std::fs::write(&path, &markdown).map_err(|source| CliError::Io { path, source })?;
     }
@@ -90,8 +89,4 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     }
     print!("{markdown}");
     Ok(())
-}
-
-fn eval_error(e: openzone_eval::EvalError) -> CliError {
-    CliError::Usage(e.to_string())
 }

@@ -10,7 +10,7 @@ use openzone_core::phone::{Profile, StoredDeclaration};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::output::{print_json, Table};
+use crate::output::{cells, print_json, print_json_or_line, Table};
 use crate::store::StoreArgs;
 
 /// Arguments of `openzone settings`.
@@ -207,11 +207,11 @@ pub fn run_profile(cmd: ProfileCommand) -> Result<(), CliError> {
             }
             let mut table = Table::new(["name", "class", "born", "declared today"]);
             for p in profiles {
-                table.row(vec![
+                table.row(cells![
                     p.name,
                     p.class.unwrap_or_default(),
                     p.born.map(|y| y.to_string()).unwrap_or_default(),
-                    if p.declared_today { "yes" } else { "no" }.into(),
+                    if p.declared_today { "yes" } else { "no" },
                 ]);
             }
             table.print()
@@ -242,17 +242,11 @@ pub fn run_declare(args: DeclareArgs) -> Result<(), CliError> {
         phone.declare(&args.profile, &answers)?
     };
     let out = DeclarationJson::of(declaration);
-    if args.json {
-        return print_json(&out);
-    }
-    writeln!(
-        std::io::stdout(),
-        "{} ({}): {}",
-        out.profile,
-        out.day,
-        out.message
-    )?;
-    Ok(())
+    print_json_or_line(
+        args.json,
+        &out,
+        format_args!("{} ({}): {}", out.profile, out.day, out.message),
+    )
 }
 
 /// Asks each question on stderr (stdout stays for the result) and reads the answers from stdin, one line
@@ -321,12 +315,7 @@ pub fn run_declarations(args: DeclarationsArgs) -> Result<(), CliError> {
     }
     let mut table = Table::new(["day", "profile", "result", "because of"]);
     for d in all {
-        table.row(vec![
-            d.day,
-            d.profile,
-            d.result.into(),
-            d.reasons.join(", "),
-        ]);
+        table.row(cells![d.day, d.profile, d.result, d.reasons.join(", ")]);
     }
     table.print()
 }

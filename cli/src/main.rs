@@ -46,109 +46,104 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
-enum Command {
+/// Declares the subcommands and dispatches them from one table: each row is the variant clap parses (its
+/// doc comment is the help line) and the function that runs it.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        $(#[cfg($cfg:meta)])?
+        $(#[command($command:meta)])?
+        $name:ident($args:ty) => $run:path,
+    )*) => {
+        #[derive(Debug, Subcommand)]
+        enum Command {
+            $(
+                $(#[doc = $doc])*
+                $(#[cfg($cfg)])?
+                $(#[command($command)])?
+                $name($args),
+            )*
+        }
+
+        fn run(cli: Cli) -> Result<(), CliError> {
+            match cli.command {
+                $(
+                    $(#[cfg($cfg)])?
+                    Command::$name(args) => $run(args),
+                )*
+            }
+        }
+    };
+}
+
+commands! {
     /// Print the rotating identifiers a key generates (compare them with what a real phone sends).
     #[command(subcommand)]
-    Ids(ids::IdsCommand),
+    Ids(ids::IdsCommand) => ids::run,
     /// Decode or encode BLE advertisements and GATT values.
     #[command(subcommand)]
-    Payload(payload::PayloadCommand),
+    Payload(payload::PayloadCommand) => payload::run,
     /// Import sightings into an encrypted store, show what it holds, purge it.
     #[command(subcommand)]
-    Store(store::StoreCommand),
+    Store(store::StoreCommand) => store::run,
     /// Inspect, build and sign published key exports.
     #[command(subcommand)]
-    Export(export::ExportCommand),
+    Export(export::ExportCommand) => export::run,
     /// Check a store against published keys and print the exposure per day.
-    Match(matching::MatchArgs),
+    Match(matching::MatchArgs) => matching::run,
     /// Simulate a school with the real engine, stores and key server, and see who gets notified.
-    Simulate(simulate::SimulateArgs),
+    Simulate(simulate::SimulateArgs) => simulate::run,
     /// Measure how well each risk configuration tells contacts within 2 m from farther ones on recorded
     /// datasets, through the real store and matching.
-    Evaluate(evaluate::EvaluateArgs),
+    Evaluate(evaluate::EvaluateArgs) => evaluate::run,
     /// Listen on a Bluetooth adapter and show what OpenZone and Bluezone devices around send: scheme,
     /// identifier, RSSI, and the attenuation estimated with the fleet-average calibration (en-v1's TX
     /// power is in its encrypted metadata, which only the sender's key opens).
     #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
-    Scan(ble::ScanArgs),
+    Scan(ble::ScanArgs) => ble::scan,
     /// Advertise a payload from throwaway keys and serve its GATT characteristic, rotating as a phone.
     #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
-    Advertise(ble::AdvertiseArgs),
+    Advertise(ble::AdvertiseArgs) => ble::advertise,
     /// Run the whole engine on a Bluetooth adapter: advertise, scan and record into a store, until
     /// Ctrl-C.
     #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
-    Run(ble::RunArgs),
+    Run(ble::RunArgs) => ble::run,
     /// Run the key server: sealed uploads with officers' codes, signed exports, the officer page.
-    Serve(serve::ServeArgs),
+    Serve(serve::ServeArgs) => serve::run,
     /// Manage the key server's officer accounts and read its audit log (server stopped).
     #[command(subcommand)]
-    Officer(officer::OfficerCommand),
+    Officer(officer::OfficerCommand) => officer::run,
     /// Rotate the key server's upload sealing key (server stopped).
     #[command(subcommand)]
-    SealingKey(officer::SealingKeyCommand),
+    SealingKey(officer::SealingKeyCommand) => officer::run_sealing_key,
     /// Upload this store's keys of the infectious days with an officer's one-time code.
-    ReportPositive(keyserver::ReportArgs),
+    ReportPositive(keyserver::ReportArgs) => keyserver::run_report,
     /// Download new exports from a key server, verify and match them, print the exposure per day.
-    Sync(keyserver::SyncArgs),
+    Sync(keyserver::SyncArgs) => keyserver::run_sync,
     /// Create venues (a gate, a classroom, an event), print their posters, inspect check-in codes.
     #[command(subcommand)]
-    Venue(venue::VenueCommand),
+    Venue(venue::VenueCommand) => venue::run,
     /// Show or set the phone's settings (the phone number shared with visitor logs).
-    Settings(family::SettingsArgs),
+    Settings(family::SettingsArgs) => family::run_settings,
     /// Add, list and remove the people (profiles) on this phone.
     #[command(subcommand)]
-    Profile(family::ProfileCommand),
+    Profile(family::ProfileCommand) => family::run_profile,
     /// Make today's health declaration for a profile.
-    Declare(family::DeclareArgs),
+    Declare(family::DeclareArgs) => family::run_declare,
     /// List the declarations kept (14 days).
-    Declarations(family::DeclarationsArgs),
+    Declarations(family::DeclarationsArgs) => family::run_declarations,
     /// Record a visitor without a smartphone, or a student's card, in a venue's visitor log.
-    Gate(visitorlog::GateArgs),
+    Gate(visitorlog::GateArgs) => visitorlog::run_gate,
     /// Print a student's card: a QR code of their name and class for the gate.
-    Card(visitorlog::CardArgs),
+    Card(visitorlog::CardArgs) => visitorlog::run_card,
     /// Check in at a venue from its poster's link or a photo of it.
-    Checkin(checkin::CheckInArgs),
+    Checkin(checkin::CheckInArgs) => checkin::run_check_in,
     /// Check out of the stays in progress (or of one).
-    Checkout(checkin::CheckOutArgs),
+    Checkout(checkin::CheckOutArgs) => checkin::run_check_out,
     /// List the check-ins the store keeps.
-    Checkins(checkin::CheckInsArgs),
+    Checkins(checkin::CheckInsArgs) => checkin::run_check_ins,
     /// Warn the phones that were at a venue during a span (an officer's warning, with a one-time code).
-    Warn(checkin::WarnArgs),
-}
-
-fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        Command::Ids(cmd) => ids::run(cmd),
-        Command::Payload(cmd) => payload::run(cmd),
-        Command::Store(cmd) => store::run(cmd),
-        Command::Export(cmd) => export::run(cmd),
-        Command::Match(args) => matching::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::Evaluate(args) => evaluate::run(args),
-        #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
-        Command::Scan(args) => ble::scan(args),
-        #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
-        Command::Advertise(args) => ble::advertise(args),
-        #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
-        Command::Run(args) => ble::run(args),
-        Command::Serve(args) => serve::run(args),
-        Command::Officer(cmd) => officer::run(cmd),
-        Command::SealingKey(cmd) => officer::run_sealing_key(cmd),
-        Command::ReportPositive(args) => keyserver::run_report(args),
-        Command::Sync(args) => keyserver::run_sync(args),
-        Command::Venue(cmd) => venue::run(cmd),
-        Command::Settings(args) => family::run_settings(args),
-        Command::Profile(cmd) => family::run_profile(cmd),
-        Command::Declare(args) => family::run_declare(args),
-        Command::Declarations(args) => family::run_declarations(args),
-        Command::Gate(args) => visitorlog::run_gate(args),
-        Command::Card(args) => visitorlog::run_card(args),
-        Command::Checkin(args) => checkin::run_check_in(args),
-        Command::Checkout(args) => checkin::run_check_out(args),
-        Command::Checkins(args) => checkin::run_check_ins(args),
-        Command::Warn(args) => checkin::run_warn(args),
-    }
+    Warn(checkin::WarnArgs) => checkin::run_warn,
 }
 
 /// The current time, UTC unix milliseconds.

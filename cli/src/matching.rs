@@ -145,14 +145,14 @@ pub fn run(args: MatchArgs) -> Result<(), CliError> {
     }
     if out.already_processed {
         println!("this batch was processed before; nothing changed");
-    } else {
-        println!(
-            "{} keys checked, {} matched",
-            out.keys_processed, out.keys_matched
-        );
-        for (reason, n) in &out.skipped {
-            println!("  {n} skipped: {reason}");
-        }
+        return print_days(&out.days);
+    }
+    println!(
+        "{} keys checked, {} matched",
+        out.keys_processed, out.keys_matched
+    );
+    for (reason, n) in &out.skipped {
+        println!("  {n} skipped: {reason}");
     }
     print_days(&out.days)
 }

@@ -39,10 +39,33 @@ impl Table {
     }
 }
 
+/// A table row from values that print themselves: `cells![k.id, k.name, k.created]` is each one's
+/// `Display` text, without a `.to_string()` or `.clone()` per column.
+macro_rules! cells {
+    ($($cell:expr),* $(,)?) => {
+        vec![$($cell.to_string()),*]
+    };
+}
+pub(crate) use cells;
+
 /// Writes `value` to stdout as pretty JSON.
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// The result of a command that says one thing: `value` as pretty JSON with `--json`, else `line` for
+/// people.
+pub fn print_json_or_line<T: Serialize>(
+    json: bool,
+    value: &T,
+    line: std::fmt::Arguments<'_>,
+) -> Result<(), CliError> {
+    if json {
+        return print_json(value);
+    }
+    writeln!(std::io::stdout(), "{line}")?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use clap::Args;
 use openzone_sim::{report, Progress, Scenario, SimReport};
 
 use crate::error::CliError;
-use crate::output::{print_json, Table};
+use crate::output::{cells, print_json, Table};
 
 /// Arguments of `openzone simulate`; every flag overrides the scenario file, which overrides the defaults.
 #[derive(Debug, Args)]
@@ -238,14 +238,14 @@ fn print_tables(r: &SimReport) -> Result<(), CliError> {
         "F1",
     ]);
     for e in &r.evaluations {
-        t.row(vec![
-            e.scheme.clone(),
-            e.rule.clone(),
-            e.true_contacts.to_string(),
-            e.notified.to_string(),
-            e.true_positives.to_string(),
-            e.false_positives.to_string(),
-            e.false_negatives.to_string(),
+        t.row(cells![
+            e.scheme,
+            e.rule,
+            e.true_contacts,
+            e.notified,
+            e.true_positives,
+            e.false_positives,
+            e.false_negatives,
             format!("{:.2}", e.precision),
             format!("{:.2}", e.recall),
             format!("{:.2}", e.f1),

@@ -14,7 +14,7 @@ use openzone_core::time::SystemClock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
-use crate::output::{print_json, Table};
+use crate::output::{cells, print_json, Table};
 
 /// The environment variable that may hold the data key, as 64 hex characters.
 pub const DATA_KEY_ENV: &str = "OPENZONE_DATA_KEY";
@@ -299,12 +299,7 @@ fn stats(args: StatsArgs) -> Result<(), CliError> {
     }
     let mut table = Table::new(["DATE (UTC)", "SCHEME", "SCAN INSTANCES", "SIGHTINGS"]);
     for row in &report.days {
-        table.row(vec![
-            row.date.clone(),
-            row.scheme.into(),
-            row.instances.to_string(),
-            row.sightings.to_string(),
-        ]);
+        table.row(cells![row.date, row.scheme, row.instances, row.sightings]);
     }
     table.print()?;
     println!(

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::keyserver::runtime;
-use crate::output::{print_json, Table};
+use crate::output::{print_json, print_json_or_line, Table};
 use crate::venue::{io_error, read_venue_dir, venue_from, SECRET_FILE};
 
 /// Vietnam's offset from UTC, minutes: the school's calendar day (the built-in declaration form's zone).
@@ -371,18 +371,17 @@ pub fn run_gate(args: GateArgs) -> Result<(), CliError> {
     let sealed = entry.seal(&key, &hash, &SystemRandom::new())?;
     let answer = runtime()?.block_on(client(&args.server)?.post_visitor_entry(&hash, &sealed))?;
     let out = GateJson::of(entry, answer.stored);
-    if args.json {
-        return print_json(&out);
-    }
-    writeln!(
-        std::io::stdout(),
-        "recorded {} ({}, {}, declaration: {})",
-        out.name,
-        kind_name(out.kind),
-        direction_name(out.direction),
-        out.declaration
-    )?;
-    Ok(())
+    print_json_or_line(
+        args.json,
+        &out,
+        format_args!(
+            "recorded {} ({}, {}, declaration: {})",
+            out.name,
+            kind_name(out.kind),
+            direction_name(out.direction),
+            out.declaration
+        ),
+    )
 }
 
 /// Runs `openzone card`.

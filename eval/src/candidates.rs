@@ -50,7 +50,7 @@ pub fn path_loss_points(
     contacts
         .iter()
         .zip(exposures)
-        .filter_map(|(c, e)| Some((c.distance_m?, e)))
+        .filter_map(|(c, e)| Some((c.distance.metres()?, e)))
         .flat_map(|(d, e)| {
             e.iter().flat_map(move |x| {
                 x.instances.iter().map(move |i| PathLossPoint {

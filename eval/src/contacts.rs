@@ -22,7 +22,7 @@
 use openzone_core::engine::schedule::DutyCycle;
 use openzone_core::seeded::SplitMix64;
 
-use crate::datasets::{Dataset, Label, Reading, Recording, NEAR_CM};
+use crate::datasets::{Dataset, Distance, Label, Reading, Recording, ScanWindows, NEAR_CM};
 
 /// The length of a scan window, ms (the engine's background scan, 4 s).
 const SCAN_MS: i64 = 4_000;
@@ -49,11 +49,9 @@ pub struct Contact {
     pub cluster: String,
     /// Within 2 m.
     pub near: bool,
-    /// The true distance, when the recording has one.
-    pub distance_cm: Option<u32>,
-    /// The distance for fitting a path-loss model, metres: the true one, else the mean of the ranges the
-    /// testers noted.
-    pub distance_m: Option<f64>,
+    /// The distance, for fitting a path-loss model: the true one, else the mean of the ranges the testers
+    /// noted.
+    pub distance: Distance,
     /// What the receiver heard: (ms since the contact began, RSSI dBm).
     pub sightings: Vec<(u64, i8)>,
 }
@@ -69,8 +67,7 @@ pub fn build(dataset: &Dataset, plan: &Plan) -> Vec<Contact> {
                     recording: index,
                     cluster: segment.cluster.clone(),
                     near: segment.near,
-                    distance_cm: segment.distance_cm,
-                    distance_m: segment.distance_m,
+                    distance: segment.distance,
                     sightings: contact_sightings(recording, &segment, plan, &mut rng),
                 });
             }
@@ -84,8 +81,7 @@ struct Segment {
     key: String,
     cluster: String,
     near: bool,
-    distance_cm: Option<u32>,
-    distance_m: Option<f64>,
+    distance: Distance,
     /// Readings in time order.
     readings: Vec<Reading>,
 }
@@ -95,14 +91,22 @@ fn segments(recording: &Recording) -> Vec<Segment> {
         Label::Contact { near } => {
             let mut readings = recording.readings.clone();
             readings.sort_by_key(|r| r.t_ms);
-            let noted: Vec<f64> = readings.iter().filter_map(|r| r.noted_m).collect();
+            let noted: Vec<f64> = readings
+                .iter()
+                .filter_map(|r| match r.distance {
+                    Distance::NotedM(m) => Some(m),
+                    _ => None,
+                })
+                .collect();
             vec![Segment {
                 key: recording.name.clone(),
                 cluster: recording.session.clone(),
                 near,
-                distance_cm: None,
-                distance_m: (!noted.is_empty())
-                    .then(|| noted.iter().sum::<f64>() / noted.len() as f64),
+                distance: if noted.is_empty() {
+                    Distance::Unknown
+                } else {
+                    Distance::NotedM(noted.iter().sum::<f64>() / noted.len() as f64)
+                },
                 readings,
             }]
         }
@@ -110,7 +114,7 @@ fn segments(recording: &Recording) -> Vec<Segment> {
             let bin = recording.bin_cm.max(1);
             let mut bins: std::collections::BTreeMap<u32, Vec<Reading>> = Default::default();
             for r in &recording.readings {
-                if let Some(d) = r.dist_cm {
+                if let Distance::MeasuredCm(d) = r.distance {
                     // Upper edges, so that 200 cm stays within 2 m and 201-210 cm does not.
                     bins.entry(d.div_ceil(bin) * bin).or_default().push(*r);
                 }
@@ -120,8 +124,7 @@ fn segments(recording: &Recording) -> Vec<Segment> {
                     key: format!("{} @ {d}", recording.name),
                     cluster: format!("{} @ {d}", recording.session),
                     near: d <= NEAR_CM,
-                    distance_cm: Some(d),
-                    distance_m: Some(f64::from(d) / 100.0),
+                    distance: Distance::MeasuredCm(d),
                     readings,
                 })
                 .collect()
@@ -178,7 +181,7 @@ fn window_at(readings: &[Reading], t: i64) -> Vec<(i64, i8)> {
 }
 
 /// A 4 s window drawn at random from a sweep's readings at one distance: from a random reading, the
-/// readings that follow it within 4 s (or, on a coarse clock, the next `readings_per_window`).
+/// readings that follow it within 4 s (or, on a coarse clock, the next [`ScanWindows::ByCount`]).
 fn random_window(
     readings: &[Reading],
     recording: &Recording,
@@ -189,14 +192,14 @@ fn random_window(
     }
     let i = rng.between(0, readings.len() as u64 - 1) as usize;
     let start = readings[i].t_ms;
-    match recording.readings_per_window {
-        Some(n) => readings[i..]
+    match recording.windows {
+        ScanWindows::ByCount(n) => readings[i..]
             .iter()
             .take(n)
             .enumerate()
             .map(|(k, r)| (k as i64 * SCAN_MS / n as i64, r.rssi))
             .collect(),
-        None => readings[i..]
+        ScanWindows::ByTime => readings[i..]
             .iter()
             .take_while(|r| r.t_ms >= start && r.t_ms < start + SCAN_MS)
             .map(|r| (r.t_ms - start, r.rssi))
@@ -220,8 +223,7 @@ mod tests {
         Reading {
             t_ms,
             rssi,
-            dist_cm,
-            noted_m: None,
+            distance: dist_cm.map_or(Distance::Unknown, Distance::MeasuredCm),
         }
     }
 
@@ -234,7 +236,7 @@ mod tests {
             sender: Phone::named("gryphonelab"),
             readings,
             label,
-            readings_per_window: None,
+            windows: ScanWindows::ByTime,
             bin_cm: 1,
         }
     }
@@ -298,7 +300,7 @@ mod tests {
         assert_eq!(near.len(), 4);
         assert!(near
             .iter()
-            .all(|c| c.distance_cm == Some(200) && c.cluster == "s @ 200"));
+            .all(|c| c.distance == Distance::MeasuredCm(200) && c.cluster == "s @ 200"));
         // A 4 s window of readings 250 ms apart holds at most 16 of them.
         assert!(contacts
             .iter()

@@ -7,17 +7,19 @@ use serde::Serialize;
 
 use crate::candidates::{self, PathLossPoint};
 use crate::contacts::{self, Contact, Plan};
-use crate::datasets::{Dataset, FileLog};
+use crate::datasets::Dataset;
 use crate::metrics::{self, Scored, Summary};
 use crate::replay::replay;
 use crate::EvalError;
 
-/// How to evaluate.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How to evaluate. An [`Evaluation`]'s JSON lists the options it was run with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Options {
-    /// Minutes of each contact (15: the close-contact definition).
+    /// Minutes of each contact (15: the close-contact definition). Not in the JSON: no caller chooses it.
+    #[serde(skip)]
     pub minutes: u32,
     /// Contacts per segment.
+    #[serde(rename = "contacts_per_segment")]
     pub replicates: usize,
     /// Bootstrap replicates for the intervals.
     pub bootstrap: usize,
@@ -38,40 +40,19 @@ impl Default for Options {
 
 /// A dataset's contacts after replay: ready to score under any configuration.
 #[derive(Debug, Clone)]
-pub struct Replayed {
-    /// The dataset's name, source and files.
-    pub name: String,
-    /// Where it comes from.
-    pub source: String,
-    /// Files read.
-    pub files: Vec<FileLog>,
-    /// Recordings, for the report.
-    pub recordings: Vec<RecordingInfo>,
+pub struct Replayed<'a> {
+    /// The dataset: its name, source, files and recordings, for the report.
+    pub dataset: &'a Dataset,
     /// The contacts.
     pub contacts: Vec<Contact>,
     /// Their matched exposures.
     pub exposures: Vec<Vec<Exposure>>,
     /// Cluster number of each contact.
     pub cluster_of: Vec<usize>,
-    /// Made by a model: kept out of the pooled figures and the choice of the default.
-    pub synthetic: bool,
-}
-
-/// One recording as the report lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecordingInfo {
-    /// Its name.
-    pub name: String,
-    /// The logging phone and its calibration.
-    pub receiver: crate::datasets::Phone,
-    /// The phone heard and its calibration.
-    pub sender: crate::datasets::Phone,
-    /// Readings.
-    pub readings: usize,
 }
 
 /// Builds a dataset's contacts and replays them through the core.
-pub fn prepare(dataset: &Dataset, options: &Options) -> Result<Replayed, EvalError> {
+pub fn prepare<'a>(dataset: &'a Dataset, options: &Options) -> Result<Replayed<'a>, EvalError> {
     let plan = Plan {
         minutes: options.minutes,
         replicates: options.replicates,
@@ -80,10 +61,9 @@ pub fn prepare(dataset: &Dataset, options: &Options) -> Result<Replayed, EvalErr
     };
     let contacts = contacts::build(dataset, &plan);
     if contacts.is_empty() {
-        return Err(EvalError::Usage(format!(
-            "dataset {} yields no contact to evaluate",
-            dataset.name
-        )));
+        return Err(EvalError::NoContacts {
+            dataset: dataset.name.clone(),
+        });
     }
     let exposures = replay(dataset, &contacts, options.seed)?;
     let mut names: Vec<&str> = Vec::new();
@@ -98,27 +78,14 @@ pub fn prepare(dataset: &Dataset, options: &Options) -> Result<Replayed, EvalErr
         })
         .collect();
     Ok(Replayed {
-        name: dataset.name.clone(),
-        source: dataset.source.clone(),
-        files: dataset.files.clone(),
-        recordings: dataset
-            .recordings
-            .iter()
-            .map(|r| RecordingInfo {
-                name: r.name.clone(),
-                receiver: r.receiver.clone(),
-                sender: r.sender.clone(),
-                readings: r.readings.len(),
-            })
-            .collect(),
+        dataset,
         contacts,
         exposures,
         cluster_of,
-        synthetic: dataset.synthetic,
     })
 }
 
-impl Replayed {
+impl Replayed<'_> {
     /// Every contact scored under `config`; cluster numbers start at `cluster_base`.
     pub fn scored(&self, config: &RiskConfig, cluster_base: usize) -> Vec<Scored> {
         self.contacts
@@ -200,20 +167,17 @@ pub struct Evaluation {
     /// The choice of the default (only with two datasets or more).
     pub choice: Option<Choice>,
     /// The options used.
-    pub contacts_per_segment: usize,
-    /// Bootstrap replicates.
-    pub bootstrap: usize,
-    /// Seed.
-    pub seed: u64,
+    #[serde(flatten)]
+    pub options: Options,
 }
 
 /// Evaluates every candidate on every replayed dataset.
-pub fn evaluate(replayed: &[Replayed], options: &Options) -> Evaluation {
+pub fn evaluate(replayed: &[Replayed<'_>], options: &Options) -> Evaluation {
     let mut configs = candidates::published();
     let all_points: Vec<PathLossPoint> = replayed
         .iter()
         .enumerate()
-        .filter(|(_, r)| !r.synthetic)
+        .filter(|(_, r)| !r.dataset.synthetic)
         .flat_map(|(i, r)| r.points(i))
         .collect();
     // Fitted on everything: for the per-dataset table only (optimistic there, and marked so); the
@@ -225,7 +189,7 @@ pub fn evaluate(replayed: &[Replayed], options: &Options) -> Evaluation {
         .iter()
         .map(|config| candidate_result(replayed, config, options))
         .collect();
-    let recorded: Vec<&Replayed> = replayed.iter().filter(|r| !r.synthetic).collect();
+    let recorded: Vec<&Replayed<'_>> = replayed.iter().filter(|r| !r.dataset.synthetic).collect();
     let (folds, choice) = if recorded.len() >= 2 {
         let folds = lodo(&recorded, options);
         let choice = choose(&folds);
@@ -234,18 +198,16 @@ pub fn evaluate(replayed: &[Replayed], options: &Options) -> Evaluation {
         (Vec::new(), None)
     };
     Evaluation {
-        datasets: replayed.iter().map(|r| r.name.clone()).collect(),
+        datasets: replayed.iter().map(|r| r.dataset.name.clone()).collect(),
         candidates,
         folds,
         choice,
-        contacts_per_segment: options.replicates,
-        bootstrap: options.bootstrap,
-        seed: options.seed,
+        options: *options,
     }
 }
 
 fn candidate_result(
-    replayed: &[Replayed],
+    replayed: &[Replayed<'_>],
     config: &RiskConfig,
     options: &Options,
 ) -> CandidateResult {
@@ -260,7 +222,7 @@ fn candidate_result(
         roc.push(metrics::roc(
             &scored.iter().map(|s| (s.score, s.near)).collect::<Vec<_>>(),
         ));
-        if !r.synthetic {
+        if !r.dataset.synthetic {
             pooled.extend(scored);
         }
     }
@@ -273,7 +235,7 @@ fn candidate_result(
     }
 }
 
-fn lodo(replayed: &[&Replayed], options: &Options) -> Vec<Fold> {
+fn lodo(replayed: &[&Replayed<'_>], options: &Options) -> Vec<Fold> {
     metrics::lodo_folds(replayed.len())
         .into_iter()
         .map(|(held_out, train)| {
@@ -296,8 +258,11 @@ fn lodo(replayed: &[&Replayed], options: &Options) -> Vec<Fold> {
                 })
                 .collect();
             Fold {
-                held_out: test.name.clone(),
-                trained_on: train.iter().map(|&i| replayed[i].name.clone()).collect(),
+                held_out: test.dataset.name.clone(),
+                trained_on: train
+                    .iter()
+                    .map(|&i| replayed[i].dataset.name.clone())
+                    .collect(),
                 fitted_path_loss,
                 results,
             }

@@ -36,14 +36,18 @@ pub enum EvalError {
         /// What is wrong and what was expected.
         message: String,
     },
-    /// The arguments do not name anything to evaluate.
-    #[error("{0}")]
-    Usage(String),
+    /// No contact could be drawn from a dataset: its recordings hold no labelled reading, or no contacts
+    /// per segment were asked for.
+    #[error("dataset {dataset} yields no contact to evaluate")]
+    NoContacts {
+        /// The dataset's name.
+        dataset: String,
+    },
     /// The core refused or failed (store, export, matching).
-    #[error("{0}")]
+    #[error(transparent)]
     Core(#[from] openzone_core::Error),
     /// The simulation's radio parameters are invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Sim(#[from] openzone_sim::SimError),
     /// Writing the report failed.
     #[error("cannot write {path}: {message}")]

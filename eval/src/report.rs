@@ -11,21 +11,22 @@ use crate::metrics::{Estimate, Summary};
 use crate::EvalError;
 
 /// The datasets read: files, rows, recordings and calibrations, contacts.
-pub fn datasets_markdown(replayed: &[Replayed]) -> String {
+pub fn datasets_markdown(replayed: &[Replayed<'_>]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| dataset | source | files | rows used | rows skipped | recordings | contacts near / far | clusters |");
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|---:|");
     for r in replayed {
-        let rows: usize = r.files.iter().map(|f| f.rows).sum();
-        let skipped: usize = r.files.iter().map(|f| f.skipped).sum();
+        let d = r.dataset;
+        let rows: usize = d.files.iter().map(|f| f.rows).sum();
+        let skipped: usize = d.files.iter().map(|f| f.skipped).sum();
         let near = r.contacts.iter().filter(|c| c.near).count();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {rows} | {skipped} | {} | {near} / {} | {} |",
-            r.name,
-            r.source,
-            r.files.len(),
-            r.recordings.len(),
+            d.name,
+            d.source,
+            d.files.len(),
+            d.recordings.len(),
             r.contacts.len() - near,
             r.cluster_of.iter().map(|c| c + 1).max().unwrap_or(0),
         );
@@ -37,7 +38,7 @@ pub fn datasets_markdown(replayed: &[Replayed]) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---:|");
     for r in replayed {
-        for rec in &r.recordings {
+        for rec in &r.dataset.recordings {
             let _ = writeln!(
                 out,
                 "| {} | {} ({}, {:+}, {}) | {} ({}) | {} |",
@@ -48,7 +49,7 @@ pub fn datasets_markdown(replayed: &[Replayed]) -> String {
                 rec.receiver.confidence,
                 rec.sender.name,
                 rec.sender.tx_power_dbm,
-                rec.readings
+                rec.readings.len()
             );
         }
     }

@@ -31,14 +31,14 @@ fn the_excerpts_go_through_the_real_path_and_every_candidate_is_summarised() {
         // Every contact that heard something was matched: one exposure, the sender's key, on its day.
         for (c, e) in r.contacts.iter().zip(&r.exposures) {
             if !c.sightings.is_empty() {
-                assert_eq!(e.len(), 1, "{}: {}", r.name, c.cluster);
+                assert_eq!(e.len(), 1, "{}: {}", r.dataset.name, c.cluster);
                 assert!(!e[0].instances.is_empty());
                 assert!(!e[0].tx_power_estimated);
             }
         }
     }
     // pc-ng's excerpt: 20 cm and 300 cm for two directions, 3 contacts each.
-    let pcng = replayed.iter().find(|r| r.name == "pc-ng").unwrap();
+    let pcng = replayed.iter().find(|r| r.dataset.name == "pc-ng").unwrap();
     assert_eq!(pcng.contacts.len(), 12);
     assert_eq!(pcng.contacts.iter().filter(|c| c.near).count(), 6);
     // 15 minutes on the background schedule: 3 or 4 scans, each credited with its gap.

@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::{
-    csv_reader, file_log, files_under, parse_rssi, parse_timestamp_ms, relative, Dataset, FileLog,
-    Label, Phone, Reading, Recording,
+    csv_reader, file_log, files_under, parse_rssi, parse_timestamp_ms, relative, Dataset, Distance,
+    FileLog, Label, Phone, Reading, Recording, ScanWindows,
 };
 use crate::EvalError;
 
@@ -55,7 +55,7 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
                 sender: Phone::named("iPhone (partner)"),
                 readings: log.readings,
                 label: Label::Contact { near },
-                readings_per_window: None,
+                windows: ScanWindows::ByTime,
                 bin_cm: 1,
             });
         }
@@ -161,8 +161,7 @@ pub(crate) fn read_file(path: &Path, label: &str) -> Result<Option<Log>, EvalErr
         .map(|(t_ms, _, rssi, noted_m)| Reading {
             t_ms,
             rssi,
-            dist_cm: None,
-            noted_m,
+            distance: noted_m.map_or(Distance::Unknown, Distance::NotedM),
         })
         .collect();
     file.rows = readings.len();

@@ -11,7 +11,8 @@ use std::path::Path;
 
 use super::{
     csv_reader, file_log, file_name, files_under, header_columns, parse_cm, parse_rssi,
-    parse_timestamp_ms, relative, Dataset, FileLog, Label, Phone, Reading, Recording,
+    parse_timestamp_ms, relative, Dataset, Distance, FileLog, Label, Phone, Reading, Recording,
+    ScanWindows,
 };
 use crate::EvalError;
 
@@ -65,7 +66,7 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
             sender,
             readings,
             label: Label::ByDistance,
-            readings_per_window: None,
+            windows: ScanWindows::ByTime,
             bin_cm: BIN_CM,
         });
     }
@@ -95,8 +96,7 @@ pub(crate) fn read_file(path: &Path, label: &str) -> Result<(Vec<Reading>, FileL
             Some(Reading {
                 t_ms: parse_timestamp_ms(r.get(cols[0])?)?,
                 rssi: parse_rssi(r.get(cols[1])?)?,
-                dist_cm: Some(parse_cm(r.get(cols[2])?)?),
-                noted_m: None,
+                distance: Distance::MeasuredCm(parse_cm(r.get(cols[2])?)?),
             })
         });
         match parsed {

@@ -13,7 +13,6 @@ pub mod simulated;
 use std::path::{Path, PathBuf};
 
 use openzone_core::risk::calibration::CalibrationTable;
-use serde::Serialize;
 
 use crate::EvalError;
 
@@ -27,14 +26,34 @@ pub struct Reading {
     pub t_ms: i64,
     /// dBm as logged.
     pub rssi: i8,
-    /// The true distance, centimetres, where the campaign measured it.
-    pub dist_cm: Option<u32>,
-    /// The distance the testers noted, metres, where they noted one (H0H1's range in feet).
-    pub noted_m: Option<f64>,
+    /// What is known of the distance.
+    pub distance: Distance,
+}
+
+/// What a campaign tells of the distance at a reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distance {
+    /// The true distance, centimetres, as the campaign measured it.
+    MeasuredCm(u32),
+    /// The distance the testers noted, metres (H0H1's range in feet).
+    NotedM(f64),
+    /// Not known (a log without a noted range).
+    Unknown,
+}
+
+impl Distance {
+    /// Metres, measured or noted.
+    pub fn metres(self) -> Option<f64> {
+        match self {
+            Self::MeasuredCm(cm) => Some(f64::from(cm) / 100.0),
+            Self::NotedM(m) => Some(m),
+            Self::Unknown => None,
+        }
+    }
 }
 
 /// A phone of a recording, calibrated as the core calibrates a phone of that name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Phone {
     /// The name the recording uses.
     pub name: String,
@@ -99,7 +118,7 @@ const BUILD_VALUES: &[(&str, [&str; 3])] = &[
 ];
 
 /// How a recording's contacts are labelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     /// Each reading carries its distance: contacts are built per distance and labelled by it.
     ByDistance,
@@ -128,16 +147,24 @@ pub struct Recording {
     pub readings: Vec<Reading>,
     /// How contacts are labelled.
     pub label: Label,
-    /// Readings per 4 s scan window when the clock cannot cut windows (it ticks in steps of a window or
-    /// more); `None` when windows are cut by time.
-    pub readings_per_window: Option<usize>,
+    /// How its readings are cut into 4 s scan windows.
+    pub windows: ScanWindows,
     /// Distances are grouped into bins of this many centimetres (1 cm sweeps have one reading series per
     /// centimetre).
     pub bin_cm: u32,
 }
 
+/// How a recording's readings are cut into the 4 s windows of the receiver's scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanWindows {
+    /// By the readings' times.
+    ByTime,
+    /// This many readings a window: the clock ticks in steps of a window or more, too coarse to cut them.
+    ByCount(usize),
+}
+
 /// A file read, for the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FileLog {
     /// The file, relative to the dataset's folder.
     pub file: String,

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::{
     csv_reader, file_log, file_name, files_under, header_columns, parse_cm, parse_rssi, relative,
-    Dataset, FileLog, Label, Phone, Reading, Recording,
+    Dataset, Distance, FileLog, Label, Phone, Reading, Recording, ScanWindows,
 };
 use crate::EvalError;
 
@@ -54,7 +54,7 @@ pub fn load(dir: &Path) -> Result<Dataset, EvalError> {
                 sender,
                 readings,
                 label: Label::ByDistance,
-                readings_per_window: None,
+                windows: ScanWindows::ByTime,
                 bin_cm: 1,
             });
         }
@@ -90,8 +90,7 @@ pub(crate) fn read_file(
             let reading = Reading {
                 t_ms: (elapsed * 1_000.0).round() as i64,
                 rssi: parse_rssi(field(2)?)?,
-                dist_cm: Some(parse_cm(field(3)?)?),
-                noted_m: None,
+                distance: Distance::MeasuredCm(parse_cm(field(3)?)?),
             };
             Some((device, reading))
         });
@@ -126,7 +125,7 @@ fn set_window_sizes(recordings: &mut [Recording]) {
     for r in recordings.iter_mut() {
         if quantised(r) {
             let n = fine_rate.unwrap_or_else(|| readings_per_window(r));
-            r.readings_per_window = Some(n.round().max(1.0) as usize);
+            r.windows = ScanWindows::ByCount(n.round().max(1.0) as usize);
         }
     }
 }

@@ -11,7 +11,7 @@
 use openzone_core::seeded::SplitMix64;
 use openzone_sim::radio::{self, Link, PhoneRadio, RadioParams};
 
-use super::{Dataset, FileLog, Label, Phone, Reading, Recording};
+use super::{Dataset, Distance, FileLog, Label, Phone, Reading, Recording, ScanWindows};
 use crate::EvalError;
 
 /// The carriage pairs, as pc-ng names them: H(and), P(ocket), B(ackpack).
@@ -66,8 +66,7 @@ pub fn generate(params: &RadioParams, seed: u64) -> Result<Dataset, EvalError> {
                         readings.push(Reading {
                             t_ms: t,
                             rssi: r.round().clamp(-127.0, -1.0) as i8,
-                            dist_cm: Some(d),
-                            noted_m: None,
+                            distance: Distance::MeasuredCm(d),
                         });
                     }
                 }
@@ -90,7 +89,7 @@ pub fn generate(params: &RadioParams, seed: u64) -> Result<Dataset, EvalError> {
                 sender: phone(tx),
                 readings,
                 label: Label::ByDistance,
-                readings_per_window: None,
+                windows: ScanWindows::ByTime,
                 bin_cm: 1,
             });
         }

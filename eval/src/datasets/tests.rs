@@ -35,7 +35,7 @@ fn pcng_files_hold_two_recordings_one_per_logging_phone() {
     assert!(htc
         .readings
         .iter()
-        .all(|r| matches!(r.dist_cm, Some(20 | 300))));
+        .all(|r| matches!(r.distance, Distance::MeasuredCm(20 | 300))));
 }
 
 #[test]
@@ -71,8 +71,10 @@ fn h0h1_logs_keep_only_the_partner_and_are_labelled_by_folder() {
     assert!(close.readings.iter().all(|r| r.rssi < 0));
     assert_eq!(close.receiver.name, "iPhone 5s");
     // Ranges in feet: 6 ft close, 10 ft far.
-    assert!((close.readings[0].noted_m.unwrap() - 6.0 * 0.3048).abs() < 1e-9);
-    assert!((far.readings[0].noted_m.unwrap() - 3.048).abs() < 1e-9);
+    assert!(
+        matches!(close.readings[0].distance, Distance::NotedM(m) if (m - 6.0 * 0.3048).abs() < 1e-9)
+    );
+    assert!(matches!(far.readings[0].distance, Distance::NotedM(m) if (m - 3.048).abs() < 1e-9));
     // Different tests (one close, one far): different sessions.
     assert_ne!(close.session, far.session);
 }
