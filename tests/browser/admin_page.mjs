@@ -1,9 +1,10 @@
 // The officer page in headless Chromium, as an officer uses it on a phone. Driven by
 // tests/tests/keyserver_admin_page.rs, which starts the server and checks what this prints.
 //
-//   node admin_page.mjs issue URL NAME PASSWORD ONSET [SCREENSHOT.png]
+//   node admin_page.mjs issue URL NAME PASSWORD ONSET [SCREENSHOT.png] [REGION]
 //     signs in (after a wrong password), switches Vietnamese -> English, issues a "likely" code with the
-//     onset date, checks the counter went up; prints {"code": "...", "codes_issued": N}
+//     onset date (and the case's province chosen in the region select), checks the counter went up;
+//     prints {"code": "...", "codes_issued": N}
 //   node admin_page.mjs check URL NAME PASSWORD
 //     signs in with a fresh profile and prints the counters
 //
@@ -11,7 +12,7 @@
 
 import { withPage } from './chromium.mjs';
 
-const [phase, url, name, password, onset, screenshot] = process.argv.slice(2);
+const [phase, url, name, password, onset, screenshot, region] = process.argv.slice(2);
 if (!phase || !url || !name || !password) {
   console.error('usage: node admin_page.mjs issue|check URL NAME PASSWORD [ONSET] [SCREENSHOT]');
   process.exit(2);
@@ -69,6 +70,12 @@ await withPage({
     check((await page.textContent('#issue')).trim() === 'Issue code', 'the English page has no "Issue code"');
     await page.selectOption('#test-type', 'likely');
     if (onset) await page.fill('#onset', onset);
+    if (region) {
+      const offered = await page.$$eval('#region option', (options) => options.map((o) => o.value));
+      check(offered.includes(''), 'the region select offers no national choice');
+      check(offered.includes(region), `the region select does not offer ${region} (${offered})`);
+      await page.selectOption('#region', region);
+    }
     await page.click('#issue');
     await page.waitForSelector('#new-code');
     const code = (await page.textContent('#new-code')).trim();

@@ -1,14 +1,14 @@
 //! The officer page in headless Chromium (Debian's `chromium`, driven by playwright-core from
 //! `tests/browser/admin_page.mjs`): an officer signs in with their name and password on a phone-sized
-//! screen, switches language, issues a code; a phone uploads with it; the counters the officer sees go
-//! up. Fails, never skips, when node, playwright-core or chromium is missing: `scripts/setup` installs
+//! screen, switches language, issues a code for a case in a province chosen on the page; a phone uploads
+//! with it; the counters the officer sees go up, and the key is published in that province's exports. Fails, never skips, when node, playwright-core or chromium is missing: `scripts/setup` installs
 //! them.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::path::Path;
 
-use openzone_core::export::ReportType;
+use openzone_core::export::{Export, ReportType};
 use openzone_core::keyserver::wire::UploadPayload;
 use openzone_core::keyserver::{ClientConfig, KeyServerClient};
 use openzone_core::time::{day_of_ms, format_day, Clock, SystemClock};
@@ -23,7 +23,11 @@ fn run_page(args: &[&str]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
-    let (data, running) = start_temp(small_hourly_exports).await;
+    let (data, running) = start_temp(|config| {
+        small_hourly_exports(config);
+        config.publication.regions = vec!["01".into(), "79".into()];
+    })
+    .await;
     running
         .server
         .accounts()
@@ -41,7 +45,7 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     let shot = screenshot.display().to_string();
     let issued = tokio::task::spawn_blocking({
         let (url, name, password) = (url.clone(), name.clone(), password.clone());
-        move || run_page(&["issue", &url, &name, &password, &onset, &shot])
+        move || run_page(&["issue", &url, &name, &password, &onset, &shot, "79"])
     })
     .await
     .unwrap();
@@ -78,16 +82,26 @@ async fn an_officer_issues_a_code_on_a_phone_browser_and_sees_the_counters() {
     assert_eq!(counters["keys_published"], 1);
     assert_eq!(counters["keys_pending"], 0);
 
-    // What the officer chose on the page is what the export says.
-    let exports = read_local_exports(
-        &data.path().join("exports"),
-        &running.server.verification_key(),
-    );
-    let key = exports[0]
-        .1
+    // What the officer chose on the page is what the export says, and where it is listed: the province's
+    // index, not the other province's nor the national one.
+    let exports_dir = data.path().join("exports");
+    let exports = read_local_exports(&exports_dir, &running.server.verification_key());
+    let (name, keys) = exports
         .iter()
-        .find(|k| *k.key.tek.as_bytes() == tek)
+        .find(|(_, keys)| keys.iter().any(|k| *k.key.tek.as_bytes() == tek))
         .unwrap();
+    let listed_in = |partition: &str| {
+        std::fs::read_to_string(exports_dir.join(format!("index-{partition}.txt")))
+            .unwrap()
+            .lines()
+            .any(|line| line == name)
+    };
+    assert!(listed_in("79"), "{name} is not in index-79.txt");
+    assert!(!listed_in("01"), "{name} is in index-01.txt");
+    assert!(!listed_in("national"), "{name} is in index-national.txt");
+    let export = Export::from_zip_file(&exports_dir.join(name)).unwrap();
+    assert_eq!(export.header().region.as_deref(), Some("VN-79"));
+    let key = keys.iter().find(|k| *k.key.tek.as_bytes() == tek).unwrap();
     assert_eq!(key.report_type, ReportType::ConfirmedClinicalDiagnosis);
     assert_eq!(key.days_since_onset, Some(0));
     assert_eq!(key.transmission_risk_level, Some(8));
