@@ -100,6 +100,9 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     } else {
         builder.try_init()
     };
+    // S3 exports reach the bucket over rustls, which takes the process's crypto provider: ring, as
+    // everywhere in OpenZone. Installing fails harmlessly if one is set already (tests).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut config = ServerConfig::new(&args.data);
     config.exports = args.exports;
     config.public_index_url = args.public_index_url;

@@ -660,9 +660,15 @@ fn open_exports(config: &ServerConfig) -> Result<publication::Exports> {
             match url.scheme() {
                 "file" => local(url.to_file_path().map_err(|()| bad(&"not a local path"))?),
                 "s3" => {
-                    // object_store reaches S3 over reqwest with rustls; rustls uses ring here, as
-                    // everywhere in OpenZone (installing fails harmlessly if a provider is set already).
-                    let _ = rustls::crypto::ring::default_provider().install_default();
+                    // object_store reaches S3 over reqwest with rustls, which takes the process's
+                    // crypto provider. A library does not choose it for the whole process: the program
+                    // installs one (`openzone serve` installs ring's), or it is told what to do here.
+                    if rustls::crypto::CryptoProvider::get_default().is_none() {
+                        return Err(bad(
+                            &"S3 needs a process-wide rustls crypto provider; install one \
+                             first (rustls::crypto::ring::default_provider().install_default())",
+                        ));
+                    }
                     let store = object_store::aws::AmazonS3Builder::from_env()
                         .with_url(spec)
                         .build()
@@ -693,6 +699,8 @@ mod tests {
     #[test]
     fn exports_can_be_pointed_at_s3_by_configuration_alone() {
         // Building the client contacts nothing; credentials would come from AWS_* variables.
+        // What `openzone serve` does before it opens the exports.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut config = ServerConfig::new("/nonexistent");
         config.exports = Some("s3://openzone-exports/vn/v1".into());
         let exports = open_exports(&config).unwrap();
