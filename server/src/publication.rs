@@ -783,7 +783,9 @@ impl Publisher {
         let total = keys.len() as u64;
         let start_s = due
             .iter()
-            .map(|d| u64::from(d.key.shape.rolling_start_interval) * 600)
+            .map(|d| {
+                openzone_core::units::interval_start_ms(d.key.shape.rolling_start_interval) / 1000
+            })
             .min()
             .unwrap_or(now_ms / 1000);
         let region = due.first().and_then(|d| d.key.region.clone());

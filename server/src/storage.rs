@@ -125,7 +125,10 @@ pub(crate) struct KeyShape {
 impl KeyShape {
     /// When the key stopped being used, UTC unix milliseconds.
     pub fn end_ms(&self) -> u64 {
-        (u64::from(self.rolling_start_interval) + u64::from(self.rolling_period)) * 600_000
+        openzone_core::units::interval_start_ms(
+            self.rolling_start_interval
+                .saturating_add(self.rolling_period),
+        )
     }
 }
 
