@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use openzone_core::export::signing::{SigningKey, VerificationKey};
 use openzone_core::export::{
-    Export, ExportBuilder, ExportKey, KeySkip, ReportType, SignatureStatus,
+    Export, ExportBuilder, ExportHeader, ExportKey, KeySkip, ReportType, SignatureStatus,
 };
 use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use serde::{Deserialize, Serialize};
@@ -149,20 +149,23 @@ pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     })
 }
 
-/// A PEM public key trusted for whatever key id and version `export` names: the command line's user
-/// chose the key file, so it stands for the key the export claims.
-pub fn trusted_keys(export: &Export, pem_path: &Path) -> Result<Vec<VerificationKey>, CliError> {
-    let pem = String::from_utf8_lossy(&read(pem_path)?).into_owned();
+/// The text of a PEM file.
+pub fn read_pem(path: &Path) -> Result<String, CliError> {
+    Ok(String::from_utf8_lossy(&read(path)?).into_owned())
+}
+
+/// A PEM public key trusted for whatever key id and version an export's `header` names: the command
+/// line's user chose the key file, so it stands for the key the export claims.
+pub fn trusted_keys(
+    header: &ExportHeader,
+    pem: &str,
+) -> Result<Vec<VerificationKey>, openzone_core::Error> {
     let mut keys = Vec::new();
-    for info in &export.header().signature_infos {
-        keys.push(VerificationKey::from_pem(
-            &info.key_id,
-            &info.version,
-            &pem,
-        )?);
+    for info in &header.signature_infos {
+        keys.push(VerificationKey::from_pem(&info.key_id, &info.version, pem)?);
     }
     if keys.is_empty() {
-        keys.push(VerificationKey::from_pem("", "", &pem)?);
+        keys.push(VerificationKey::from_pem("", "", pem)?);
     }
     Ok(keys)
 }
@@ -170,7 +173,9 @@ pub fn trusted_keys(export: &Export, pem_path: &Path) -> Result<Vec<Verification
 fn inspect(args: InspectArgs) -> Result<(), CliError> {
     let export = Export::from_zip_file(&args.file)?;
     let status = match &args.public_key {
-        Some(pem) => Some(export.signature_status(&trusted_keys(&export, pem)?)),
+        Some(pem) => {
+            Some(export.signature_status(&trusted_keys(export.header(), &read_pem(pem)?)?))
+        }
         None => None,
     };
     let header = export.header();
@@ -284,7 +289,7 @@ fn build(args: BuildArgs) -> Result<(), CliError> {
             days_since_onset: k.days_since_onset,
         });
     }
-    let pem = String::from_utf8_lossy(&read(&args.signing_key)?).into_owned();
+    let pem = read_pem(&args.signing_key)?;
     let signer = SigningKey::from_pem(&args.key_id, &args.key_version, &pem)?;
     let starts = keys
         .iter()

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use openzone_core::export::signing::{SignedConfig, VerificationKey};
-use openzone_core::export::Export;
+use openzone_core::export::ExportFile;
 use openzone_core::phone::{CalibrationTable, CheckReport, DayRisk, RiskConfig};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::export::{read, trusted_keys};
+use crate::export::{read, read_pem, trusted_keys};
 use crate::output::{print_json, Table};
 use crate::store::StoreArgs;
 
@@ -117,14 +117,17 @@ pub fn run(args: MatchArgs) -> Result<(), CliError> {
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("{}.sig", args.export.display())));
         let sig = read(&sig_path)?;
-        let pem = String::from_utf8_lossy(&read(&args.public_key)?).into_owned();
+        let pem = read_pem(&args.public_key)?;
         let phone = phone_with(vec![VerificationKey::from_pem("bluezone", "v1", &pem)?])?;
         let report = phone.process_bluezone_list(&json, &sig)?;
         (phone, report)
     } else {
-        let export = Export::from_zip_file(&args.export)?;
-        let phone = phone_with(trusted_keys(&export, &args.public_key)?)?;
-        let report = phone.process_export(export)?;
+        // Streamed out of the zip, never held whole; the key file is trusted for the key the export
+        // names, known once it is read.
+        let export = ExportFile::open(&args.export)?;
+        let pem = read_pem(&args.public_key)?;
+        let phone = phone_with(Vec::new())?;
+        let report = phone.process_export_file(export, |header| trusted_keys(header, &pem))?;
         (phone, report)
     };
     // Every day with a match so far, this batch's and earlier ones'.

@@ -43,14 +43,10 @@ impl std::fmt::Debug for SignedBin {
 impl SignedBin {
     /// From `export.bin` and the bytes of `export.sig`.
     pub(crate) fn from_parts(bin: Vec<u8>, sig: &[u8]) -> Result<Self, Error> {
-        let list = proto::TekSignatureList::decode(sig)
-            .map_err(|e| malformed(format!("export.sig is not a signature list: {e}")))?;
-        let signatures = list
-            .signatures
-            .into_iter()
-            .filter_map(|s| Some((s.signature_info.unwrap_or_default().into(), s.signature?)))
-            .collect();
-        Ok(Self { bin, signatures })
+        Ok(Self {
+            bin,
+            signatures: signatures_of(sig)?,
+        })
     }
 
     /// SHA-256 of `export.bin`: identifies the export or package, to process it only once.
@@ -61,30 +57,49 @@ impl SignedBin {
     /// How the signatures over `bin` check out against the configured `keys` (chosen by key id and
     /// version).
     pub(crate) fn signature_status(&self, keys: &[VerificationKey]) -> SignatureStatus {
-        let signatures = &self.signatures;
-        if signatures.is_empty() {
-            return SignatureStatus::Missing;
-        }
-        let mut named_invalid = None;
-        for (info, signature) in signatures {
-            for key in keys
-                .iter()
-                .filter(|k| k.key_id == info.key_id && k.version == info.version)
-            {
-                let known_algorithm =
-                    info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
-                if known_algorithm && key.verifies(&self.bin, signature) {
-                    return SignatureStatus::Valid(info.clone());
-                }
-                named_invalid = Some(info.clone());
+        signature_status(&self.signatures, keys, |key, signature| {
+            key.verifies(&self.bin, signature)
+        })
+    }
+}
+
+/// The signatures `export.sig` (a `TEKSignatureList`) lists.
+pub(crate) fn signatures_of(sig: &[u8]) -> Result<Vec<(SignatureInfo, Vec<u8>)>, Error> {
+    let list = proto::TekSignatureList::decode(sig)
+        .map_err(|e| malformed(format!("export.sig is not a signature list: {e}")))?;
+    Ok(list
+        .signatures
+        .into_iter()
+        .filter_map(|s| Some((s.signature_info.unwrap_or_default().into(), s.signature?)))
+        .collect())
+}
+
+/// How `signatures` check out against the configured `keys` (chosen by key id and version), `verifies`
+/// telling whether a key made a signature over the signed bytes.
+pub(crate) fn signature_status(
+    signatures: &[(SignatureInfo, Vec<u8>)],
+    keys: &[VerificationKey],
+    verifies: impl Fn(&VerificationKey, &[u8]) -> bool,
+) -> SignatureStatus {
+    if signatures.is_empty() {
+        return SignatureStatus::Missing;
+    }
+    let mut named_invalid = None;
+    for (info, signature) in signatures {
+        for key in keys
+            .iter()
+            .filter(|k| k.key_id == info.key_id && k.version == info.version)
+        {
+            let known_algorithm = info.algorithm.is_empty() || info.algorithm == ECDSA_SHA256_OID;
+            if known_algorithm && verifies(key, signature) {
+                return SignatureStatus::Valid(info.clone());
             }
+            named_invalid = Some(info.clone());
         }
-        match named_invalid {
-            Some(info) => SignatureStatus::Invalid(info),
-            None => {
-                SignatureStatus::UnknownKey(signatures.iter().map(|(i, _)| i.clone()).collect())
-            }
-        }
+    }
+    match named_invalid {
+        Some(info) => SignatureStatus::Invalid(info),
+        None => SignatureStatus::UnknownKey(signatures.iter().map(|(i, _)| i.clone()).collect()),
     }
 }
 
@@ -94,6 +109,14 @@ pub(crate) fn read_file(
     zip_cap: u64,
     bin_cap: u64,
 ) -> Result<SignedBin, Error> {
+    read(open_file(path, zip_cap)?, bin_cap)
+}
+
+/// Opens a signed zip in a file of at most `zip_cap` bytes: its directory is read, no entry yet.
+pub(crate) fn open_file(
+    path: &std::path::Path,
+    zip_cap: u64,
+) -> Result<zip::ZipArchive<std::io::BufReader<std::fs::File>>, Error> {
     let file_error = |source| Error::File {
         path: path.to_path_buf(),
         source,
@@ -105,7 +128,7 @@ pub(crate) fn read_file(
             "the file is {len} bytes; at most {zip_cap} are accepted"
         )));
     }
-    read(std::io::BufReader::new(file), bin_cap)
+    open(std::io::BufReader::new(file))
 }
 
 /// Reads a signed zip held in memory.
@@ -116,12 +139,19 @@ pub(crate) fn read_bytes(zip: &[u8], zip_cap: u64, bin_cap: u64) -> Result<Signe
             zip.len()
         )));
     }
-    read(std::io::Cursor::new(zip), bin_cap)
+    read(open(std::io::Cursor::new(zip))?, bin_cap)
 }
 
-fn read<R: Read + Seek>(mut reader: R, bin_cap: u64) -> Result<SignedBin, Error> {
+fn read<R: Read + Seek>(mut archive: zip::ZipArchive<R>, bin_cap: u64) -> Result<SignedBin, Error> {
+    let bin = read_entry(&mut archive, "export.bin", bin_cap)?;
+    let sig = read_entry(&mut archive, "export.sig", MAX_SIGNATURE_BYTES)?;
+    SignedBin::from_parts(bin, &sig)
+}
+
+/// Opens a zip after checking how many entries it lists.
+fn open<R: Read + Seek>(mut reader: R) -> Result<zip::ZipArchive<R>, Error> {
     check_zip_entry_count(&mut reader)?;
-    let mut archive = zip::ZipArchive::new(reader)
+    let archive = zip::ZipArchive::new(reader)
         .map_err(|e| malformed(format!("not a readable zip file: {e}")))?;
     if archive.len() > MAX_ZIP_ENTRIES {
         return Err(malformed(format!(
@@ -129,9 +159,7 @@ fn read<R: Read + Seek>(mut reader: R, bin_cap: u64) -> Result<SignedBin, Error>
             archive.len()
         )));
     }
-    let bin = read_entry(&mut archive, "export.bin", bin_cap)?;
-    let sig = read_entry(&mut archive, "export.sig", MAX_SIGNATURE_BYTES)?;
-    SignedBin::from_parts(bin, &sig)
+    Ok(archive)
 }
 
 /// Reads the zip's end-of-central-directory record to refuse archives that list too many entries before
@@ -167,30 +195,51 @@ fn check_zip_entry_count<R: Read + Seek>(reader: &mut R) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_entry<R: Read + Seek>(
+/// Reads the entry `name` whole, at most `cap` bytes.
+pub(crate) fn read_entry<R: Read + Seek>(
     archive: &mut zip::ZipArchive<R>,
     name: &str,
     cap: u64,
 ) -> Result<Vec<u8>, Error> {
+    let (mut entry, size) = entry_reader(archive, name, cap)?;
+    let mut out = Vec::with_capacity(size as usize);
+    entry
+        .read_to_end(&mut out)
+        .map_err(|e| decompress_error(name, e))?;
+    if out.len() as u64 > cap {
+        return Err(too_large(name, cap));
+    }
+    Ok(out)
+}
+
+/// The entry `name` to read, with the size it declares (at most `cap`). The reader stops one byte past
+/// the cap whatever the entry declares (a zip bomb's size lies): more than `cap` bytes read is
+/// [`too_large`].
+pub(crate) fn entry_reader<'a, R: Read + Seek>(
+    archive: &'a mut zip::ZipArchive<R>,
+    name: &str,
+    cap: u64,
+) -> Result<(impl Read + 'a, u64), Error> {
     let entry = archive
         .by_name(name)
         .map_err(|_| malformed(format!("the zip has no {name}")))?;
-    if entry.size() > cap {
+    let size = entry.size();
+    if size > cap {
         return Err(malformed(format!(
-            "{name} would be {} bytes; at most {cap} are accepted",
-            entry.size()
+            "{name} would be {size} bytes; at most {cap} are accepted"
         )));
     }
-    let mut out = Vec::with_capacity(entry.size() as usize);
-    // The declared size may lie (a zip bomb): never read past the cap whatever it says.
-    entry
-        .take(cap + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| malformed(format!("{name} cannot be decompressed: {e}")))?;
-    if out.len() as u64 > cap {
-        return Err(malformed(format!("{name} is larger than {cap} bytes")));
-    }
-    Ok(out)
+    Ok((entry.take(cap + 1), size))
+}
+
+/// The error of an entry that does not decompress.
+pub(crate) fn decompress_error(name: &str, e: std::io::Error) -> Error {
+    malformed(format!("{name} cannot be decompressed: {e}"))
+}
+
+/// The error of an entry that turned out larger than `cap`.
+pub(crate) fn too_large(name: &str, cap: u64) -> Error {
+    malformed(format!("{name} is larger than {cap} bytes"))
 }
 
 /// The key that signed `what`, or why it is not trusted.

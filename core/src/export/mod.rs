@@ -4,6 +4,7 @@
 //!   `export.bin` (the 16-byte header `EK Export v1    ` and a `TemporaryExposureKeyExport` protobuf) and
 //!   `export.sig` (a `TEKSignatureList` whose signatures are DER ECDSA P-256 over the whole `export.bin`).
 //!   Only a [`VerifiedExport`], whose signature a configured key checked, can be matched.
+//! - [`ExportFile`]: the same zip read from a file as a stream, `export.bin` never held whole.
 //! - [`ExportBuilder`]: builds and signs such zips (for the key server and for tests).
 //! - [`bluezone`]: Bluezone's JSON list of daily keys, accepted only with a detached signature.
 //! - [`signing`]: the ECDSA P-256 keys that sign and verify all of it.
@@ -16,6 +17,7 @@ pub(crate) mod archive;
 pub mod bluezone;
 mod proto;
 pub mod signing;
+mod stream;
 
 use prost::encoding::{decode_key, decode_varint, WireType};
 use prost::Message;
@@ -23,6 +25,7 @@ use prost::Message;
 use crate::error::Error;
 use crate::protocol::en_v1::{ExposureKey, TemporaryExposureKey, EK_ROLLING_PERIOD};
 use signing::{SigningKey, VerificationKey, ECDSA_SHA256_OID};
+pub use stream::{ExportFile, StreamedExport};
 
 /// The 16-byte header that starts every `export.bin`.
 pub const EXPORT_HEADER: &[u8; 16] = b"EK Export v1    ";
@@ -154,17 +157,73 @@ impl KeySkip {
     }
 }
 
-impl TryFrom<proto::TemporaryExposureKey> for ExportKey {
+/// The fields of a `TemporaryExposureKey` message, read in place: prost's generated decoding allocates
+/// the key data, a million allocations for a million keys.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct KeyMessage<'a> {
+    key_data: Option<&'a [u8]>,
+    transmission_risk_level: Option<i32>,
+    rolling_start_interval_number: Option<i32>,
+    rolling_period: Option<i32>,
+    report_type: Option<i32>,
+    days_since_onset_of_symptoms: Option<i32>,
+}
+
+impl<'a> KeyMessage<'a> {
+    /// Decodes one message as prost decodes `proto::TemporaryExposureKey` (with prost's own decoders of
+    /// each field): the last of a repeated field wins, unknown fields are skipped, and whatever prost
+    /// refuses is [`KeySkip::Malformed`].
+    fn decode(mut buf: &'a [u8]) -> Result<Self, KeySkip> {
+        use prost::encoding::{check_wire_type, int32, sint32, skip_field, DecodeContext};
+        let malformed = |_: prost::DecodeError| KeySkip::Malformed;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(&mut buf).map_err(malformed)?;
+            let ctx = DecodeContext::default();
+            if tag == 1 {
+                check_wire_type(WireType::LengthDelimited, wire).map_err(malformed)?;
+                let len = decode_varint(&mut buf).map_err(malformed)?;
+                let (data, rest) = usize::try_from(len)
+                    .ok()
+                    .and_then(|len| buf.split_at_checked(len))
+                    .ok_or(KeySkip::Malformed)?;
+                m.key_data = Some(data);
+                buf = rest;
+                continue;
+            }
+            let int32_field = match tag {
+                2 => Some(&mut m.transmission_risk_level),
+                3 => Some(&mut m.rolling_start_interval_number),
+                4 => Some(&mut m.rolling_period),
+                5 => Some(&mut m.report_type),
+                _ => None,
+            };
+            match (int32_field, tag) {
+                (Some(field), _) => int32::merge(wire, field.get_or_insert(0), &mut buf, ctx),
+                (None, 6) => sint32::merge(
+                    wire,
+                    m.days_since_onset_of_symptoms.get_or_insert(0),
+                    &mut buf,
+                    ctx,
+                ),
+                (None, _) => skip_field(wire, tag, &mut buf, ctx),
+            }
+            .map_err(malformed)?;
+        }
+        Ok(m)
+    }
+}
+
+impl TryFrom<KeyMessage<'_>> for ExportKey {
     type Error = KeySkip;
 
-    fn try_from(k: proto::TemporaryExposureKey) -> Result<Self, KeySkip> {
+    fn try_from(k: KeyMessage<'_>) -> Result<Self, KeySkip> {
         let report_type = ReportType::from_i32(k.report_type.unwrap_or(0));
         if report_type == ReportType::Revoked {
             return Err(KeySkip::Revoked);
         }
         let tek: [u8; 16] = k
             .key_data
-            .as_deref()
             .and_then(|d| d.try_into().ok())
             .ok_or(KeySkip::BadKeyData)?;
         let start = k
@@ -382,86 +441,186 @@ impl Iterator for KeyFields<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.0.is_empty() {
-            // The ranges were framed by scan_bin, so these decodes succeed; stop quietly if they do not.
-            let (tag, wire) = decode_key(&mut self.0).ok()?;
-            if wire != WireType::LengthDelimited {
-                skip_scalar(wire, &mut self.0).ok()?;
-                continue;
-            }
-            let len = usize::try_from(decode_varint(&mut self.0).ok()?).ok()?;
-            let (body, rest) = self.0.split_at_checked(len)?;
+            // The ranges were framed by the scan, so this framing succeeds; stop quietly if it does not.
+            let Ok(Framed::Field {
+                tag,
+                wire,
+                value,
+                rest,
+            }) = frame(self.0, false)
+            else {
+                return None;
+            };
             self.0 = rest;
-            if tag == 7 {
-                return Some(
-                    proto::TemporaryExposureKey::decode(body)
-                        .map_err(|_| KeySkip::Malformed)
-                        .and_then(ExportKey::try_from),
-                );
+            if tag == 7 && wire == WireType::LengthDelimited {
+                return Some(KeyMessage::decode(value).and_then(ExportKey::try_from));
             }
         }
         None
     }
 }
 
-fn skip_scalar(wire: WireType, buf: &mut &[u8]) -> Result<(), Error> {
-    let n = match wire {
-        WireType::Varint => {
-            decode_varint(buf).map_err(|e| malformed(format!("export.bin: {e}")))?;
-            return Ok(());
-        }
-        WireType::SixtyFourBit => 8,
-        WireType::ThirtyTwoBit => 4,
-        _ => return Err(malformed("export.bin uses deprecated protobuf groups")),
-    };
-    let rest = buf
-        .get(n..)
-        .ok_or_else(|| malformed("export.bin ends in the middle of a field"))?;
-    *buf = rest;
-    Ok(())
+/// One pass over a whole `export.bin`: checks the header and the framing of every top-level field, reads
+/// the non-key fields, counts keys and cuts them into chunks.
+fn scan_bin(bin: &[u8]) -> Result<(ExportHeader, Vec<std::ops::Range<usize>>), Error> {
+    let body_start = bin_body_start(bin)?;
+    let mut scan = BinScan::default();
+    let mut chunks = Vec::new();
+    scan.scan(bin, body_start, false, &mut chunks)?;
+    Ok((scan.header, chunks))
 }
 
-/// One pass over `export.bin`: checks the header and the framing of every top-level field, reads the
-/// non-key fields, counts keys and cuts them into chunks.
-fn scan_bin(bin: &[u8]) -> Result<(ExportHeader, Vec<std::ops::Range<usize>>), Error> {
-    let body = bin.strip_prefix(&EXPORT_HEADER[..]).ok_or_else(|| {
-        malformed("export.bin does not start with the header \"EK Export v1    \"")
-    })?;
-    let mut header = ExportHeader::default();
-    let mut chunks = Vec::new();
-    let mut buf = body;
-    let mut chunk_start: Option<usize> = None;
-    let mut keys_in_chunk = 0;
-    let offset = |buf: &[u8]| bin.len() - buf.len();
-    while !buf.is_empty() {
-        let field_start = offset(buf);
-        let (tag, wire) = decode_key(&mut buf)
-            .map_err(|e| malformed(format!("export.bin is not protobuf: {e}")))?;
-        let value: &[u8] = if wire == WireType::LengthDelimited {
-            let len = decode_varint(&mut buf)
-                .ok()
-                .and_then(|l| usize::try_from(l).ok())
-                .ok_or_else(|| malformed("export.bin has a damaged field length"))?;
-            let (value, rest) = buf
-                .split_at_checked(len)
-                .ok_or_else(|| malformed("export.bin ends in the middle of a field"))?;
-            buf = rest;
-            value
+/// Where the protobuf starts after the 16-byte header, or why `bin` does not start with it.
+fn bin_body_start(bin: &[u8]) -> Result<usize, Error> {
+    if bin.starts_with(&EXPORT_HEADER[..]) {
+        Ok(EXPORT_HEADER.len())
+    } else {
+        Err(malformed(
+            "export.bin does not start with the header \"EK Export v1    \"",
+        ))
+    }
+}
+
+/// One top-level field of `export.bin`, framed.
+enum Framed<'a> {
+    /// A whole field: its tag, wire type and value (a scalar's raw bytes), and what follows it.
+    Field {
+        tag: u32,
+        wire: WireType,
+        value: &'a [u8],
+        rest: &'a [u8],
+    },
+    /// The field runs past the bytes read so far.
+    Incomplete,
+}
+
+/// Room for a field's tag and length (two varints of at most 10 bytes): a head shorter than this at the
+/// end of the bytes read so far may only be cut short.
+const MAX_FIELD_HEAD: usize = 20;
+
+/// Frames the field at the start of `buf`. With `more` (the stream goes on after `buf`), a field cut short
+/// is [`Framed::Incomplete`]; without, it is an error.
+fn frame(buf: &[u8], more: bool) -> Result<Framed<'_>, Error> {
+    let cut_short = |error: Error| {
+        if more {
+            Ok(Framed::Incomplete)
         } else {
-            let before = buf;
-            skip_scalar(wire, &mut buf)?;
-            &before[..before.len() - buf.len()]
-        };
+            Err(error)
+        }
+    };
+    let mut rest = buf;
+    let (tag, wire) = match decode_key(&mut rest) {
+        Ok(key) => key,
+        Err(_) if more && buf.len() < MAX_FIELD_HEAD => return Ok(Framed::Incomplete),
+        Err(e) => return Err(malformed(format!("export.bin is not protobuf: {e}"))),
+    };
+    let len = if wire == WireType::LengthDelimited {
+        match decode_varint(&mut rest)
+            .ok()
+            .and_then(|l| usize::try_from(l).ok())
+        {
+            Some(len) => len,
+            None if more && buf.len() < MAX_FIELD_HEAD => return Ok(Framed::Incomplete),
+            None => return Err(malformed("export.bin has a damaged field length")),
+        }
+    } else {
+        match wire {
+            // A varint's value is its own bytes.
+            WireType::Varint => {
+                let mut after = rest;
+                match decode_varint(&mut after) {
+                    Ok(_) => rest.len() - after.len(),
+                    Err(_) if more && buf.len() < MAX_FIELD_HEAD => return Ok(Framed::Incomplete),
+                    Err(e) => return Err(malformed(format!("export.bin: {e}"))),
+                }
+            }
+            WireType::SixtyFourBit => 8,
+            WireType::ThirtyTwoBit => 4,
+            _ => return Err(malformed("export.bin uses deprecated protobuf groups")),
+        }
+    };
+    match rest.split_at_checked(len) {
+        Some((value, rest)) => Ok(Framed::Field {
+            tag,
+            wire,
+            value,
+            rest,
+        }),
+        None => cut_short(malformed("export.bin ends in the middle of a field")),
+    }
+}
+
+/// The state of one pass over `export.bin`, which may be read whole or streamed: the header so far and
+/// the run of keys being cut into a chunk.
+#[derive(Default)]
+struct BinScan {
+    header: ExportHeader,
+    /// Where the current, unfinished chunk of keys starts in the bytes scanned.
+    chunk_start: Option<usize>,
+    keys_in_chunk: usize,
+}
+
+impl BinScan {
+    /// Scans the whole top-level fields of `buf` from `from` (a field boundary), reading non-key fields
+    /// and pushing each finished chunk of keys onto `chunks`. With `more` (the stream goes on after
+    /// `buf`), stops before a field cut short and returns where; without, scans to the end and closes the
+    /// last chunk.
+    fn scan(
+        &mut self,
+        buf: &[u8],
+        from: usize,
+        more: bool,
+        chunks: &mut Vec<std::ops::Range<usize>>,
+    ) -> Result<usize, Error> {
+        let offset = |rest: &[u8]| buf.len() - rest.len();
+        let mut rest = &buf[from..];
+        while !rest.is_empty() {
+            let field_start = offset(rest);
+            let (tag, wire, value) = match frame(rest, more)? {
+                Framed::Field {
+                    tag,
+                    wire,
+                    value,
+                    rest: after,
+                } => {
+                    rest = after;
+                    (tag, wire, value)
+                }
+                Framed::Incomplete => return Ok(field_start),
+            };
+            self.field(tag, wire, value, field_start, offset(rest), chunks)?;
+        }
+        if !more {
+            if let Some(start) = self.chunk_start.take() {
+                chunks.push(start..buf.len());
+            }
+        }
+        Ok(buf.len())
+    }
+
+    /// Takes in one whole field that spans `start..end` of the bytes scanned.
+    fn field(
+        &mut self,
+        tag: u32,
+        wire: WireType,
+        value: &[u8],
+        start: usize,
+        end: usize,
+        chunks: &mut Vec<std::ops::Range<usize>>,
+    ) -> Result<(), Error> {
+        let header = &mut self.header;
         let mut value_buf = value;
         match (tag, wire) {
             (7, WireType::LengthDelimited) => {
                 header.key_count += 1;
-                chunk_start.get_or_insert(field_start);
-                keys_in_chunk += 1;
-                if keys_in_chunk == CHUNK_KEYS {
-                    chunks.push(chunk_start.take().unwrap_or(field_start)..offset(buf));
-                    keys_in_chunk = 0;
+                let chunk_start = *self.chunk_start.get_or_insert(start);
+                self.keys_in_chunk += 1;
+                if self.keys_in_chunk == CHUNK_KEYS {
+                    chunks.push(chunk_start..end);
+                    self.chunk_start = None;
+                    self.keys_in_chunk = 0;
                 }
-                continue;
+                return Ok(());
             }
             (8, WireType::LengthDelimited) => header.revised_key_count += 1,
             (1, WireType::SixtyFourBit) => {
@@ -486,15 +645,20 @@ fn scan_bin(bin: &[u8]) -> Result<(ExportHeader, Vec<std::ops::Range<usize>>), E
             _ => {}
         }
         // A non-key field ends the current run of keys.
-        if let Some(start) = chunk_start.take() {
-            chunks.push(start..field_start);
-            keys_in_chunk = 0;
+        if let Some(chunk_start) = self.chunk_start.take() {
+            chunks.push(chunk_start..start);
+            self.keys_in_chunk = 0;
+        }
+        Ok(())
+    }
+
+    /// The bytes before `n` were dropped from the front of what is scanned (streaming keeps only what it
+    /// has not handed on); `n` is never past the start of the unfinished chunk.
+    fn dropped_front(&mut self, n: usize) {
+        if let Some(start) = &mut self.chunk_start {
+            *start -= n;
         }
     }
-    if let Some(start) = chunk_start {
-        chunks.push(start..bin.len());
-    }
-    Ok((header, chunks))
 }
 
 fn fixed8(value: &[u8]) -> Result<[u8; 8], Error> {

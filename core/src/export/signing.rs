@@ -1,5 +1,6 @@
 //! Keys that sign and verify published data: exports, Bluezone key lists and risk configurations are all
-//! signed with ECDSA P-256 over SHA-256 (DER signatures), verified with ring.
+//! signed with ECDSA P-256 over SHA-256 (DER signatures), verified with ring, or with RustCrypto's p256
+//! when the SHA-256 was computed as the message streamed past (an export read out of its zip).
 //!
 //! Public keys travel as PEM `PUBLIC KEY` (SubjectPublicKeyInfo), private keys as PEM `PRIVATE KEY`
 //! (PKCS#8), as OpenSSL writes them and as the reference key servers publish them.
@@ -81,6 +82,19 @@ impl VerificationKey {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &self.point)
             .verify(message, signature)
             .is_ok()
+    }
+
+    /// Whether `signature` (DER ECDSA) is this key's signature over the message whose SHA-256 is
+    /// `digest`: for a message hashed as it streams past, never held whole.
+    pub fn verifies_digest(&self, digest: &[u8; 32], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        let (Ok(key), Ok(signature)) = (
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.point),
+            p256::ecdsa::Signature::from_der(signature),
+        ) else {
+            return false;
+        };
+        key.verify_prehash(digest, &signature).is_ok()
     }
 }
 
@@ -268,6 +282,15 @@ mod tests {
         let public = again.verification_key();
         assert!(public.verifies(b"message", &sig));
         assert!(!public.verifies(b"messagf", &sig));
+        let digest = |m: &[u8]| -> [u8; 32] {
+            ring::digest::digest(&ring::digest::SHA256, m)
+                .as_ref()
+                .try_into()
+                .unwrap()
+        };
+        assert!(public.verifies_digest(&digest(b"message"), &sig));
+        assert!(!public.verifies_digest(&digest(b"messagf"), &sig));
+        assert!(!public.verifies_digest(&digest(b"message"), &sig[..sig.len() - 1]));
         assert_eq!(
             verify_detached(std::slice::from_ref(&public), b"message", &sig).unwrap(),
             &public

@@ -420,3 +420,179 @@ fn a_million_keys_parse_in_bounded_memory() {
     assert_eq!(export.chunks.len(), 1_000_000usize.div_ceil(CHUNK_KEYS));
     assert_eq!(export.keys().filter(Result::is_ok).count(), 1_000_000);
 }
+
+/// Streams a zip written to a file; returns the export and the keys of each run handed on.
+fn streamed(zip: &[u8]) -> Result<(StreamedExport, Vec<Vec<ExportKey>>), Error> {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), zip).unwrap();
+    let mut runs = Vec::new();
+    let export = ExportFile::open(file.path())?.stream(|chunks| {
+        runs.extend(
+            chunks
+                .iter()
+                .map(|c| c.keys().filter_map(Result::ok).collect::<Vec<_>>()),
+        )
+    })?;
+    Ok((export, runs))
+}
+
+/// The keys of each run of a verified export read whole.
+fn runs_of(export: &VerifiedExport) -> Vec<Vec<ExportKey>> {
+    use rayon::prelude::*;
+    export
+        .key_chunks()
+        .map(|c| c.keys().filter_map(Result::ok).collect())
+        .collect()
+}
+
+#[test]
+fn a_streamed_export_is_the_export_read_whole() {
+    let zip = fixture("google-sample-140keys.zip");
+    let whole = Export::from_zip_bytes(&zip)
+        .unwrap()
+        .verify(&[google_key()])
+        .unwrap();
+    let (export, runs) = streamed(&zip).unwrap();
+    assert_eq!(export.header(), whole.export().header());
+    assert_eq!(export.digest(), whole.export().digest());
+    assert_eq!(export.verify(&[google_key()]).unwrap(), *whole.signed_by());
+    assert_eq!(runs, runs_of(&whole));
+}
+
+#[test]
+fn a_streamed_export_is_refused_as_the_export_read_whole_is() {
+    let zip = fixture("google-sample-140keys.zip");
+    let (export, _) = streamed(&zip).unwrap();
+    let whole = Export::from_zip_bytes(&zip).unwrap();
+    let other = SigningKey::generate("999", "v1")
+        .unwrap()
+        .0
+        .verification_key();
+    let mut wrong = other.clone();
+    wrong.key_id = "310".into();
+    for keys in [vec![], vec![other], vec![wrong]] {
+        let message = |r: Result<SignatureInfo, Error>| match r {
+            Err(Error::Signature(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            message(export.verify(&keys)),
+            message(whole.clone().verify(&keys).map(|v| v.signed_by().clone()))
+        );
+    }
+}
+
+#[test]
+fn every_changed_byte_of_a_streamed_zip_is_refused_or_harmless_as_when_read_whole() {
+    let zip = fixture("google-sample-140keys.zip");
+    let digest = Export::from_zip_bytes(&zip).unwrap().digest();
+    for at in (0..zip.len()).step_by(3) {
+        let mut copy = zip.clone();
+        copy[at] ^= 0x20;
+        let whole = Export::from_zip_bytes(&copy)
+            .and_then(|e| e.verify(&[google_key()]))
+            .map(|v| v.export().digest());
+        let streamed = streamed(&copy).and_then(|(e, _)| {
+            e.verify(&[google_key()])?;
+            Ok(e.digest())
+        });
+        assert_eq!(whole.is_ok(), streamed.is_ok(), "byte {at}: {streamed:?}");
+        if let Ok(d) = streamed {
+            assert_eq!(d, digest, "byte {at}");
+        }
+    }
+}
+
+#[test]
+fn a_truncated_zip_or_export_bin_is_refused_when_streamed() {
+    let zip = fixture("google-sample-140keys.zip");
+    for len in [0, 10, zip.len() / 2, zip.len() - 1] {
+        assert!(
+            matches!(streamed(&zip[..len]), Err(Error::Export(_))),
+            "{len}"
+        );
+    }
+    // A signed export.bin that ends in the middle of a key.
+    let (signer, _) = SigningKey::generate("test", "v1").unwrap();
+    let bin = ExportBuilder::one_file(vec![key_of(1), key_of(2)]).export_bin(&signer);
+    let cut = archive::write(&bin[..bin.len() - 5], &signer, 1, 1).unwrap();
+    assert!(
+        matches!(streamed(&cut), Err(Error::Export(m)) if m.contains("middle of a field")),
+        "{:?}",
+        streamed(&cut).map(|(e, _)| e.digest())
+    );
+    assert!(Export::from_zip_bytes(&cut).is_err());
+}
+
+fn key_of(i: u32) -> ExportKey {
+    let mut tek = [0u8; 16];
+    tek[..4].copy_from_slice(&i.to_le_bytes());
+    ExportKey {
+        key: ExposureKey::new(TemporaryExposureKey::from_bytes(tek), 2_900_000, 144).unwrap(),
+        transmission_risk_level: None,
+        report_type: ReportType::ConfirmedTest,
+        days_since_onset: None,
+    }
+}
+
+#[test]
+fn a_streamed_export_larger_than_one_read_is_cut_into_the_same_runs() {
+    // About 10 MiB of export.bin, read 4 MiB at a time, with a region field between the keys that ends
+    // a run early: runs cut at read boundaries must come out whole and in order.
+    let (signer, _) = SigningKey::generate("test", "v1").unwrap();
+    let mut bin = ExportBuilder::one_file((0..150_000).map(key_of).collect()).export_bin(&signer);
+    let region = proto::TemporaryExposureKeyExport {
+        region: Some("VN".into()),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    bin.extend_from_slice(&region);
+    let more = proto::TemporaryExposureKeyExport {
+        keys: (150_000..300_000).map(|i| (&key_of(i)).into()).collect(),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    bin.extend_from_slice(&more);
+    assert!(bin.len() > 2 * super::stream::READ_BYTES);
+    let zip = archive::write(&bin, &signer, 1, 1).unwrap();
+    let key = signer.verification_key();
+    let whole = Export::from_zip_bytes(&zip)
+        .unwrap()
+        .verify(std::slice::from_ref(&key))
+        .unwrap();
+    let (export, runs) = streamed(&zip).unwrap();
+    export.verify(&[key]).unwrap();
+    assert_eq!(export.header().key_count, 300_000);
+    assert_eq!(export.header(), whole.export().header());
+    assert_eq!(export.digest(), whole.export().digest());
+    // Two runs of 150,000 keys, each cut into chunks, the region field between them.
+    assert_eq!(runs.len(), 2 * 150_000usize.div_ceil(CHUNK_KEYS));
+    assert_eq!(runs, runs_of(&whole));
+}
+
+proptest::proptest! {
+    /// Keys read in place decode exactly as prost's generated decoder reads them, whatever the bytes.
+    #[test]
+    fn keys_read_in_place_are_the_keys_prost_decodes(
+        fields in proptest::collection::vec((0u32..9, 0u8..6, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20)), 0..8),
+        garbage in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+    ) {
+        // Plausible messages (tags 1 to 8, every wire type, values of any bytes) and plain garbage.
+        let mut message = Vec::new();
+        for (tag, wire, value) in &fields {
+            prost::encoding::encode_varint(u64::from(tag << 3 | u32::from(*wire)), &mut message);
+            if *wire == 2 {
+                prost::encoding::encode_varint(value.len() as u64, &mut message);
+            }
+            message.extend_from_slice(value);
+        }
+        for bytes in [&message, &garbage] {
+            let by_prost = proto::TemporaryExposureKey::decode(bytes.as_slice()).map_err(|_| KeySkip::Malformed);
+            let in_place = KeyMessage::decode(bytes);
+            proptest::prop_assert_eq!(
+                in_place.map(|k| (k.key_data.map(<[u8]>::to_vec), k.transmission_risk_level, k.rolling_start_interval_number, k.rolling_period, k.report_type, k.days_since_onset_of_symptoms)),
+                by_prost.map(|k| (k.key_data, k.transmission_risk_level, k.rolling_start_interval_number, k.rolling_period, k.report_type, k.days_since_onset_of_symptoms)),
+            );
+        }
+    }
+}

@@ -4,10 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::error::Error;
 use crate::export::bluezone::BluezoneKeys;
-use crate::export::{KeySkip, VerifiedExport};
-use crate::matching::{match_bluezone, match_export, HeardIndex, MatchContext, MatchOutcome};
+use crate::export::signing::VerificationKey;
+use crate::export::{ExportFile, ExportHeader, KeySkip, VerifiedExport};
+use crate::matching::{
+    match_bluezone, match_export, ExportMatching, HeardIndex, MatchContext, MatchOutcome,
+};
 use crate::risk::{score, DayRisk, RiskConfig};
 use crate::store::Store;
 use crate::units::{day_of_ms, MS_PER_DAY};
@@ -75,16 +80,64 @@ pub(crate) fn check(
 ) -> Result<CheckReport, Error> {
     let digest = batch.digest();
     if store.batch_processed(&digest)? {
-        return Ok(CheckReport {
-            already_processed: true,
-            ..Default::default()
-        });
+        return Ok(already_processed());
     }
+    let outcome = batch.run(&heard_index(store, ctx)?, ctx);
+    record(store, &digest, outcome, risk, ctx, listener)
+}
+
+/// [`check`] of an export streamed out of its zip: its keys are matched as they are read, and what they
+/// found is kept aside until the whole file is read and its signature checked against `keys(header)`
+/// (the signature covers the whole file): an export that fails records nothing.
+pub(crate) fn check_streamed(
+    store: &Store,
+    export: ExportFile,
+    keys: impl FnOnce(&ExportHeader) -> Result<Vec<VerificationKey>, Error>,
+    risk: &RiskConfig,
+    ctx: &MatchContext,
+    listener: Option<&dyn PhoneListener>,
+) -> Result<CheckReport, Error> {
+    let index = heard_index(store, ctx)?;
+    let mut matching = ExportMatching::default();
+    let streamed = export.stream(|chunks| matching.add(&index, chunks.par_iter().copied(), ctx))?;
+    streamed.verify(&keys(streamed.header())?)?;
+    if store.batch_processed(&streamed.digest())? {
+        return Ok(already_processed());
+    }
+    record(
+        store,
+        &streamed.digest(),
+        matching.finish(),
+        risk,
+        ctx,
+        listener,
+    )
+}
+
+fn already_processed() -> CheckReport {
+    CheckReport {
+        already_processed: true,
+        ..Default::default()
+    }
+}
+
+/// What the phone heard in the retention period, indexed.
+fn heard_index(store: &Store, ctx: &MatchContext) -> Result<HeardIndex, Error> {
     let oldest = ctx
         .now_ms
         .saturating_sub(u64::from(ctx.retention_days) * MS_PER_DAY);
-    let index = HeardIndex::new(store.scan_instances(oldest, u64::MAX)?);
-    let outcome = batch.run(&index, ctx);
+    Ok(HeardIndex::new(store.scan_instances(oldest, u64::MAX)?))
+}
+
+/// Scores what matching a batch found and records it with the batch, in one transaction.
+fn record(
+    store: &Store,
+    digest: &[u8; 32],
+    outcome: MatchOutcome,
+    risk: &RiskConfig,
+    ctx: &MatchContext,
+    listener: Option<&dyn PhoneListener>,
+) -> Result<CheckReport, Error> {
     let mut days_heard: Vec<u32> = outcome.heard_ms.iter().map(|&t| day_of_ms(t)).collect();
     days_heard.sort_unstable();
     days_heard.dedup();
@@ -112,7 +165,7 @@ pub(crate) fn check(
                 .map_err(|e| Error::StoreCorrupt(e.to_string()))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    store.record_check(&records, &digest, ctx.now_ms)?;
+    store.record_check(&records, digest, ctx.now_ms)?;
     let newly_at_risk = notify_new_risk(store, ctx, listener)?;
     Ok(CheckReport {
         already_processed: false,

@@ -52,7 +52,7 @@ use crate::engine::{
 use crate::error::Error;
 use crate::export::bluezone;
 use crate::export::signing::{SignedConfig, VerificationKey};
-use crate::export::Export;
+use crate::export::{Export, ExportFile, ExportHeader};
 use crate::matching::MatchContext;
 use crate::platform::{Advertising, BlePlatform};
 use crate::protocol::{Payload, SchemeId};
@@ -298,6 +298,30 @@ impl Phone {
         self.check(&Batch::Export(&verified))
     }
 
+    /// Checks a published export read from a file as it streams out of its zip (`export.bin` is never
+    /// held whole), verified against the pinned export keys and those `also_trusted` gives for the
+    /// export's header (a key trusted for whatever key ids the export names), and records the result.
+    /// An export whose signature fails records nothing.
+    pub fn process_export_file(
+        &self,
+        export: ExportFile,
+        also_trusted: impl FnOnce(&ExportHeader) -> Result<Vec<VerificationKey>, Error>,
+    ) -> Result<CheckReport, Error> {
+        let _one_at_a_time = self.one_check_at_a_time();
+        exposure::check_streamed(
+            &self.inner.store,
+            export,
+            |header| {
+                let mut keys = self.inner.export_keys.clone();
+                keys.extend(also_trusted(header)?);
+                Ok(keys)
+            },
+            &self.inner.risk,
+            &self.match_context(),
+            self.inner.listener.as_deref(),
+        )
+    }
+
     /// Checks a signed Bluezone key list (its JSON and detached signature), verified against the pinned
     /// keys, and records the result.
     pub fn process_bluezone_list(
@@ -338,12 +362,7 @@ impl Phone {
     }
 
     fn check(&self, batch: &Batch<'_>) -> Result<CheckReport, Error> {
-        // A panic in another check leaves nothing half-written that this one could not use.
-        let _one_at_a_time = self
-            .inner
-            .checking
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _one_at_a_time = self.one_check_at_a_time();
         exposure::check(
             &self.inner.store,
             batch,
@@ -351,6 +370,14 @@ impl Phone {
             &self.match_context(),
             self.inner.listener.as_deref(),
         )
+    }
+
+    fn one_check_at_a_time(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic in another check leaves nothing half-written that this one could not use.
+        self.inner
+            .checking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// What matching needs to know: now, this phone's calibration, the retention period.

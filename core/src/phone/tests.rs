@@ -269,8 +269,22 @@ impl Rig {
     }
 
     fn open_with(&self, key: DataKey) -> Result<Phone, Error> {
+        self.open_configured(key, vec![self.signer.verification_key()])
+    }
+
+    /// The phone, its pinned export keys `export_keys`.
+    fn open_with_keys(&self, export_keys: Vec<VerificationKey>) -> Phone {
+        self.open_configured(DataKey::from_bytes([3; 32]), export_keys)
+            .unwrap()
+    }
+
+    fn open_configured(
+        &self,
+        key: DataKey,
+        export_keys: Vec<VerificationKey>,
+    ) -> Result<Phone, Error> {
         let mut config = PhoneConfig::new(self.dir.path(), key);
-        config.export_keys = vec![self.signer.verification_key()];
+        config.export_keys = export_keys;
         Phone::open(
             config,
             Arc::new(NoRadio),
@@ -285,6 +299,16 @@ impl Rig {
 
     /// A signed export of `keys`, numbered `batch` (so each is a distinct batch).
     fn export(&self, keys: &[ExposureKey], batch: i32) -> Export {
+        Export::from_zip_bytes(&self.export_zip(keys, batch, &self.signer)).unwrap()
+    }
+
+    /// The zip of [`export`](Self::export), signed by `signer`.
+    fn export_zip(
+        &self,
+        keys: &[ExposureKey],
+        batch: i32,
+        signer: &crate::export::signing::SigningKey,
+    ) -> Vec<u8> {
         let builder = crate::export::ExportBuilder {
             region: "VN".into(),
             batch_num: batch,
@@ -300,7 +324,7 @@ impl Rig {
                 .collect(),
             ..Default::default()
         };
-        Export::from_zip_bytes(&builder.build_zip(&self.signer).unwrap()).unwrap()
+        builder.build_zip(signer).unwrap()
     }
 
     fn told(&self) -> Vec<u32> {
@@ -368,6 +392,66 @@ fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
     assert!(third.newly_at_risk.is_empty());
     assert_eq!(rig.told(), [DAY - 1], "told once, across restarts");
     assert!(again.exposure_days().unwrap()[0].at_risk);
+}
+
+#[test]
+fn a_streamed_export_checks_as_one_read_whole_and_one_that_fails_records_nothing() {
+    let case = daily_key(DAY - 1, 0xE5);
+    let (rig, whole_rig) = (Rig::new(EVENING_MS), Rig::new(EVENING_MS));
+    let (phone, whole_phone) = (rig.open(), whole_rig.open());
+    for p in [&phone, &whole_phone] {
+        p.record_sightings(&lesson(&case, DAY - 1, -55)).unwrap();
+    }
+    let files = tempfile::tempdir().unwrap();
+    let write = |name: &str, zip: Vec<u8>| {
+        let path = files.path().join(name);
+        std::fs::write(&path, zip).unwrap();
+        path
+    };
+    let keys = std::slice::from_ref(&case);
+    let stream = |path: &std::path::Path| {
+        phone.process_export_file(ExportFile::open(path).unwrap(), |_| Ok(Vec::new()))
+    };
+    // The same export.bin, signed in the name of the pinned key by another key: it does not verify.
+    let impostor = crate::export::signing::SigningKey::generate("310", "v1")
+        .unwrap()
+        .0;
+    let forged = write("forged.zip", rig.export_zip(keys, 1, &impostor));
+    let refused = stream(&forged).unwrap_err();
+    let refused_whole = phone
+        .process_export(Export::from_zip_file(&forged).unwrap())
+        .unwrap_err();
+    assert!(matches!(refused, Error::Signature(_)), "{refused}");
+    assert_eq!(refused.to_string(), refused_whole.to_string());
+    assert!(phone.exposure_days().unwrap().is_empty());
+    assert!(rig.told().is_empty());
+
+    // The genuine export, whose export.bin is the forged one's: not taken as processed before.
+    let genuine = write("genuine.zip", rig.export_zip(keys, 1, &rig.signer));
+    let report = stream(&genuine).unwrap();
+    assert_eq!(report.keys_matched, 1);
+    assert_eq!(report.newly_at_risk, [DAY - 1]);
+    assert_eq!(rig.told(), [DAY - 1]);
+    let whole = whole_phone
+        .process_export(whole_rig.export(keys, 1))
+        .unwrap();
+    assert_eq!(report, whole);
+    assert!(stream(&genuine).unwrap().already_processed);
+
+    // A key trusted for the export's own key id, as the command line trusts a key file.
+    let other_rig = Rig::new(EVENING_MS);
+    let other = other_rig.open_with_keys(Vec::new());
+    other
+        .record_sightings(&lesson(&case, DAY - 1, -55))
+        .unwrap();
+    let signer = rig.signer.verification_key();
+    let trusted = other
+        .process_export_file(ExportFile::open(&genuine).unwrap(), |header| {
+            assert_eq!(header.signature_infos[0].key_id, "310");
+            Ok(vec![signer.clone()])
+        })
+        .unwrap();
+    assert_eq!(trusted.keys_matched, 1);
 }
 
 #[test]
