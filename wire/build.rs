@@ -1,4 +1,4 @@
-//! Generates the protobuf messages of core/proto/ (the key export format, CWA's presence tracing) with
+//! Generates the protobuf messages of wire/proto/ (the key export format, CWA's presence tracing) with
 //! prost-build, parsing the .proto files with protox: pure Rust, so the build needs no `protoc`.
 
 use std::error::Error;

@@ -120,10 +120,11 @@ pub fn run(cmd: PayloadCommand) -> Result<(), CliError> {
 }
 
 fn decode(args: DecodeArgs) -> Result<(), CliError> {
-    let bytes = hex::decode(args.hex.trim()).map_err(|e| Error::InvalidHex {
-        what: "payload",
-        reason: e.to_string(),
-    })?;
+    let bytes =
+        hex::decode(args.hex.trim()).map_err(|e| openzone_core::wire::Error::InvalidHex {
+            what: "payload",
+            reason: e.to_string(),
+        })?;
     let described = if args.gatt {
         describe("gatt", Decoded::Payload(decode_gatt_value(&bytes)?), None)
     } else {

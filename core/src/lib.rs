@@ -22,27 +22,29 @@
 //! - [`declaration`]: health declarations: the signed form as data, answers checked per field, the result.
 //! - [`visitorlog`]: a venue's visitor log: HPKE-sealed entries only the venue reads, the server's inbox.
 //! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
+//! - [`seeded`]: a seeded generator for what must be reproducible and need not be secret.
 //! - [`Error`]: the one error type of this crate.
 //!
-//! Everything else is internal. `docs/architecture.md` at the repository root shows how the parts fit.
+//! [`wire`] (openzone-wire) holds what phones share with the key server: [`units`], [`time`], [`export`],
+//! [`declaration`], [`seeded`] and the shared parts of [`protocol`], [`keyserver`], [`checkin`],
+//! [`visitorlog`] and [`risk`], re-exported here at their usual paths. Everything else is internal. `docs/architecture.md` at the repository root shows how the parts fit.
 
 #![forbid(unsafe_code)]
 
 pub mod checkin;
-pub mod declaration;
 pub mod engine;
 mod error;
-pub mod export;
 pub mod keyserver;
 pub mod matching;
 pub mod phone;
 pub mod platform;
 pub mod protocol;
 pub mod risk;
-pub mod seeded;
 pub mod sighting;
 pub mod store;
 pub mod visitorlog;
 
 pub use error::{Error, PayloadError};
-pub use openzone_wire::{self as wire, time, units};
+// What phones share with the key server lives in openzone-wire; these paths are where the core's users
+// have always found it.
+pub use openzone_wire::{self as wire, declaration, export, seeded, time, units};

@@ -59,6 +59,13 @@ pub enum EvalError {
     },
 }
 
+/// What openzone-wire refused reaches here the way the core's own errors do.
+impl From<openzone_core::wire::Error> for EvalError {
+    fn from(e: openzone_core::wire::Error) -> Self {
+        Self::Core(e.into())
+    }
+}
+
 impl EvalError {
     pub(crate) fn data(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Self::Data {

@@ -47,6 +47,13 @@ pub enum PosterError {
     },
 }
 
+/// What openzone-wire refused reaches here the way the core's own errors do.
+impl From<openzone_core::wire::Error> for PosterError {
+    fn from(e: openzone_core::wire::Error) -> Self {
+        Self::Core(e.into())
+    }
+}
+
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -54,6 +54,13 @@ pub enum SimError {
     Server(#[from] openzone_server::ServerError),
 }
 
+/// What openzone-wire refused reaches here the way the core's own errors do.
+impl From<openzone_core::wire::Error> for SimError {
+    fn from(e: openzone_core::wire::Error) -> Self {
+        Self::Core(e.into())
+    }
+}
+
 /// How far a run is, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {

@@ -158,7 +158,13 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     // Without a pinned key the phone refuses, unless told to trust the server's announcement.
     let more: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let refused = phone(more[0].path(), &clock, &unpinned, &[]).sync().await;
-    assert!(matches!(refused, Err(Error::Signature(_))), "{refused:?}");
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Wire(openzone_core::wire::Error::Signature(_)))
+        ),
+        "{refused:?}"
+    );
     let trusting = open_phone(more[1].path(), &clock, |c| {
         c.key_server = Some(unpinned.clone());
         c.trust_announced_export_keys = true;

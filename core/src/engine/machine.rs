@@ -22,6 +22,7 @@ use crate::seeded::SplitMix64;
 use crate::sighting::{Sighting, Source};
 use crate::store::Store;
 use crate::time::day_of_ms;
+use crate::wire::Error as WireError;
 
 use super::schedule::ScanMode;
 
@@ -115,7 +116,7 @@ impl EngineCore {
             Some(seed) => seed,
             None => {
                 let mut bytes = [0u8; 8];
-                ring::rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| Error::Random)?;
+                ring::rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| WireError::Random)?;
                 u64::from_le_bytes(bytes)
             }
         };

@@ -28,6 +28,7 @@ use crate::error::Error;
 use crate::platform::{EngineInput, PeerId, Permission, PlatformError, SeenAdvertisement};
 use crate::protocol::SchemeId;
 use crate::time::Clock;
+use crate::wire::Error as WireError;
 
 /// The time of a call: the wall clock for the protocol and a monotonic clock for scheduling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,14 +85,16 @@ impl EngineConfig {
     pub fn check(&self) -> Result<(), Error> {
         self.schedules.check()?;
         if self.rotation_min_secs == 0 || self.rotation_min_secs > self.rotation_max_secs {
-            return Err(Error::InvalidConfig(
+            return Err(WireError::InvalidConfig(
                 "the rotation interval needs 0 < min <= max seconds".into(),
-            ));
+            )
+            .into());
         }
         if self.checkpoint_every_secs == 0 || self.gatt.timeout_secs == 0 {
-            return Err(Error::InvalidConfig(
+            return Err(WireError::InvalidConfig(
                 "checkpoint and GATT timeout intervals must be positive".into(),
-            ));
+            )
+            .into());
         }
         Ok(())
     }

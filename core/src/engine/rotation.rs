@@ -21,6 +21,7 @@ use crate::protocol::en_v1::{
 };
 use crate::protocol::{Payload, Scheme, SchemeId};
 use crate::store::Store;
+use crate::wire::Error as WireError;
 
 /// The payload on air and the wall-clock range it is valid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +85,7 @@ impl Rotation {
         let secs_of_day = wall_ms / 1000 % SECS_PER_DAY;
         let slot =
             BluezoneV3::slot_at(&daily, daily.day_start_secs() + secs_of_day).ok_or_else(|| {
-                Error::InvalidKey("no bluezone-v3 slot covers the time of day".into())
+                WireError::InvalidKey("no bluezone-v3 slot covers the time of day".into())
             })?;
         // The slot's place in the day the wall clock shows (not the key's day, when they differ).
         let today_ms = u64::from(day) * SECS_PER_DAY * 1000;

@@ -59,6 +59,7 @@ use crate::protocol::{Payload, SchemeId};
 use crate::sighting::Sighting;
 use crate::store::Store;
 use crate::time::Clock;
+use crate::wire::Error as WireError;
 use exposure::{exposure_days, Batch};
 
 /// How a phone is set up: what the app was built with and what the platform gives it.
@@ -309,7 +310,7 @@ impl Phone {
         let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, json)
             .as_ref()
             .try_into()
-            .map_err(|_| Error::InvalidConfig("SHA-256 gave no 32-byte digest".into()))?;
+            .map_err(|_| WireError::InvalidConfig("SHA-256 gave no 32-byte digest".into()))?;
         self.check(&Batch::Bluezone(&keys, digest))
     }
 
@@ -450,7 +451,7 @@ impl Phone {
 
     fn key_server(&self) -> Result<&KeyServerClient, Error> {
         self.inner.key_server.as_ref().ok_or_else(|| {
-            Error::InvalidConfig("no key server is configured for this phone".into())
+            WireError::InvalidConfig("no key server is configured for this phone".into()).into()
         })
     }
 

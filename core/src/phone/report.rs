@@ -19,6 +19,7 @@ use crate::units::{
     day_of_interval, day_of_ms, en_interval_number, CODE_DIGITS, EN_INTERVALS_PER_DAY,
     INFECTIOUS_DAYS_BEFORE_ONSET, MAX_KEYS_PER_UPLOAD, RETENTION_DAYS,
 };
+use crate::wire::Error as WireError;
 
 /// What the user gives for a positive report.
 #[derive(Debug, Clone)]
@@ -96,9 +97,10 @@ pub(crate) fn release_keys(
     let today = day_of_ms(now_ms);
     for (what, day) in [("onset of symptoms", onset_day), ("test", test_day)] {
         if day.is_some_and(|d| d > today) {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "the day of the {what} is after today; give a day no later than today"
-            )));
+            ))
+            .into());
         }
     }
     let current = en_interval_number(now_ms / 1000);

@@ -13,6 +13,7 @@ use crate::store::{DataKey, Store, StoreConfig, UserConsent};
 use crate::units::{
     BLUEZONE_SLOTS_PER_DAY, MAX_CHECKINS_PER_UPLOAD, MAX_KEYS_PER_UPLOAD, MS_PER_DAY,
 };
+use crate::wire::Error as WireError;
 
 /// What a report would upload: the code checked, the keys released.
 #[derive(Debug)]
@@ -185,7 +186,7 @@ fn bad_input_changes_nothing() {
     }
     assert!(matches!(
         prepare(&store, "12345678", Some(DAY + 1), None, now),
-        Err(Error::InvalidConfig(_))
+        Err(Error::Wire(WireError::InvalidConfig(_)))
     ));
     assert_eq!(store.own_en_keys().unwrap(), vec![daily_key(DAY, 1)]);
     // A phone without keys in the window has nothing to report (after rotating, harmlessly).
@@ -451,7 +452,7 @@ fn a_report_without_a_key_server_or_with_a_bad_code_changes_nothing() {
     };
     assert!(matches!(
         runtime.block_on(phone.report_positive(report("12345678"))),
-        Err(Error::InvalidConfig(_))
+        Err(Error::Wire(WireError::InvalidConfig(_)))
     ));
     let mut config = PhoneConfig::new(rig.dir.path().join("other"), DataKey::from_bytes([5; 32]));
     config.key_server = Some(
@@ -599,7 +600,9 @@ mod checkins {
         assert_eq!(out[0].description, "Lớp 9B");
         assert!(matches!(
             phone.check_out(None, None),
-            Err(Error::CheckIn(CheckInError::NotCheckedIn { .. }))
+            Err(Error::Wire(WireError::CheckIn(
+                CheckInError::NotCheckedIn { .. }
+            )))
         ));
         let edited = phone
             .edit_check_in(first.id, NINE - 3_600, NINE - 600)
@@ -613,7 +616,9 @@ mod checkins {
         }
         assert!(matches!(
             phone.edit_check_in(42, NINE - 60, NINE),
-            Err(Error::CheckIn(CheckInError::NoSuchCheckIn { id: 42 }))
+            Err(Error::Wire(WireError::CheckIn(
+                CheckInError::NoSuchCheckIn { id: 42 }
+            )))
         ));
         // Survives a restart, sealed.
         drop(phone);
@@ -682,7 +687,7 @@ mod checkins {
         for (text, at) in &cases {
             let result = phone.check_in(CheckInSource::Link(text), *at, None);
             assert!(
-                matches!(result, Err(Error::CheckIn(_))),
+                matches!(result, Err(Error::Wire(WireError::CheckIn(_)))),
                 "{text} {at:?}: {result:?}"
             );
         }

@@ -9,6 +9,7 @@
 
 use super::{Store, TreeId, META_PRESENCE_TOLD};
 use crate::error::Error;
+use crate::wire::Error as WireError;
 
 /// What a check-in record is called in errors.
 const CHECK_IN: &str = "a check-in";
@@ -46,7 +47,7 @@ const FLAG_REPORTED: u8 = 1 << 1;
 impl StoredCheckIn {
     fn encode(&self) -> Result<Vec<u8>, Error> {
         let len = u16::try_from(self.payload.len()).map_err(|_| {
-            Error::InvalidConfig(format!(
+            WireError::InvalidConfig(format!(
                 "a venue payload of {} bytes cannot be stored",
                 self.payload.len()
             ))

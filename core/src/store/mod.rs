@@ -41,6 +41,7 @@ pub use seal::DataKey;
 pub use windows::dir_size;
 
 use crate::error::Error;
+use crate::wire::Error as WireError;
 use instances::Aggregator;
 use seal::Sealer;
 
@@ -133,22 +134,24 @@ impl Default for StoreConfig {
 impl StoreConfig {
     fn check(&self) -> Result<(), Error> {
         if !(1..=30).contains(&self.retention_days) {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "retention of {} days is outside 1 to 30",
                 self.retention_days
-            )));
+            ))
+            .into());
         }
         if self.max_bytes < MIN_MAX_BYTES {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "a store cap of {} bytes is too small to hold a day; allow at least {MIN_MAX_BYTES}",
                 self.max_bytes
-            )));
+            )).into());
         }
         if self.merge_gap_ms == 0 || self.max_window_ms < self.merge_gap_ms {
-            return Err(Error::InvalidConfig(
+            return Err(WireError::InvalidConfig(
                 "the scan window must be at least as long as the merge gap, which must be positive"
                     .into(),
-            ));
+            )
+            .into());
         }
         Ok(())
     }

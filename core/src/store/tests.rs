@@ -5,6 +5,7 @@ use crate::protocol::bluezone_v3::{BluezoneId, RootKey};
 use crate::protocol::en_v1::{Aem, ExposureKey, Rpi, TemporaryExposureKey};
 use crate::protocol::{Identifier, Payload, SchemeId};
 use crate::sighting::{Sighting, Source};
+use crate::wire::Error as WireError;
 
 const DAY_MS: u64 = 86_400_000;
 /// 2026-11-01T00:00:00Z.
@@ -403,7 +404,7 @@ fn config_is_checked() {
     ] {
         assert!(matches!(
             Store::open(dir.path(), &key(), config, T0),
-            Err(Error::InvalidConfig(_))
+            Err(Error::Wire(WireError::InvalidConfig(_)))
         ));
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

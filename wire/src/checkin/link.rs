@@ -133,8 +133,8 @@ mod tests {
     use super::*;
 
     fn cwa_vector_payload() -> Vec<u8> {
-        let vectors = crate::checkin::vectors::cwa();
-        crate::checkin::vectors::b64(vectors.location_ids[1].payload_base64.as_deref().unwrap())
+        let vectors = crate::checkin::tests::cwa();
+        crate::checkin::tests::b64(vectors.location_ids[1].payload_base64.as_deref().unwrap())
     }
 
     #[test]

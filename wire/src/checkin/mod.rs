@@ -7,26 +7,22 @@
 //! - [`venue`]: the venue a poster describes ([`Venue`], [`TraceLocation`]), its location id, the rules for
 //!   creating one and checking in;
 //! - [`link`]: the check-in link in the QR code, `<base>?v=1#<base64url payload>` ([`CheckInLinks`]);
-//! - [`image`]: reading that QR code from a photo of a poster;
 //! - [`report`]: a check-in encrypted for upload so that only people who saw the poster can read it
 //!   ([`ProtectedReport`]), and fake ones;
 //! - [`package`]: the signed hourly warning packages the server publishes and phones verify;
-//! - [`scoring`]: matching published check-ins against one's own and scoring the overlap, with a
-//!   signable configuration modelled on CWA's presence-tracing parameters;
 //! - [`random`]: where seeds, IVs and fakes get their randomness.
 //!
-//! Everything here is pure: no store, no network, time passed in (UTC unix seconds). `docs/checkin.md`
+//! Reading QR codes from photos and scoring the overlap of stays are the phone's (openzone-core's
+//! `checkin::image` and `checkin::scoring`). Everything here is pure: no store, no network, time passed in (UTC unix seconds). `docs/checkin.md`
 //! explains the design, the formats and what each party can learn.
 
-pub mod image;
 pub mod link;
 pub mod package;
 mod proto;
 pub mod random;
 pub mod report;
-pub mod scoring;
 #[cfg(test)]
-mod vectors;
+mod tests;
 pub mod venue;
 
 pub use crate::error::CheckInError;

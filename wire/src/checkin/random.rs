@@ -18,7 +18,7 @@ impl Random for SystemRandom {
 }
 
 /// `N` random bytes.
-pub(crate) fn bytes<const N: usize>(rng: &dyn Random) -> Result<[u8; N], Error> {
+pub fn bytes<const N: usize>(rng: &dyn Random) -> Result<[u8; N], Error> {
     let mut out = [0u8; N];
     rng.fill(&mut out)?;
     Ok(out)

@@ -1,4 +1,5 @@
-//! Corona-Warn-App's published test vectors (`core/data/cwa/`, provenance in its README), for the tests.
+//! Corona-Warn-App's published test vectors (`wire/data/cwa/`, provenance in its README): test
+//! support for checkin's tests.
 
 use base64::Engine as _;
 use serde::Deserialize;

@@ -307,7 +307,7 @@ fn civil_year(day: u32) -> i32 {
 }
 
 /// Digits with an optional leading `+`, separators removed; `None` when it is not a phone number.
-pub(crate) fn normalise_phone(text: &str) -> Option<String> {
+pub fn normalise_phone(text: &str) -> Option<String> {
     let text = text.trim();
     let (plus, rest) = match text.strip_prefix('+') {
         Some(rest) => ("+", rest),
@@ -327,6 +327,6 @@ pub(crate) fn normalise_phone(text: &str) -> Option<String> {
 }
 
 /// Whether a year is a plausible year of birth at `today` (a day number), for profiles.
-pub(crate) fn plausible_birth_year(year: i32, today: u32) -> bool {
+pub fn plausible_birth_year(year: i32, today: u32) -> bool {
     (1900..=civil_year(today)).contains(&year)
 }

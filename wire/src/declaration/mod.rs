@@ -12,7 +12,7 @@
 //!
 //! Everything here is pure: no store, time passed in. `docs/declarations.md` describes the format.
 
-pub(crate) mod answers;
+pub mod answers;
 mod schema;
 #[cfg(test)]
 mod tests;

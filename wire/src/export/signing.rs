@@ -204,7 +204,7 @@ pub trait SignedConfig: serde::Serialize + serde::de::DeserializeOwned {
 }
 
 /// The error of the configuration `name`, a `C`, that breaks a rule: `what`.
-pub(crate) fn invalid_config<C: SignedConfig>(name: &str, what: &str) -> Error {
+pub fn invalid_config<C: SignedConfig>(name: &str, what: &str) -> Error {
     Error::InvalidConfig(format!("{} {name:?}: {what}", C::NAME))
 }
 

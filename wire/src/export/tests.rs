@@ -7,7 +7,7 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/exports/
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}{name}"))
-        .expect("the export fixtures are in core/tests/data/exports")
+        .expect("the export fixtures are in wire/tests/data/exports")
 }
 
 fn fixture_key(name: &str, key_id: &str) -> VerificationKey {

@@ -89,7 +89,7 @@ impl RootKey {
     }
 
     /// The raw root key, for the encrypted store only: it must never leave the phone.
-    pub(crate) const fn as_bytes(&self) -> &[u8; 32] {
+    pub const fn as_bytes(&self) -> &[u8; 32] {
         &self.key
     }
 
@@ -262,7 +262,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/vectors/bluezone-v3-vectors.json"
         ))
-        .expect("the test vectors are in core/tests/data/vectors");
+        .expect("the test vectors are in wire/tests/data/vectors");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let bytes32 = |s: &serde_json::Value| {
             <[u8; 32]>::try_from(hex::decode(s.as_str().unwrap()).unwrap()).unwrap()

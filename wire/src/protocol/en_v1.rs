@@ -357,7 +357,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/vectors/en-v1-vectors.json"
         ))
-        .expect("the test vectors are in core/tests/data/vectors");
+        .expect("the test vectors are in wire/tests/data/vectors");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let bytes16 =
             |k: &str| <[u8; 16]>::try_from(hex::decode(v[k].as_str().unwrap()).unwrap()).unwrap();

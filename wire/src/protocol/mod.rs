@@ -5,14 +5,14 @@
 //! - [`bluezone_v3`]: the identifiers of Bluezone 3.x phones, for compatibility only (it leaks: see
 //!   `docs/protocol.md`).
 //!
-//! [`payload`] turns an identifier into advertisement bytes and GATT values, and back.
+//! Turning an identifier into advertisement bytes and back is the phone's (openzone-core's
+//! `protocol::payload`).
 //!
 //! All protocol time is UTC unix seconds: local time zones and the user's clock settings never enter here.
 
 pub mod bluezone_v3;
 pub mod en_v1;
 pub(crate) mod hex_bytes;
-pub mod payload;
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,7 +4,7 @@
 //!
 //! 1. Each matched scan instance gets an attenuation, `TX_power(sender) - (RSSI + RSSI_correction)`: the
 //!    sender's TX power from its decrypted metadata (AEM), the correction from this phone's calibration
-//!    ([`calibration`]). A *typical* attenuation from the mean RSSI and a *minimum* from the strongest.
+//!    (openzone-core's `risk::calibration`). A *typical* attenuation from the mean RSSI and a *minimum* from the strongest.
 //! 2. A key's scan instances are grouped into exposure windows of at most 30 minutes per UTC day; each
 //!    instance is credited with the seconds since the phone's previous scan (capped).
 //! 3. Minutes per attenuation bucket (by typical attenuation) are weighted, or weighed by another proximity
@@ -19,7 +19,6 @@
 //! whether the user is at risk, for how many weighted minutes and how close, never which key, person or
 //! place.
 
-pub mod calibration;
 pub mod models;
 
 use std::collections::BTreeMap;

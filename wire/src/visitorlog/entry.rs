@@ -225,32 +225,6 @@ pub fn split_sealed(sealed: &[u8]) -> Result<(&[u8; N_ENC], &[u8]), Error> {
     Ok((enc, ct))
 }
 
-/// What a phone would send to a venue's visitor log: one entry per chosen profile, shown to the user
-/// before anything is sent, and sealed only when they agree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VisitorRegistration {
-    /// The venue's visitor-log key, from its poster.
-    pub venue_key: [u8; 32],
-    /// The venue's location-id hash: where the entries go.
-    pub location_id_hash: LocationIdHash,
-    /// One entry per person.
-    pub entries: Vec<VisitorEntry>,
-}
-
-impl VisitorRegistration {
-    /// The sealed entries, one per person, with the user's `consent`.
-    pub fn seal(
-        &self,
-        rng: &dyn Random,
-        _consent: crate::store::UserConsent,
-    ) -> Result<Vec<Vec<u8>>, Error> {
-        self.entries
-            .iter()
-            .map(|e| e.seal(&self.venue_key, &self.location_id_hash, rng))
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

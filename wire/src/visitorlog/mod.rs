@@ -3,21 +3,17 @@
 //!
 //! - [`hpke`]: RFC 9180 base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-128-GCM, single-shot,
 //!   checked against the RFC's vector;
-//! - [`entry`]: one person's entry ([`VisitorEntry`]), its sealed form, and what a phone would send
-//!   ([`VisitorRegistration`]);
-//! - [`card`]: a student's printed card (name and class in a QR code) for gate mode;
+//! - [`entry`]: one person's entry ([`VisitorEntry`]) and its sealed form;
 //! - [`inbox`]: the key server's inbox of sealed entries, by location-id hash: its JSON and limits.
+//!
+//! What a phone sends with the user's consent, and students' printed cards, are openzone-core's
+//! (`visitorlog::VisitorRegistration`, `visitorlog::card`).
 //!
 //! The server stores ciphertext it cannot open; anyone who saw the poster can post (the key is public),
 //! so readers skip entries that do not open or parse. `docs/declarations.md` says what each party learns.
 
-pub mod card;
 pub mod entry;
 pub mod hpke;
 pub mod inbox;
 
-pub use card::StudentCard;
-pub use entry::{
-    DeclarationStatus, Direction, EntryKind, VisitorEntry, VisitorRegistration,
-    MAX_SEALED_ENTRY_BYTES,
-};
+pub use entry::{DeclarationStatus, Direction, EntryKind, VisitorEntry, MAX_SEALED_ENTRY_BYTES};

@@ -1,7 +1,7 @@
 //! Encrypted check-ins: CWA's key, MAC and report vectors, round trips, tampering, fakes, garbage.
 
 use super::*;
-use crate::checkin::vectors::{b64, b64_32, cwa};
+use crate::checkin::tests::{b64, b64_32, cwa};
 
 /// Replays fixed bytes as "randomness" (the vectors' IVs), cycling if more are asked for.
 struct Replay(Vec<u8>);

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::checkin::link::CheckInLinks;
-use crate::checkin::vectors::{b64, cwa, VenueVector};
+use crate::checkin::tests::{b64, cwa, VenueVector};
 
 /// Fixed bytes instead of randomness, to make seeds reproducible.
 pub(crate) struct Fixed(pub u8);
