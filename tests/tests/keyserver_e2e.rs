@@ -101,9 +101,9 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     assert_eq!(outcome.keys_uploaded, 2);
     assert!(!outcome.response.repeated);
     let current = en_interval_number(now / 1000);
-    assert_eq!(outcome.ended_key_end_interval, Some(current + 1));
+    assert_eq!(outcome.window.ended_key_end_interval, Some(current + 1));
     // The phone rotated at once: a fresh key, never uploaded, in force from this interval.
-    assert_eq!(outcome.next_key_start_interval, Some(current));
+    assert_eq!(outcome.window.next_key_start_interval, Some(current));
     // Yesterday's key, today's ended at the report, and the fresh one.
     assert_eq!(reporter.storage_stats().unwrap().own_en_keys, 3);
     // A phone without keys of the infectious days has nothing to report (the code stays unused).

@@ -12,7 +12,8 @@ use super::{EngineConfig, EngineStats, EngineStatus, Now};
 use crate::error::Error;
 use crate::phone::PhoneListener;
 use crate::platform::{
-    Advertising, BlePlatform, PeerId, Permission, PlatformError, ScanFilter, SeenAdvertisement,
+    Advertising, BlePlatform, PeerId, Permission, PlatformError, Reception, ScanFilter,
+    SeenAdvertisement,
 };
 use crate::protocol::payload::{
     decode_gatt_value, encode_advertisement, gatt_value, AdvertisementData, Decoded,
@@ -525,18 +526,17 @@ impl EngineCore {
     }
 
     /// An advertisement was received.
-    pub fn advertisement_seen(
-        &mut self,
-        now: Now,
-        peer: PeerId,
-        seen: SeenAdvertisement,
-        rssi: i8,
-        tx_power: Option<i8>,
-    ) {
+    pub fn advertisement_seen(&mut self, now: Now, reception: Reception) {
         if !self.can_run() {
             return;
         }
-        let decoded = match &seen {
+        let Reception {
+            peer,
+            advertisement,
+            rssi,
+            tx_power,
+        } = reception;
+        let decoded = match &advertisement {
             SeenAdvertisement::Raw(bytes) => crate::protocol::payload::decode_advertisement(bytes),
             SeenAdvertisement::Structured(data) => data.decode(),
         };

@@ -25,7 +25,7 @@ pub use rotation::release_key_in_use;
 pub use schedule::{RadioDuty, ScanMode, Schedules};
 
 use crate::error::Error;
-use crate::platform::{EngineInput, PeerId, Permission, PlatformError, SeenAdvertisement};
+use crate::platform::{EngineInput, PeerId, Permission, PlatformError, Reception};
 use crate::protocol::SchemeId;
 use crate::time::Clock;
 use crate::wire::Error as WireError;
@@ -325,14 +325,8 @@ impl EngineHandle {
 }
 
 impl EngineInput for EngineHandle {
-    fn advertisement_seen(
-        &self,
-        peer: PeerId,
-        advertisement: SeenAdvertisement,
-        rssi: i8,
-        tx_power: Option<i8>,
-    ) {
-        self.with(|core, now| core.advertisement_seen(now, peer, advertisement, rssi, tx_power));
+    fn advertisement_seen(&self, reception: Reception) {
+        self.with(|core, now| core.advertisement_seen(now, reception));
     }
 
     fn gatt_read_done(&self, peer: PeerId, result: Result<Vec<u8>, PlatformError>) {

@@ -9,7 +9,7 @@ use crate::export::bluezone::BluezoneKeys;
 use crate::export::{KeySkip, VerifiedExport};
 use crate::matching::{match_bluezone, match_export, HeardIndex, MatchContext, MatchOutcome};
 use crate::risk::{score, DayRisk, RiskConfig};
-use crate::store::Store;
+use crate::store::{BatchFindings, Store};
 use crate::units::{day_of_ms, MS_PER_DAY};
 
 use super::PhoneListener;
@@ -112,7 +112,7 @@ pub(crate) fn check(
                 .map_err(|e| Error::StoreCorrupt(e.to_string()))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    store.record_check(&records, &digest, ctx.now_ms)?;
+    store.record_batch(BatchFindings::ExposureDays(&records), &digest, ctx.now_ms)?;
     let newly_at_risk = notify_new_risk(store, ctx, listener)?;
     Ok(CheckReport {
         already_processed: false,

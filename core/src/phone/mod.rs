@@ -29,7 +29,7 @@ use std::sync::Arc;
 pub use checkins::{CheckInEntry, CheckInSource, PresenceCheckReport, PresenceWarning};
 pub use exposure::CheckReport;
 pub use listener::{PhoneListener, SyncProgress};
-pub use report::{PositiveReport, ReleasedKeys, ReportOutcome};
+pub use report::{PositiveReport, ReleaseWindow, ReleasedKeys, ReportOutcome};
 pub use sync::SyncReport;
 
 // The plain records and settings a phone's callers see, so that they speak to the phone alone.
@@ -400,8 +400,9 @@ impl Phone {
         let reference_day = report
             .onset_day
             .or(report.test_day)
-            .unwrap_or(released.last_day);
-        let (reported, checkins) = self.checkin_reports(released.first_day, reference_day)?;
+            .unwrap_or(released.window.last_day);
+        let (reported, checkins) =
+            self.checkin_reports(released.window.first_day, reference_day)?;
         let payload = released.upload(code, &checkins)?;
         let sealing_key = client.sealing_key().await?;
         let response = client.publish(&sealing_key, &payload).await?;
@@ -410,10 +411,7 @@ impl Phone {
             keys_uploaded: payload.keys.len(),
             checkins_uploaded: reported.len(),
             response,
-            first_day: released.first_day,
-            last_day: released.last_day,
-            ended_key_end_interval: released.ended_key_end_interval,
-            next_key_start_interval: released.next_key_start_interval,
+            window: released.window,
         })
     }
 

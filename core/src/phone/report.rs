@@ -45,6 +45,13 @@ pub struct ReleasedKeys {
     pub days_since_onset: Vec<Option<i32>>,
     /// bluezone-v3 daily keys of the window's days (never the root key).
     pub bluezone_v3: Vec<DailyKey>,
+    /// The window the keys cover.
+    pub window: ReleaseWindow,
+}
+
+/// The infectious window a report covers, and how releasing its keys ended the key in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseWindow {
     /// The first UTC day of the infectious window.
     pub first_day: u32,
     /// The last UTC day of the infectious window (today).
@@ -64,14 +71,8 @@ pub struct ReportOutcome {
     pub checkins_uploaded: usize,
     /// The server's answer.
     pub response: PublishResponse,
-    /// The first UTC day of the infectious window.
-    pub first_day: u32,
-    /// The last UTC day of the infectious window (today).
-    pub last_day: u32,
-    /// See [`ReleasedKeys::ended_key_end_interval`].
-    pub ended_key_end_interval: Option<u32>,
-    /// See [`ReleasedKeys::next_key_start_interval`].
-    pub next_key_start_interval: Option<u32>,
+    /// The window the keys covered.
+    pub window: ReleaseWindow,
 }
 
 /// The code as the server takes it: [`CODE_DIGITS`] ASCII digits, spaces around them ignored.
@@ -137,10 +138,12 @@ pub(crate) fn release_keys(
         en_v1,
         days_since_onset,
         bluezone_v3: window.bluezone_v3,
-        first_day,
-        last_day: today,
-        ended_key_end_interval,
-        next_key_start_interval,
+        window: ReleaseWindow {
+            first_day,
+            last_day: today,
+            ended_key_end_interval,
+            next_key_start_interval,
+        },
     })
 }
 

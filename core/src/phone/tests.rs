@@ -19,9 +19,7 @@ use crate::wire::Error as WireError;
 #[derive(Debug)]
 struct Prepared {
     payload: UploadPayload,
-    first_day: u32,
-    ended_key_end_interval: Option<u32>,
-    next_key_start_interval: Option<u32>,
+    window: ReleaseWindow,
 }
 
 fn prepare(
@@ -42,9 +40,7 @@ fn prepare(
     )?;
     Ok(Prepared {
         payload: released.upload(code, &[])?,
-        first_day: released.first_day,
-        ended_key_end_interval: released.ended_key_end_interval,
-        next_key_start_interval: released.next_key_start_interval,
+        window: released.window,
     })
 }
 
@@ -75,11 +71,11 @@ fn the_key_in_use_ends_now_and_a_fresh_one_takes_over() {
     let current = DAY * 144 + 60;
     let prepared = prepare(&store, " 12345678 ", Some(DAY - 1), None, now).unwrap();
     assert_eq!(prepared.payload.code, "12345678");
-    assert_eq!(prepared.ended_key_end_interval, Some(current + 1));
+    assert_eq!(prepared.window.ended_key_end_interval, Some(current + 1));
     // The fresh key is in force from this very interval: the phone switches at the report.
-    assert_eq!(prepared.next_key_start_interval, Some(current));
+    assert_eq!(prepared.window.next_key_start_interval, Some(current));
     // Onset yesterday: from 3 days ago to today, four keys, oldest first, today's shortened.
-    assert_eq!(prepared.first_day, DAY - 3);
+    assert_eq!(prepared.window.first_day, DAY - 3);
     let keys: Vec<ExposureKey> = prepared
         .payload
         .keys
@@ -125,7 +121,7 @@ fn without_onset_the_window_starts_two_days_before_the_test() {
         store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
     }
     let prepared = prepare(&store, "00000001", None, Some(DAY - 3), now).unwrap();
-    assert_eq!(prepared.first_day, DAY - 5);
+    assert_eq!(prepared.window.first_day, DAY - 5);
     assert_eq!(prepared.payload.keys.len(), 6);
     assert!(prepared
         .payload
@@ -138,7 +134,7 @@ fn without_onset_the_window_starts_two_days_before_the_test() {
         store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
     }
     let prepared = prepare(&store, "00000001", None, None, now).unwrap();
-    assert_eq!(prepared.first_day, DAY - 2);
+    assert_eq!(prepared.window.first_day, DAY - 2);
     assert_eq!(prepared.payload.keys.len(), 3);
 }
 
@@ -204,8 +200,11 @@ fn in_the_last_interval_of_the_day_the_fresh_key_covers_that_interval() {
     store.put_own_en_key(&daily_key(DAY, 1)).unwrap();
     let prepared = prepare(&store, "12345678", None, None, now).unwrap();
     let last = (DAY + 1) * 144 - 1;
-    assert_eq!(prepared.next_key_start_interval, Some(last));
-    assert_eq!(prepared.ended_key_end_interval, Some((DAY + 1) * 144));
+    assert_eq!(prepared.window.next_key_start_interval, Some(last));
+    assert_eq!(
+        prepared.window.ended_key_end_interval,
+        Some((DAY + 1) * 144)
+    );
     assert_eq!(prepared.payload.keys.last().unwrap().rolling_period, 144);
     let own = store.own_en_keys().unwrap();
     assert_eq!(own.len(), 2);

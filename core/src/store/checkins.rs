@@ -143,30 +143,6 @@ impl Store {
         Ok(removed)
     }
 
-    /// Records the published check-ins a warning package held for this phone's venues (encoded
-    /// `CheckInProtectedReport`s, each with the end of the span it covers, UTC unix seconds) and the
-    /// package as processed, in one transaction: a package is never counted twice.
-    pub fn record_presence(
-        &self,
-        reports: &[(u64, Vec<u8>)],
-        digest: &[u8; 32],
-        now_ms: u64,
-    ) -> Result<(), Error> {
-        self.check_space()?;
-        let sealed = self.seal_all(
-            TreeId::Presence,
-            reports.iter().enumerate().map(|(i, (end, report))| {
-                (
-                    [&digest[..], &(i as u32).to_be_bytes()].concat(),
-                    [&end.to_be_bytes()[..], report].concat(),
-                )
-            }),
-        )?;
-        self.put_with_batch(&self.sled.presence, &sealed, digest, now_ms)?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(())
-    }
-
     /// Every published check-in kept for this phone's venues (encoded `CheckInProtectedReport`s).
     pub fn presence_reports(&self) -> Result<Vec<Vec<u8>>, Error> {
         self.records(&self.sled.presence, TreeId::Presence, PRESENCE)?

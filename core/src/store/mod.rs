@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+pub use bookkeeping::BatchFindings;
 pub use checkins::StoredCheckIn;
 pub use family::{Profile, Settings, StoredDeclaration};
 pub use instances::ScanInstance;

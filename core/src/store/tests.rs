@@ -376,7 +376,11 @@ fn bookkeeping_round_trips() {
     let day = (T0 / DAY_MS) as u32;
     let other = [4u8; 32];
     store
-        .record_check(&[(day, b"result".to_vec())], &other, T0)
+        .record_batch(
+            BatchFindings::ExposureDays(&[(day, b"result".to_vec())]),
+            &other,
+            T0,
+        )
         .unwrap();
     assert_eq!(store.exposures().unwrap(), vec![(day, b"result".to_vec())]);
     assert!(store.batch_processed(&other).unwrap());
@@ -521,7 +525,11 @@ fn no_time_day_or_digest_shows_in_the_record_names() {
         .unwrap();
     let digest = [0xD1; 32];
     store
-        .record_check(&[(day, b"result".to_vec())], &digest, T0)
+        .record_batch(
+            BatchFindings::ExposureDays(&[(day, b"result".to_vec())]),
+            &digest,
+            T0,
+        )
         .unwrap();
     store
         .mark_export_fetched("1793491200-00001.zip", T0)
