@@ -7,6 +7,7 @@ use openzone_core::protocol::payload::{
     decode_gatt_value, encode_advertisement, gatt_value, AdvertisementData, Decoded,
 };
 use openzone_core::protocol::{Payload, Scheme};
+use openzone_core::wire::Error as WireError;
 use openzone_core::{Error, PayloadError};
 use serde::Serialize;
 
@@ -120,11 +121,10 @@ pub fn run(cmd: PayloadCommand) -> Result<(), CliError> {
 }
 
 fn decode(args: DecodeArgs) -> Result<(), CliError> {
-    let bytes =
-        hex::decode(args.hex.trim()).map_err(|e| openzone_core::wire::Error::InvalidHex {
-            what: "payload",
-            reason: e.to_string(),
-        })?;
+    let bytes = hex::decode(args.hex.trim()).map_err(|e| WireError::InvalidHex {
+        what: "payload",
+        reason: e.to_string(),
+    })?;
     let described = if args.gatt {
         describe("gatt", Decoded::Payload(decode_gatt_value(&bytes)?), None)
     } else {

@@ -49,16 +49,12 @@ pub enum SimError {
     /// The core failed.
     #[error("{0}")]
     Core(#[from] openzone_core::Error),
+    /// What phones and the key server share refused the input or failed (openzone-wire).
+    #[error(transparent)]
+    Wire(#[from] openzone_core::wire::Error),
     /// The key server failed.
     #[error("key server: {0}")]
     Server(#[from] openzone_server::ServerError),
-}
-
-/// What openzone-wire refused reaches here the way the core's own errors do.
-impl From<openzone_core::wire::Error> for SimError {
-    fn from(e: openzone_core::wire::Error) -> Self {
-        Self::Core(e.into())
-    }
 }
 
 /// How far a run is, for a progress bar.

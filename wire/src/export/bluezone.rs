@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::signing::{verify_signed_json, VerificationKey};
+use super::signing::{read_signed_json, SignedJson, VerificationKey};
 use super::KeySkip;
 use crate::error::Error;
 use crate::protocol::bluezone_v3::{utc_day, DailyKey, SECS_PER_DAY};
@@ -41,25 +41,33 @@ pub fn parse_signed(
     signature: &[u8],
     keys: &[VerificationKey],
 ) -> Result<BluezoneKeys, Error> {
-    verify_signed_json(json, signature, keys, MAX_JSON_BYTES, || {
+    read_signed_json(json, signature, keys)
+}
+
+impl SignedJson for BluezoneKeys {
+    const MAX_BYTES: usize = MAX_JSON_BYTES;
+
+    fn too_large(len: usize) -> Error {
         Error::Export(format!(
-            "the Bluezone key list is {} bytes; at most {MAX_JSON_BYTES} are accepted",
-            json.len()
+            "the Bluezone key list is {len} bytes; at most {MAX_JSON_BYTES} are accepted"
         ))
-    })?;
-    let list: KeyList = serde_json::from_slice(json).map_err(|e| {
-        Error::Export(format!(
-            "the Bluezone key list is not the expected JSON: {e}"
-        ))
-    })?;
-    let mut out = BluezoneKeys::default();
-    for entry in list.data {
-        match daily_key(&entry) {
-            Ok(key) => out.keys.push(key),
-            Err(skip) => out.skipped.push(skip),
-        }
     }
-    Ok(out)
+
+    fn parse(json: &[u8]) -> Result<Self, Error> {
+        let list: KeyList = serde_json::from_slice(json).map_err(|e| {
+            Error::Export(format!(
+                "the Bluezone key list is not the expected JSON: {e}"
+            ))
+        })?;
+        let mut out = BluezoneKeys::default();
+        for entry in list.data {
+            match daily_key(&entry) {
+                Ok(key) => out.keys.push(key),
+                Err(skip) => out.skipped.push(skip),
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn daily_key(entry: &Entry) -> Result<DailyKey, KeySkip> {

@@ -179,13 +179,7 @@ pub trait SignedConfig: serde::Serialize + serde::de::DeserializeOwned {
         signature: &[u8],
         keys: &[VerificationKey],
     ) -> Result<Self, Error> {
-        verify_signed_json(json, signature, keys, MAX_SIGNED_CONFIG_BYTES, || {
-            Error::InvalidConfig(format!(
-                "a {} is at most {MAX_SIGNED_CONFIG_BYTES} bytes",
-                Self::NAME
-            ))
-        })?;
-        Self::from_json(json)
+        read_signed_json(json, signature, keys)
     }
 
     /// One in JSON that is already trusted (built in, or given on the QA command line), checked.
@@ -208,19 +202,48 @@ pub fn invalid_config<C: SignedConfig>(name: &str, what: &str) -> Error {
     Error::InvalidConfig(format!("{} {name:?}: {what}", C::NAME))
 }
 
-/// Checks signed JSON before it is parsed: at most `max_bytes` (else the error `too_big` makes), and
-/// signed by one of `keys`.
-pub(crate) fn verify_signed_json(
+/// A JSON document published with a detached ECDSA P-256 signature over its exact bytes: a
+/// configuration ([`SignedConfig`]), a Bluezone key list. Its size is capped and its signature checked
+/// before a byte of it is parsed ([`read_signed_json`]).
+pub trait SignedJson: Sized {
+    /// The largest document accepted, in bytes.
+    const MAX_BYTES: usize;
+
+    /// The error for a document of `len` bytes, more than [`Self::MAX_BYTES`].
+    fn too_large(len: usize) -> Error;
+
+    /// Reads a document that is trusted: its signature checked out, or it is built in.
+    fn parse(json: &[u8]) -> Result<Self, Error>;
+}
+
+/// The `D` in `json`, whose detached `signature` must be by one of `keys`: at most `D::MAX_BYTES`, and
+/// signed, before it is parsed.
+pub fn read_signed_json<D: SignedJson>(
     json: &[u8],
     signature: &[u8],
     keys: &[VerificationKey],
-    max_bytes: usize,
-    too_big: impl FnOnce() -> Error,
-) -> Result<(), Error> {
-    if json.len() > max_bytes {
-        return Err(too_big());
+) -> Result<D, Error> {
+    if json.len() > D::MAX_BYTES {
+        return Err(D::too_large(json.len()));
     }
-    verify_detached(keys, json, signature).map(|_| ())
+    verify_detached(keys, json, signature)?;
+    D::parse(json)
+}
+
+/// A configuration is a signed JSON document of at most [`MAX_SIGNED_CONFIG_BYTES`].
+impl<C: SignedConfig> SignedJson for C {
+    const MAX_BYTES: usize = MAX_SIGNED_CONFIG_BYTES;
+
+    fn too_large(_len: usize) -> Error {
+        Error::InvalidConfig(format!(
+            "a {} is at most {MAX_SIGNED_CONFIG_BYTES} bytes",
+            C::NAME
+        ))
+    }
+
+    fn parse(json: &[u8]) -> Result<Self, Error> {
+        C::from_json(json)
+    }
 }
 
 /// The DER inside the first PEM block of `pem`, which must carry `label`; text around the block (comments,
