@@ -27,7 +27,8 @@
 //!
 //! [`wire`] (openzone-wire) holds what phones share with the key server: [`units`], [`time`], [`export`],
 //! [`declaration`], [`seeded`] and the shared parts of [`protocol`], [`keyserver`], [`checkin`],
-//! [`visitorlog`] and [`risk`], re-exported here at their usual paths. Everything else is internal. `docs/architecture.md` at the repository root shows how the parts fit.
+//! [`visitorlog`] and [`risk`], re-exported here at their usual paths. Everything else is internal.
+//! `docs/architecture.md` at the repository root shows how the parts fit.
 
 #![forbid(unsafe_code)]
 

@@ -18,7 +18,7 @@
 //! - [`visitorlog`]: a venue's visitor log: HPKE-sealed entries only the venue reads, the server's inbox.
 //! - [`declaration`]: health declarations: the signed form as data, answers checked per field, the result.
 //! - [`risk`]: the risk configuration a health authority publishes ([`risk::RiskConfig`]), and scoring.
-//! - [`seeded`]: a seeded generator for reproducible choices (simulation, chaff, tests).
+//! - [`seeded`]: a seeded generator for what must be reproducible and need not be secret.
 //! - [`Error`]: the one error type of this crate.
 //!
 //! `docs/architecture.md` at the repository root shows where this crate sits.
