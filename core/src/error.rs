@@ -181,6 +181,8 @@ pub enum PayloadError {
     NotOpenZone,
 }
 
+// Check-in and declaration errors are openzone-wire's, whether its formats or the core's photos, scoring
+// and profiles raise them: `?` takes them into the core's error as such.
 impl From<CheckInError> for Error {
     fn from(e: CheckInError) -> Self {
         Self::Wire(e.into())

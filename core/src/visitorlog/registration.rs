@@ -1,9 +1,8 @@
 //! What a phone sends to a venue's visitor log, sealed only with the user's consent.
 
-use openzone_wire::checkin::random::Random;
-use openzone_wire::checkin::venue::LocationIdHash;
-use openzone_wire::visitorlog::VisitorEntry;
-
+use super::VisitorEntry;
+use crate::checkin::random::Random;
+use crate::checkin::venue::LocationIdHash;
 use crate::error::Error;
 use crate::store::UserConsent;
 
