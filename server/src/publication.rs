@@ -101,7 +101,7 @@ pub struct PublicationSettings {
     /// `index.txt` lists them all. Default none: no partitions, no partition indexes.
     pub regions: Vec<String>,
     /// How long a delisted export's file stays before it is deleted: longer than any cache keeps the
-    /// index that listed it. Default 1 hour; at least [`INDEX_MAX_AGE_SECS`].
+    /// index that listed it. Default 1 hour; at least `INDEX_MAX_AGE_SECS`.
     pub delist_grace: Duration,
     /// How long the publication lease lasts unless renewed: a replica that dies holding it is replaced
     /// this long after. Default 60 seconds.

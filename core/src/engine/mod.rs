@@ -1,6 +1,6 @@
 //! The engine: what runs all day on a phone or a QA laptop. It rotates the identifier, decides when to
 //! advertise and scan, takes what the radio heard into the store, and asks for GATT reads from iPhones in
-//! the background, never touching a radio itself except through the [`BlePlatform`] boundary.
+//! the background, never touching a radio itself except through the [`BlePlatform`](crate::platform::BlePlatform) boundary.
 //!
 //! Two layers:
 //! - [`EngineCore`]: the state machine. Every call carries the time ([`Now`]: UTC wall clock for the
@@ -10,7 +10,7 @@
 //!   [`EngineHandle`] the platform reports to.
 //!
 //! Scheduling ([`schedule`]): duty cycles by mode and what they cost. Rotation: see `rotation.rs`. GATT
-//! reads: [`gatt`].
+//! reads: `gatt`.
 
 mod gatt;
 mod machine;

@@ -131,7 +131,7 @@ pub(crate) fn key_in_force(
 
 /// Same-day release: ends the own en-v1 key in use with the current interval, so it can be published at
 /// once, and stores a fresh key from the current interval to the end of the UTC day, which is in force
-/// from now on ([`key_in_force`] prefers the later start). The phone must rotate now so that nothing it
+/// from now on (`key_in_force` prefers the later start). The phone must rotate now so that nothing it
 /// broadcasts after the report comes from the published key. Returns the ended key, if one was in use.
 pub fn release_key_in_use(
     store: &Store,

@@ -34,7 +34,7 @@ pub struct PositiveReport {
     pub consent: UserConsent,
 }
 
-/// The keys of the infectious window, chosen by [`release_keys`], after the key in use was ended.
+/// The keys of the infectious window, chosen by `release_keys` (`Phone::report_positive`), after the key in use was ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleasedKeys {
     /// en-v1 keys, oldest first: every key that ended by the end of the current interval and overlaps

@@ -6,8 +6,8 @@
 //! was seen, a GATT read finished, Bluetooth went off, the app went to the background). The handle is
 //! weak: a platform that keeps it does not keep the engine alive.
 //!
-//! [`simulated`] is a platform without a radio: a shared in-memory air with a path-loss model, for tests
-//! and the school-day simulation. `bluez` (feature `desktop-ble`, Linux) is real Bluetooth LE through
+//! `simulated` (feature `test-support`) is a platform without a radio: a shared in-memory air with a
+//! path-loss model, for tests and the school-day simulation. `bluez` (feature `desktop-ble`, Linux) is real Bluetooth LE through
 //! BlueZ, for QA laptops and Raspberry Pis.
 
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]

@@ -1,10 +1,10 @@
 //! The phone's local store on sled: scan instances of what it heard, its own keys, and the bookkeeping of
 //! matching. Small, private and crash-safe.
 //!
-//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (see [`instances`]), and each scan
+//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (module `instances`), and each scan
 //!   window's instances are written as one record; one row per sighting is never stored.
 //! - **Encrypted at rest**: every value is sealed with AES-256-GCM under a key derived from the platform's
-//!   [`DataKey`]; record keys hold times and day numbers, never identifiers (see [`seal`]).
+//!   [`DataKey`]; record keys hold times and day numbers, never identifiers (module `seal`).
 //! - **Bounded**: records older than the retention period (14 days by default) are purged whenever the
 //!   store opens or checkpoints, and the scan instances are also capped in total size, oldest first.
 //! - **Durable at checkpoints**: [`Store::record`] accepts sightings into memory; [`Store::checkpoint`]
@@ -12,10 +12,10 @@
 //! - **Versioned**: a marker file names the schema version, checked before sled opens anything, so a store
 //!   written by a newer version is refused without being touched.
 //!
-//! Records are named by a keyed hash of their logical key (see [`records`]): per tree, `windows` — the scan
-//! window's start (u64 BE ms); `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the
+//! Records are named by a keyed hash of their logical key (module `records`): per tree, `windows` — the scan
+//! window's start (u64 BE ms); `keys` — module `keys`; `batches` — the batch's digest; `exposures` — the
 //! UTC day (u32 BE); `checkins` — the check-in's random id (u64 BE); `presence` — the warning package's
-//! digest and the report's place in it; `family` — profiles, settings and declarations (see [`family`]).
+//! digest and the report's place in it; `family` — profiles, settings and declarations (module `family`).
 //! The database's keys show no time, day or digest; `meta` holds only fixed names.
 
 mod bookkeeping;
