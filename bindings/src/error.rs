@@ -2,6 +2,7 @@
 //! a message a user can read. Converted from the core's detailed error in one place.
 
 use openzone_core::checkin::CheckInError;
+use openzone_core::wire::Error as Wire;
 use openzone_core::Error as Core;
 
 /// What went wrong, for the app.
@@ -35,25 +36,35 @@ impl From<Core> for OpenZoneError {
     fn from(e: Core) -> Self {
         let message = e.to_string();
         match e {
+            Core::Wire(e) => e.into(),
             Core::WrongDataKey => Self::WrongDataKey(message),
             Core::StoreIo { .. }
             | Core::StoreCorrupt(_)
             | Core::StoreLocked { .. }
             | Core::DiskFull { .. }
             | Core::NotAStore { .. }
-            | Core::UnsupportedStoreVersion { .. }
-            | Core::File { .. } => Self::Storage(message),
-            Core::Export(_)
-            | Core::Signature(_)
-            | Core::Advertisement { .. }
-            | Core::Payload(_)
-            | Core::CheckIn(CheckInError::WarningPackage(_) | CheckInError::Report(_)) => {
-                Self::UntrustedData(message)
-            }
+            | Core::UnsupportedStoreVersion { .. } => Self::Storage(message),
+            Core::Advertisement { .. } | Core::Payload(_) => Self::UntrustedData(message),
             Core::KeyServerRejected { .. }
             | Core::KeyServerUnreachable { .. }
             | Core::KeyServerResponse(_) => Self::Network(message),
-            Core::Random => Self::Platform(message),
+            // Keys, dates, codes, settings, check-in codes and times: what the caller passed in.
+            _ => Self::InvalidInput(message),
+        }
+    }
+}
+
+impl From<Wire> for OpenZoneError {
+    fn from(e: Wire) -> Self {
+        let message = e.to_string();
+        match e {
+            Wire::File { .. } => Self::Storage(message),
+            Wire::Export(_)
+            | Wire::Signature(_)
+            | Wire::CheckIn(CheckInError::WarningPackage(_) | CheckInError::Report(_)) => {
+                Self::UntrustedData(message)
+            }
+            Wire::Random => Self::Platform(message),
             // Keys, dates, codes, settings, check-in codes and times: what the caller passed in.
             _ => Self::InvalidInput(message),
         }

@@ -11,8 +11,8 @@
 //!   radio and the UI, and [`WallClock`] to inject time in tests.
 //! - [`protocol_constants`] ([`constants`]): the numbers the shells show or schedule by.
 //! - [`OpenZoneError`] ([`error`]): one error enum whose messages a user can read.
-//! - With the `test-support` feature only (never in the apps): [`SimulatedAir`] (`simulated`), the core's
-//!   simulated radio, so tests can run two phones here, and [`build_signed_export`] (`export`).
+//! - With the `test-support` feature only (never in the apps): `SimulatedAir` (`simulated`), the core's
+//!   simulated radio, so tests can run two phones here, and `build_signed_export` (`export`).
 //!
 //! Every wrapper delegates in a line to [`openzone_core::phone::Phone`]; no logic lives here.
 

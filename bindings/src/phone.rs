@@ -9,7 +9,7 @@ use openzone_core::export::Export;
 use openzone_core::phone::{
     CalibrationTable, DataKey, Phone, PhoneConfig, PositiveReport, RiskConfig, UserConsent,
 };
-use openzone_core::platform::{EngineInput, PeerId, PlatformError, SeenAdvertisement};
+use openzone_core::platform::{EngineInput, PeerId, PlatformError, Reception, SeenAdvertisement};
 use openzone_core::time::{Clock, SystemClock};
 
 use crate::platform::{
@@ -103,12 +103,12 @@ impl OpenZonePhone {
     /// An advertisement as raw bytes (Android's `ScanRecord.getBytes()`), with the RSSI as the radio
     /// reported it (127 when unavailable: the core applies the one rule for that).
     pub fn advertisement_seen(&self, peer: String, raw: Vec<u8>, rssi: i8, tx_power: Option<i8>) {
-        self.phone.input().advertisement_seen(
-            PeerId(peer),
-            SeenAdvertisement::Raw(raw),
+        self.phone.input().advertisement_seen(Reception {
+            peer: PeerId(peer),
+            advertisement: SeenAdvertisement::Raw(raw),
             rssi,
             tx_power,
-        );
+        });
     }
 
     /// An advertisement as maps (CoreBluetooth's advertisement data): service data by UUID string,
@@ -123,12 +123,12 @@ impl OpenZonePhone {
         tx_power: Option<i8>,
     ) {
         let data = advertisement_data(service_uuids, service_data, manufacturer_data, tx_power);
-        self.phone.input().advertisement_seen(
-            PeerId(peer),
-            SeenAdvertisement::Structured(data),
+        self.phone.input().advertisement_seen(Reception {
+            peer: PeerId(peer),
+            advertisement: SeenAdvertisement::Structured(data),
             rssi,
             tx_power,
-        );
+        });
     }
 
     /// A GATT read asked for with `BlePlatform::read_gatt` finished: the value, or the error.

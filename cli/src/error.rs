@@ -11,7 +11,8 @@ pub enum CliError {
     #[error(transparent)]
     Core(#[from] openzone_core::Error),
 
-    /// A date, or another value phones and the key server share, was malformed.
+    /// What phones and the key server share refused the input or failed: a date, a key, a signed
+    /// export or document, a sealed upload, a check-in (openzone-wire).
     #[error(transparent)]
     Wire(#[from] openzone_core::wire::Error),
 

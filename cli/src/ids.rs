@@ -116,16 +116,17 @@ fn en_v1(args: EnV1Args) -> Result<(), CliError> {
 
 fn bluezone(args: BluezoneArgs) -> Result<(), CliError> {
     let bytes =
-        hex::decode(args.daily_key.trim()).map_err(|e| openzone_core::Error::InvalidHex {
+        hex::decode(args.daily_key.trim()).map_err(|e| openzone_core::wire::Error::InvalidHex {
             what: "daily key",
             reason: e.to_string(),
         })?;
-    let key_bytes =
-        <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| openzone_core::Error::WrongLength {
+    let key_bytes = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+        openzone_core::wire::Error::WrongLength {
             what: "daily key",
             expected: 32,
             found: bytes.len(),
-        })?;
+        }
+    })?;
     // Identifiers do not depend on the calendar day, only on the key and the slot.
     let key = DailyKey::new(key_bytes, 0, args.slots_per_day)?;
     if args.from >= args.slots_per_day {

@@ -118,9 +118,9 @@ pub fn run_report(args: ReportArgs) -> Result<(), CliError> {
         keys_uploaded: outcome.keys_uploaded,
         checkins_uploaded: outcome.checkins_uploaded,
         repeated: outcome.response.repeated,
-        first_day: crate::date_of_day(outcome.first_day),
-        last_day: crate::date_of_day(outcome.last_day),
-        next_key_start_interval: outcome.next_key_start_interval,
+        first_day: crate::date_of_day(outcome.window.first_day),
+        last_day: crate::date_of_day(outcome.window.last_day),
+        next_key_start_interval: outcome.window.next_key_start_interval,
     };
     if args.json {
         return print_json(&out);

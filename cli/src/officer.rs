@@ -128,7 +128,7 @@ fn generated_password() -> Result<String, CliError> {
     let mut bytes = [0u8; 18];
     SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| CliError::Core(openzone_core::Error::Random))?;
+        .map_err(|_| CliError::Wire(openzone_core::wire::Error::Random))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 

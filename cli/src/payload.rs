@@ -7,6 +7,7 @@ use openzone_core::protocol::payload::{
     decode_gatt_value, encode_advertisement, gatt_value, AdvertisementData, Decoded,
 };
 use openzone_core::protocol::{Payload, Scheme};
+use openzone_core::wire::Error as WireError;
 use openzone_core::{Error, PayloadError};
 use serde::Serialize;
 
@@ -120,7 +121,7 @@ pub fn run(cmd: PayloadCommand) -> Result<(), CliError> {
 }
 
 fn decode(args: DecodeArgs) -> Result<(), CliError> {
-    let bytes = hex::decode(args.hex.trim()).map_err(|e| Error::InvalidHex {
+    let bytes = hex::decode(args.hex.trim()).map_err(|e| WireError::InvalidHex {
         what: "payload",
         reason: e.to_string(),
     })?;

@@ -14,7 +14,7 @@ use support::{fails, json, ok};
 
 fn fixture(name: &str) -> String {
     format!(
-        "{}/../core/tests/data/vectors/{name}",
+        "{}/../wire/tests/data/vectors/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

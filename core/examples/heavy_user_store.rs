@@ -11,8 +11,8 @@ mod heavy_user;
 use std::time::Instant;
 
 fn main() -> Result<(), openzone_core::Error> {
-    let dir =
-        tempfile::tempdir().map_err(|e| openzone_core::Error::InvalidConfig(e.to_string()))?;
+    let dir = tempfile::tempdir()
+        .map_err(|e| openzone_core::wire::Error::InvalidConfig(e.to_string()))?;
     let rss_before = heavy_user::peak_rss_kib();
     let end_ms = heavy_user::T0_MS + heavy_user::DAYS * 86_400_000;
     let store = heavy_user::open_store(dir.path())?;

@@ -2,47 +2,46 @@
 //!
 //! # Public API
 //!
-//! - [`protocol`]: the identifier schemes ([`protocol::en_v1`], [`protocol::bluezone_v3`]) behind one
-//!   [`protocol::Scheme`] trait, and the BLE payload codec ([`protocol::payload`]).
-//! - [`sighting`]: what the radio heard ([`sighting::Sighting`]) and where it goes
-//!   ([`sighting::SightingSink`]).
-//! - [`export`]: published keys (signed exposure-notification exports, signed Bluezone key lists) and
-//!   the ECDSA keys that sign them.
-//! - [`matching`]: the index of what was heard and the key matcher; [`exposure`]: the whole check of a
-//!   published batch (match, score, record).
-//! - [`risk`]: exposure risk scoring ([`risk::RiskConfig`], [`risk::score`]) and BLE calibration.
+//! - [`phone`]: [`phone::Phone`], the one object an app holds: opened on a data directory with the
+//!   platform's data key, it owns the engine, the store, the risk configuration and the key-server client,
+//!   and does what a phone does (radio, sightings, sync, positive report, check-ins, family profiles),
+//!   telling a [`phone::PhoneListener`] what happened.
 //! - [`engine`]: what runs all day: rotation, duty cycles, GATT reads ([`engine::EngineCore`] as a state
 //!   machine, [`engine::Engine`] on tokio); [`platform`]: the boundary the native shells implement
-//!   ([`platform::BlePlatform`]) and a simulated radio.
-//! - [`keyserver`]: the key server's client: sealed positive reports ([`keyserver::report_positive`]) and
-//!   the sync of published exports ([`keyserver::sync()`]).
-//! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, bookkeeping.
-//! - [`checkin`]: presence tracing: venues and their QR check-in links (Corona-Warn-App's format), photos of
-//!   posters, encrypted check-ins, signed warning packages, and scoring the overlap of stays.
-//! - [`declaration`]: health declarations: the signed form as data, answers checked per field, the result.
-//! - [`visitorlog`]: a venue's visitor log: HPKE-sealed entries only the venue reads, the server's inbox.
-//! - [`time`]: the injected [`time::Clock`] and UTC calendar days.
+//!   ([`platform::BlePlatform`], answered through [`platform::EngineInput`]).
+//! - [`sighting`]: what the radio heard ([`sighting::Sighting`]) and the one rule for unknown RSSI.
+//! - [`protocol`]: the identifier schemes and the BLE payload codec ([`protocol::payload`]).
+//! - [`matching`]: the index of what was heard and the key matcher.
+//! - [`risk`]: exposure risk scoring ([`risk::RiskConfig`], [`risk::score`]) and BLE calibration.
+//! - [`keyserver`]: the key server's HTTP client ([`keyserver::KeyServerClient`]).
+//! - [`store`]: the encrypted local store on sled ([`store::Store`]): scan instances, own keys, check-ins,
+//!   profiles, bookkeeping.
+//! - [`checkin`]: presence tracing: QR check-in links and photos of posters, and scoring the overlap of
+//!   stays.
+//! - [`visitorlog`]: a venue's visitor log: entries sealed so that only the venue reads them.
 //! - [`Error`]: the one error type of this crate.
 //!
-//! Everything else is internal. `docs/architecture.md` at the repository root shows how the parts fit.
+//! [`wire`] (openzone-wire) holds what phones share with the key server: [`units`], [`time`], [`export`],
+//! [`declaration`], [`seeded`] and the shared parts of [`protocol`], [`keyserver`], [`checkin`],
+//! [`visitorlog`] and [`risk`], re-exported here at their usual paths. Everything else is internal.
+//! `docs/architecture.md` at the repository root shows how the parts fit.
 
 #![forbid(unsafe_code)]
 
 pub mod checkin;
-pub mod declaration;
 pub mod engine;
 mod error;
-pub mod export;
 pub mod keyserver;
 pub mod matching;
 pub mod phone;
 pub mod platform;
 pub mod protocol;
 pub mod risk;
-pub mod seeded;
 pub mod sighting;
 pub mod store;
 pub mod visitorlog;
 
 pub use error::{Error, PayloadError};
-pub use openzone_wire::{self as wire, time, units};
+// What phones share with the key server lives in openzone-wire; these paths are where the core's users
+// have always found it.
+pub use openzone_wire::{self as wire, declaration, export, seeded, time, units};

@@ -46,6 +46,9 @@ pub enum EvalError {
     /// The core refused or failed (store, export, matching).
     #[error(transparent)]
     Core(#[from] openzone_core::Error),
+    /// What phones and the key server share refused the input or failed (openzone-wire).
+    #[error(transparent)]
+    Wire(#[from] openzone_core::wire::Error),
     /// The simulation's radio parameters are invalid.
     #[error(transparent)]
     Sim(#[from] openzone_sim::SimError),

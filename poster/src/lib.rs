@@ -31,6 +31,9 @@ pub enum PosterError {
     /// The venue or its link was refused by the core.
     #[error("{0}")]
     Core(#[from] openzone_core::Error),
+    /// What phones and the key server share refused the input or failed (openzone-wire).
+    #[error(transparent)]
+    Wire(#[from] openzone_core::wire::Error),
     /// The check-in link does not fit in a QR code (it cannot happen for a valid venue).
     #[error("the check-in link cannot be drawn as a QR code: {0}")]
     Qr(String),

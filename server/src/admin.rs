@@ -27,7 +27,7 @@ use crate::codes::IssuedCode;
 use crate::officers;
 use crate::storage::TestType;
 use crate::{AppState, ServerError};
-use openzone_core::keyserver::wire::VenueWarning;
+use openzone_wire::keyserver::wire::VenueWarning;
 
 const SESSION_COOKIE: &str = "oz_session";
 const LANG_COOKIE: &str = "oz_lang";
@@ -276,7 +276,7 @@ async fn issue_from_form(
     };
     let onset = match form.onset.trim() {
         "" => None,
-        text => match openzone_core::time::parse_day(text) {
+        text => match openzone_wire::time::parse_day(text) {
             Ok(day) => Some(day),
             Err(_) => return Err(IssueRefusal::BadOnset),
         },
@@ -300,7 +300,7 @@ struct WarnForm {
 
 /// UTC unix seconds of a day (`YYYY-MM-DD`) and a time (`HH:MM`) in Vietnam time.
 fn vietnam_time(date: &str, time: &str) -> Option<u64> {
-    let day = openzone_core::time::parse_day(date.trim()).ok()?;
+    let day = openzone_wire::time::parse_day(date.trim()).ok()?;
     let (h, m) = time.trim().split_once(':')?;
     let (h, m): (u64, u64) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
     if h > 23 || m > 59 {

@@ -11,8 +11,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use openzone_core::keyserver::seal::MAX_SEALED_BYTES;
-use openzone_core::keyserver::wire::{
+use openzone_wire::keyserver::seal::MAX_SEALED_BYTES;
+use openzone_wire::keyserver::wire::{
     PublishResponse, Upload, UploadPayload, MAX_KEYS_PER_UPLOAD, PADDED_PLAINTEXT_BYTES,
 };
 use ring::rand::{SecureRandom, SystemRandom};
@@ -176,7 +176,7 @@ struct Answer {
 async fn answer_upload(state: &AppState, client: IpAddr, body: &[u8]) -> Result<Answer> {
     let started = tokio::time::Instant::now();
     let plain = state.sealing.open(body).map_err(|e| match e {
-        openzone_core::Error::SealedUpload(reason) => ServerError::BadSeal(reason),
+        openzone_wire::Error::SealedUpload(reason) => ServerError::BadSeal(reason),
         other => ServerError::BadSeal(other.to_string()),
     })?;
     if plain.len() % PADDED_PLAINTEXT_BYTES != 0 {
@@ -199,7 +199,7 @@ async fn answer_upload(state: &AppState, client: IpAddr, body: &[u8]) -> Result<
                 chaff: true,
             });
         }
-        Err(openzone_core::Error::SealedUpload(reason)) => {
+        Err(openzone_wire::Error::SealedUpload(reason)) => {
             return Err(ServerError::Malformed(reason))
         }
         Err(other) => return Err(ServerError::Malformed(other.to_string())),
@@ -384,7 +384,7 @@ pub(crate) fn read_admin_json(body: &[u8]) {
     let _ = serde_json::from_slice::<LoginRequest>(body);
     if let Ok(request) = serde_json::from_slice::<IssueCodeRequest>(body) {
         if let Some(onset) = request.onset {
-            let _ = openzone_core::time::parse_day(&onset);
+            let _ = openzone_wire::time::parse_day(&onset);
         }
     }
 }
@@ -449,7 +449,7 @@ async fn issue_code(
         .onset
         .as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(openzone_core::time::parse_day)
+        .map(openzone_wire::time::parse_day)
         .transpose()
         .map_err(|e| ServerError::Malformed(e.to_string()))?;
     let issued = issue_for(
@@ -497,7 +497,7 @@ async fn accept_warning(state: &AppState, client: IpAddr, request: Request) -> R
         None => None,
     };
     let body = read_body(request, MAX_ADMIN_BODY).await?;
-    let req: openzone_core::keyserver::wire::VenueWarning = serde_json::from_slice(&body).map_err(|e| {
+    let req: openzone_wire::keyserver::wire::VenueWarning = serde_json::from_slice(&body).map_err(|e| {
         ServerError::Malformed(format!(
             "expected {{\"venue\": \"<check-in link>\", \"from\": <unix seconds>, \"to\": <unix seconds>, \"code\": \"<8 digits>\" (without a session)}}: {e}"
         ))
@@ -611,7 +611,7 @@ pub(crate) fn rfc3339(ms: u64) -> String {
     let secs = (ms / 1000) % 86_400;
     format!(
         "{}T{:02}:{:02}:{:02}Z",
-        openzone_core::time::format_day(day),
+        openzone_wire::time::format_day(day),
         secs / 3_600,
         secs / 60 % 60,
         secs % 60

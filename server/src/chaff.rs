@@ -1,4 +1,4 @@
-//! Answering chaff: phones send fake uploads at random times (`openzone_core::keyserver::wire::FakeUpload`)
+//! Answering chaff: phones send fake uploads at random times (`openzone_wire::keyserver::wire::FakeUpload`)
 //! so that an upload on the wire does not mean a report. The server drops them and answers like an
 //! accepted upload, after a delay drawn from the durations of the last real accepted uploads, so the time
 //! to answer does not tell them apart either.
@@ -64,7 +64,7 @@ impl FakeDelays {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openzone_core::seeded::SplitMix64;
+    use openzone_wire::seeded::SplitMix64;
 
     /// Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical distribution
     /// functions.

@@ -174,7 +174,7 @@ fn random_code(rng: &SystemRandom) -> Result<String> {
     loop {
         let mut bytes = [0u8; 4];
         rng.fill(&mut bytes)
-            .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+            .map_err(|_| ServerError::Wire(openzone_wire::Error::Random))?;
         let n = u32::from_le_bytes(bytes);
         if n < limit {
             return Ok(format!("{:0width$}", n % CODE_SPACE, width = CODE_DIGITS));

@@ -6,7 +6,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use openzone_core::keyserver::wire::ErrorBody;
+use openzone_wire::keyserver::wire::ErrorBody;
 use thiserror::Error;
 
 /// Everything that can go wrong in the key server.
@@ -158,9 +158,9 @@ pub enum ServerError {
     /// deleting what it cannot account for; nothing was deleted.
     #[error("the export storage does not match the database: {0}")]
     Publication(String),
-    /// The core failed (signing, random numbers).
+    /// Signing, sealing or the random number generator failed (openzone-wire).
     #[error(transparent)]
-    Core(#[from] openzone_core::Error),
+    Wire(#[from] openzone_wire::Error),
 }
 
 impl ServerError {
@@ -195,7 +195,7 @@ impl ServerError {
             | Self::File { .. }
             | Self::Config(_)
             | Self::Publication(_)
-            | Self::Core(_) => "internal_error",
+            | Self::Wire(_) => "internal_error",
         }
     }
 
@@ -230,7 +230,7 @@ impl ServerError {
             | Self::File { .. }
             | Self::Config(_)
             | Self::Publication(_)
-            | Self::Core(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Wire(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

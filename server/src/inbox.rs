@@ -6,7 +6,7 @@
 //! the entry (32)` → the entry; `inbox_digests` — `hash || SHA-256` → received ms (exact repeats are
 //! dropped); `inbox_counts` — `hash || UTC day (u32 BE)` → entries that day (u64 BE), for the per-venue
 //! daily cap, read and written with compare-and-set so that replicas posting at once keep it. Wire
-//! format and limits: `openzone_core::visitorlog::inbox`.
+//! format and limits: `openzone_wire::visitorlog::inbox`.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,14 +16,14 @@ use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use openzone_core::checkin::venue::LocationIdHash;
-use openzone_core::units::{day_of_ms, MS_PER_DAY};
-use openzone_core::visitorlog::entry::split_sealed;
-use openzone_core::visitorlog::inbox::{
+use openzone_wire::checkin::venue::LocationIdHash;
+use openzone_wire::units::{day_of_ms, MS_PER_DAY};
+use openzone_wire::visitorlog::entry::split_sealed;
+use openzone_wire::visitorlog::inbox::{
     parse_hash, InboxEntries, InboxItem, InboxPostResponse, INBOX_RETENTION_DAYS,
     MAX_ENTRIES_PER_VENUE_DAY, MAX_WINDOW_MS,
 };
-use openzone_core::visitorlog::MAX_SEALED_ENTRY_BYTES;
+use openzone_wire::visitorlog::MAX_SEALED_ENTRY_BYTES;
 use serde::Deserialize;
 
 use crate::api::{read_body, Client};
@@ -241,8 +241,8 @@ pub(crate) async fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openzone_core::checkin::venue::VisitorLogSecret;
-    use openzone_core::visitorlog::{DeclarationStatus, Direction, EntryKind, VisitorEntry};
+    use openzone_wire::checkin::venue::VisitorLogSecret;
+    use openzone_wire::visitorlog::{DeclarationStatus, Direction, EntryKind, VisitorEntry};
 
     fn sealed(name: &str, venue: &LocationIdHash) -> Vec<u8> {
         VisitorEntry {

@@ -14,8 +14,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use openzone_core::export::signing::SigningKey;
-use openzone_core::keyserver::seal::{SealingPublicKey, SealingSecret};
+use openzone_wire::export::signing::SigningKey;
+use openzone_wire::keyserver::seal::{SealingPublicKey, SealingSecret};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{Result, ServerError};
@@ -41,7 +41,7 @@ pub(crate) struct SealingKeys {
 
 impl SealingKeys {
     /// Opens a sealed body with the current key, or else the previous one.
-    pub fn open(&self, body: &[u8]) -> Result<Vec<u8>, openzone_core::Error> {
+    pub fn open(&self, body: &[u8]) -> Result<Vec<u8>, openzone_wire::Error> {
         match (self.current.open(body), &self.previous) {
             (Ok(plain), _) => Ok(plain),
             (Err(e), None) => Err(e),
@@ -255,7 +255,7 @@ pub(crate) fn random_32() -> Result<[u8; 32]> {
     let mut bytes = [0u8; 32];
     SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+        .map_err(|_| ServerError::Wire(openzone_wire::Error::Random))?;
     Ok(bytes)
 }
 
@@ -284,7 +284,7 @@ fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openzone_core::keyserver::seal::seal;
+    use openzone_wire::keyserver::seal::seal;
 
     #[test]
     fn secrets_are_generated_once_private_and_reloaded() {

@@ -50,15 +50,15 @@ use std::time::Duration;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStore;
-use openzone_core::export::signing::{VerificationKey, ECDSA_SHA256_OID};
-use openzone_core::keyserver::seal::{MAX_SEALED_BYTES, SEAL_VERSION};
-use openzone_core::keyserver::wire::{
+use openzone_wire::export::signing::{VerificationKey, ECDSA_SHA256_OID};
+use openzone_wire::keyserver::seal::{MAX_SEALED_BYTES, SEAL_VERSION};
+use openzone_wire::keyserver::wire::{
     ExportSigningKeyDoc, PublicationDoc, SealingKeyDoc, ServerConfigDoc, UploadLimitsDoc,
     KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD, SEALING_ALGORITHM,
 };
-use openzone_core::risk::RiskConfig;
-use openzone_core::time::{Clock, SystemClock};
-use openzone_core::units::EN_MATCH_TOLERANCE_SECS;
+use openzone_wire::risk::RiskConfig;
+use openzone_wire::time::{Clock, SystemClock};
+use openzone_wire::units::EN_MATCH_TOLERANCE_SECS;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use codes::{IssuedCode, CODE_DIGITS, DEFAULT_CODE_VALIDITY, MAX_CODE_VALIDITY};
@@ -163,7 +163,7 @@ impl ServerConfig {
             .regions
             .iter()
             .map(|r| {
-                openzone_core::keyserver::wire::check_region(r)
+                openzone_wire::keyserver::wire::check_region(r)
                     .map_err(|e| ServerError::Config(format!("--regions: {e}")))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -572,7 +572,7 @@ impl Accounts {
 /// without a socket or a database. Not an API: nothing else should call them.
 #[doc(hidden)]
 pub mod fuzzing {
-    use openzone_core::keyserver::wire::Upload;
+    use openzone_wire::keyserver::wire::Upload;
 
     use crate::storage::{CodeRecord, TestType};
 
@@ -581,7 +581,7 @@ pub mod fuzzing {
     pub fn inbox_post(hash_hex: &str, body: &[u8]) {
         if let Ok(post) = crate::inbox::check_post(hash_hex, body) {
             assert_eq!(hex::encode(post.venue.0), hash_hex.to_ascii_lowercase());
-            assert!(body.len() <= openzone_core::visitorlog::MAX_SEALED_ENTRY_BYTES);
+            assert!(body.len() <= openzone_wire::visitorlog::MAX_SEALED_ENTRY_BYTES);
         }
     }
 
@@ -715,8 +715,8 @@ mod tests {
     /// real durations (before any real upload: the starting spread), drawn anew each time.
     #[tokio::test(start_paused = true)]
     async fn a_fake_upload_is_answered_after_a_drawn_delay() {
-        use openzone_core::keyserver::seal::seal;
-        use openzone_core::keyserver::wire::{FakeUpload, Upload};
+        use openzone_wire::keyserver::seal::seal;
+        use openzone_wire::keyserver::wire::{FakeUpload, Upload};
         use tower::ServiceExt as _;
 
         let dir = tempfile::tempdir().unwrap();

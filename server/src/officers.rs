@@ -88,7 +88,7 @@ fn hash_password(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     SystemRandom::new()
         .fill(&mut salt)
-        .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+        .map_err(|_| ServerError::Wire(openzone_wire::Error::Random))?;
     Argon2::default()
         .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())

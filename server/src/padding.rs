@@ -12,10 +12,10 @@
 //! only the batch's own keys, as Google's server does, repeats the shapes of the few real keys of a quiet
 //! hour a hundred times over, and so points at them.
 
-use openzone_core::checkin::report::pad_with_fakes;
-use openzone_core::checkin::ProtectedReport;
-use openzone_core::export::{ExportKey, ReportType};
-use openzone_core::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
+use openzone_wire::checkin::report::pad_with_fakes;
+use openzone_wire::checkin::ProtectedReport;
+use openzone_wire::export::{ExportKey, ReportType};
+use openzone_wire::protocol::en_v1::{ExposureKey, TemporaryExposureKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{Result, ServerError};
@@ -46,7 +46,7 @@ pub(crate) fn target_size(real: usize, min_batch: usize, extra: usize) -> usize 
 fn random_u64(rng: &SystemRandom) -> Result<u64> {
     let mut bytes = [0u8; 8];
     rng.fill(&mut bytes)
-        .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+        .map_err(|_| ServerError::Wire(openzone_wire::Error::Random))?;
     Ok(u64::from_le_bytes(bytes))
 }
 
@@ -75,7 +75,7 @@ pub(crate) fn padded_export_keys(
         while keys.len() < target {
             let mut tek = [0u8; 16];
             rng.fill(&mut tek)
-                .map_err(|_| ServerError::Core(openzone_core::Error::Random))?;
+                .map_err(|_| ServerError::Wire(openzone_wire::Error::Random))?;
             keys.push(pool[below(&rng, pool.len())?].export_key(tek)?);
         }
     }

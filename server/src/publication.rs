@@ -52,9 +52,9 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use openzone_core::export::signing::SigningKey;
-use openzone_core::export::ExportBuilder;
-use openzone_core::keyserver::wire::{check_region, NATIONAL_PARTITION, WARNING_PACKAGE_MARK};
+use openzone_wire::export::signing::SigningKey;
+use openzone_wire::export::ExportBuilder;
+use openzone_wire::keyserver::wire::{check_region, NATIONAL_PARTITION, WARNING_PACKAGE_MARK};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ServerError};
@@ -101,7 +101,7 @@ pub struct PublicationSettings {
     /// `index.txt` lists them all. Default none: no partitions, no partition indexes.
     pub regions: Vec<String>,
     /// How long a delisted export's file stays before it is deleted: longer than any cache keeps the
-    /// index that listed it. Default 1 hour; at least [`INDEX_MAX_AGE_SECS`].
+    /// index that listed it. Default 1 hour; at least `INDEX_MAX_AGE_SECS`.
     pub delist_grace: Duration,
     /// How long the publication lease lasts unless renewed: a replica that dies holding it is replaced
     /// this long after. Default 60 seconds.
@@ -784,7 +784,7 @@ impl Publisher {
         let start_s = due
             .iter()
             .map(|d| {
-                openzone_core::units::interval_start_ms(d.key.shape.rolling_start_interval) / 1000
+                openzone_wire::units::interval_start_ms(d.key.shape.rolling_start_interval) / 1000
             })
             .min()
             .unwrap_or(now_ms / 1000);

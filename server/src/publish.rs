@@ -1,6 +1,6 @@
 //! `POST /v1/publish`: a phone's sealed positive report.
 //!
-//! The body opens with one of the server's sealing keys into an upload (`openzone_core::keyserver::wire`):
+//! The body opens with one of the server's sealing keys into an upload (`openzone_wire::keyserver::wire`):
 //! chaff is answered by `api.rs` and dropped; a real report's keys are checked first (count, format, age,
 //! duplicates, at most three per start interval), then, under the rate limit of failed code attempts,
 //! one database transaction checks the code, stores the keys and the encrypted check-ins and marks the
@@ -14,12 +14,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use openzone_core::checkin::ProtectedReport;
-use openzone_core::export::ReportType;
-use openzone_core::keyserver::wire::{
+use openzone_wire::checkin::ProtectedReport;
+use openzone_wire::export::ReportType;
+use openzone_wire::keyserver::wire::{
     PublishResponse, UploadKey, UploadPayload, KEY_RETENTION_DAYS, MAX_KEYS_PER_UPLOAD,
 };
-use openzone_core::protocol::en_v1::{en_interval_number, ExposureKey, EK_ROLLING_PERIOD};
+use openzone_wire::protocol::en_v1::{en_interval_number, ExposureKey, EK_ROLLING_PERIOD};
 
 use crate::codes::code_hmac;
 use crate::error::{Result, ServerError};
@@ -108,7 +108,7 @@ pub(crate) fn validate_keys(keys: &[UploadKey], now_ms: u64) -> Result<Vec<Valid
 }
 
 /// Keys get the same transmission risk levels as phones give their encrypted check-ins.
-pub use openzone_core::checkin::report::transmission_risk_level;
+pub use openzone_wire::checkin::report::transmission_risk_level;
 
 /// The report type an officer's confirmation becomes in exports.
 pub fn report_type(test_type: TestType) -> ReportType {
@@ -160,7 +160,7 @@ pub(crate) fn stored_key(code: &CodeRecord, key: &ValidKey) -> StoredKey {
 pub(crate) fn retry_tag(sealed_body: &[u8]) -> String {
     let header = &sealed_body[..sealed_body
         .len()
-        .min(openzone_core::keyserver::seal::HEADER_LEN)];
+        .min(openzone_wire::keyserver::seal::HEADER_LEN)];
     hex::encode(ring::digest::digest(&ring::digest::SHA256, header).as_ref())
 }
 
@@ -242,7 +242,7 @@ pub(crate) async fn store_upload(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openzone_core::protocol::en_v1::TemporaryExposureKey;
+    use openzone_wire::protocol::en_v1::TemporaryExposureKey;
     use proptest::prelude::*;
 
     /// 2026-11-20 12:00 UTC.

@@ -125,7 +125,7 @@ pub(crate) struct KeyShape {
 impl KeyShape {
     /// When the key stopped being used, UTC unix milliseconds.
     pub fn end_ms(&self) -> u64 {
-        openzone_core::units::interval_start_ms(
+        openzone_wire::units::interval_start_ms(
             self.rolling_start_interval
                 .saturating_add(self.rolling_period),
         )

@@ -1,7 +1,7 @@
 //! The school's visitor-log page at `/visitor-log`: static HTML, CSS and JavaScript compiled into the
 //! server (`visitor_page/`). The page reads the venue's `venue.json` and `visitor-log.key` from the
 //! school's disk, fetches the day's sealed entries from `/v1/inbox/...` and opens them in the browser
-//! with Web Crypto (HPKE, as `openzone_core::visitorlog::hpke`); the secret is never sent. The
+//! with Web Crypto (HPKE, as `openzone_wire::visitorlog::hpke`); the secret is never sent. The
 //! Content-Security-Policy allows only these files and requests to this server.
 
 use axum::http::{header, HeaderValue};

@@ -17,13 +17,13 @@
 //!   backend. Check-ins of a batch that is rolled back wait again and those of a published one are
 //!   deleted, in the transaction that rolls back or publishes it (`settle_checkins`).
 
-use openzone_core::checkin::package::WarningPackageBuilder;
-use openzone_core::checkin::report::transmission_risk_level;
-use openzone_core::checkin::{CheckInLinks, CheckInRecord, ProtectedReport, Venue};
-use openzone_core::keyserver::wire::{
+use openzone_wire::checkin::package::WarningPackageBuilder;
+use openzone_wire::checkin::report::transmission_risk_level;
+use openzone_wire::checkin::{CheckInLinks, CheckInRecord, ProtectedReport, Venue};
+use openzone_wire::keyserver::wire::{
     decode_checkin, encode_checkin, VenueWarning, MAX_CHECKINS_PER_UPLOAD, WARNING_PACKAGE_MARK,
 };
-use openzone_core::units::{RETENTION_DAYS, SECS_PER_DAY};
+use openzone_wire::units::{RETENTION_DAYS, SECS_PER_DAY};
 use ring::rand::SystemRandom;
 use serde::{Deserialize, Serialize};
 
@@ -153,7 +153,7 @@ pub(crate) fn officer_report(request: &VenueWarning, now_ms: u64) -> Result<Prot
 }
 
 /// The venue of a check-in link of any base.
-fn venue_of_link(text: &str) -> std::result::Result<Venue, openzone_core::Error> {
+fn venue_of_link(text: &str) -> std::result::Result<Venue, openzone_wire::Error> {
     let base = text.trim().split(['?', '#']).next().unwrap_or_default();
     CheckInLinks::new(base)?.venue(text)
 }

@@ -49,6 +49,9 @@ pub enum SimError {
     /// The core failed.
     #[error("{0}")]
     Core(#[from] openzone_core::Error),
+    /// What phones and the key server share refused the input or failed (openzone-wire).
+    #[error(transparent)]
+    Wire(#[from] openzone_core::wire::Error),
     /// The key server failed.
     #[error("key server: {0}")]
     Server(#[from] openzone_server::ServerError),

@@ -10,7 +10,7 @@ use openzone_core::engine::{EngineConfig, ScanMode};
 use openzone_core::phone::{
     Confidence, DataKey, DeviceCalibration, Phone, PhoneConfig, RiskConfig,
 };
-use openzone_core::platform::{EngineInput, PeerId, PlatformError, SeenAdvertisement};
+use openzone_core::platform::{EngineInput, PeerId, PlatformError, Reception, SeenAdvertisement};
 use openzone_core::protocol::payload::AdvertisementData;
 use openzone_core::protocol::SchemeId;
 use openzone_core::seeded::SplitMix64;
@@ -445,7 +445,12 @@ impl<'a> World<'a> {
                 (advertisement, peer.clone())
             };
             self.sightings += 1;
-            input.advertisement_seen(peer, advertisement, rssi, None);
+            input.advertisement_seen(Reception {
+                peer,
+                advertisement,
+                rssi,
+                tx_power: None,
+            });
         }
         self.after_engine_call(rx, at);
         self.poll(rx, at);

@@ -17,7 +17,7 @@ if (!url || !venueJson || !keyFile || !day || !vectorJson) {
   process.exit(2);
 }
 
-// RFC 9180 A.1.1 as openzone-core's tests read it (core/src/visitorlog/vectors/).
+// RFC 9180 A.1.1 as openzone-wire's tests read it (wire/src/visitorlog/vectors/).
 const entry = JSON.parse(readFileSync(vectorJson, 'utf8'))[0];
 const fields = Object.fromEntries(entry.Setup.split('\n').map((l) => l.split(': ')));
 const first = Object.fromEntries(entry.Encryptions.split('\n\n')[0].split('\n').map((l) => l.split(': ')));

@@ -101,9 +101,9 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     assert_eq!(outcome.keys_uploaded, 2);
     assert!(!outcome.response.repeated);
     let current = en_interval_number(now / 1000);
-    assert_eq!(outcome.ended_key_end_interval, Some(current + 1));
+    assert_eq!(outcome.window.ended_key_end_interval, Some(current + 1));
     // The phone rotated at once: a fresh key, never uploaded, in force from this interval.
-    assert_eq!(outcome.next_key_start_interval, Some(current));
+    assert_eq!(outcome.window.next_key_start_interval, Some(current));
     // Yesterday's key, today's ended at the report, and the fresh one.
     assert_eq!(reporter.storage_stats().unwrap().own_en_keys, 3);
     // A phone without keys of the infectious days has nothing to report (the code stays unused).
@@ -158,7 +158,13 @@ async fn code_upload_publication_and_sync_find_the_exposure() {
     // Without a pinned key the phone refuses, unless told to trust the server's announcement.
     let more: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let refused = phone(more[0].path(), &clock, &unpinned, &[]).sync().await;
-    assert!(matches!(refused, Err(Error::Signature(_))), "{refused:?}");
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Wire(openzone_core::wire::Error::Signature(_)))
+        ),
+        "{refused:?}"
+    );
     let trusting = open_phone(more[1].path(), &clock, |c| {
         c.key_server = Some(unpinned.clone());
         c.trust_announced_export_keys = true;

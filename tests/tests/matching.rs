@@ -109,6 +109,8 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     let mut tampered = zip.clone();
     let at = tampered.len() / 2;
     tampered[at] ^= 0x01;
-    let verified = Export::from_zip_bytes(&tampered).and_then(|e| phone.process_export(e));
+    let verified = Export::from_zip_bytes(&tampered)
+        .map_err(openzone_core::Error::from)
+        .and_then(|e| phone.process_export(e));
     assert!(verified.is_err());
 }

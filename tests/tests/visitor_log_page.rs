@@ -129,7 +129,7 @@ async fn the_school_reads_its_visitor_log_in_the_browser() {
     // Today in Vietnam, as the page's browser (set to Asia/Ho_Chi_Minh) counts it.
     let day = format_day(((now_secs + 7 * 3600) / 86_400) as u32);
     let vector = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/src/visitorlog/vectors/rfc9180-a1.json");
+        .join("../wire/src/visitorlog/vectors/rfc9180-a1.json");
     let url = running.url.clone();
     let args = [
         url.as_str(),

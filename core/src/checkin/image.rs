@@ -55,7 +55,7 @@ pub fn venue_from_image(image_bytes: &[u8], links: &CheckInLinks) -> Result<Venu
         match links.venue(text) {
             Ok(venue) => return Ok(venue),
             Err(e) => {
-                first_error.get_or_insert(e);
+                first_error.get_or_insert(Error::from(e));
             }
         }
     }
@@ -111,6 +111,7 @@ fn read_codes(gray: GrayImage) -> Result<Vec<String>, Error> {
 mod tests {
     use super::*;
     use crate::checkin::venue::NewVenue;
+    use crate::wire::Error as WireError;
     use image::{ImageFormat, Luma};
 
     /// A QR code (error correction Q, as posters use) drawn `scale` pixels per module with a quiet zone.
@@ -171,7 +172,9 @@ mod tests {
         );
         assert!(matches!(
             venue_from_image(&encoded(&img, ImageFormat::Png), &CheckInLinks::default()),
-            Err(Error::CheckIn(CheckInError::NotACheckInCode { .. }))
+            Err(Error::Wire(WireError::CheckIn(
+                CheckInError::NotACheckInCode { .. }
+            )))
         ));
     }
 
@@ -184,7 +187,7 @@ mod tests {
         ] {
             assert!(matches!(
                 qr_texts(bytes),
-                Err(Error::CheckIn(CheckInError::Image(_)))
+                Err(Error::Wire(WireError::CheckIn(CheckInError::Image(_))))
             ));
         }
         let blank = encoded(
@@ -194,7 +197,7 @@ mod tests {
         assert_eq!(qr_texts(&blank).unwrap(), Vec::<String>::new());
         assert!(matches!(
             venue_from_image(&blank, &CheckInLinks::default()),
-            Err(Error::CheckIn(CheckInError::Image(m))) if m.contains("no QR code")
+            Err(Error::Wire(WireError::CheckIn(CheckInError::Image(m)))) if m.contains("no QR code")
         ));
         let mut truncated = blank.clone();
         truncated.truncate(blank.len() / 2);
@@ -206,7 +209,7 @@ mod tests {
         huge[20..24].copy_from_slice(&20_000u32.to_be_bytes());
         assert!(matches!(
             qr_texts(&huge),
-            Err(Error::CheckIn(CheckInError::Image(_)))
+            Err(Error::Wire(WireError::CheckIn(CheckInError::Image(_))))
         ));
     }
 }

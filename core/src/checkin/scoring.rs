@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::package::VerifiedWarningPackage;
 use super::report::{ProtectedReport, ReportSkip};
 use super::venue::{LocationId, LocationIdHash};
-use crate::error::Error;
 use crate::export::signing::{invalid_config, SignedConfig};
+use crate::wire::Error as WireError;
 
 /// Seconds in a UTC day.
 const DAY_SECONDS: u64 = 86_400;
@@ -178,7 +178,7 @@ impl PresenceConfig {
 impl SignedConfig for PresenceConfig {
     const NAME: &'static str = "presence-tracing configuration";
 
-    fn check(&self) -> Result<(), Error> {
+    fn check(&self) -> Result<(), WireError> {
         let bad = |what: &str| Err(invalid_config::<Self>(&self.name, what));
         let mut levels: Vec<u32> = self
             .transmission_risk_values

@@ -12,7 +12,8 @@ use super::{EngineConfig, EngineStats, EngineStatus, Now};
 use crate::error::Error;
 use crate::phone::PhoneListener;
 use crate::platform::{
-    Advertising, BlePlatform, PeerId, Permission, PlatformError, ScanFilter, SeenAdvertisement,
+    Advertising, BlePlatform, PeerId, Permission, PlatformError, Reception, ScanFilter,
+    SeenAdvertisement,
 };
 use crate::protocol::payload::{
     decode_gatt_value, encode_advertisement, gatt_value, AdvertisementData, Decoded,
@@ -22,6 +23,7 @@ use crate::seeded::SplitMix64;
 use crate::sighting::{Sighting, Source};
 use crate::store::Store;
 use crate::time::day_of_ms;
+use crate::wire::Error as WireError;
 
 use super::schedule::ScanMode;
 
@@ -115,7 +117,7 @@ impl EngineCore {
             Some(seed) => seed,
             None => {
                 let mut bytes = [0u8; 8];
-                ring::rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| Error::Random)?;
+                ring::rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| WireError::Random)?;
                 u64::from_le_bytes(bytes)
             }
         };
@@ -524,18 +526,17 @@ impl EngineCore {
     }
 
     /// An advertisement was received.
-    pub fn advertisement_seen(
-        &mut self,
-        now: Now,
-        peer: PeerId,
-        seen: SeenAdvertisement,
-        rssi: i8,
-        tx_power: Option<i8>,
-    ) {
+    pub fn advertisement_seen(&mut self, now: Now, reception: Reception) {
         if !self.can_run() {
             return;
         }
-        let decoded = match &seen {
+        let Reception {
+            peer,
+            advertisement,
+            rssi,
+            tx_power,
+        } = reception;
+        let decoded = match &advertisement {
             SeenAdvertisement::Raw(bytes) => crate::protocol::payload::decode_advertisement(bytes),
             SeenAdvertisement::Structured(data) => data.decode(),
         };

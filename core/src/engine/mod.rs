@@ -1,6 +1,6 @@
 //! The engine: what runs all day on a phone or a QA laptop. It rotates the identifier, decides when to
 //! advertise and scan, takes what the radio heard into the store, and asks for GATT reads from iPhones in
-//! the background, never touching a radio itself except through the [`BlePlatform`] boundary.
+//! the background, never touching a radio itself except through the [`BlePlatform`](crate::platform::BlePlatform) boundary.
 //!
 //! Two layers:
 //! - [`EngineCore`]: the state machine. Every call carries the time ([`Now`]: UTC wall clock for the
@@ -10,7 +10,7 @@
 //!   [`EngineHandle`] the platform reports to.
 //!
 //! Scheduling ([`schedule`]): duty cycles by mode and what they cost. Rotation: see `rotation.rs`. GATT
-//! reads: [`gatt`].
+//! reads: `gatt`.
 
 mod gatt;
 mod machine;
@@ -25,9 +25,10 @@ pub use rotation::release_key_in_use;
 pub use schedule::{RadioDuty, ScanMode, Schedules};
 
 use crate::error::Error;
-use crate::platform::{EngineInput, PeerId, Permission, PlatformError, SeenAdvertisement};
+use crate::platform::{EngineInput, PeerId, Permission, PlatformError, Reception};
 use crate::protocol::SchemeId;
 use crate::time::Clock;
+use crate::wire::Error as WireError;
 
 /// The time of a call: the wall clock for the protocol and a monotonic clock for scheduling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,14 +85,16 @@ impl EngineConfig {
     pub fn check(&self) -> Result<(), Error> {
         self.schedules.check()?;
         if self.rotation_min_secs == 0 || self.rotation_min_secs > self.rotation_max_secs {
-            return Err(Error::InvalidConfig(
+            return Err(WireError::InvalidConfig(
                 "the rotation interval needs 0 < min <= max seconds".into(),
-            ));
+            )
+            .into());
         }
         if self.checkpoint_every_secs == 0 || self.gatt.timeout_secs == 0 {
-            return Err(Error::InvalidConfig(
+            return Err(WireError::InvalidConfig(
                 "checkpoint and GATT timeout intervals must be positive".into(),
-            ));
+            )
+            .into());
         }
         Ok(())
     }
@@ -322,14 +325,8 @@ impl EngineHandle {
 }
 
 impl EngineInput for EngineHandle {
-    fn advertisement_seen(
-        &self,
-        peer: PeerId,
-        advertisement: SeenAdvertisement,
-        rssi: i8,
-        tx_power: Option<i8>,
-    ) {
-        self.with(|core, now| core.advertisement_seen(now, peer, advertisement, rssi, tx_power));
+    fn advertisement_seen(&self, reception: Reception) {
+        self.with(|core, now| core.advertisement_seen(now, reception));
     }
 
     fn gatt_read_done(&self, peer: PeerId, result: Result<Vec<u8>, PlatformError>) {

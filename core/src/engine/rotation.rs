@@ -21,6 +21,7 @@ use crate::protocol::en_v1::{
 };
 use crate::protocol::{Payload, Scheme, SchemeId};
 use crate::store::Store;
+use crate::wire::Error as WireError;
 
 /// The payload on air and the wall-clock range it is valid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +85,7 @@ impl Rotation {
         let secs_of_day = wall_ms / 1000 % SECS_PER_DAY;
         let slot =
             BluezoneV3::slot_at(&daily, daily.day_start_secs() + secs_of_day).ok_or_else(|| {
-                Error::InvalidKey("no bluezone-v3 slot covers the time of day".into())
+                WireError::InvalidKey("no bluezone-v3 slot covers the time of day".into())
             })?;
         // The slot's place in the day the wall clock shows (not the key's day, when they differ).
         let today_ms = u64::from(day) * SECS_PER_DAY * 1000;
@@ -130,7 +131,7 @@ pub(crate) fn key_in_force(
 
 /// Same-day release: ends the own en-v1 key in use with the current interval, so it can be published at
 /// once, and stores a fresh key from the current interval to the end of the UTC day, which is in force
-/// from now on ([`key_in_force`] prefers the later start). The phone must rotate now so that nothing it
+/// from now on (`key_in_force` prefers the later start). The phone must rotate now so that nothing it
 /// broadcasts after the report comes from the published key. Returns the ended key, if one was in use.
 pub fn release_key_in_use(
     store: &Store,

@@ -151,15 +151,16 @@ impl Schedules {
             ("qa", self.qa),
         ] {
             if d.scan_secs == 0 || d.period_min_secs == 0 || d.period_min_secs > d.period_max_secs {
-                return Err(crate::Error::InvalidConfig(format!(
+                return Err(crate::wire::Error::InvalidConfig(format!(
                     "the {name} duty cycle needs a scan of at least 1 s and a period range min <= max"
-                )));
+                )).into());
             }
         }
         if !(self.advertising.interval_ms >= 20.0 && self.advertising.event_ms > 0.0) {
-            return Err(crate::Error::InvalidConfig(
+            return Err(crate::wire::Error::InvalidConfig(
                 "the advertising interval must be at least 20 ms (the BLE minimum)".into(),
-            ));
+            )
+            .into());
         }
         Ok(())
     }

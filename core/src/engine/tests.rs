@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::platform::simulated::{LogDistance, SimulatedRadio};
-use crate::platform::{Advertising, BlePlatform, ScanFilter};
+use crate::platform::{Advertising, BlePlatform, Reception, ScanFilter, SeenAdvertisement};
 use crate::protocol::payload::{gatt_value, AdvertisementData, APPLE_COMPANY_ID};
 use crate::protocol::Payload;
 use crate::sighting::{Sighting, Source};
@@ -176,7 +176,7 @@ impl Rig {
     fn iphone_seen(&mut self, peer: &PeerId, rssi: i8) {
         let now = self.now();
         self.core
-            .advertisement_seen(now, peer.clone(), iphone_advert(), rssi, None);
+            .advertisement_seen(now, reception(peer.clone(), iphone_advert(), rssi));
     }
 
     /// How many of the platform calls so far `which` picks.
@@ -405,6 +405,15 @@ fn a_restart_in_the_middle_of_an_interval_keeps_the_same_identifier() {
     assert_eq!(second.core.payload().unwrap(), before);
 }
 
+fn reception(peer: PeerId, advertisement: SeenAdvertisement, rssi: i8) -> Reception {
+    Reception {
+        peer,
+        advertisement,
+        rssi,
+        tx_power: None,
+    }
+}
+
 fn iphone_advert() -> SeenAdvertisement {
     SeenAdvertisement::Structured(AdvertisementData {
         manufacturer_data: vec![(APPLE_COMPANY_ID, vec![1; 17])],
@@ -549,7 +558,7 @@ fn two_engines_on_the_simulated_radio_record_each_other() {
                     peer,
                     advertisement,
                     rssi,
-                } => core.advertisement_seen(now, peer, advertisement, rssi, None),
+                } => core.advertisement_seen(now, reception(peer, advertisement, rssi)),
                 crate::platform::simulated::RadioEvent::GattRead { peer, result } => {
                     core.gatt_read_done(now, peer, result)
                 }

@@ -16,6 +16,7 @@ use crate::export::MAX_ZIP_BYTES;
 use crate::visitorlog::inbox::{
     inbox_path, InboxEntries, InboxPostResponse, MAX_INBOX_ANSWER_BYTES,
 };
+use crate::wire::Error as WireError;
 
 use super::seal::{seal, SealingPublicKey};
 use super::wire::{
@@ -71,7 +72,7 @@ pub fn tls_config() -> Result<rustls::ClientConfig, Error> {
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| Error::InvalidConfig(format!("cannot set up TLS: {e}")))?
+        .map_err(|e| WireError::InvalidConfig(format!("cannot set up TLS: {e}")))?
         .with_no_client_auth())
 }
 
@@ -96,16 +97,16 @@ impl KeyServerClient {
     /// A client with `config`.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let mut base = Url::parse(&config.server_url).map_err(|e| {
-            Error::InvalidConfig(format!(
+            WireError::InvalidConfig(format!(
                 "the key server address {:?} is not a URL: {e}",
                 config.server_url
             ))
         })?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "the key server address {:?} must start with https:// (or http:// for a local test server)",
                 config.server_url
-            )));
+            )).into());
         }
         // Relative paths resolve below the base only if it ends with a slash.
         if !base.path().ends_with('/') {
@@ -118,7 +119,7 @@ impl KeyServerClient {
             .timeout(config.request_timeout)
             .user_agent(concat!("openzone/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::InvalidConfig(format!("cannot set up HTTPS: {e}")))?;
+            .map_err(|e| WireError::InvalidConfig(format!("cannot set up HTTPS: {e}")))?;
         Ok(Self { http, base, config })
     }
 
@@ -150,7 +151,7 @@ impl KeyServerClient {
     pub async fn sealing_key(&self) -> Result<SealingPublicKey, Error> {
         let pinned = &self.config.pinned_sealing_keys;
         match pinned.as_slice() {
-            [] => self.fetch_config().await?.upload_sealing_key.public_key(),
+            [] => Ok(self.fetch_config().await?.upload_sealing_key.public_key()?),
             [only] => Ok(*only),
             [first, ..] => {
                 let announced = match self.fetch_config().await {
@@ -233,7 +234,7 @@ impl KeyServerClient {
     /// and a span, published with the next warning package.
     pub async fn warn_venue(&self, warning: &VenueWarning) -> Result<(), Error> {
         let body = serde_json::to_vec(warning)
-            .map_err(|e| Error::InvalidConfig(format!("the warning cannot be written: {e}")))?;
+            .map_err(|e| WireError::InvalidConfig(format!("the warning cannot be written: {e}")))?;
         self.post("v1/admin/warnings", "application/json", body)
             .await
             .map(drop)
@@ -437,7 +438,7 @@ mod tests {
             assert!(
                 matches!(
                     KeyServerClient::new(ClientConfig::new(bad)),
-                    Err(Error::InvalidConfig(_))
+                    Err(Error::Wire(WireError::InvalidConfig(_)))
                 ),
                 "{bad}"
             );

@@ -9,6 +9,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use crate::error::Error;
 use crate::keyserver::KeyServerClient;
 use crate::units::MAX_KEYS_PER_UPLOAD;
+use crate::wire::Error as WireError;
 
 /// The chance that a sync is followed by a fake upload. The apps sync every 6 hours, so this is about one
 /// fake upload every 5 days per phone: among a school of 600 phones, some 120 a day, in which the rare
@@ -30,7 +31,7 @@ pub(crate) fn due_after_sync(rng: &SystemRandom) -> bool {
 pub(crate) async fn send(client: &KeyServerClient, rng: &SystemRandom) -> Result<usize, Error> {
     let mut byte = [0u8; 1];
     rng.fill(&mut byte).map_err(|_| {
-        Error::InvalidConfig("the system has no randomness for a fake upload".into())
+        WireError::InvalidConfig("the system has no randomness for a fake upload".into())
     })?;
     let pretend_keys = 1 + usize::from(byte[0]) % MAX_KEYS_PER_UPLOAD;
     let sealing_key = client.sealing_key().await?;

@@ -19,7 +19,7 @@ use crate::checkin::scoring::{self, CheckIn, Matcher, RiskLevel};
 use crate::checkin::venue::MAX_STAY_MINUTES;
 use crate::checkin::{CheckInRecord, LocationId, ProtectedReport, Venue};
 use crate::error::{CheckInError, Error};
-use crate::store::StoredCheckIn;
+use crate::store::{BatchFindings, StoredCheckIn};
 use crate::units::{MAX_CHECKINS_PER_UPLOAD, MS_PER_DAY, SECS_PER_DAY};
 
 use super::Phone;
@@ -301,7 +301,11 @@ impl Phone {
             }
         }
         report.matched = kept.len() as u64;
-        store.record_presence(&kept, &digest, self.now_ms())?;
+        store.record_batch(
+            BatchFindings::PresenceReports(&kept),
+            &digest,
+            self.now_ms(),
+        )?;
         report.new_warnings = self.tell_new_warnings_locked()?;
         Ok(report)
     }

@@ -14,7 +14,7 @@ use crate::matching::{
     match_bluezone, match_export, ExportMatching, HeardIndex, MatchContext, MatchOutcome,
 };
 use crate::risk::{score, DayRisk, RiskConfig};
-use crate::store::Store;
+use crate::store::{BatchFindings, Store};
 use crate::units::{day_of_ms, MS_PER_DAY};
 
 use super::PhoneListener;
@@ -165,7 +165,7 @@ fn record(
                 .map_err(|e| Error::StoreCorrupt(e.to_string()))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    store.record_check(&records, digest, ctx.now_ms)?;
+    store.record_batch(BatchFindings::ExposureDays(&records), digest, ctx.now_ms)?;
     let newly_at_risk = notify_new_risk(store, ctx, listener)?;
     Ok(CheckReport {
         already_processed: false,

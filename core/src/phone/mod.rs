@@ -29,7 +29,7 @@ use std::sync::Arc;
 pub use checkins::{CheckInEntry, CheckInSource, PresenceCheckReport, PresenceWarning};
 pub use exposure::CheckReport;
 pub use listener::{PhoneListener, SyncProgress};
-pub use report::{PositiveReport, ReleasedKeys, ReportOutcome};
+pub use report::{PositiveReport, ReleaseWindow, ReleasedKeys, ReportOutcome};
 pub use sync::SyncReport;
 
 // The plain records and settings a phone's callers see, so that they speak to the phone alone.
@@ -59,6 +59,7 @@ use crate::protocol::{Payload, SchemeId};
 use crate::sighting::Sighting;
 use crate::store::Store;
 use crate::time::Clock;
+use crate::wire::Error as WireError;
 use exposure::{exposure_days, Batch};
 
 /// How a phone is set up: what the app was built with and what the platform gives it.
@@ -333,7 +334,7 @@ impl Phone {
         let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, json)
             .as_ref()
             .try_into()
-            .map_err(|_| Error::InvalidConfig("SHA-256 gave no 32-byte digest".into()))?;
+            .map_err(|_| WireError::InvalidConfig("SHA-256 gave no 32-byte digest".into()))?;
         self.check(&Batch::Bluezone(&keys, digest))
     }
 
@@ -426,8 +427,9 @@ impl Phone {
         let reference_day = report
             .onset_day
             .or(report.test_day)
-            .unwrap_or(released.last_day);
-        let (reported, checkins) = self.checkin_reports(released.first_day, reference_day)?;
+            .unwrap_or(released.window.last_day);
+        let (reported, checkins) =
+            self.checkin_reports(released.window.first_day, reference_day)?;
         let payload = released.upload(code, &checkins)?;
         let sealing_key = client.sealing_key().await?;
         let response = client.publish(&sealing_key, &payload).await?;
@@ -436,10 +438,7 @@ impl Phone {
             keys_uploaded: payload.keys.len(),
             checkins_uploaded: reported.len(),
             response,
-            first_day: released.first_day,
-            last_day: released.last_day,
-            ended_key_end_interval: released.ended_key_end_interval,
-            next_key_start_interval: released.next_key_start_interval,
+            window: released.window,
         })
     }
 
@@ -477,7 +476,7 @@ impl Phone {
 
     fn key_server(&self) -> Result<&KeyServerClient, Error> {
         self.inner.key_server.as_ref().ok_or_else(|| {
-            Error::InvalidConfig("no key server is configured for this phone".into())
+            WireError::InvalidConfig("no key server is configured for this phone".into()).into()
         })
     }
 

@@ -19,6 +19,7 @@ use crate::units::{
     day_of_interval, day_of_ms, en_interval_number, CODE_DIGITS, EN_INTERVALS_PER_DAY,
     INFECTIOUS_DAYS_BEFORE_ONSET, MAX_KEYS_PER_UPLOAD, RETENTION_DAYS,
 };
+use crate::wire::Error as WireError;
 
 /// What the user gives for a positive report.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ pub struct PositiveReport {
     pub consent: UserConsent,
 }
 
-/// The keys of the infectious window, chosen by [`release_keys`], after the key in use was ended.
+/// The keys of the infectious window, chosen by `release_keys` (`Phone::report_positive`), after the key in use was ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleasedKeys {
     /// en-v1 keys, oldest first: every key that ended by the end of the current interval and overlaps
@@ -44,6 +45,13 @@ pub struct ReleasedKeys {
     pub days_since_onset: Vec<Option<i32>>,
     /// bluezone-v3 daily keys of the window's days (never the root key).
     pub bluezone_v3: Vec<DailyKey>,
+    /// The window the keys cover.
+    pub window: ReleaseWindow,
+}
+
+/// The infectious window a report covers, and how releasing its keys ended the key in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseWindow {
     /// The first UTC day of the infectious window.
     pub first_day: u32,
     /// The last UTC day of the infectious window (today).
@@ -63,14 +71,8 @@ pub struct ReportOutcome {
     pub checkins_uploaded: usize,
     /// The server's answer.
     pub response: PublishResponse,
-    /// The first UTC day of the infectious window.
-    pub first_day: u32,
-    /// The last UTC day of the infectious window (today).
-    pub last_day: u32,
-    /// See [`ReleasedKeys::ended_key_end_interval`].
-    pub ended_key_end_interval: Option<u32>,
-    /// See [`ReleasedKeys::next_key_start_interval`].
-    pub next_key_start_interval: Option<u32>,
+    /// The window the keys covered.
+    pub window: ReleaseWindow,
 }
 
 /// The code as the server takes it: [`CODE_DIGITS`] ASCII digits, spaces around them ignored.
@@ -96,9 +98,10 @@ pub(crate) fn release_keys(
     let today = day_of_ms(now_ms);
     for (what, day) in [("onset of symptoms", onset_day), ("test", test_day)] {
         if day.is_some_and(|d| d > today) {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "the day of the {what} is after today; give a day no later than today"
-            )));
+            ))
+            .into());
         }
     }
     let current = en_interval_number(now_ms / 1000);
@@ -135,10 +138,12 @@ pub(crate) fn release_keys(
         en_v1,
         days_since_onset,
         bluezone_v3: window.bluezone_v3,
-        first_day,
-        last_day: today,
-        ended_key_end_interval,
-        next_key_start_interval,
+        window: ReleaseWindow {
+            first_day,
+            last_day: today,
+            ended_key_end_interval,
+            next_key_start_interval,
+        },
     })
 }
 

@@ -16,6 +16,7 @@ use crate::export::{Export, KeySkip};
 use crate::keyserver::wire::{ServerConfigDoc, NATIONAL_PARTITION, WARNING_PACKAGE_MARK};
 use crate::keyserver::KeyServerClient;
 use crate::risk::DayRisk;
+use crate::wire::Error as WireError;
 
 use super::exposure::{exposure_days, Batch};
 use super::{Phone, PresenceWarning, SyncProgress};
@@ -100,9 +101,10 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
             .map(|k| k.verification_key())
             .collect::<Result<_, _>>()?
     } else {
-        return Err(Error::Signature(
+        return Err(WireError::Signature(
             "no export-signing key is configured; pin the key server's public key".into(),
-        ));
+        )
+        .into());
     };
     let store = &phone.inner.store;
     let mut entries = Vec::new();
@@ -144,6 +146,7 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
         if entry.name.contains(WARNING_PACKAGE_MARK) {
             let checked = WarningPackage::from_zip_bytes(&zip)
                 .and_then(|p| p.verify(&keys))
+                .map_err(Error::from)
                 .and_then(|verified| phone.check_warning_package(&verified));
             match checked {
                 Ok(checked) => {
@@ -153,7 +156,11 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
                     report.new_presence_warnings.extend(checked.new_warnings);
                 }
                 // A damaged or badly signed package; a failing store stops the sync below.
-                Err(e @ (Error::CheckIn(_) | Error::Signature(_) | Error::Export(_))) => {
+                Err(
+                    e @ Error::Wire(
+                        WireError::CheckIn(_) | WireError::Signature(_) | WireError::Export(_),
+                    ),
+                ) => {
                     report
                         .exports_rejected
                         .push((entry.name.clone(), e.to_string()));

@@ -13,14 +13,13 @@ use crate::store::{DataKey, Store, StoreConfig, UserConsent};
 use crate::units::{
     BLUEZONE_SLOTS_PER_DAY, MAX_CHECKINS_PER_UPLOAD, MAX_KEYS_PER_UPLOAD, MS_PER_DAY,
 };
+use crate::wire::Error as WireError;
 
 /// What a report would upload: the code checked, the keys released.
 #[derive(Debug)]
 struct Prepared {
     payload: UploadPayload,
-    first_day: u32,
-    ended_key_end_interval: Option<u32>,
-    next_key_start_interval: Option<u32>,
+    window: ReleaseWindow,
 }
 
 fn prepare(
@@ -41,9 +40,7 @@ fn prepare(
     )?;
     Ok(Prepared {
         payload: released.upload(code, &[])?,
-        first_day: released.first_day,
-        ended_key_end_interval: released.ended_key_end_interval,
-        next_key_start_interval: released.next_key_start_interval,
+        window: released.window,
     })
 }
 
@@ -74,11 +71,11 @@ fn the_key_in_use_ends_now_and_a_fresh_one_takes_over() {
     let current = DAY * 144 + 60;
     let prepared = prepare(&store, " 12345678 ", Some(DAY - 1), None, now).unwrap();
     assert_eq!(prepared.payload.code, "12345678");
-    assert_eq!(prepared.ended_key_end_interval, Some(current + 1));
+    assert_eq!(prepared.window.ended_key_end_interval, Some(current + 1));
     // The fresh key is in force from this very interval: the phone switches at the report.
-    assert_eq!(prepared.next_key_start_interval, Some(current));
+    assert_eq!(prepared.window.next_key_start_interval, Some(current));
     // Onset yesterday: from 3 days ago to today, four keys, oldest first, today's shortened.
-    assert_eq!(prepared.first_day, DAY - 3);
+    assert_eq!(prepared.window.first_day, DAY - 3);
     let keys: Vec<ExposureKey> = prepared
         .payload
         .keys
@@ -124,7 +121,7 @@ fn without_onset_the_window_starts_two_days_before_the_test() {
         store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
     }
     let prepared = prepare(&store, "00000001", None, Some(DAY - 3), now).unwrap();
-    assert_eq!(prepared.first_day, DAY - 5);
+    assert_eq!(prepared.window.first_day, DAY - 5);
     assert_eq!(prepared.payload.keys.len(), 6);
     assert!(prepared
         .payload
@@ -137,7 +134,7 @@ fn without_onset_the_window_starts_two_days_before_the_test() {
         store.put_own_en_key(&daily_key(day, i as u8)).unwrap();
     }
     let prepared = prepare(&store, "00000001", None, None, now).unwrap();
-    assert_eq!(prepared.first_day, DAY - 2);
+    assert_eq!(prepared.window.first_day, DAY - 2);
     assert_eq!(prepared.payload.keys.len(), 3);
 }
 
@@ -185,7 +182,7 @@ fn bad_input_changes_nothing() {
     }
     assert!(matches!(
         prepare(&store, "12345678", Some(DAY + 1), None, now),
-        Err(Error::InvalidConfig(_))
+        Err(Error::Wire(WireError::InvalidConfig(_)))
     ));
     assert_eq!(store.own_en_keys().unwrap(), vec![daily_key(DAY, 1)]);
     // A phone without keys in the window has nothing to report (after rotating, harmlessly).
@@ -203,8 +200,11 @@ fn in_the_last_interval_of_the_day_the_fresh_key_covers_that_interval() {
     store.put_own_en_key(&daily_key(DAY, 1)).unwrap();
     let prepared = prepare(&store, "12345678", None, None, now).unwrap();
     let last = (DAY + 1) * 144 - 1;
-    assert_eq!(prepared.next_key_start_interval, Some(last));
-    assert_eq!(prepared.ended_key_end_interval, Some((DAY + 1) * 144));
+    assert_eq!(prepared.window.next_key_start_interval, Some(last));
+    assert_eq!(
+        prepared.window.ended_key_end_interval,
+        Some((DAY + 1) * 144)
+    );
     assert_eq!(prepared.payload.keys.last().unwrap().rolling_period, 144);
     let own = store.own_en_keys().unwrap();
     assert_eq!(own.len(), 2);
@@ -421,7 +421,10 @@ fn a_streamed_export_checks_as_one_read_whole_and_one_that_fails_records_nothing
     let refused_whole = phone
         .process_export(Export::from_zip_file(&forged).unwrap())
         .unwrap_err();
-    assert!(matches!(refused, Error::Signature(_)), "{refused}");
+    assert!(
+        matches!(refused, Error::Wire(openzone_wire::Error::Signature(_))),
+        "{refused}"
+    );
     assert_eq!(refused.to_string(), refused_whole.to_string());
     assert!(phone.exposure_days().unwrap().is_empty());
     assert!(rig.told().is_empty());
@@ -535,7 +538,7 @@ fn a_report_without_a_key_server_or_with_a_bad_code_changes_nothing() {
     };
     assert!(matches!(
         runtime.block_on(phone.report_positive(report("12345678"))),
-        Err(Error::InvalidConfig(_))
+        Err(Error::Wire(WireError::InvalidConfig(_)))
     ));
     let mut config = PhoneConfig::new(rig.dir.path().join("other"), DataKey::from_bytes([5; 32]));
     config.key_server = Some(
@@ -683,7 +686,9 @@ mod checkins {
         assert_eq!(out[0].description, "Lớp 9B");
         assert!(matches!(
             phone.check_out(None, None),
-            Err(Error::CheckIn(CheckInError::NotCheckedIn { .. }))
+            Err(Error::Wire(WireError::CheckIn(
+                CheckInError::NotCheckedIn { .. }
+            )))
         ));
         let edited = phone
             .edit_check_in(first.id, NINE - 3_600, NINE - 600)
@@ -697,7 +702,9 @@ mod checkins {
         }
         assert!(matches!(
             phone.edit_check_in(42, NINE - 60, NINE),
-            Err(Error::CheckIn(CheckInError::NoSuchCheckIn { id: 42 }))
+            Err(Error::Wire(WireError::CheckIn(
+                CheckInError::NoSuchCheckIn { id: 42 }
+            )))
         ));
         // Survives a restart, sealed.
         drop(phone);
@@ -766,7 +773,7 @@ mod checkins {
         for (text, at) in &cases {
             let result = phone.check_in(CheckInSource::Link(text), *at, None);
             assert!(
-                matches!(result, Err(Error::CheckIn(_))),
+                matches!(result, Err(Error::Wire(WireError::CheckIn(_)))),
                 "{text} {at:?}: {result:?}"
             );
         }

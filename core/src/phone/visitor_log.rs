@@ -9,6 +9,7 @@ use crate::store::UserConsent;
 use crate::visitorlog::{
     DeclarationStatus, Direction, EntryKind, VisitorEntry, VisitorRegistration,
 };
+use crate::wire::Error as WireError;
 
 impl Phone {
     /// What registering `profiles` at `venue` would send, one entry per profile: the profile's name and
@@ -20,14 +21,14 @@ impl Phone {
         profiles: &[String],
     ) -> Result<VisitorRegistration, Error> {
         let venue_key = venue.location().visitor_log_key.ok_or_else(|| {
-            Error::VisitorLog(
+            WireError::VisitorLog(
                 "this venue keeps no visitor log (its poster has no visitor-log key); check in without registering".into(),
             )
         })?;
         if profiles.is_empty() {
-            return Err(Error::VisitorLog(
-                "choose at least one profile to register".into(),
-            ));
+            return Err(
+                WireError::VisitorLog("choose at least one profile to register".into()).into(),
+            );
         }
         let schema = self.declaration_schema();
         let phone = self.settings()?.phone;

@@ -6,8 +6,8 @@
 //! was seen, a GATT read finished, Bluetooth went off, the app went to the background). The handle is
 //! weak: a platform that keeps it does not keep the engine alive.
 //!
-//! [`simulated`] is a platform without a radio: a shared in-memory air with a path-loss model, for tests
-//! and the school-day simulation. `bluez` (feature `desktop-ble`, Linux) is real Bluetooth LE through
+//! `simulated` (feature `test-support`) is a platform without a radio: a shared in-memory air with a
+//! path-loss model, for tests and the school-day simulation. `bluez` (feature `desktop-ble`, Linux) is real Bluetooth LE through
 //! BlueZ, for QA laptops and Raspberry Pis.
 
 #[cfg(all(feature = "desktop-ble", target_os = "linux"))]
@@ -112,6 +112,20 @@ pub enum SeenAdvertisement {
     Structured(AdvertisementData),
 }
 
+/// One advertisement as a radio received it: from whom, what, and how loud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reception {
+    /// The sender, as the platform names it.
+    pub peer: PeerId,
+    /// What it advertised.
+    pub advertisement: SeenAdvertisement,
+    /// Received signal strength, dBm, as the radio reported it ([`crate::units::RSSI_UNKNOWN`] when it
+    /// has none: the engine applies the one rule for that).
+    pub rssi: i8,
+    /// The transmit power the advertisement announced, dBm.
+    pub tx_power: Option<i8>,
+}
+
 /// A permission the engine needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
@@ -126,13 +140,7 @@ pub enum Permission {
 /// What a platform tells the engine. Implemented by the engine's handle.
 pub trait EngineInput: Send + Sync {
     /// An advertisement was received.
-    fn advertisement_seen(
-        &self,
-        peer: PeerId,
-        advertisement: SeenAdvertisement,
-        rssi: i8,
-        tx_power: Option<i8>,
-    );
+    fn advertisement_seen(&self, reception: Reception);
     /// A GATT read asked for with [`BlePlatform::read_gatt`] finished.
     fn gatt_read_done(&self, peer: PeerId, result: Result<Vec<u8>, PlatformError>);
     /// Bluetooth was turned on or off.

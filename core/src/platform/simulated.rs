@@ -14,7 +14,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    Advertising, BlePlatform, EngineInput, PeerId, PlatformError, ScanFilter, SeenAdvertisement,
+    Advertising, BlePlatform, EngineInput, PeerId, PlatformError, Reception, ScanFilter,
+    SeenAdvertisement,
 };
 use crate::protocol::payload::AdvertisementData;
 use crate::seeded::SplitMix64;
@@ -306,7 +307,12 @@ impl SimulatedRadio {
                     peer,
                     advertisement,
                     rssi,
-                } => input.advertisement_seen(peer, advertisement, rssi, None),
+                } => input.advertisement_seen(Reception {
+                    peer,
+                    advertisement,
+                    rssi,
+                    tx_power: None,
+                }),
                 RadioEvent::GattRead { peer, result } => input.gatt_read_done(peer, result),
             }
         }

@@ -9,6 +9,7 @@
 use std::sync::LazyLock;
 
 use crate::error::Error;
+use crate::wire::Error as WireError;
 
 /// How sure the calibration of a phone is (the exposure-notification `CalibrationConfidence`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,16 +93,17 @@ impl CalibrationTable {
             .headers()
             .is_ok_and(|h| h.iter().eq(HEADER.iter().copied()));
         if !header_ok {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "the calibration table's header is not {}",
                 HEADER.join(",")
-            )));
+            ))
+            .into());
         }
         let mut rows = Vec::new();
         for record in reader.deserialize::<Line>() {
             let line = record.map_err(|e| {
                 let at = e.position().map_or(0, |p| p.line());
-                Error::InvalidConfig(format!(
+                WireError::InvalidConfig(format!(
                     "calibration table line {at}: expected 6 comma-separated fields, TX power and \
                      RSSI correction numbers from -128 to 127 ({e})"
                 ))
@@ -115,9 +117,9 @@ impl CalibrationTable {
             });
         }
         if rows.is_empty() {
-            return Err(Error::InvalidConfig(
-                "the calibration table has no rows".into(),
-            ));
+            return Err(
+                WireError::InvalidConfig("the calibration table has no rows".into()).into(),
+            );
         }
         let fleet = average(rows.iter(), Confidence::Lowest);
         Ok(Self { rows, fleet })
@@ -292,7 +294,7 @@ mod tests {
             "oem,device,model,tx_power_dbm,rssi_correction_db,calibration_confidence\na,b,c,x,2,3\n",
             "oem,device,model,tx_power_dbm,rssi_correction_db,calibration_confidence\na,b,c,1,999,3\n",
         ] {
-            assert!(matches!(CalibrationTable::from_csv(csv), Err(Error::InvalidConfig(_))), "{csv}");
+            assert!(matches!(CalibrationTable::from_csv(csv), Err(Error::Wire(WireError::InvalidConfig(_)))), "{csv}");
         }
     }
 }

@@ -24,6 +24,16 @@ pub(super) fn split_day(mut plain: Vec<u8>) -> Result<(u32, Vec<u8>), Error> {
 /// A record as stored: its sealed name and its sealed value.
 type SealedRecord = ([u8; NAME_LEN], Vec<u8>);
 
+/// What checking one published batch found, recorded with the batch by [`Store::record_batch`].
+#[derive(Debug, Clone, Copy)]
+pub enum BatchFindings<'a> {
+    /// Each changed UTC day's exposure result (an opaque record the risk module encodes).
+    ExposureDays(&'a [(u32, Vec<u8>)]),
+    /// The published check-ins a warning package held for this phone's venues: encoded
+    /// `CheckInProtectedReport`s, each with the end of the span it covers, UTC unix seconds.
+    PresenceReports(&'a [(u64, Vec<u8>)]),
+}
+
 impl Store {
     /// Whether a published batch with this digest was processed already.
     pub fn batch_processed(&self, digest: &[u8; 32]) -> Result<bool, Error> {
@@ -54,24 +64,44 @@ impl Store {
         self.mark_batch_processed(&export_name_key(name), now_ms)
     }
 
-    /// Records what checking the published batch `digest` found, in one transaction: each changed day's
-    /// exposure result (an opaque record the risk module encodes) and the batch as processed at
-    /// `now_ms`. A crash leaves either both or neither, so a batch is never counted twice.
-    pub fn record_check(
+    /// Records what checking the published batch `digest` found and the batch as processed at `now_ms`,
+    /// in one transaction, and flushes: a crash leaves either both or neither, so a batch is never
+    /// counted (nor a warning told) twice.
+    pub fn record_batch(
         &self,
-        days: &[(u32, Vec<u8>)],
+        findings: BatchFindings<'_>,
         digest: &[u8; 32],
         now_ms: u64,
     ) -> Result<(), Error> {
         self.check_space()?;
-        let sealed_days = self.seal_all(
-            TreeId::Exposures,
-            days.iter().map(|(day, record)| {
-                let key = day.to_be_bytes();
-                (key.to_vec(), [&key[..], record].concat())
-            }),
-        )?;
-        self.put_with_batch(&self.sled.exposures, &sealed_days, digest, now_ms)
+        let (tree, sealed) = match findings {
+            BatchFindings::ExposureDays(days) => (
+                &self.sled.exposures,
+                self.seal_all(
+                    TreeId::Exposures,
+                    days.iter().map(|(day, record)| {
+                        let key = day.to_be_bytes();
+                        (key.to_vec(), [&key[..], record].concat())
+                    }),
+                )?,
+            ),
+            // Named by package and position: two packages may carry the same report.
+            BatchFindings::PresenceReports(reports) => (
+                &self.sled.presence,
+                self.seal_all(
+                    TreeId::Presence,
+                    reports.iter().enumerate().map(|(i, (end, report))| {
+                        (
+                            [&digest[..], &(i as u32).to_be_bytes()].concat(),
+                            [&end.to_be_bytes()[..], report].concat(),
+                        )
+                    }),
+                )?,
+            ),
+        };
+        self.put_with_batch(tree, &sealed, digest, now_ms)?;
+        self.sled.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
     }
 
     /// Seals records of tree `tree_id`, each given as (logical name, plaintext), for

@@ -9,6 +9,7 @@
 
 use super::{Store, TreeId, META_PRESENCE_TOLD};
 use crate::error::Error;
+use crate::wire::Error as WireError;
 
 /// What a check-in record is called in errors.
 const CHECK_IN: &str = "a check-in";
@@ -46,7 +47,7 @@ const FLAG_REPORTED: u8 = 1 << 1;
 impl StoredCheckIn {
     fn encode(&self) -> Result<Vec<u8>, Error> {
         let len = u16::try_from(self.payload.len()).map_err(|_| {
-            Error::InvalidConfig(format!(
+            WireError::InvalidConfig(format!(
                 "a venue payload of {} bytes cannot be stored",
                 self.payload.len()
             ))
@@ -140,30 +141,6 @@ impl Store {
         }
         removed += self.remove_records(&self.sled.presence, expired)?;
         Ok(removed)
-    }
-
-    /// Records the published check-ins a warning package held for this phone's venues (encoded
-    /// `CheckInProtectedReport`s, each with the end of the span it covers, UTC unix seconds) and the
-    /// package as processed, in one transaction: a package is never counted twice.
-    pub fn record_presence(
-        &self,
-        reports: &[(u64, Vec<u8>)],
-        digest: &[u8; 32],
-        now_ms: u64,
-    ) -> Result<(), Error> {
-        self.check_space()?;
-        let sealed = self.seal_all(
-            TreeId::Presence,
-            reports.iter().enumerate().map(|(i, (end, report))| {
-                (
-                    [&digest[..], &(i as u32).to_be_bytes()].concat(),
-                    [&end.to_be_bytes()[..], report].concat(),
-                )
-            }),
-        )?;
-        self.put_with_batch(&self.sled.presence, &sealed, digest, now_ms)?;
-        self.sled.db.flush().map_err(|e| self.io(e))?;
-        Ok(())
     }
 
     /// Every published check-in kept for this phone's venues (encoded `CheckInProtectedReport`s).

@@ -1,10 +1,10 @@
 //! The phone's local store on sled: scan instances of what it heard, its own keys, and the bookkeeping of
 //! matching. Small, private and crash-safe.
 //!
-//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (see [`instances`]), and each scan
+//! - **Aggregated**: sightings become [`ScanInstance`]s in memory (module `instances`), and each scan
 //!   window's instances are written as one record; one row per sighting is never stored.
 //! - **Encrypted at rest**: every value is sealed with AES-256-GCM under a key derived from the platform's
-//!   [`DataKey`]; record keys hold times and day numbers, never identifiers (see [`seal`]).
+//!   [`DataKey`]; record keys hold times and day numbers, never identifiers (module `seal`).
 //! - **Bounded**: records older than the retention period (14 days by default) are purged whenever the
 //!   store opens or checkpoints, and the scan instances are also capped in total size, oldest first.
 //! - **Durable at checkpoints**: [`Store::record`] accepts sightings into memory; [`Store::checkpoint`]
@@ -12,10 +12,10 @@
 //! - **Versioned**: a marker file names the schema version, checked before sled opens anything, so a store
 //!   written by a newer version is refused without being touched.
 //!
-//! Records are named by a keyed hash of their logical key (see [`records`]): per tree, `windows` — the scan
-//! window's start (u64 BE ms); `keys` — see [`keys`]; `batches` — the batch's digest; `exposures` — the
+//! Records are named by a keyed hash of their logical key (module `records`): per tree, `windows` — the scan
+//! window's start (u64 BE ms); `keys` — module `keys`; `batches` — the batch's digest; `exposures` — the
 //! UTC day (u32 BE); `checkins` — the check-in's random id (u64 BE); `presence` — the warning package's
-//! digest and the report's place in it; `family` — profiles, settings and declarations (see [`family`]).
+//! digest and the report's place in it; `family` — profiles, settings and declarations (module `family`).
 //! The database's keys show no time, day or digest; `meta` holds only fixed names.
 
 mod bookkeeping;
@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+pub use bookkeeping::BatchFindings;
 pub use checkins::StoredCheckIn;
 pub use family::{Profile, Settings, StoredDeclaration};
 pub use instances::ScanInstance;
@@ -41,6 +42,7 @@ pub use seal::DataKey;
 pub use windows::dir_size;
 
 use crate::error::Error;
+use crate::wire::Error as WireError;
 use instances::Aggregator;
 use seal::Sealer;
 
@@ -133,22 +135,24 @@ impl Default for StoreConfig {
 impl StoreConfig {
     fn check(&self) -> Result<(), Error> {
         if !(1..=30).contains(&self.retention_days) {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "retention of {} days is outside 1 to 30",
                 self.retention_days
-            )));
+            ))
+            .into());
         }
         if self.max_bytes < MIN_MAX_BYTES {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "a store cap of {} bytes is too small to hold a day; allow at least {MIN_MAX_BYTES}",
                 self.max_bytes
-            )));
+            )).into());
         }
         if self.merge_gap_ms == 0 || self.max_window_ms < self.merge_gap_ms {
-            return Err(Error::InvalidConfig(
+            return Err(WireError::InvalidConfig(
                 "the scan window must be at least as long as the merge gap, which must be positive"
                     .into(),
-            ));
+            )
+            .into());
         }
         Ok(())
     }

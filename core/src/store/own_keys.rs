@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::protocol::bluezone_v3::RootKey;
 use crate::protocol::en_v1::ExposureKey;
 use crate::units::day_first_interval;
+use crate::wire::Error as WireError;
 
 /// What an own-key record is called in errors.
 const OWN_KEY: &str = "an own-key";
@@ -87,9 +88,10 @@ impl Store {
         slots_per_day: u32,
     ) -> Result<ReportKeys, Error> {
         if first_day > last_day {
-            return Err(Error::InvalidConfig(format!(
+            return Err(WireError::InvalidConfig(format!(
                 "the infectious window starts (day {first_day}) after it ends (day {last_day})"
-            )));
+            ))
+            .into());
         }
         let first_interval = day_first_interval(first_day);
         let end_interval = day_first_interval(last_day.saturating_add(1));

@@ -17,6 +17,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 
 use super::TreeId;
 use crate::error::Error;
+use crate::wire::Error as WireError;
 
 /// The 32-byte key the platform keystore (Android Keystore, iOS Keychain) supplies for the store.
 #[derive(Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl DataKey {
         let mut bytes = [0u8; 32];
         SystemRandom::new()
             .fill(&mut bytes)
-            .map_err(|_| Error::Random)?;
+            .map_err(|_| WireError::Random)?;
         Ok(Self(bytes))
     }
 
@@ -112,7 +113,7 @@ impl Sealer {
     /// `nonce || AES-256-GCM(SealKey, nonce, tree || key, value) || tag`.
     pub(crate) fn seal(&self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<Vec<u8>, Error> {
         let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| Error::Random)?;
+        self.rng.fill(&mut nonce).map_err(|_| WireError::Random)?;
         let mut out = Vec::with_capacity(value.len() + SEAL_OVERHEAD);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(value);
@@ -123,7 +124,7 @@ impl Sealer {
                 Aad::from(aad(tree, key)),
                 &mut out[NONCE_LEN..],
             )
-            .map_err(|_| Error::Random)?;
+            .map_err(|_| WireError::Random)?;
         out.extend_from_slice(tag.as_ref());
         Ok(out)
     }

@@ -5,6 +5,7 @@ use crate::protocol::bluezone_v3::{BluezoneId, RootKey};
 use crate::protocol::en_v1::{Aem, ExposureKey, Rpi, TemporaryExposureKey};
 use crate::protocol::{Identifier, Payload, SchemeId};
 use crate::sighting::{Sighting, Source};
+use crate::wire::Error as WireError;
 
 const DAY_MS: u64 = 86_400_000;
 /// 2026-11-01T00:00:00Z.
@@ -375,7 +376,11 @@ fn bookkeeping_round_trips() {
     let day = (T0 / DAY_MS) as u32;
     let other = [4u8; 32];
     store
-        .record_check(&[(day, b"result".to_vec())], &other, T0)
+        .record_batch(
+            BatchFindings::ExposureDays(&[(day, b"result".to_vec())]),
+            &other,
+            T0,
+        )
         .unwrap();
     assert_eq!(store.exposures().unwrap(), vec![(day, b"result".to_vec())]);
     assert!(store.batch_processed(&other).unwrap());
@@ -403,7 +408,7 @@ fn config_is_checked() {
     ] {
         assert!(matches!(
             Store::open(dir.path(), &key(), config, T0),
-            Err(Error::InvalidConfig(_))
+            Err(Error::Wire(WireError::InvalidConfig(_)))
         ));
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -520,7 +525,11 @@ fn no_time_day_or_digest_shows_in_the_record_names() {
         .unwrap();
     let digest = [0xD1; 32];
     store
-        .record_check(&[(day, b"result".to_vec())], &digest, T0)
+        .record_batch(
+            BatchFindings::ExposureDays(&[(day, b"result".to_vec())]),
+            &digest,
+            T0,
+        )
         .unwrap();
     store
         .mark_export_fetched("1793491200-00001.zip", T0)

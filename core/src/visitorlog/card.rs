@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::wire::Error as WireError;
 
 /// What every card's text starts with (and its version).
 pub const CARD_PREFIX: &str = "openzone-card:v1:";
@@ -41,9 +42,10 @@ impl StudentCard {
                 || value.chars().count() > MAX_FIELD_CHARS
                 || value.chars().any(char::is_control)
             {
-                return Err(Error::VisitorLog(format!(
+                return Err(WireError::VisitorLog(format!(
                     "a card's {field} must be one line of 1 to {MAX_FIELD_CHARS} characters"
-                )));
+                ))
+                .into());
             }
         }
         Ok(())
@@ -59,18 +61,19 @@ impl StudentCard {
     /// Reads a card's text (from its QR code); refuses other codes, damaged and oversized text.
     pub fn from_text(text: &str) -> Result<Self, Error> {
         if text.len() > MAX_CARD_BYTES {
-            return Err(Error::VisitorLog(format!(
+            return Err(WireError::VisitorLog(format!(
                 "a card holds at most {MAX_CARD_BYTES} bytes; this code holds {}",
                 text.len()
-            )));
+            ))
+            .into());
         }
         let json = text.trim().strip_prefix(CARD_PREFIX).ok_or_else(|| {
-            Error::VisitorLog(
+            WireError::VisitorLog(
                 "this QR code is not an OpenZone student card; scan the card's code".into(),
             )
         })?;
         let card: Self = serde_json::from_str(json)
-            .map_err(|e| Error::VisitorLog(format!("the card's code is damaged ({e})")))?;
+            .map_err(|e| WireError::VisitorLog(format!("the card's code is damaged ({e})")))?;
         card.check()?;
         Ok(card)
     }

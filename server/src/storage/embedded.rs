@@ -205,7 +205,7 @@ mod tests {
         // sled's default segment size.
         let segment = 512 * 1024;
         let segments = bytes.len().div_ceil(segment);
-        let mut rng = openzone_core::seeded::SplitMix64::new(3);
+        let mut rng = openzone_wire::seeded::SplitMix64::new(3);
         let mut errors = 0;
         for _ in 0..40 {
             let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 // disk, fetches the day's sealed entries from this server's inbox, and opens them in the browser with
 // Web Crypto: HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM,
 // single-shot, info "openzone visitor log v1", aad = the venue's location-id hash. The same steps as
-// openzone-core's visitorlog::hpke; the secret never leaves the page.
+// openzone-wire's visitorlog::hpke; the secret never leaves the page.
 
 const utf8 = new TextEncoder();
 const KEM_ID = 0x0020;

@@ -191,7 +191,7 @@ fn the_configuration_is_signed_json() {
     let tampered = json.replace("1.6", "9.6");
     assert!(matches!(
         PresenceConfig::from_signed_json(tampered.as_bytes(), &sig, &keys),
-        Err(Error::Signature(_))
+        Err(WireError::Signature(_))
     ));
     assert!(PresenceConfig::from_signed_json(
         &vec![b' '; crate::export::signing::MAX_SIGNED_CONFIG_BYTES + 1],

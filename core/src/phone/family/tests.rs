@@ -9,6 +9,7 @@ use crate::phone::{DataKey, Phone, PhoneConfig, Profile};
 use crate::platform::NoRadio;
 use crate::store::tests::walk;
 use crate::units::MS_PER_DAY;
+use crate::wire::Error as WireError;
 
 /// 2021-09-06 00:30 UTC, 07:30 in Hanoi.
 const NOW_MS: u64 = 1_630_888_200_000;
@@ -70,7 +71,9 @@ fn profiles_are_added_listed_and_removed() {
     assert_eq!(names, ["An", "Bình"]);
     assert!(matches!(
         phone.add_profile(child("An")),
-        Err(Error::Declaration(DeclarationError::ProfileExists { .. }))
+        Err(Error::Wire(WireError::Declaration(
+            DeclarationError::ProfileExists { .. }
+        )))
     ));
     for bad in [
         Profile {
@@ -96,7 +99,9 @@ fn profiles_are_added_listed_and_removed() {
     ] {
         assert!(matches!(
             phone.add_profile(bad),
-            Err(Error::Declaration(DeclarationError::InvalidValue(_)))
+            Err(Error::Wire(WireError::Declaration(
+                DeclarationError::InvalidValue(_)
+            )))
         ));
     }
     phone.declare_all_clear("An").unwrap();

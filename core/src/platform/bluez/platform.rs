@@ -14,7 +14,8 @@ use tokio::task::JoinHandle;
 
 use super::{BluezAdapter, BluezError};
 use crate::platform::{
-    Advertising, BlePlatform, EngineInput, PeerId, PlatformError, ScanFilter, SeenAdvertisement,
+    Advertising, BlePlatform, EngineInput, PeerId, PlatformError, Reception, ScanFilter,
+    SeenAdvertisement,
 };
 
 /// What the platform does for the engine: `openzone advertise` runs an engine that only advertises.
@@ -318,12 +319,12 @@ async fn scan_into_engine(adapter: BluezAdapter, shared: Arc<Shared>) {
         .scan(|heard| {
             shared.state().reported += 1;
             if let Some(input) = shared.input() {
-                input.advertisement_seen(
-                    heard.peer,
-                    SeenAdvertisement::Structured(heard.data),
-                    heard.rssi,
-                    heard.tx_power,
-                );
+                input.advertisement_seen(Reception {
+                    peer: heard.peer,
+                    advertisement: SeenAdvertisement::Structured(heard.data),
+                    rssi: heard.rssi,
+                    tx_power: heard.tx_power,
+                });
             }
         })
         .await;

@@ -1,4 +1,0 @@
-//! The protobuf messages of Corona-Warn-App's presence tracing, plus OpenZone's extension of the vendor
-//! data, generated from `core/proto/presence_tracing.proto` (its header gives CWA's sources).
-
-include!(concat!(env!("OUT_DIR"), "/openzone.presence.rs"));

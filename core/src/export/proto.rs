@@ -1,4 +1,0 @@
-//! The protobuf messages of the exposure-notification key export format, generated from
-//! `core/proto/export.proto` (Google's `export.proto`; its header gives the source).
-
-include!(concat!(env!("OUT_DIR"), "/openzone.export.rs"));
