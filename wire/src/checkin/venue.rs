@@ -214,7 +214,8 @@ pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     out
 }
 
-/// A venue as its payload encodes it. Times are UTC unix seconds.
+/// A venue as its payload encodes it: what the place is and asks of visitors, an event's times, and
+/// CrowdNotifier's data. Times are UTC unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceLocation {
     /// The name people see (a classroom, the gate).
@@ -225,6 +226,8 @@ pub struct TraceLocation {
     pub location_type: i32,
     /// The default stay, minutes; 0 when the payload gives none.
     pub default_checkin_minutes: u32,
+    /// The venue's X25519 public key, when it asks visitors to register in its visitor log.
+    pub visitor_log_key: Option<[u8; 32]>,
     /// An event's start, `None` for a permanent place.
     pub start: Option<u64>,
     /// An event's end, `None` for a permanent place.
@@ -233,8 +236,6 @@ pub struct TraceLocation {
     pub public_key: Vec<u8>,
     /// The cryptographic seed (16 bytes on a valid poster).
     pub seed: Vec<u8>,
-    /// The venue's X25519 public key, when it asks visitors to register in its visitor log.
-    pub visitor_log_key: Option<[u8; 32]>,
 }
 
 impl TraceLocation {
@@ -306,11 +307,11 @@ impl TraceLocation {
             address: location.address,
             location_type: vendor.r#type,
             default_checkin_minutes: vendor.default_check_in_length_in_minutes,
+            visitor_log_key,
             start: nonzero(location.start_timestamp),
             end: nonzero(location.end_timestamp),
             public_key: crowd.public_key,
             seed: crowd.cryptographic_seed,
-            visitor_log_key,
         })
     }
 

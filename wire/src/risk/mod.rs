@@ -30,40 +30,42 @@ use crate::export::signing::{invalid_config, SignedConfig};
 use crate::export::ReportType;
 use models::{Proximity, WindowInstance};
 
-/// How much one exposure window weighs, by signal strength, report and infectiousness.
+/// How much one exposure window weighs, by signal strength, report and infectiousness. The fields stand in
+/// the order scoring uses them: the window and the filter that drops it, how its minutes are weighed, the
+/// key's weight, the day's threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskConfig {
     /// A name for the configuration, shown in reports.
     pub name: String,
+    /// Length of an exposure window, minutes.
+    pub exposure_window_minutes: u32,
+    /// Most seconds one scan instance is credited with (the longest gap between scans that still counts
+    /// as continuous presence).
+    pub max_seconds_per_scan: u32,
+    /// A window is dropped unless it has at least this many minutes below this attenuation.
+    pub min_minutes_below: Option<MinutesBelow>,
+    /// How a window's minutes are weighed by proximity: the attenuation buckets below unless another
+    /// model is named (then the buckets only set the day's `closest` band).
+    #[serde(default, skip_serializing_if = "Proximity::is_buckets")]
+    pub proximity: Proximity,
     /// Upper bounds (exclusive) of the attenuation buckets, dB, ascending; one fewer than the weights.
     pub attenuation_thresholds_db: Vec<u8>,
     /// Weight of a minute in each bucket, nearest first.
     pub attenuation_weights: Vec<f64>,
-    /// A window is dropped unless it has at least this many minutes below this attenuation.
-    pub min_minutes_below: Option<MinutesBelow>,
+    /// Weight by report type.
+    pub report_type_weights: ReportTypeWeights,
+    /// The report type assumed for keys that carry none.
+    pub report_type_when_missing: ReportTypeName,
     /// Keys with these transmission risk levels are ignored.
     pub dropped_transmission_risk_levels: Vec<u8>,
     /// A key with transmission risk level L weighs `L * multiplier`; without a multiplier, or for a key
     /// without a level, the factor is 1.
     pub transmission_risk_multiplier: Option<f64>,
-    /// Weight by report type.
-    pub report_type_weights: ReportTypeWeights,
-    /// The report type assumed for keys that carry none.
-    pub report_type_when_missing: ReportTypeName,
     /// Infectiousness by days since the onset of symptoms, and the weights of each level.
     pub infectiousness: Infectiousness,
     /// A day is at risk from this many weighted minutes.
     pub at_risk_minutes_per_day: f64,
-    /// Most seconds one scan instance is credited with (the longest gap between scans that still counts
-    /// as continuous presence).
-    pub max_seconds_per_scan: u32,
-    /// Length of an exposure window, minutes.
-    pub exposure_window_minutes: u32,
-    /// How a window's minutes are weighed by proximity: the attenuation buckets above unless another
-    /// model is named (then the buckets only set the day's `closest` band).
-    #[serde(default, skip_serializing_if = "Proximity::is_buckets")]
-    pub proximity: Proximity,
 }
 
 /// The filter "at least `minutes` minutes below `attenuation_db`".
@@ -137,14 +139,15 @@ impl RiskConfig {
     pub fn corona_warn_app_2021() -> Self {
         Self {
             name: "corona-warn-app-2021".into(),
-            attenuation_thresholds_db: vec![63, 73, 79],
-            attenuation_weights: vec![0.8, 1.0, 0.1, 0.0],
+            exposure_window_minutes: 30,
+            max_seconds_per_scan: 300,
             min_minutes_below: Some(MinutesBelow {
                 attenuation_db: 79,
                 minutes: 5.0,
             }),
-            dropped_transmission_risk_levels: vec![1, 2],
-            transmission_risk_multiplier: Some(0.2),
+            proximity: Proximity::Buckets,
+            attenuation_thresholds_db: vec![63, 73, 79],
+            attenuation_weights: vec![0.8, 1.0, 0.1, 0.0],
             report_type_weights: ReportTypeWeights {
                 confirmed_test: 1.0,
                 confirmed_clinical_diagnosis: 1.0,
@@ -152,6 +155,8 @@ impl RiskConfig {
                 recursive: 1.0,
             },
             report_type_when_missing: ReportTypeName::ConfirmedTest,
+            dropped_transmission_risk_levels: vec![1, 2],
+            transmission_risk_multiplier: Some(0.2),
             infectiousness: Infectiousness {
                 standard_weight: 1.0,
                 high_weight: 1.0,
@@ -160,9 +165,6 @@ impl RiskConfig {
                 when_missing_is_high: false,
             },
             at_risk_minutes_per_day: 13.0,
-            max_seconds_per_scan: 300,
-            exposure_window_minutes: 30,
-            proximity: Proximity::Buckets,
         }
     }
 
