@@ -77,7 +77,8 @@ pub use publish::{report_type, transmission_risk_level, MAX_KEYS_PER_START};
 pub use ratelimit::{InboxLimits, RateLimits, SignInLimits};
 pub use storage::TestType;
 
-/// How a server runs.
+/// How a server runs: where it keeps its data and tells the time, what it publishes and signs, what
+/// `/v1/config` announces, and what it allows clients.
 #[derive(Clone)]
 pub struct ServerConfig {
     /// The data directory: database, secrets, and (by default) the exports. With [`Self::database`], a
@@ -86,36 +87,36 @@ pub struct ServerConfig {
     /// A PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) that replicas share,
     /// instead of the embedded database in the data directory.
     pub database: Option<String>,
+    /// The clock (tests use a manual one).
+    pub clock: Arc<dyn Clock>,
+    /// The publication schedule.
+    pub publication: PublicationSettings,
     /// Where exports are written: `None` for `DATA_DIR/exports`; a directory path; `file:///dir`;
     /// `s3://bucket/prefix` (credentials, region and endpoint from the standard `AWS_*` environment
     /// variables); `memory://` (tests).
     pub exports: Option<String>,
+    /// Key id in export signatures (Vietnam's mobile country code, as Google's servers use MCCs).
+    pub signing_key_id: String,
+    /// Key version in export signatures.
+    pub signing_key_version: String,
     /// What `/v1/config` announces as the index's address: e.g. a CDN's
     /// `https://cdn.example.vn/exports/index.txt`. Default: this server's `v1/exports/index.txt`.
     pub public_index_url: Option<String>,
-    /// The publication schedule.
-    pub publication: PublicationSettings,
+    /// The risk configuration `/v1/config` hands to phones.
+    pub risk: RiskConfig,
+    /// How long a one-time code stays valid. Default one hour, at most a day.
+    pub code_validity: Duration,
     /// Limits on failed code attempts.
     pub rate_limits: RateLimits,
     /// Limits on failed sign-ins and session-token checks.
     pub sign_in_limits: SignInLimits,
     /// Limits on posts to visitor-log inboxes.
     pub inbox_limits: InboxLimits,
+    /// HTTP deadlines and the connection limit.
+    pub http: HttpLimits,
     /// Count clients by the last `X-Forwarded-For` address, the one the proxy in front appends (only
     /// behind such a proxy).
     pub trust_forwarded_for: bool,
-    /// How long a one-time code stays valid. Default one hour, at most a day.
-    pub code_validity: Duration,
-    /// HTTP deadlines and the connection limit.
-    pub http: HttpLimits,
-    /// Key id in export signatures (Vietnam's mobile country code, as Google's servers use MCCs).
-    pub signing_key_id: String,
-    /// Key version in export signatures.
-    pub signing_key_version: String,
-    /// The risk configuration `/v1/config` hands to phones.
-    pub risk: RiskConfig,
-    /// The clock (tests use a manual one).
-    pub clock: Arc<dyn Clock>,
 }
 
 /// The clock (not `Debug`) left out, the database address without its password.
@@ -124,8 +125,8 @@ impl std::fmt::Debug for ServerConfig {
         f.debug_struct("ServerConfig")
             .field("data_dir", &self.data_dir)
             .field("database", &self.database.as_deref().map(storage::redacted))
-            .field("exports", &self.exports)
             .field("publication", &self.publication)
+            .field("exports", &self.exports)
             .field("http", &self.http)
             .finish_non_exhaustive()
     }
@@ -139,19 +140,19 @@ impl ServerConfig {
         Self {
             data_dir: data_dir.into(),
             database: None,
-            exports: None,
-            public_index_url: None,
+            clock: Arc::new(SystemClock),
             publication: PublicationSettings::default(),
+            exports: None,
+            signing_key_id: "452".into(),
+            signing_key_version: "v1".into(),
+            public_index_url: None,
+            risk: RiskConfig::default(),
+            code_validity: DEFAULT_CODE_VALIDITY,
             rate_limits: RateLimits::default(),
             sign_in_limits: SignInLimits::default(),
             inbox_limits: InboxLimits::default(),
-            trust_forwarded_for: false,
-            code_validity: DEFAULT_CODE_VALIDITY,
             http: HttpLimits::default(),
-            signing_key_id: "452".into(),
-            signing_key_version: "v1".into(),
-            risk: RiskConfig::default(),
-            clock: Arc::new(SystemClock),
+            trust_forwarded_for: false,
         }
     }
 

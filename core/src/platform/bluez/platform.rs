@@ -52,10 +52,10 @@ pub struct RadioState {
     pub serving_gatt: bool,
     /// Whether discovery runs.
     pub scanning: bool,
+    /// The latest failure of one of these background operations.
+    pub last_error: Option<String>,
     /// Advertisements handed to the engine (OpenZone's or not).
     pub reported: u64,
-    /// The latest failure of a background operation.
-    pub last_error: Option<String>,
 }
 
 enum Command {
