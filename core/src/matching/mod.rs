@@ -1,11 +1,12 @@
 //! Matching published keys against what this phone heard.
 //!
 //! The phone's scan instances go into a compact in-memory index ([`HeardIndex`]): a sorted array of the
-//! identifiers heard with a directory by leading bits, fronted by a table of 16-bit fingerprints small
-//! enough to stay in cache. Published keys are then streamed: each key's identifiers are derived in one
-//! batch ([`Scheme::identifiers`]'s hot path) and each is probed against the fingerprints, so memory grows
-//! with the store and not with the number of published keys, and almost every probe ends after one cached
-//! load. Chunks of keys run on every core (rayon).
+//! identifiers heard with a directory by leading bits, fronted by a table of 16-bit fingerprints, itself
+//! fronted by a bit filter, both small enough to stay in cache. Published keys are then streamed: each
+//! key's identifiers are derived in one batch ([`Scheme::identifiers`]'s hot path) and each is probed
+//! against the bits, then the fingerprints, so memory grows with the store and not with the number of
+//! published keys, and almost every probe ends after one cached load and a bit test. Chunks of keys run
+//! on every core (rayon).
 //!
 //! A sighting matches an identifier when it was heard close enough to the identifier's time: within
 //! ±2 hours of an en-v1 RPI's interval (phones rotate at randomised moments and clocks drift), within the
@@ -18,13 +19,14 @@ use rayon::prelude::*;
 
 use crate::export::{ExportKey, KeyChunk, KeySkip, VerifiedExport};
 use crate::protocol::bluezone_v3::{BluezoneV3, DailyKey, SECS_PER_DAY};
-use crate::protocol::en_v1::EN_INTERVAL_SECS;
+use crate::protocol::en_v1::{RpiBatch, EN_INTERVAL_SECS};
 use crate::protocol::{Identifier, Payload, Scheme};
 use crate::risk::calibration::DeviceCalibration;
 use crate::risk::{Exposure, KeyWeighting, ScoredInstance};
 use crate::store::ScanInstance;
 use crate::units::{
-    BLUEZONE_MATCH_TOLERANCE_SLOTS, EN_MATCH_TOLERANCE_SECS, MS_PER_DAY, RETENTION_DAYS,
+    BLUEZONE_MATCH_TOLERANCE_SLOTS, EN_INTERVALS_PER_DAY, EN_MATCH_TOLERANCE_SECS, MS_PER_DAY,
+    RETENTION_DAYS,
 };
 
 /// Fingerprints per bucket of the table in front of the en-v1 index: eight 16-bit fingerprints fill
@@ -35,10 +37,58 @@ const SLOTS: usize = 8;
 /// then costs two loads and a scan of about one entry instead of a binary search of dependent cache misses.
 const BUCKET_BITS_LOG2: u32 = 16;
 
-/// A 16-bit fingerprint of every en-v1 identifier heard, by bucket: almost every probe of a published
-/// identifier ends here, after one load and a compare of all eight lanes at once. A false hit, about one
-/// chance in 20,000 per probe, costs two cache misses in the directory; a bit filter of the same size let
-/// 2-3 % of the probes through.
+/// Bits of the filter in front of the fingerprints, as a power of two: 2^21 bits, 78 per distinct
+/// identifier of a heavy user (27,000 in 14 days: a scan every 5 minutes around the clock, 20 phones heard
+/// each time), so that one probe of an unheard identifier in 78 passes on to the fingerprints. A store with more identifiers
+/// passes more on (at 100,000, one in 21): slower, never wrong. The size is fixed so that the index of a
+/// bit is a constant shift of the identifier, with no bound to check.
+const FILTER_BITS_LOG2: u32 = 21;
+
+/// One bit per value of an en-v1 identifier's last bytes, set for every identifier heard: the first
+/// test of every probe. Matching a key probes 144 identifiers and nearly all of them were never heard,
+/// so the cost of a miss is what counts: here a shift, one load and a bit test, where the fingerprints
+/// cost a bucket load, a broadcast and two vector compares. 256 KiB, in a core's L2 cache.
+#[derive(Debug, Clone)]
+struct FilterBits(Box<[u64; 1 << (FILTER_BITS_LOG2 - 6)]>);
+
+impl FilterBits {
+    fn new(en: &[([u8; 16], u32)]) -> Self {
+        let words = vec![0u64; 1 << (FILTER_BITS_LOG2 - 6)].into_boxed_slice();
+        let mut filter = Self(
+            words
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("the vector has the array's length")),
+        );
+        for (rpi, _) in en {
+            let bit = Self::bit(rpi);
+            filter.0[bit / 64] |= 1 << (bit % 64);
+        }
+        filter
+    }
+
+    #[inline]
+    fn bit(rpi: &[u8; 16]) -> usize {
+        // The top bits of the identifier read as one little-endian number, i.e. of its last bytes: one
+        // load and a shift. The fingerprint, its bucket and the directory use other bytes, so that the
+        // four tests are independent.
+        (u128::from_le_bytes(*rpi) >> (128 - FILTER_BITS_LOG2)) as usize
+    }
+
+    #[inline]
+    fn may_contain(&self, rpi: &[u8; 16]) -> bool {
+        let bit = Self::bit(rpi);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    fn memory_bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.0)
+    }
+}
+
+/// A 16-bit fingerprint of every en-v1 identifier heard, by bucket: almost every probe the bit filter
+/// passes ends here, after one load and a compare of all eight lanes at once. A false hit, about one
+/// chance in 20,000 per probe, costs two cache misses in the directory, where a bit filter passes one
+/// probe in a hundred or so: so the filter sits in front of the fingerprints, not in their place.
 #[derive(Debug, Clone)]
 struct Fingerprints {
     buckets: Vec<Bucket>,
@@ -57,9 +107,9 @@ const FULL: u16 = 0xFFFF;
 impl Fingerprints {
     fn new(en: &[([u8; 16], u32)]) -> Self {
         // One and a half to three identifiers a bucket of eight: buckets rarely fill (at three, 0.4 % of
-        // them), and the table is half the size of one with one or two a bucket, so that a heavy user's
-        // (80,000 identifiers in 14 days: 512 KiB) stays in a core's L2 cache. `en` is sorted: an
-        // identifier heard in several windows counts once.
+        // them), and the table is half the size of one with one or two a bucket (a heavy user's 27,000
+        // distinct identifiers in 14 days: 256 KiB). `en` is sorted: an identifier heard in several
+        // windows counts once.
         let distinct = 1 + en.windows(2).filter(|w| w[0].0 != w[1].0).count();
         let log2 = (distinct / 3).max(64).next_power_of_two().trailing_zeros();
         let mut table = Self {
@@ -121,6 +171,7 @@ pub struct HeardIndex {
     en: Vec<([u8; 16], u32)>,
     /// `en[en_buckets[b]..en_buckets[b + 1]]` are the identifiers whose leading bits are `b`.
     en_buckets: Vec<u32>,
+    en_filter: FilterBits,
     en_fingerprints: Fingerprints,
     bluezone: Vec<([u8; 12], u32)>,
 }
@@ -148,6 +199,7 @@ impl HeardIndex {
             *end = running;
         }
         Self {
+            en_filter: FilterBits::new(&en),
             en_fingerprints: Fingerprints::new(&en),
             instances,
             en,
@@ -171,13 +223,14 @@ impl HeardIndex {
         self.instances.len() * std::mem::size_of::<ScanInstance>()
             + self.en.len() * 20
             + self.bluezone.len() * 16
+            + self.en_filter.memory_bytes()
             + self.en_fingerprints.memory_bytes()
             + self.en_buckets.len() * 4
     }
 
     #[inline]
     fn en_matches(&self, rpi: &[u8; 16]) -> &[([u8; 16], u32)] {
-        if !self.en_fingerprints.may_contain(rpi) {
+        if !self.en_filter.may_contain(rpi) || !self.en_fingerprints.may_contain(rpi) {
             return &[];
         }
         let b = bucket(rpi);
@@ -237,6 +290,17 @@ impl MatchContext {
             receiver,
             fallback_tx_power_dbm,
         }
+    }
+
+    /// Room for the RPIs of every key [`match_en_key`] keeps: the intervals from a day before the oldest
+    /// retained moment to now, at most the retention period and a day.
+    fn rpi_batch(&self) -> RpiBatch {
+        let interval = |ms: u64| u32::try_from(ms / 1000 / EN_INTERVAL_SECS).unwrap_or(u32::MAX);
+        let first = interval(self.oldest_ms()).saturating_sub(EN_INTERVALS_PER_DAY);
+        let count = (interval(self.now_ms) - first)
+            .saturating_add(1)
+            .min((RETENTION_DAYS + 1) * EN_INTERVALS_PER_DAY);
+        RpiBatch::new(first, count)
     }
 
     fn oldest_ms(&self) -> u64 {
@@ -346,6 +410,7 @@ fn match_chunk(
     chunk: KeyChunk<'_>,
     ctx: &MatchContext,
 ) -> (MatchOutcome, Vec<[u8; 16]>) {
+    let mut rpis = ctx.rpi_batch();
     let mut outcome = MatchOutcome::default();
     let mut matched_keys = Vec::new();
     let mut previous: Option<[u8; 16]> = None;
@@ -364,7 +429,7 @@ fn match_chunk(
             outcome.skip(KeySkip::Duplicate);
             continue;
         }
-        if let Some(exposure) = match_en_key(index, &key, ctx, &mut outcome) {
+        if let Some(exposure) = match_en_key(index, &key, ctx, &mut rpis, &mut outcome) {
             outcome.exposures.push(exposure);
             matched_keys.push(bytes);
         }
@@ -376,6 +441,7 @@ fn match_en_key(
     index: &HeardIndex,
     key: &ExportKey,
     ctx: &MatchContext,
+    rpis: &mut RpiBatch,
     outcome: &mut MatchOutcome,
 ) -> Option<Exposure> {
     let k = &key.key;
@@ -393,9 +459,11 @@ fn match_en_key(
     }
     let mut hits: Vec<(u32, u32)> = Vec::new();
     let tolerance_ms = ctx.en_tolerance_secs * 1000;
-    k.tek
-        .rpik()
-        .for_each_rpi(k.rolling_start_interval, k.rolling_period, |j, rpi| {
+    rpis.for_each_rpi(
+        &k.tek.rpik(),
+        k.rolling_start_interval,
+        k.rolling_period,
+        |j, rpi| {
             for &(_, i) in index.en_matches(rpi) {
                 let interval = k.rolling_start_interval + j;
                 let start_ms = u64::from(interval) * EN_INTERVAL_SECS * 1000;
@@ -406,7 +474,8 @@ fn match_en_key(
                     hits.push((i, interval));
                 }
             }
-        });
+        },
+    );
     if hits.is_empty() {
         return None;
     }

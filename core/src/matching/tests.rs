@@ -262,6 +262,31 @@ fn few_unheard_identifiers_pass_the_fingerprints() {
 }
 
 #[test]
+fn few_unheard_identifiers_pass_the_filter_bits() {
+    let mut bits = crate::seeded::SplitMix64::new(5);
+    let mut random_rpi = || {
+        let mut rpi = [0u8; 16];
+        rpi[..8].copy_from_slice(&bits.next_u64().to_le_bytes());
+        rpi[8..].copy_from_slice(&bits.next_u64().to_le_bytes());
+        rpi
+    };
+    let instances: Vec<ScanInstance> = (0..30_000)
+        .map(|_| instance_with_rpi(random_rpi()))
+        .collect();
+    let index = assert_all_found(instances);
+    assert_eq!(index.en_filter.memory_bytes(), 256 << 10);
+    let probes = 200_000;
+    let passed = (0..probes)
+        .filter(|_| index.en_filter.may_contain(&random_rpi()))
+        .count();
+    // Expected: 200,000 probes x 30,000 bits set / 2^21 = about 2,860.
+    assert!(
+        (2_000..4_000).contains(&passed),
+        "{passed} of {probes} unheard identifiers passed"
+    );
+}
+
+#[test]
 fn identifiers_crafted_to_share_a_bucket_are_all_found() {
     // A hostile advertiser can choose its identifiers: forty that land in one bucket with forty
     // different fingerprints overflow it, and must still all be found, without a slow or huge index.

@@ -193,19 +193,68 @@ impl RollingProximityIdentifierKey {
     /// Calls `f(j, RPI_j)` for `count` consecutive intervals from `first_interval` (`j` counted from 0),
     /// without collecting them: matching probes each RPI as it comes out of the cipher.
     #[inline]
-    pub fn for_each_rpi(&self, first_interval: u32, count: u32, mut f: impl FnMut(u32, &[u8; 16])) {
-        // One key's worth of blocks fits on the stack; the batch call keeps the AES pipeline full.
-        let mut blocks = [Block::default(); EK_ROLLING_PERIOD as usize];
+    pub fn for_each_rpi(&self, first_interval: u32, count: u32, f: impl FnMut(u32, &[u8; 16])) {
+        RpiBatch::new(first_interval, 0).for_each_rpi(self, first_interval, count, f);
+    }
+}
+
+/// Derives the RPIs of many keys whose intervals fall in one run: `PaddedData_j` of the run is built once,
+/// and each key's RPIs are written over the last key's. Matching derives 144 RPIs for each of a million
+/// published keys; building their padded data and clearing room for them, key by key, took a fifth of
+/// the matcher's own time.
+#[derive(Clone)]
+pub struct RpiBatch {
+    first_interval: u32,
+    padded: Vec<Block>,
+    rpis: [Block; EK_ROLLING_PERIOD as usize],
+}
+
+impl RpiBatch {
+    /// Room for the RPIs of keys, with the padded data of the `count` intervals from `first_interval`.
+    pub fn new(first_interval: u32, count: u32) -> Self {
+        Self {
+            first_interval,
+            padded: (0..count)
+                .map(|k| padded_data(first_interval.wrapping_add(k)))
+                .collect(),
+            rpis: [Block::default(); EK_ROLLING_PERIOD as usize],
+        }
+    }
+
+    /// [`RollingProximityIdentifierKey::for_each_rpi`] of `rpik`, reading the padded data built for the
+    /// run where it holds the intervals.
+    #[inline]
+    pub fn for_each_rpi(
+        &mut self,
+        rpik: &RollingProximityIdentifierKey,
+        first_interval: u32,
+        count: u32,
+        mut f: impl FnMut(u32, &[u8; 16]),
+    ) {
         let mut done = 0u32;
         while done < count {
+            // A key's worth at a time: the batch call keeps the AES pipeline full.
             let n = (count - done).min(EK_ROLLING_PERIOD);
-            let batch = &mut blocks[..n as usize];
-            for (k, block) in batch.iter_mut().enumerate() {
-                *block = padded_data(first_interval.wrapping_add(done + k as u32));
+            let first = first_interval.wrapping_add(done);
+            let rpis = &mut self.rpis[..n as usize];
+            let built = first.checked_sub(self.first_interval).and_then(|start| {
+                let start = start as usize;
+                self.padded.get(start..start.checked_add(n as usize)?)
+            });
+            match built {
+                Some(padded) => rpik
+                    .0
+                    .encrypt_blocks_b2b(padded, rpis)
+                    .unwrap_or_else(|_| unreachable!("as many padded blocks as RPIs")),
+                None => {
+                    for (k, block) in rpis.iter_mut().enumerate() {
+                        *block = padded_data(first.wrapping_add(k as u32));
+                    }
+                    rpik.0.encrypt_blocks(rpis);
+                }
             }
-            self.0.encrypt_blocks(batch);
-            for (k, block) in batch.iter().enumerate() {
-                f(done + k as u32, &block.0);
+            for (k, rpi) in rpis.iter().enumerate() {
+                f(done + k as u32, &rpi.0);
             }
             done += n;
         }
@@ -402,6 +451,47 @@ mod tests {
             <[u8; 16]>::from(padded_data(v.rolling_start_interval)),
             v.padded_data_0
         );
+    }
+
+    #[test]
+    fn an_rpi_batch_derives_the_vectors_rpis_inside_across_and_outside_its_run() {
+        let v = vectors();
+        let rpik = v.tek.rpik();
+        let start = v.rolling_start_interval;
+        let collect = |batch: &mut RpiBatch, first: u32, count: u32| {
+            let mut out = Vec::new();
+            batch.for_each_rpi(&rpik, first, count, |j, rpi| out.push((j, Rpi(*rpi))));
+            out
+        };
+        // One RPI at a time, as a phone advertises them.
+        let expected = |first: u32, count: u32| -> Vec<(u32, Rpi)> {
+            (0..count)
+                .map(|j| (j, rpik.rpi(first.wrapping_add(j))))
+                .collect()
+        };
+        // The run holds the vectors' day and the next; one batch serves every key in turn, each key's
+        // RPIs written over the last's.
+        let mut batch = RpiBatch::new(start, 2 * EK_ROLLING_PERIOD);
+        for (first, count) in [
+            (start, 144),       // the vectors' key, from the run
+            (start + 144, 144), // the next day's, at the run's end
+            (start + 10, 1),    // a key released early
+            (start + 200, 144), // past the run's end: built, not read
+            (start - 1, 144),   // before its start
+            (start, 300),       // longer than a key: in pieces
+            (u32::MAX - 2, 5),  // the interval number wraps
+            (start, 0),         // nothing
+        ] {
+            assert_eq!(
+                collect(&mut batch, first, count),
+                expected(first, count),
+                "{count} from {first}"
+            );
+        }
+        let from_run = collect(&mut batch, start, 144);
+        for (j, (interval, rpi, _)) in v.rows.iter().enumerate() {
+            assert_eq!(from_run[j], (j as u32, *rpi), "interval {interval}");
+        }
     }
 
     #[test]
