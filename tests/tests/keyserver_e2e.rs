@@ -332,14 +332,16 @@ async fn publish_exports(running: &Running, count: usize) -> Vec<String> {
     names
 }
 
-/// A front to the server at `upstream` that counts the downloads of exports in `downloads` and answers
-/// each request with what `serve` makes of its path and the server's answer; returns a phone's client of
-/// it.
-async fn front(
-    upstream: String,
+/// A phone in `dir`, pinning the key of `running`, that syncs through a front to it: the front counts the
+/// downloads of exports in `downloads` and answers each request with what `serve` makes of its path and
+/// the server's answer.
+async fn phone_behind_front(
+    running: &Running,
+    dir: &std::path::Path,
     downloads: Arc<AtomicUsize>,
     serve: impl Fn(&str, Vec<u8>) -> (StatusCode, Vec<u8>) + Clone + Send + Sync + 'static,
-) -> KeyServerClient {
+) -> Phone {
+    let upstream = running.url.clone();
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
         let (downloads, upstream, serve) = (downloads.clone(), upstream.clone(), serve.clone());
         async move {
@@ -364,7 +366,9 @@ async fn front(
     let mut config = ClientConfig::new(&url);
     config.initial_backoff = Duration::from_millis(10);
     config.max_backoff = Duration::from_millis(20);
-    KeyServerClient::new(config).unwrap()
+    let client = KeyServerClient::new(config).unwrap();
+    let clock = ManualClock::new(SystemClock.now_ms());
+    phone(dir, &clock, &client, &[running.server.verification_key()])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,22 +379,20 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     let fail_second = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let downloads = Arc::new(AtomicUsize::new(0));
     let (flag, second) = (fail_second.clone(), names[1].clone());
-    let client = front(running.url.clone(), downloads.clone(), move |path, body| {
-        if path.ends_with(&second) && flag.load(Ordering::SeqCst) {
-            (StatusCode::BAD_GATEWAY, Vec::new())
-        } else {
-            (StatusCode::OK, body)
-        }
-    })
-    .await;
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(SystemClock.now_ms());
-    let listener = phone(
+    let listener = phone_behind_front(
+        &running,
         dir.path(),
-        &clock,
-        &client,
-        &[running.server.verification_key()],
-    );
+        downloads.clone(),
+        move |path, body| {
+            if path.ends_with(&second) && flag.load(Ordering::SeqCst) {
+                (StatusCode::BAD_GATEWAY, Vec::new())
+            } else {
+                (StatusCode::OK, body)
+            }
+        },
+    )
+    .await;
     // One export that cannot be downloaded does not stop the sync: the other is checked.
     let first = listener.sync().await.unwrap();
     assert_eq!(first.exports_checked, 1);
@@ -425,8 +427,10 @@ async fn a_damaged_export_is_rejected_once_and_the_sound_one_checked() {
     let names = publish_exports(&running, 2).await;
     let downloads = Arc::new(AtomicUsize::new(0));
     let damaged = names[0].clone();
-    let client = front(
-        running.url.clone(),
+    let dir = tempfile::tempdir().unwrap();
+    let listener = phone_behind_front(
+        &running,
+        dir.path(),
         downloads.clone(),
         move |path, mut body| {
             if path.ends_with(&damaged) {
@@ -436,14 +440,6 @@ async fn a_damaged_export_is_rejected_once_and_the_sound_one_checked() {
         },
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(SystemClock.now_ms());
-    let listener = phone(
-        dir.path(),
-        &clock,
-        &client,
-        &[running.server.verification_key()],
-    );
     let first = listener.sync().await.unwrap();
     assert_eq!(first.exports_checked, 1);
     assert!(first.keys_processed > 0, "{first:?}");
