@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use openzone_core::export::signing::SignedConfig;
-use openzone_core::export::Export;
+use openzone_core::export::ExportFile;
 use openzone_core::phone::{
     CalibrationTable, DataKey, Phone, PhoneConfig, PositiveReport, RiskConfig, UserConsent,
 };
@@ -168,10 +168,11 @@ impl OpenZonePhone {
         Ok(self.phone.exposure_days()?.iter().map(Into::into).collect())
     }
 
-    /// Checks a downloaded export (a zip) against what this phone heard, off the caller's thread.
+    /// Checks a downloaded export (a zip) against what this phone heard, off the caller's thread:
+    /// `export.bin` streams out of the zip, never inflated whole.
     pub async fn process_export(&self, zip: Vec<u8>) -> Result<CheckSummary, OpenZoneError> {
         let phone = self.phone.clone();
-        let check = move || phone.process_export(Export::from_zip_bytes(&zip)?);
+        let check = move || phone.process_export(ExportFile::from_zip_bytes(zip)?);
         Ok((&runtime::blocking(check).await??).into())
     }
 

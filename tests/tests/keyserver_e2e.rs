@@ -1,7 +1,7 @@
 //! The two flows end to end on loopback, as phones use them: an officer issues a code, the reporter's
 //! phone ends its key and uploads its infectious days sealed, the server publishes on a seconds cadence,
 //! and another phone syncs and finds the day it met the reporter. Also the client's retries, caps and
-//! resumption after an interrupted sync.
+//! resumption after an interrupted sync, and a damaged export rejected once.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -22,6 +22,7 @@ use openzone_core::Error;
 use openzone_tests::clock::ManualClock;
 use openzone_tests::keyserver_fixture::{
     get_json, http, issue_code, officer_token, random_tek, small_hourly_exports, start_temp,
+    Running,
 };
 use openzone_tests::lesson::lesson_sightings;
 use openzone_tests::phone::{open_phone, seed_own_keys};
@@ -300,20 +301,16 @@ async fn the_client_retries_transient_failures_only() {
     assert!(err.to_string().contains("try again"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupted_sync_resumes_where_it_stopped() {
-    // Two exports on a real server, behind a front that can fail the second one's download.
-    let (_data, running) = start_temp(small_hourly_exports).await;
+/// Publishes `count` exports on `running`, each of one case's key; returns their names.
+async fn publish_exports(running: &Running, count: usize) -> Vec<String> {
     let client = http();
-    let token = officer_token(&running).await;
+    let token = officer_token(running).await;
     let uploader = KeyServerClient::new(ClientConfig::new(&running.url)).unwrap();
     let sealing = uploader.sealing_key().await.unwrap();
     let today = day_of_ms(SystemClock.now_ms());
     let mut names = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..count {
         let code = issue_code(&client, &running.url, &token, "confirmed", None).await;
-        // A key of two days ago: past the publication delay at any time of day (yesterday's key is not
-        // in the first two hours after midnight UTC).
         let payload = openzone_core::keyserver::wire::UploadPayload {
             checkins: Vec::new(),
             code,
@@ -332,29 +329,25 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
                 .clone(),
         );
     }
+    names
+}
 
-    let fail_second = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let downloads = Arc::new(AtomicUsize::new(0));
-    let (flag, counter, upstream, second) = (
-        fail_second.clone(),
-        downloads.clone(),
-        running.url.clone(),
-        names[1].clone(),
-    );
-    let front = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-        let (flag, counter, upstream, second) = (
-            flag.clone(),
-            counter.clone(),
-            upstream.clone(),
-            second.clone(),
-        );
+/// A phone in `dir`, pinning the key of `running`, that syncs through a front to it: the front counts the
+/// downloads of exports in `downloads` and answers each request with what `serve` makes of its path and
+/// the server's answer.
+async fn phone_behind_front(
+    running: &Running,
+    dir: &std::path::Path,
+    downloads: Arc<AtomicUsize>,
+    serve: impl Fn(&str, Vec<u8>) -> (StatusCode, Vec<u8>) + Clone + Send + Sync + 'static,
+) -> Phone {
+    let upstream = running.url.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (downloads, upstream, serve) = (downloads.clone(), upstream.clone(), serve.clone());
         async move {
             let path = uri.path().trim_start_matches('/').to_owned();
             if path.ends_with(".zip") {
-                counter.fetch_add(1, Ordering::SeqCst);
-                if path.ends_with(&second) && flag.load(Ordering::SeqCst) {
-                    return (StatusCode::BAD_GATEWAY, Vec::new());
-                }
+                downloads.fetch_add(1, Ordering::SeqCst);
             }
             let body = http()
                 .get(format!("{upstream}{path}"))
@@ -364,25 +357,42 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
                 .bytes()
                 .await
                 .unwrap();
-            (StatusCode::OK, body.to_vec())
+            serve(&path, body.to_vec())
         }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front_url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, front).await });
-
-    let mut config = ClientConfig::new(&front_url);
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = ClientConfig::new(&url);
     config.initial_backoff = Duration::from_millis(10);
     config.max_backoff = Duration::from_millis(20);
     let client = KeyServerClient::new(config).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(SystemClock.now_ms());
-    let listener = phone(
+    phone(dir, &clock, &client, &[running.server.verification_key()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_sync_resumes_where_it_stopped() {
+    // Two exports on a real server, behind a front that can fail the second one's download.
+    let (_data, running) = start_temp(small_hourly_exports).await;
+    let names = publish_exports(&running, 2).await;
+    let fail_second = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let (flag, second) = (fail_second.clone(), names[1].clone());
+    let dir = tempfile::tempdir().unwrap();
+    let listener = phone_behind_front(
+        &running,
         dir.path(),
-        &clock,
-        &client,
-        &[running.server.verification_key()],
-    );
+        downloads.clone(),
+        move |path, body| {
+            if path.ends_with(&second) && flag.load(Ordering::SeqCst) {
+                (StatusCode::BAD_GATEWAY, Vec::new())
+            } else {
+                (StatusCode::OK, body)
+            }
+        },
+    )
+    .await;
     // One export that cannot be downloaded does not stop the sync: the other is checked.
     let first = listener.sync().await.unwrap();
     assert_eq!(first.exports_checked, 1);
@@ -407,5 +417,42 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
         (1, 1)
     );
     assert_eq!(downloads.load(Ordering::SeqCst), 6);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_export_is_rejected_once_and_the_sound_one_checked() {
+    // Two exports on a real server, behind a front that cuts the first one's zip short.
+    let (_data, running) = start_temp(small_hourly_exports).await;
+    let names = publish_exports(&running, 2).await;
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let damaged = names[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let listener = phone_behind_front(
+        &running,
+        dir.path(),
+        downloads.clone(),
+        move |path, mut body| {
+            if path.ends_with(&damaged) {
+                body.truncate(body.len() - 30);
+            }
+            (StatusCode::OK, body)
+        },
+    )
+    .await;
+    let first = listener.sync().await.unwrap();
+    assert_eq!(first.exports_checked, 1);
+    assert!(first.keys_processed > 0, "{first:?}");
+    assert_eq!(first.exports_rejected.len(), 1, "{first:?}");
+    assert_eq!(first.exports_rejected[0].0, names[0]);
+    assert!(first.exports_failed.is_empty(), "{first:?}");
+    assert_eq!(downloads.load(Ordering::SeqCst), 2);
+    // Remembered as rejected: not downloaded again.
+    let again = listener.sync().await.unwrap();
+    assert_eq!(
+        (again.exports_rejected.len(), again.exports_already_checked),
+        (0, 2)
+    );
+    assert_eq!(downloads.load(Ordering::SeqCst), 2);
     running.stop().await;
 }

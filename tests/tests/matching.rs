@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use openzone_core::export::signing::SigningKey;
-use openzone_core::export::{Export, ExportBuilder, ExportKey, ReportType};
+use openzone_core::export::{ExportBuilder, ExportFile, ExportKey, ReportType};
 use openzone_core::phone::{CalibrationTable, ProximityBand};
 use openzone_core::protocol::en_v1::{EnV1, ExposureKey, TemporaryExposureKey};
 use openzone_core::protocol::Scheme;
@@ -81,7 +81,7 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     }
     .build_zip(&signer)
     .unwrap();
-    let export = || Export::from_zip_bytes(&zip).unwrap();
+    let export = || ExportFile::from_zip_bytes(zip.clone()).unwrap();
 
     let report = phone.process_export(export()).unwrap();
     assert_eq!(report.keys_processed, 10_001);
@@ -105,12 +105,13 @@ fn a_hidden_key_is_found_on_exactly_the_right_day() {
     assert!(nothing.days.is_empty());
     assert!(stranger.exposure_days().unwrap().is_empty());
 
-    // A tampered copy never gets as far as matching.
+    // A tampered copy is refused and records nothing.
     let mut tampered = zip.clone();
     let at = tampered.len() / 2;
     tampered[at] ^= 0x01;
-    let verified = Export::from_zip_bytes(&tampered)
+    let checked = ExportFile::from_zip_bytes(tampered)
         .map_err(openzone_core::Error::from)
         .and_then(|e| phone.process_export(e));
-    assert!(verified.is_err());
+    assert!(checked.is_err());
+    assert_eq!(phone.exposure_days().unwrap(), report.days);
 }

@@ -1,18 +1,17 @@
-//! Checking published keys: the one rule for a batch (verified export or key list) against the store:
-//! match, score, record the days and the batch in one transaction, then tell the user of days newly at
-//! risk, once per day.
+//! Checking published keys: the one rule for a batch (an export streamed out of its zip, or a verified
+//! Bluezone key list) against the store: match, score, record the days and the batch in one transaction,
+//! then tell the user of days newly at risk, once per day.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Seek};
 
 use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::export::bluezone::BluezoneKeys;
 use crate::export::signing::VerificationKey;
-use crate::export::{ExportFile, ExportHeader, KeySkip, VerifiedExport};
-use crate::matching::{
-    match_bluezone, match_export, ExportMatching, HeardIndex, MatchContext, MatchOutcome,
-};
+use crate::export::{ExportFile, ExportHeader, KeySkip};
+use crate::matching::{match_bluezone, ExportMatching, HeardIndex, MatchContext, MatchOutcome};
 use crate::risk::{score, DayRisk, RiskConfig};
 use crate::store::{BatchFindings, Store};
 use crate::units::{day_of_ms, MS_PER_DAY};
@@ -39,59 +38,34 @@ pub struct CheckReport {
     pub newly_at_risk: Vec<u32>,
 }
 
-/// A verified batch of published keys and its digest (what the store remembers it by).
-pub(crate) enum Batch<'a> {
-    /// An exposure-notification export.
-    Export(&'a VerifiedExport),
-    /// A Bluezone key list, identified by the SHA-256 of its JSON.
-    Bluezone(&'a BluezoneKeys, [u8; 32]),
-}
-
-impl Batch<'_> {
-    fn digest(&self) -> [u8; 32] {
-        match self {
-            Batch::Export(export) => export.export().digest(),
-            Batch::Bluezone(_, digest) => *digest,
-        }
-    }
-
-    fn run(&self, index: &HeardIndex, ctx: &MatchContext) -> MatchOutcome {
-        match self {
-            Batch::Export(export) => match_export(index, export, ctx),
-            Batch::Bluezone(keys, _) => {
-                let mut outcome = match_bluezone(index, &keys.keys, ctx);
-                for skip in &keys.skipped {
-                    outcome.keys_processed += 1;
-                    *outcome.skipped.entry(*skip).or_default() += 1;
-                }
-                outcome
-            }
-        }
-    }
-}
-
-/// Matches a batch against the store, scores and records the result.
-pub(crate) fn check(
+/// Matches a verified Bluezone key list, identified by `digest` (the SHA-256 of its JSON), against the
+/// store, scores and records the result.
+pub(crate) fn check_bluezone(
     store: &Store,
-    batch: &Batch<'_>,
+    keys: &BluezoneKeys,
+    digest: &[u8; 32],
     risk: &RiskConfig,
     ctx: &MatchContext,
     listener: Option<&dyn PhoneListener>,
 ) -> Result<CheckReport, Error> {
-    let digest = batch.digest();
-    if store.batch_processed(&digest)? {
+    if store.batch_processed(digest)? {
         return Ok(already_processed());
     }
-    let outcome = batch.run(&heard_index(store, ctx)?, ctx);
-    record(store, &digest, outcome, risk, ctx, listener)
+    let mut outcome = match_bluezone(&heard_index(store, ctx)?, &keys.keys, ctx);
+    for skip in &keys.skipped {
+        outcome.keys_processed += 1;
+        *outcome.skipped.entry(*skip).or_default() += 1;
+    }
+    record(store, digest, outcome, risk, ctx, listener)
 }
 
-/// [`check`] of an export streamed out of its zip: its keys are matched as they are read, and what they
-/// found is kept aside until the whole file is read and its signature checked against `keys(header)`
-/// (the signature covers the whole file): an export that fails records nothing.
-pub(crate) fn check_streamed(
+/// Checks an export as it streams out of its zip (from a file or from memory): its keys are matched as
+/// they are read, and what they found is kept aside until the whole `export.bin` is read and its
+/// signature checked against `keys(header)` (the signature covers the whole file): an export that fails
+/// records nothing. The SHA-256 that checks the signature also names the batch, recorded with the result.
+pub(crate) fn check_export<R: Read + Seek>(
     store: &Store,
-    export: ExportFile,
+    export: ExportFile<R>,
     keys: impl FnOnce(&ExportHeader) -> Result<Vec<VerificationKey>, Error>,
     risk: &RiskConfig,
     ctx: &MatchContext,

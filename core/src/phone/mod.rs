@@ -23,6 +23,7 @@ mod sync;
 mod tests;
 mod visitor_log;
 
+use std::io::{Read, Seek};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -52,7 +53,7 @@ use crate::engine::{
 use crate::error::Error;
 use crate::export::bluezone;
 use crate::export::signing::{SignedConfig, VerificationKey};
-use crate::export::{Export, ExportFile, ExportHeader};
+use crate::export::{ExportFile, ExportHeader};
 use crate::matching::MatchContext;
 use crate::platform::{Advertising, BlePlatform};
 use crate::protocol::{Payload, SchemeId};
@@ -60,7 +61,7 @@ use crate::sighting::Sighting;
 use crate::store::Store;
 use crate::time::Clock;
 use crate::wire::Error as WireError;
-use exposure::{exposure_days, Batch};
+use exposure::exposure_days;
 
 /// How a phone is set up: what the app was built with and what the platform gives it.
 #[derive(Debug, Clone)]
@@ -292,35 +293,30 @@ impl Phone {
 
     // ---- published keys ----
 
-    /// Checks a published export (read with [`Export::from_zip_bytes`] or [`Export::from_zip_file`])
-    /// against what this phone heard, verified against the pinned export keys, and records the result.
-    pub fn process_export(&self, export: Export) -> Result<CheckReport, Error> {
-        let verified = export.verify(&self.inner.export_keys)?;
-        self.check(&Batch::Export(&verified))
+    /// Checks a published export ([`ExportFile::open`] of a file, or [`ExportFile::from_zip_bytes`] of a
+    /// zip in memory) against what this phone heard, verified against the pinned export keys, and records
+    /// the result. `export.bin` streams out of the zip, never held inflated whole; an export whose
+    /// signature fails records nothing.
+    pub fn process_export<R: Read + Seek>(
+        &self,
+        export: ExportFile<R>,
+    ) -> Result<CheckReport, Error> {
+        self.check_export(export, |_| Ok(self.inner.export_keys.clone()))
     }
 
-    /// Checks a published export read from a file as it streams out of its zip (`export.bin` is never
-    /// held whole), verified against the pinned export keys and those `also_trusted` gives for the
-    /// export's header (a key trusted for whatever key ids the export names), and records the result.
-    /// An export whose signature fails records nothing.
-    pub fn process_export_file(
+    /// [`process_export`](Self::process_export), verified against the pinned export keys and those
+    /// `also_trusted` gives for the export's header (a key trusted for whatever key ids the export names,
+    /// as the command line trusts a key file).
+    pub fn process_export_trusting<R: Read + Seek>(
         &self,
-        export: ExportFile,
+        export: ExportFile<R>,
         also_trusted: impl FnOnce(&ExportHeader) -> Result<Vec<VerificationKey>, Error>,
     ) -> Result<CheckReport, Error> {
-        let _one_at_a_time = self.one_check_at_a_time();
-        exposure::check_streamed(
-            &self.inner.store,
-            export,
-            |header| {
-                let mut keys = self.inner.export_keys.clone();
-                keys.extend(also_trusted(header)?);
-                Ok(keys)
-            },
-            &self.inner.risk,
-            &self.match_context(),
-            self.inner.listener.as_deref(),
-        )
+        self.check_export(export, |header| {
+            let mut keys = self.inner.export_keys.clone();
+            keys.extend(also_trusted(header)?);
+            Ok(keys)
+        })
     }
 
     /// Checks a signed Bluezone key list (its JSON and detached signature), verified against the pinned
@@ -335,7 +331,15 @@ impl Phone {
             .as_ref()
             .try_into()
             .map_err(|_| WireError::InvalidConfig("SHA-256 gave no 32-byte digest".into()))?;
-        self.check(&Batch::Bluezone(&keys, digest))
+        let _one_at_a_time = self.one_check_at_a_time();
+        exposure::check_bluezone(
+            &self.inner.store,
+            &keys,
+            &digest,
+            &self.inner.risk,
+            &self.match_context(),
+            self.inner.listener.as_deref(),
+        )
     }
 
     /// Every day with a recorded exposure, oldest first.
@@ -362,11 +366,18 @@ impl Phone {
         chaff::send(self.key_server()?, &SystemRandom::new()).await
     }
 
-    fn check(&self, batch: &Batch<'_>) -> Result<CheckReport, Error> {
+    /// Checks an export streamed out of its zip, verified against `keys(header)` (the one check of an
+    /// export: [`process_export`](Self::process_export), the command line's and a sync's).
+    fn check_export<R: Read + Seek>(
+        &self,
+        export: ExportFile<R>,
+        keys: impl FnOnce(&ExportHeader) -> Result<Vec<VerificationKey>, Error>,
+    ) -> Result<CheckReport, Error> {
         let _one_at_a_time = self.one_check_at_a_time();
-        exposure::check(
+        exposure::check_export(
             &self.inner.store,
-            batch,
+            export,
+            keys,
             &self.inner.risk,
             &self.match_context(),
             self.inner.listener.as_deref(),

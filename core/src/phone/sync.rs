@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 use crate::checkin::package::WarningPackage;
 use crate::error::Error;
 use crate::export::signing::VerificationKey;
-use crate::export::{Export, KeySkip};
+use crate::export::{ExportFile, KeySkip};
 use crate::keyserver::wire::{ServerConfigDoc, NATIONAL_PARTITION, WARNING_PACKAGE_MARK};
 use crate::keyserver::KeyServerClient;
 use crate::risk::DayRisk;
 use crate::wire::Error as WireError;
 
-use super::exposure::{exposure_days, Batch};
+use super::exposure::exposure_days;
 use super::{Phone, PresenceWarning, SyncProgress};
 
 /// What a sync did.
@@ -143,49 +143,44 @@ pub(crate) async fn sync(phone: &Phone, client: &KeyServerClient) -> Result<Sync
             }
         };
         report.bytes_downloaded += zip.len() as u64;
-        if entry.name.contains(WARNING_PACKAGE_MARK) {
-            let checked = WarningPackage::from_zip_bytes(&zip)
+        let checked = if entry.name.contains(WARNING_PACKAGE_MARK) {
+            WarningPackage::from_zip_bytes(&zip)
                 .and_then(|p| p.verify(&keys))
                 .map_err(Error::from)
-                .and_then(|verified| phone.check_warning_package(&verified));
-            match checked {
-                Ok(checked) => {
+                .and_then(|verified| phone.check_warning_package(&verified))
+                .map(|checked| {
                     report.exports_checked += 1;
                     report.warning_packages_checked += 1;
                     report.checkins_matched += checked.matched;
                     report.new_presence_warnings.extend(checked.new_warnings);
-                }
-                // A damaged or badly signed package; a failing store stops the sync below.
-                Err(
-                    e @ Error::Wire(
-                        WireError::CheckIn(_) | WireError::Signature(_) | WireError::Export(_),
-                    ),
-                ) => {
-                    report
-                        .exports_rejected
-                        .push((entry.name.clone(), e.to_string()));
-                }
-                Err(e) => return Err(e),
-            }
-            store.mark_export_fetched(&entry.name, phone.now_ms())?;
-            continue;
-        }
-        let verified = match Export::from_zip_bytes(&zip).and_then(|e| e.verify(&keys)) {
-            Ok(verified) => verified,
-            Err(e) => {
-                store.mark_export_fetched(&entry.name, phone.now_ms())?;
-                report.exports_rejected.push((entry.name, e.to_string()));
-                continue;
-            }
+                })
+        } else {
+            ExportFile::from_zip_bytes(zip)
+                .map_err(Error::from)
+                .and_then(|export| phone.check_export(export, |_| Ok(keys.clone())))
+                .map(|checked| {
+                    report.exports_checked += 1;
+                    report.keys_processed += checked.keys_processed;
+                    report.keys_matched += checked.keys_matched;
+                    for (skip, n) in checked.skipped {
+                        *report.skipped.entry(skip).or_default() += n;
+                    }
+                    report.newly_at_risk.extend(checked.newly_at_risk);
+                })
         };
-        let checked = phone.check(&Batch::Export(&verified))?;
-        report.exports_checked += 1;
-        report.keys_processed += checked.keys_processed;
-        report.keys_matched += checked.keys_matched;
-        for (skip, n) in checked.skipped {
-            *report.skipped.entry(skip).or_default() += n;
+        match checked {
+            Ok(()) => {}
+            // A damaged or badly signed file: remembered as rejected, not downloaded again.
+            Err(
+                e @ Error::Wire(
+                    WireError::CheckIn(_) | WireError::Signature(_) | WireError::Export(_),
+                ),
+            ) => report
+                .exports_rejected
+                .push((entry.name.clone(), e.to_string())),
+            // A failing store stops the sync; the file is downloaded again next time.
+            Err(e) => return Err(e),
         }
-        report.newly_at_risk.extend(checked.newly_at_risk);
         store.mark_export_fetched(&entry.name, phone.now_ms())?;
     }
     phone.sync_progress(SyncProgress {

@@ -297,9 +297,9 @@ impl Rig {
         self.open_with(DataKey::from_bytes([3; 32])).unwrap()
     }
 
-    /// A signed export of `keys`, numbered `batch` (so each is a distinct batch).
-    fn export(&self, keys: &[ExposureKey], batch: i32) -> Export {
-        Export::from_zip_bytes(&self.export_zip(keys, batch, &self.signer)).unwrap()
+    /// A signed export of `keys`, numbered `batch` (so each is a distinct batch), as downloaded.
+    fn export(&self, keys: &[ExposureKey], batch: i32) -> ExportFile<std::io::Cursor<Vec<u8>>> {
+        ExportFile::from_zip_bytes(self.export_zip(keys, batch, &self.signer)).unwrap()
     }
 
     /// The zip of [`export`](Self::export), signed by `signer`.
@@ -395,51 +395,85 @@ fn a_day_at_risk_is_told_once_across_batches_and_restarts() {
 }
 
 #[test]
-fn a_streamed_export_checks_as_one_read_whole_and_one_that_fails_records_nothing() {
+fn an_export_checks_alike_from_a_file_and_from_memory_and_one_that_fails_records_nothing() {
     let case = daily_key(DAY - 1, 0xE5);
-    let (rig, whole_rig) = (Rig::new(EVENING_MS), Rig::new(EVENING_MS));
-    let (phone, whole_phone) = (rig.open(), whole_rig.open());
-    for p in [&phone, &whole_phone] {
+    let (rig, bytes_rig) = (Rig::new(EVENING_MS), Rig::new(EVENING_MS));
+    // Both phones pin the one key that signs the genuine export.
+    let (phone, bytes_phone) = (
+        rig.open(),
+        bytes_rig.open_with_keys(vec![rig.signer.verification_key()]),
+    );
+    for p in [&phone, &bytes_phone] {
         p.record_sightings(&lesson(&case, DAY - 1, -55)).unwrap();
     }
     let files = tempfile::tempdir().unwrap();
-    let write = |name: &str, zip: Vec<u8>| {
+    let write = |name: &str, zip: &[u8]| {
         let path = files.path().join(name);
         std::fs::write(&path, zip).unwrap();
         path
     };
     let keys = std::slice::from_ref(&case);
-    let stream = |path: &std::path::Path| {
-        phone.process_export_file(ExportFile::open(path).unwrap(), |_| Ok(Vec::new()))
+    let from_file = |phone: &Phone, path: &std::path::Path| {
+        ExportFile::open(path)
+            .map_err(Error::from)
+            .and_then(|export| phone.process_export(export))
+    };
+    let from_bytes = |phone: &Phone, zip: &[u8]| {
+        ExportFile::from_zip_bytes(zip.to_vec())
+            .map_err(Error::from)
+            .and_then(|export| phone.process_export(export))
     };
     // The same export.bin, signed in the name of the pinned key by another key: it does not verify.
     let impostor = crate::export::signing::SigningKey::generate("310", "v1")
         .unwrap()
         .0;
-    let forged = write("forged.zip", rig.export_zip(keys, 1, &impostor));
-    let refused = stream(&forged).unwrap_err();
-    let refused_whole = phone
-        .process_export(Export::from_zip_file(&forged).unwrap())
-        .unwrap_err();
+    let forged = rig.export_zip(keys, 1, &impostor);
+    let refused = from_file(&phone, &write("forged.zip", &forged)).unwrap_err();
+    let refused_bytes = from_bytes(&bytes_phone, &forged).unwrap_err();
     assert!(
         matches!(refused, Error::Wire(openzone_wire::Error::Signature(_))),
         "{refused}"
     );
-    assert_eq!(refused.to_string(), refused_whole.to_string());
-    assert!(phone.exposure_days().unwrap().is_empty());
-    assert!(rig.told().is_empty());
+    assert_eq!(refused.to_string(), refused_bytes.to_string());
+    // Damaged: cut short, or the zip over the cap (zeros, as a sparse file); refused alike, before or
+    // after its keys were matched.
+    let genuine = rig.export_zip(keys, 1, &rig.signer);
+    let cut = &genuine[..genuine.len() - 30];
+    let huge = vec![0u8; crate::export::MAX_ZIP_BYTES as usize + 1];
+    let huge_file = files.path().join("huge.zip");
+    std::fs::File::create(&huge_file)
+        .and_then(|f| f.set_len(huge.len() as u64))
+        .unwrap();
+    for (path, zip) in [(write("cut.zip", cut), cut), (huge_file, &huge[..])] {
+        let refused = from_file(&phone, &path).unwrap_err();
+        assert!(
+            matches!(refused, Error::Wire(openzone_wire::Error::Export(_))),
+            "{refused}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            from_bytes(&bytes_phone, zip).unwrap_err().to_string()
+        );
+    }
+    for (p, r) in [(&phone, &rig), (&bytes_phone, &bytes_rig)] {
+        assert!(p.exposure_days().unwrap().is_empty());
+        assert!(r.told().is_empty());
+    }
 
     // The genuine export, whose export.bin is the forged one's: not taken as processed before.
-    let genuine = write("genuine.zip", rig.export_zip(keys, 1, &rig.signer));
-    let report = stream(&genuine).unwrap();
+    let genuine_file = write("genuine.zip", &genuine);
+    let report = from_file(&phone, &genuine_file).unwrap();
     assert_eq!(report.keys_matched, 1);
     assert_eq!(report.newly_at_risk, [DAY - 1]);
     assert_eq!(rig.told(), [DAY - 1]);
-    let whole = whole_phone
-        .process_export(whole_rig.export(keys, 1))
-        .unwrap();
-    assert_eq!(report, whole);
-    assert!(stream(&genuine).unwrap().already_processed);
+    assert_eq!(from_bytes(&bytes_phone, &genuine).unwrap(), report);
+    assert_eq!(bytes_rig.told(), [DAY - 1]);
+    assert!(from_file(&phone, &genuine_file).unwrap().already_processed);
+    assert!(
+        from_bytes(&bytes_phone, &genuine)
+            .unwrap()
+            .already_processed
+    );
 
     // A key trusted for the export's own key id, as the command line trusts a key file.
     let other_rig = Rig::new(EVENING_MS);
@@ -449,7 +483,7 @@ fn a_streamed_export_checks_as_one_read_whole_and_one_that_fails_records_nothing
         .unwrap();
     let signer = rig.signer.verification_key();
     let trusted = other
-        .process_export_file(ExportFile::open(&genuine).unwrap(), |header| {
+        .process_export_trusting(ExportFile::open(&genuine_file).unwrap(), |header| {
             assert_eq!(header.signature_infos[0].key_id, "310");
             Ok(vec![signer.clone()])
         })
@@ -587,7 +621,7 @@ fn checks_at_the_same_time_lose_nothing_and_tell_once() {
         for case in &cases {
             phone.record_sightings(&lesson(case, DAY - 1, -55)).unwrap();
         }
-        let exports: Vec<Export> = cases
+        let exports: Vec<_> = cases
             .iter()
             .enumerate()
             .map(|(i, case)| rig.export(std::slice::from_ref(case), i as i32 + 1))

@@ -117,29 +117,16 @@ pub(crate) fn open_file(
     path: &std::path::Path,
     zip_cap: u64,
 ) -> Result<zip::ZipArchive<std::io::BufReader<std::fs::File>>, Error> {
-    let file_error = |source| Error::File {
+    let file = std::fs::File::open(path).map_err(|source| Error::File {
         path: path.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(file_error)?;
-    let len = file.metadata().map_err(file_error)?.len();
-    if len > zip_cap {
-        return Err(malformed(format!(
-            "the file is {len} bytes; at most {zip_cap} are accepted"
-        )));
-    }
-    open(std::io::BufReader::new(file))
+    })?;
+    open(std::io::BufReader::new(file), zip_cap)
 }
 
 /// Reads a signed zip held in memory.
 pub(crate) fn read_bytes(zip: &[u8], zip_cap: u64, bin_cap: u64) -> Result<SignedBin, Error> {
-    if zip.len() as u64 > zip_cap {
-        return Err(malformed(format!(
-            "the zip is {} bytes; at most {zip_cap} are accepted",
-            zip.len()
-        )));
-    }
-    read(open(std::io::Cursor::new(zip))?, bin_cap)
+    read(open(std::io::Cursor::new(zip), zip_cap)?, bin_cap)
 }
 
 fn read<R: Read + Seek>(mut archive: zip::ZipArchive<R>, bin_cap: u64) -> Result<SignedBin, Error> {
@@ -148,9 +135,13 @@ fn read<R: Read + Seek>(mut archive: zip::ZipArchive<R>, bin_cap: u64) -> Result
     SignedBin::from_parts(bin, &sig)
 }
 
-/// Opens a zip after checking how many entries it lists.
-fn open<R: Read + Seek>(mut reader: R) -> Result<zip::ZipArchive<R>, Error> {
-    check_zip_entry_count(&mut reader)?;
+/// Opens a signed zip of at most `zip_cap` bytes, whether in a file or in memory, after checking how
+/// many entries it lists: its directory is read, no entry yet.
+pub(crate) fn open<R: Read + Seek>(
+    mut reader: R,
+    zip_cap: u64,
+) -> Result<zip::ZipArchive<R>, Error> {
+    check_zip_size(&mut reader, zip_cap)?;
     let archive = zip::ZipArchive::new(reader)
         .map_err(|e| malformed(format!("not a readable zip file: {e}")))?;
     if archive.len() > MAX_ZIP_ENTRIES {
@@ -162,12 +153,17 @@ fn open<R: Read + Seek>(mut reader: R) -> Result<zip::ZipArchive<R>, Error> {
     Ok(archive)
 }
 
-/// Reads the zip's end-of-central-directory record to refuse archives that list too many entries before
-/// the zip reader allocates anything for them.
-fn check_zip_entry_count<R: Read + Seek>(reader: &mut R) -> Result<(), Error> {
+/// Refuses a zip longer than `zip_cap`, and reads its end-of-central-directory record to refuse archives
+/// that list too many entries before the zip reader allocates anything for them.
+fn check_zip_size<R: Read + Seek>(reader: &mut R, zip_cap: u64) -> Result<(), Error> {
     let len = reader
         .seek(std::io::SeekFrom::End(0))
         .map_err(|e| malformed(format!("cannot read the zip: {e}")))?;
+    if len > zip_cap {
+        return Err(malformed(format!(
+            "the zip is {len} bytes; at most {zip_cap} are accepted"
+        )));
+    }
     let tail_len = len.min(22 + 65_535);
     reader
         .seek(std::io::SeekFrom::Start(len - tail_len))

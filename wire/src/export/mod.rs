@@ -4,7 +4,8 @@
 //!   `export.bin` (the 16-byte header `EK Export v1    ` and a `TemporaryExposureKeyExport` protobuf) and
 //!   `export.sig` (a `TEKSignatureList` whose signatures are DER ECDSA P-256 over the whole `export.bin`).
 //!   Only a [`VerifiedExport`], whose signature a configured key checked, can be matched.
-//! - [`ExportFile`]: the same zip read from a file as a stream, `export.bin` never held whole.
+//! - [`ExportFile`]: the same zip, from a file or from memory, read as a stream: `export.bin` is never held
+//!   inflated whole.
 //! - [`ExportBuilder`]: builds and signs such zips (for the key server and for tests).
 //! - [`bluezone`]: Bluezone's JSON list of daily keys, accepted only with a detached signature.
 //! - [`signing`]: the ECDSA P-256 keys that sign and verify all of it.

@@ -1,12 +1,12 @@
-//! An export zip read from a file without holding `export.bin`: the zip's directory and `export.sig` are
-//! read first, then `export.bin` streams out of the zip once, through SHA-256 and the walker of its
+//! An export zip read without holding `export.bin` inflated, from a file or from the zip's bytes in
+//! memory alike (the same size caps for both): the zip's directory and `export.sig` are read first, then `export.bin` streams out of the zip once, through SHA-256 and the walker of its
 //! top-level fields, a few megabytes at a time. Its runs of keys are handed on as they are read, before
 //! the signature can be checked (it covers the whole file): whoever takes them must not act on what they
 //! find until [`StreamedExport::verify`] succeeds.
 //!
 //! The SHA-256 is computed once, and both checks the signature (over the digest) and names the batch.
 
-use std::io::Read;
+use std::io::{BufReader, Cursor, Read, Seek};
 
 use ring::digest;
 
@@ -21,22 +21,36 @@ use crate::error::Error;
 /// Bytes of `export.bin` read at a time: the most held besides the unfinished chunk of keys.
 pub(super) const READ_BYTES: usize = 4 << 20;
 
-/// An export zip opened for streaming: its directory and signatures read, `export.bin` not yet.
-pub struct ExportFile {
-    archive: zip::ZipArchive<std::io::BufReader<std::fs::File>>,
+/// An export zip opened for streaming, from a file (`R` by default) or from memory: its directory and
+/// signatures read, `export.bin` not yet.
+pub struct ExportFile<R = BufReader<std::fs::File>> {
+    archive: zip::ZipArchive<R>,
     signatures: Vec<(SignatureInfo, Vec<u8>)>,
 }
 
-impl std::fmt::Debug for ExportFile {
+impl<R> std::fmt::Debug for ExportFile<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ExportFile({} signatures)", self.signatures.len())
     }
 }
 
 impl ExportFile {
-    /// Opens an export zip, within the size caps, and reads its `export.sig`.
+    /// Opens an export zip file, within the size caps, and reads its `export.sig`.
     pub fn open(path: &std::path::Path) -> Result<Self, Error> {
-        let mut archive = archive::open_file(path, MAX_ZIP_BYTES)?;
+        Self::from_archive(archive::open_file(path, MAX_ZIP_BYTES)?)
+    }
+}
+
+impl ExportFile<Cursor<Vec<u8>>> {
+    /// Opens an export zip held in memory (as downloaded), within the same size caps as a file, and
+    /// reads its `export.sig`.
+    pub fn from_zip_bytes(zip: Vec<u8>) -> Result<Self, Error> {
+        Self::from_archive(archive::open(Cursor::new(zip), MAX_ZIP_BYTES)?)
+    }
+}
+
+impl<R: Read + Seek> ExportFile<R> {
+    fn from_archive(mut archive: zip::ZipArchive<R>) -> Result<Self, Error> {
         let sig = archive::read_entry(&mut archive, "export.sig", MAX_SIGNATURE_BYTES)?;
         Ok(Self {
             archive,

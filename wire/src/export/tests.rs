@@ -385,15 +385,45 @@ fn zip_bombs_and_crowded_zips_are_refused() {
     assert!(bomb.len() < 1 << 20);
     let err = Export::from_zip_bytes(&bomb).unwrap_err();
     assert!(err.to_string().contains("at most"), "{err}");
+    let streamed_err = streamed(&bomb).unwrap_err();
+    assert_eq!(streamed_err.to_string(), err.to_string());
     let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
     let crowded: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
     let err = Export::from_zip_bytes(&zip_of(&crowded)).unwrap_err();
     assert!(err.to_string().contains("20 entries"), "{err}");
+    let streamed_err = streamed(&zip_of(&crowded)).unwrap_err();
+    assert_eq!(streamed_err.to_string(), err.to_string());
     let missing = zip_of(&[("export.bin", EXPORT_HEADER)]);
     assert!(Export::from_zip_bytes(&missing)
         .unwrap_err()
         .to_string()
         .contains("no export.sig"));
+}
+
+#[test]
+fn a_zip_over_the_cap_is_refused_alike_from_a_file_and_from_memory() {
+    // Zeros allocated, and a sparse file: neither is written out, and neither is read past its length.
+    let huge = vec![0u8; MAX_ZIP_BYTES as usize + 1];
+    let file = tempfile::NamedTempFile::new().unwrap();
+    file.as_file().set_len(MAX_ZIP_BYTES + 1).unwrap();
+    let from_file = ExportFile::open(file.path()).unwrap_err();
+    assert!(
+        matches!(&from_file, Error::Export(m) if m.contains("at most")),
+        "{from_file}"
+    );
+    for refused in [
+        Export::from_zip_file(file.path()).unwrap_err(),
+        Export::from_zip_bytes(&huge).unwrap_err(),
+        ExportFile::from_zip_bytes(huge).unwrap_err(),
+    ] {
+        assert_eq!(refused.to_string(), from_file.to_string());
+    }
+    // At the cap, the size is no reason to refuse (the zeros are no zip).
+    let at_cap = ExportFile::from_zip_bytes(vec![0u8; MAX_ZIP_BYTES as usize]).unwrap_err();
+    assert!(
+        at_cap.to_string().contains("no end of central directory"),
+        "{at_cap}"
+    );
 }
 
 #[test]
@@ -421,12 +451,27 @@ fn a_million_keys_parse_in_bounded_memory() {
     assert_eq!(export.keys().filter(Result::is_ok).count(), 1_000_000);
 }
 
-/// Streams a zip written to a file; returns the export and the keys of each run handed on.
+/// Streams a zip from a file and from memory, which must come out the same (or fail alike); returns the
+/// export and the keys of each run handed on.
 fn streamed(zip: &[u8]) -> Result<(StreamedExport, Vec<Vec<ExportKey>>), Error> {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), zip).unwrap();
+    let from_file = stream_runs(ExportFile::open(file.path()));
+    let from_bytes = stream_runs(ExportFile::from_zip_bytes(zip.to_vec()));
+    match (&from_file, &from_bytes) {
+        (Ok(file), Ok(bytes)) => assert_eq!(format!("{file:?}"), format!("{bytes:?}")),
+        (Err(file), Err(bytes)) => assert_eq!(file.to_string(), bytes.to_string()),
+        _ => panic!("a file and its bytes differ: {from_file:?} against {from_bytes:?}"),
+    }
+    from_file
+}
+
+/// Streams an opened export; returns it and the keys of each run handed on.
+fn stream_runs<R: std::io::Read + std::io::Seek>(
+    export: Result<ExportFile<R>, Error>,
+) -> Result<(StreamedExport, Vec<Vec<ExportKey>>), Error> {
     let mut runs = Vec::new();
-    let export = ExportFile::open(file.path())?.stream(|chunks| {
+    let export = export?.stream(|chunks| {
         runs.extend(
             chunks
                 .iter()
