@@ -37,11 +37,11 @@ const SLOTS: usize = 8;
 /// then costs two loads and a scan of about one entry instead of a binary search of dependent cache misses.
 const BUCKET_BITS_LOG2: u32 = 16;
 
-/// Bits of the filter in front of the fingerprints, as a power of two: 2^21 bits, 78 per distinct
-/// identifier of a heavy user (27,000 in 14 days: a scan every 5 minutes around the clock, 20 phones heard
-/// each time), so that one probe of an unheard identifier in 78 passes on to the fingerprints. A store with more identifiers
-/// passes more on (at 100,000, one in 21): slower, never wrong. The size is fixed so that the index of a
-/// bit is a constant shift of the identifier, with no bound to check.
+/// Bits of the filter in front of the fingerprints, as a power of two: 2^21 bits, 78 per distinct identifier
+/// of a heavy user (27,000 in 14 days: a scan every 5 minutes around the clock, 20 phones heard each time),
+/// so that one probe of an unheard identifier in 78 passes on to the fingerprints. A store with more
+/// identifiers passes more on (at 100,000, one in 21): slower, never wrong. The size is fixed so that the
+/// index of a bit is a constant shift of the identifier, with no bound to check.
 const FILTER_BITS_LOG2: u32 = 21;
 
 /// One bit per value of an en-v1 identifier's last bytes, set for every identifier heard: the first

@@ -1,8 +1,9 @@
-//! An export zip read without holding `export.bin` inflated, from a file or from the zip's bytes in
-//! memory alike (the same size caps for both): the zip's directory and `export.sig` are read first, then `export.bin` streams out of the zip once, through SHA-256 and the walker of its
-//! top-level fields, a few megabytes at a time. Its runs of keys are handed on as they are read, before
-//! the signature can be checked (it covers the whole file): whoever takes them must not act on what they
-//! find until [`StreamedExport::verify`] succeeds.
+//! An export zip read without holding `export.bin` inflated, from a file or from the zip's bytes in memory
+//! alike (the same size caps for both): the zip's directory and `export.sig` are read first, then
+//! `export.bin` streams out of the zip once, through SHA-256 and the walker of its top-level fields, a few
+//! megabytes at a time. Its runs of keys are handed on as they are read, before the signature can be checked
+//! (it covers the whole file): whoever takes them must not act on what they find until
+//! [`StreamedExport::verify`] succeeds.
 //!
 //! The SHA-256 is computed once, and both checks the signature (over the digest) and names the batch.
 
